@@ -1,0 +1,150 @@
+"""Error taxonomy of the engine: one base error with a stable code, a category,
+a retryable flag and JSON details, plus the load/validation error that lists
+every problem of a workflow file with its location.
+
+May import: stdlib only. Main classes: ``FlowdeskError``, ``Issue``,
+``WorkflowLoadError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: Error categories of the runtime contract (spec, "Run result").
+CATEGORIES = frozenset(
+    {
+        "CONFIG",
+        "VALIDATION",
+        "EXPRESSION",
+        "TRANSPORT",
+        "TIMEOUT",
+        "AUTH",
+        "RATE_LIMIT",
+        "SECURITY",
+        "EXECUTION",
+        "CANCELLED",
+        "INTERNAL",
+    }
+)
+
+
+class FlowdeskError(Exception):
+    """An error a node (or the engine) reports in a run result.
+
+    ``retry_after`` is the delay a server asked for (``Retry-After``), in
+    seconds; the executor's retry waits exactly that instead of its backoff.
+    """
+
+    code: str = "INTERNAL_ERROR"
+    category: str = "INTERNAL"
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        category: str | None = None,
+        retryable: bool | None = None,
+        details: dict[str, Any] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if category is not None:
+            self.category = category
+        if retryable is not None:
+            self.retryable = retryable
+        assert self.category in CATEGORIES, self.category
+        self.details: dict[str, Any] = dict(details or {})
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec's error object: code, category, message, retryable, details."""
+        return {
+            "code": self.code,
+            "category": self.category,
+            "message": self.message,
+            "retryable": self.retryable,
+            "details": self.details,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code}: {self.message})"
+
+
+class ConfigError(FlowdeskError):
+    code = "CONFIG_INVALID"
+    category = "CONFIG"
+
+
+class ExpressionError(FlowdeskError):
+    """A failing expression. Forbidden ones (sandbox) use category SECURITY."""
+
+    code = "EXPRESSION"
+    category = "EXPRESSION"
+
+
+class ExecutionError(FlowdeskError):
+    code = "EXECUTION_FAILED"
+    category = "EXECUTION"
+
+
+class NodeTimeoutError(FlowdeskError):
+    code = "TIMEOUT"
+    category = "TIMEOUT"
+    retryable = True
+
+
+class RunCancelledError(FlowdeskError):
+    code = "CANCELLED"
+    category = "CANCELLED"
+
+
+class SecurityError(FlowdeskError):
+    code = "SECURITY"
+    category = "SECURITY"
+
+
+class AuthError(FlowdeskError):
+    code = "AUTH"
+    category = "AUTH"
+
+
+class TransportError(FlowdeskError):
+    code = "TRANSPORT"
+    category = "TRANSPORT"
+    retryable = True
+
+
+class InternalError(FlowdeskError):
+    code = "INTERNAL_ERROR"
+    category = "INTERNAL"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem of a workflow, with its location (``nodes[2].config.mode``)."""
+
+    location: str
+    message: str
+    node_id: str | None = None
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class WorkflowLoadError(Exception):
+    """A workflow file could not be loaded, or is invalid; lists every problem."""
+
+    def __init__(self, issues: list[Issue], source: str | None = None) -> None:
+        self.issues = list(issues)
+        self.source = source
+        head = f"{source}: " if source else ""
+        lines = "\n".join(f"  {issue}" for issue in self.issues)
+        count = len(self.issues)
+        super().__init__(f"{head}{count} problem{'s' if count != 1 else ''}\n{lines}")

@@ -1,0 +1,109 @@
+"""The typed event stream of a run: what the CLI, the history store and the
+editor consume. Frozen dataclasses; every event carries ``run_id``, a
+monotonic ``seq`` and ``time`` (``time.monotonic()``).
+
+Order for one node: ``NodeStarted`` → (``NodeRetrying`` → ``NodeStarted``)* →
+``NodeSucceeded`` | ``NodeFailed`` | ``NodeCancelled``; or just ``NodeSkipped``
+(also for nodes outside a partial run) or ``NodeSucceeded`` with status
+``pinned``. ``RunFinished`` is always last and carries the run result.
+May import: stdlib. 
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.results import RunResult
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    run_id: str
+    seq: int
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted(Event):
+    workflow_name: str
+    node_ids: tuple[str, ...]
+    #: nodes this run executes (all of them, unless it is a partial run)
+    planned: tuple[str, ...]
+    started_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStarted(Event):
+    node_id: str
+    attempt: int
+    #: number of for_each items, or None
+    items: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRetrying(Event):
+    node_id: str
+    attempt: int
+    max_attempts: int
+    delay_s: float
+    error: dict[str, Any]
+    item_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeLog(Event):
+    node_id: str
+    level: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSucceeded(Event):
+    node_id: str
+    #: "succeeded" or "pinned"
+    status: str
+    output: Any
+    duration_ms: float
+    attempts: int
+    #: output ports that carried the value
+    ports: tuple[str, ...] = ()
+    #: the output was taken from an earlier run (partial run)
+    reused: bool = False
+    usage: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFailed(Event):
+    node_id: str
+    error: dict[str, Any]
+    duration_ms: float
+    attempts: int
+    #: on_error "continue": downstream nodes run with the error object
+    continued: bool = False
+    traceback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSkipped(Event):
+    node_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeCancelled(Event):
+    node_id: str
+    duration_ms: float
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished(Event):
+    status: str
+    duration_ms: float
+    result: RunResult = field(repr=False)
+
+
+NODE_EVENTS = (NodeStarted, NodeRetrying, NodeLog, NodeSucceeded, NodeFailed, NodeSkipped,
+               NodeCancelled)

@@ -1,0 +1,931 @@
+"""The asyncio executor.
+
+Semantics (spec, "Edge", "Node", "Run result"):
+- a node starts as soon as every edge into it has delivered (a value, or "no
+  value"); independent branches run concurrently; node attempts and
+  ``for_each`` items in flight are bounded by ``settings.max_concurrency``;
+- a node is ``skipped`` when an edge into it carries no value (its source was
+  skipped, or it leaves the untaken port of a ``flow.if``), except for types
+  with ``partial_inputs`` (``flow.merge``), skipped only when nothing arrived;
+- ``disabled`` nodes are skipped; ``pinned`` nodes output their pinned value;
+- an attempt that fails with a retryable error is retried (full-jitter
+  exponential backoff, or exactly the ``retry_after`` the error carries);
+  ``timeout_s`` bounds each attempt;
+- ``on_error: stop`` fails the run: running nodes are cancelled, nodes not yet
+  started are skipped; ``continue`` makes the error object the node's output;
+- ``RunHandle.cancel()`` cancels in-flight nodes at once (status
+  ``cancelled``); nodes not started are ``cancelled`` too;
+- partial runs: ``only=ID`` runs one node, reusing the upstream outputs of an
+  earlier run and running the upstream nodes that have none; ``up_to=ID`` runs
+  that node and all its ancestors.
+Everything observable is an event of ``engine.events``.
+May import: every engine module but the CLI and history. Main classes:
+``Engine``, ``RunHandle``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+import traceback
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from engine.context import NodeContext, RunServices
+from engine.credentials import CredentialResolver, EnvSecretStore, SecretStore
+from engine.errors import (
+    ConfigError,
+    ExpressionError,
+    FlowdeskError,
+    InternalError,
+    NodeTimeoutError,
+    WorkflowLoadError,
+)
+from engine.events import (
+    Event,
+    NodeCancelled,
+    NodeFailed,
+    NodeLog,
+    NodeRetrying,
+    NodeSkipped,
+    NodeStarted,
+    NodeSucceeded,
+    RunFinished,
+    RunStarted,
+)
+from engine.expressions import Compiled, ExpressionEngine, Namespace
+from engine.io import format_location
+from engine.model.workflow import Node, Workflow
+from engine.nodes.spec import NodeType, Routed
+from engine.registry import NodeRegistry
+from engine.results import NodeResult, RunResult
+from engine.validate import validate
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ITEM_CONCURRENCY = 8
+_NO_VALUE = object()
+
+Listener = Callable[[Event], None]
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def backoff_delay(attempt: int, base_s: float, max_s: float) -> float:
+    """Full jitter: random(0, min(max, base × 2^attempt)); ``attempt`` from 0."""
+    return random.uniform(0.0, min(max_s, base_s * (2.0**attempt)))
+
+
+class Engine:
+    """Runs workflows. One engine serves many runs (CLI, editor, tests)."""
+
+    def __init__(
+        self,
+        registry: NodeRegistry,
+        *,
+        secrets: SecretStore | None = None,
+        environ: Mapping[str, str] | None = None,
+        http_client_factory: Callable[[], Any] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.secrets: SecretStore = secrets if secrets is not None else EnvSecretStore()
+        self.environ = os.environ if environ is None else environ
+        self.http_client_factory = http_client_factory
+        #: compiled expressions are cached across runs of this engine
+        self.expressions = ExpressionEngine()
+
+    def start(
+        self,
+        workflow: Workflow,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        data_root: str | os.PathLike[str] | None = None,
+        only: str | None = None,
+        up_to: str | None = None,
+        previous: RunResult | None = None,
+        listeners: Iterable[Listener] = (),
+        check: bool = True,
+        run_id: str | None = None,
+    ) -> RunHandle:
+        """Start a run on the running event loop and return its handle.
+
+        Raises ``WorkflowLoadError`` when ``check`` and the workflow is invalid.
+        """
+        if check:
+            issues = validate(workflow, self.registry)
+            if issues:
+                raise WorkflowLoadError(issues)
+        for target in (only, up_to):
+            if target is not None and workflow.node(target) is None:
+                raise ValueError(f"no node {target!r} in the workflow")
+        run = _Run(
+            self,
+            workflow,
+            run_id=run_id or uuid.uuid4().hex,
+            variables={**workflow.variables, **(variables or {})},
+            data_root=Path(data_root) if data_root is not None else Path.cwd(),
+            only=only,
+            up_to=up_to,
+            previous=previous,
+        )
+        handle = RunHandle(run)
+        for listener in listeners:
+            handle.subscribe(listener)
+        run.task = asyncio.get_running_loop().create_task(run.main(), name=f"run-{run.run_id}")
+        return handle
+
+    async def run(self, workflow: Workflow, **kwargs: Any) -> RunResult:
+        """Start a run and wait for its result."""
+        return await self.start(workflow, **kwargs).wait()
+
+
+class RunHandle:
+    """A run in progress: its events, its result, and a way to cancel it."""
+
+    def __init__(self, run: _Run) -> None:
+        self._run = run
+        self.run_id = run.run_id
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(event)`` for every event (past ones first)."""
+        for event in self._run.history:
+            listener(event)
+        self._run.listeners.append(listener)
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Every event of the run, from the first, ending with ``RunFinished``."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.subscribe(queue.put_nowait)
+        while True:
+            event = await queue.get()
+            yield event
+            if isinstance(event, RunFinished):
+                return
+
+    def cancel(self) -> None:
+        """Cancel the run: in-flight nodes are cancelled at once."""
+        self._run.cancel()
+
+    @property
+    def done(self) -> bool:
+        return self._run.result is not None
+
+    @property
+    def result(self) -> RunResult | None:
+        return self._run.result
+
+    async def wait(self) -> RunResult:
+        assert self._run.task is not None
+        await asyncio.shield(self._run.task)
+        assert self._run.result is not None
+        return self._run.result
+
+
+class _Run:
+    """One run's state. Everything runs on one event loop: no locks needed."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        workflow: Workflow,
+        *,
+        run_id: str,
+        variables: dict[str, Any],
+        data_root: Path,
+        only: str | None,
+        up_to: str | None,
+        previous: RunResult | None,
+    ) -> None:
+        self.engine = engine
+        self.workflow = workflow
+        self.run_id = run_id
+        self.started_at = utc_now_iso()
+        self.t0 = time.monotonic()
+        self.listeners: list[Listener] = []
+        self.history: list[Event] = []
+        self.task: asyncio.Task[None] | None = None
+        self.result: RunResult | None = None
+        self._seq = 0
+
+        self.nodes = workflow.node_index()
+        self.order = [node.id for node in workflow.nodes]
+        self.types: dict[str, type[NodeType]] = {
+            node.id: engine.registry.get(node.type) for node in workflow.nodes
+        }
+        # incoming[target] = [(source, source_port, target_port)] in edge order
+        self.incoming: dict[str, list[tuple[str, str, str]]] = {nid: [] for nid in self.order}
+        # outgoing[source] = [(target, index in incoming[target], source_port)]
+        self.outgoing: dict[str, list[tuple[str, int, str]]] = {nid: [] for nid in self.order}
+        for edge in workflow.edges:
+            target = edge.target.node
+            index = len(self.incoming[target])
+            self.incoming[target].append((edge.source.node, edge.source.port, edge.target.port))
+            self.outgoing[edge.source.node].append((target, index, edge.source.port))
+        self.pending = {nid: len(self.incoming[nid]) for nid in self.order}
+        self.received: dict[str, list[Any]] = {
+            nid: [_NO_VALUE] * len(self.incoming[nid]) for nid in self.order
+        }
+        self.results: dict[str, NodeResult] = {}
+        self.outputs: dict[str, Any] = {}
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self.ready: deque[str] = deque()
+        self.stopping: str | None = None  # "failed" | "cancelled"
+        self.stop_reason = ""
+        self.finished = asyncio.Event()
+        self._upstream_cache: dict[tuple[str, str], bool] = {}
+        self._config_cache: dict[str, Any] = {}
+
+        self.plan, self.reuse = self._plan(only, up_to, previous)
+        self.previous = previous
+
+        settings = workflow.settings
+        self.slots = asyncio.Semaphore(settings.max_concurrency)
+        env_names = set(workflow.env)
+        environ = engine.environ
+        self.env = Namespace(
+            {name: environ.get(name) for name in workflow.env},
+            lambda key: (
+                f"env.{key} is not declared in the workflow's \"env\" list"
+                if key not in env_names
+                else f"env.{key} is not set"
+            ),
+        )
+        self.vars = Namespace(
+            variables,
+            lambda key: f"no variable {key!r} (variables: {', '.join(variables) or 'none'})",
+        )
+        self.run_info = {"id": run_id, "started_at": self.started_at}
+        self.services = RunServices(
+            run_id=run_id,
+            started_at=self.started_at,
+            data_root=data_root.resolve(),
+            variables=variables,
+            settings=settings,
+            credentials=CredentialResolver(workflow.credentials, engine.secrets),
+            expressions=engine.expressions,
+            http_client_factory=engine.http_client_factory,
+        )
+
+    # ----------------------------------------------------------------- plan
+    def _ancestors(self, node_id: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [node_id]
+        while stack:
+            for source, _, _ in self.incoming[stack.pop()]:
+                if source not in seen:
+                    seen.add(source)
+                    stack.append(source)
+        return seen
+
+    def _plan(
+        self, only: str | None, up_to: str | None, previous: RunResult | None
+    ) -> tuple[set[str], set[str]]:
+        """Nodes to execute, and nodes whose earlier output is reused."""
+        if up_to is not None:
+            return {up_to} | self._ancestors(up_to), set()
+        if only is None:
+            return set(self.order), set()
+        plan, reuse = {only}, set()
+        stack = [only]
+        while stack:
+            for source, _, _ in self.incoming[stack.pop()]:
+                if source in plan or source in reuse:
+                    continue
+                earlier = previous.nodes.get(source) if previous else None
+                if earlier is not None and earlier.status in ("succeeded", "pinned") or (
+                    earlier is not None and earlier.status == "failed" and earlier.output
+                ):
+                    reuse.add(source)
+                else:
+                    plan.add(source)
+                    stack.append(source)
+        return plan, reuse
+
+    # --------------------------------------------------------------- events
+    def emit(self, kind: type[Event], **fields: Any) -> None:
+        self._seq += 1
+        event = kind(run_id=self.run_id, seq=self._seq, time=time.monotonic(), **fields)
+        self.history.append(event)
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a listener must not break the run
+                log.exception("event listener failed on %s", kind.__name__)
+
+    # ----------------------------------------------------------------- main
+    async def main(self) -> None:
+        self.emit(
+            RunStarted,
+            workflow_name=self.workflow.name,
+            node_ids=tuple(self.order),
+            planned=tuple(nid for nid in self.order if nid in self.plan),
+            started_at=self.started_at,
+        )
+        try:
+            for node_id in self.order:
+                if node_id in self.reuse:
+                    self._reuse(node_id)
+                elif node_id not in self.plan:
+                    self._skip(node_id, "not part of this run")
+            for node_id in self.order:
+                if node_id in self.plan and self.pending[node_id] == 0:
+                    self.ready.append(node_id)
+            self._settle()
+            if len(self.results) < len(self.order) or self.running:
+                await self.finished.wait()
+        except asyncio.CancelledError:
+            self.cancel()
+            await self._drain()
+            self._finish()
+            raise
+        finally:
+            try:
+                await self.services.aclose()
+            except Exception:  # noqa: BLE001
+                log.exception("closing the run's HTTP client failed")
+        self._finish()
+
+    async def _drain(self) -> None:
+        while self.running:
+            await asyncio.gather(*self.running.values(), return_exceptions=True)
+
+    def _finish(self) -> None:
+        if self.result is not None:
+            return
+        reason = self.stop_reason or "the run stopped"
+        for node_id in self.order:
+            if node_id not in self.results:
+                if self.stopping == "cancelled":
+                    self._resolve(node_id, NodeResult(status="cancelled", reason=reason))
+                    self.emit(NodeCancelled, node_id=node_id, duration_ms=0.0, attempts=0)
+                else:
+                    self._skip(node_id, reason)
+        if self.stopping == "cancelled":
+            status = "cancelled"
+        elif self.stopping == "failed":
+            status = "failed"
+        else:
+            status = "succeeded"
+        duration_ms = (time.monotonic() - self.t0) * 1000.0
+        self.result = RunResult(
+            run_id=self.run_id,
+            status=status,
+            started_at=self.started_at,
+            duration_ms=duration_ms,
+            nodes={node_id: self.results[node_id] for node_id in self.order},
+            workflow_name=self.workflow.name,
+            usage=dict(self.services.usage) if self.services.usage else None,
+        )
+        self.emit(RunFinished, status=status, duration_ms=duration_ms, result=self.result)
+
+    def cancel(self) -> None:
+        if self.result is not None:
+            return
+        if self.stopping is None:
+            self.stopping = "cancelled"
+            self.stop_reason = "the run was cancelled"
+        for task in list(self.running.values()):
+            task.cancel()
+        if not self.running:
+            self.finished.set()
+
+    # ----------------------------------------------------------- scheduling
+    def _resolve(self, node_id: str, result: NodeResult) -> None:
+        self.results[node_id] = result
+
+    def _deliver(self, node_id: str, ports: Iterable[str] | None, value: Any) -> None:
+        """Send ``value`` on ``ports`` of ``node_id`` (None: all ports carry it)."""
+        port_set = None if ports is None else set(ports)
+        for target, index, source_port in self.outgoing[node_id]:
+            if port_set is None or source_port in port_set:
+                self.received[target][index] = value
+            self.pending[target] -= 1
+            if self.pending[target] == 0 and target in self.plan and target not in self.results:
+                self.ready.append(target)
+
+    def _skip(self, node_id: str, reason: str) -> None:
+        self._resolve(node_id, NodeResult(status="skipped", reason=reason))
+        self.emit(NodeSkipped, node_id=node_id, reason=reason)
+        self._deliver(node_id, (), None)
+
+    def _reuse(self, node_id: str) -> None:
+        assert self.previous is not None
+        earlier = self.previous.nodes[node_id]
+        result = NodeResult(
+            status=earlier.status,
+            output=earlier.output,
+            attempts=earlier.attempts,
+            duration_ms=earlier.duration_ms,
+            error=earlier.error,
+            reused=True,
+            ports=earlier.ports,
+        )
+        self._resolve(node_id, result)
+        self.outputs[node_id] = earlier.output
+        self.emit(
+            NodeSucceeded,
+            node_id=node_id,
+            status=earlier.status,
+            output=earlier.output,
+            duration_ms=earlier.duration_ms,
+            attempts=earlier.attempts,
+            ports=tuple(earlier.ports) if earlier.ports is not None else (),
+            reused=True,
+        )
+        self._deliver(node_id, earlier.ports, earlier.output)
+
+    def _settle(self) -> None:
+        """Decide every ready node: skip, pin, or start it."""
+        while self.ready:
+            node_id = self.ready.popleft()
+            if node_id in self.results or node_id in self.running:
+                continue
+            if self.stopping is not None:
+                continue
+            node = self.nodes[node_id]
+            node_type = self.types[node_id]
+            if node.disabled:
+                self._skip(node_id, "disabled")
+                continue
+            if node.pinned is not None:
+                self._resolve(node_id, NodeResult(status="pinned", output=node.pinned))
+                self.outputs[node_id] = node.pinned
+                self.emit(
+                    NodeSucceeded,
+                    node_id=node_id,
+                    status="pinned",
+                    output=node.pinned,
+                    duration_ms=0.0,
+                    attempts=0,
+                )
+                self._deliver(node_id, None, node.pinned)
+                continue
+            received = self.received[node_id]
+            if received:
+                missing = [i for i, value in enumerate(received) if value is _NO_VALUE]
+                if missing and (not node_type.partial_inputs or len(missing) == len(received)):
+                    source = self.incoming[node_id][missing[0]][0]
+                    self._skip(node_id, f"no value arrived from {source!r}")
+                    continue
+            task = asyncio.get_running_loop().create_task(self._execute(node_id))
+            self.running[node_id] = task
+        if self.stopping is not None and not self.running:
+            self.finished.set()
+        elif len(self.results) == len(self.order) and not self.running:
+            self.finished.set()
+
+    # ------------------------------------------------------------ execution
+    def _gather_inputs(
+        self, node_id: str
+    ) -> tuple[dict[str, Any], dict[str, list[tuple[str, Any]]]]:
+        node_type = self.types[node_id]
+        inputs: dict[str, Any] = {}
+        sources: dict[str, list[tuple[str, Any]]] = {}
+        for (source, _, port), value in zip(
+            self.incoming[node_id], self.received[node_id], strict=True
+        ):
+            if value is _NO_VALUE:
+                continue
+            sources.setdefault(port, []).append((source, value))
+        for port in node_type.inputs:
+            arrived = sources.get(port.name, [])
+            if port.multiple:
+                inputs[port.name] = [value for _, value in arrived]
+            else:
+                inputs[port.name] = arrived[0][1] if arrived else None
+        return inputs, sources
+
+    def _scope(self, node_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "input": inputs.get("in"),
+            "inputs": inputs,
+            "nodes": Namespace(_UpstreamOutputs(self, node_id), self._nodes_hint(node_id)),
+            "vars": self.vars,
+            "env": self.env,
+            "run": self.run_info,
+        }
+
+    def _nodes_hint(self, node_id: str) -> Callable[[str], str]:
+        def hint(key: str) -> str:
+            if key not in self.nodes:
+                return f"there is no node {key!r}"
+            if not self.is_upstream(key, node_id):
+                return f"node {key!r} is not upstream of {node_id!r}"
+            return f"node {key!r} produced no output in this run"
+
+        return hint
+
+    def is_upstream(self, candidate: str, node_id: str) -> bool:
+        key = (candidate, node_id)
+        cached = self._upstream_cache.get(key)
+        if cached is None:
+            cached = any(s == candidate for s, _, _ in self.incoming[node_id]) or (
+                candidate in self._ancestors(node_id)
+            )
+            self._upstream_cache[key] = cached
+        return cached
+
+    async def _execute(self, node_id: str) -> None:
+        node = self.nodes[node_id]
+        started = time.monotonic()
+        attempts = 0
+        usage: dict[str, Any] | None = None
+        try:
+            inputs, sources = self._gather_inputs(node_id)
+            scope = self._scope(node_id, inputs)
+            if node.for_each is not None:
+                value, ports, attempts, usage = await self._run_items(
+                    node, inputs, sources, scope
+                )
+            else:
+                self.emit(NodeStarted, node_id=node_id, attempt=1)
+                out, attempts, usage = await self._attempts(node, inputs, sources, scope)
+                value, ports = (out.value, tuple(out.ports)) if isinstance(out, Routed) else (
+                    out,
+                    None,
+                )
+        except asyncio.CancelledError:
+            self.running.pop(node_id, None)
+            duration = (time.monotonic() - started) * 1000.0
+            self._resolve(
+                node_id,
+                NodeResult(
+                    status="cancelled",
+                    attempts=max(attempts, 1),
+                    duration_ms=duration,
+                    reason=self.stop_reason or "cancelled",
+                ),
+            )
+            self.emit(NodeCancelled, node_id=node_id, duration_ms=duration, attempts=attempts)
+            self._settle()
+            return
+        except FlowdeskError as error:
+            self._fail(node_id, error, started, attempts, getattr(error, "traceback_text", None))
+            return
+        except Exception as exc:  # noqa: BLE001 - the engine must survive any node
+            self._fail(node_id, _internal(exc), started, attempts, traceback.format_exc())
+            return
+        self.running.pop(node_id, None)
+        duration = (time.monotonic() - started) * 1000.0
+        self._resolve(
+            node_id,
+            NodeResult(
+                status="succeeded",
+                output=value,
+                attempts=attempts,
+                duration_ms=duration,
+                usage=usage,
+                ports=list(ports) if ports is not None else None,
+            ),
+        )
+        self.outputs[node_id] = value
+        self.emit(
+            NodeSucceeded,
+            node_id=node_id,
+            status="succeeded",
+            output=value,
+            duration_ms=duration,
+            attempts=attempts,
+            ports=ports if ports is not None else tuple(p.name for p in self.types[node_id].outputs),
+            usage=usage,
+        )
+        self._deliver(node_id, ports, value)
+        self._settle()
+
+    def _fail(
+        self,
+        node_id: str,
+        error: FlowdeskError,
+        started: float,
+        attempts: int,
+        trace: str | None,
+    ) -> None:
+        self.running.pop(node_id, None)
+        node = self.nodes[node_id]
+        duration = (time.monotonic() - started) * 1000.0
+        payload = error.to_dict()
+        continued = node.on_error == "continue" and self.stopping is None
+        self._resolve(
+            node_id,
+            NodeResult(
+                status="failed",
+                output=payload if continued else None,
+                attempts=max(attempts, 1),
+                duration_ms=duration,
+                error=payload,
+            ),
+        )
+        self.emit(
+            NodeFailed,
+            node_id=node_id,
+            error=payload,
+            duration_ms=duration,
+            attempts=max(attempts, 1),
+            continued=continued,
+            traceback=trace,
+        )
+        if continued:
+            self.outputs[node_id] = payload
+            self._deliver(node_id, None, payload)
+        elif self.stopping is None:
+            self.stopping = "failed"
+            self.stop_reason = f"the run stopped: node {node_id!r} failed"
+            for task in list(self.running.values()):
+                task.cancel()
+        self._settle()
+
+    async def _run_items(
+        self,
+        node: Node,
+        inputs: dict[str, Any],
+        sources: dict[str, list[tuple[str, Any]]],
+        scope: dict[str, Any],
+    ) -> tuple[Any, tuple[str, ...] | None, int, dict[str, Any] | None]:
+        assert node.for_each is not None
+        items = self._evaluate(node, "for_each", node.for_each, scope)
+        if not isinstance(items, list):
+            raise ExpressionError(
+                f"node {node.id!r}, for_each: {node.for_each!r} gave "
+                f"{_json_type(items)}, expected a list",
+                details={"node": node.id, "field": "for_each", "expression": node.for_each},
+            )
+        self.emit(NodeStarted, node_id=node.id, attempt=1, items=len(items))
+        limit = min(node.concurrency or DEFAULT_ITEM_CONCURRENCY, self.workflow.settings.max_concurrency)
+        results: list[Any] = [None] * len(items)
+        routed: list[tuple[str, ...] | None] = [None] * len(items)
+        max_attempts = 1
+        usage: dict[str, Any] | None = None
+        next_index = 0
+
+        async def worker() -> None:
+            nonlocal next_index, max_attempts, usage
+            while next_index < len(items):
+                index = next_index
+                next_index += 1
+                item_scope = {**scope, "item": items[index], "index": index}
+                try:
+                    out, attempts, item_usage = await self._attempts(
+                        node, inputs, sources, item_scope, items[index], index
+                    )
+                except FlowdeskError as error:
+                    error.details.setdefault("item_index", index)
+                    raise
+                max_attempts = max(max_attempts, attempts)
+                if item_usage:
+                    usage = usage or {}
+                    for key, value in item_usage.items():
+                        usage[key] = usage.get(key, 0) + value
+                if isinstance(out, Routed):
+                    results[index], routed[index] = out.value, tuple(out.ports)
+                else:
+                    results[index] = out
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(limit, len(items))):
+                    group.create_task(worker())
+        except BaseExceptionGroup as group_error:
+            first = _first_error(group_error)
+            raise first from None
+        if not any(r is not None for r in routed):
+            return results, None, max_attempts, usage
+        # Routed items (flow.if in for_each): each port carries its items.
+        per_port: dict[str, list[Any]] = {}
+        for value, ports in zip(results, routed, strict=True):
+            for port in ports or ():
+                per_port.setdefault(port, []).append(value)
+        return results, tuple(per_port), max_attempts, usage
+
+    async def _attempts(
+        self,
+        node: Node,
+        inputs: dict[str, Any],
+        sources: dict[str, list[tuple[str, Any]]],
+        scope: dict[str, Any],
+        item: Any = None,
+        index: int | None = None,
+    ) -> tuple[Any, int, dict[str, Any] | None]:
+        """Run attempts until one succeeds or the error is final."""
+        policy = node.retry
+        max_attempts = policy.max_attempts if policy is not None else 1
+        node_type = self.types[node.id]
+        config = self._render_config(node, node_type, scope)
+        instance = node_type()
+        attempt = 0
+        while True:
+            attempt += 1
+            ctx = NodeContext(
+                services=self.services,
+                node=node,
+                inputs=inputs,
+                sources=sources,
+                scope=scope,
+                attempt=attempt,
+                log=self._logger(node.id),
+                item=item,
+                index=index,
+            )
+            try:
+                async with self.slots:
+                    if node.timeout_s is not None:
+                        try:
+                            async with asyncio.timeout(node.timeout_s):
+                                out = await instance.execute(ctx, config)
+                        except TimeoutError:
+                            raise NodeTimeoutError(
+                                f"node {node.id!r} took longer than its timeout of "
+                                f"{node.timeout_s:g} s",
+                                details={"timeout_s": node.timeout_s},
+                            ) from None
+                    else:
+                        out = await instance.execute(ctx, config)
+                return out, attempt, ctx.usage
+            except FlowdeskError as error:
+                if not error.retryable or attempt >= max_attempts or self.stopping:
+                    raise
+                assert policy is not None
+                if error.retry_after is not None:
+                    delay = max(0.0, float(error.retry_after))
+                else:
+                    delay = backoff_delay(attempt - 1, policy.base_delay_s, policy.max_delay_s)
+                self.emit(
+                    NodeRetrying,
+                    node_id=node.id,
+                    attempt=attempt,
+                    max_attempts=max_attempts,
+                    delay_s=delay,
+                    error=error.to_dict(),
+                    item_index=index,
+                )
+                await asyncio.sleep(delay)
+                self.emit(NodeStarted, node_id=node.id, attempt=attempt + 1)
+
+    def _logger(self, node_id: str) -> Callable[[str, str], None]:
+        def emit_log(level: str, message: str) -> None:
+            self.emit(NodeLog, node_id=node_id, level=level, message=message)
+
+        return emit_log
+
+    # -------------------------------------------------------------- config
+    def _evaluate(self, node: Node, field: str, source: str, scope: Mapping[str, Any],
+                  bare: bool = False) -> Any:
+        try:
+            return self.services.expressions.evaluate(source, scope, bare=bare)
+        except ExpressionError as error:
+            error.message = f"node {node.id!r}, {field}: {error.message}"
+            error.args = (error.message,)
+            error.details.update({"node": node.id, "field": field})
+            raise
+
+    def _render_config(
+        self, node: Node, node_type: type[NodeType], scope: Mapping[str, Any]
+    ) -> BaseModel:
+        cached = self._config_cache.get(node.id)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        plan = _config_plan(self.services.expressions, node, node_type)
+        if plan is None:
+            config = _validate_config(node, node_type, node.config)
+            self._config_cache[node.id] = config
+            return config
+        rendered = dict(node.config)
+        for key, compiled, path in plan:
+            try:
+                if path is None:
+                    rendered[key] = compiled.evaluate(scope)
+                else:
+                    rendered[key] = _render_value(rendered[key], scope, self.services.expressions)
+            except ExpressionError as error:
+                field = f"config.{key}"
+                error.message = f"node {node.id!r}, {field}: {error.message}"
+                error.args = (error.message,)
+                error.details.update({"node": node.id, "field": field})
+                raise
+        return _validate_config(node, node_type, rendered)
+
+
+class _UpstreamOutputs(Mapping[str, Any]):
+    """``nodes.*`` for one node: outputs of its upstream nodes only."""
+
+    __slots__ = ("_node_id", "_run")
+
+    def __init__(self, run: _Run, node_id: str) -> None:
+        self._run = run
+        self._node_id = node_id
+
+    def __getitem__(self, key: str) -> Any:
+        outputs = self._run.outputs
+        if key in outputs and self._run.is_upstream(key, self._node_id):
+            return outputs[key]
+        raise KeyError(key)
+
+    def __iter__(self) -> Any:
+        return (k for k in self._run.outputs if self._run.is_upstream(k, self._node_id))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self._run.outputs and self._run.is_upstream(
+            key, self._node_id
+        )
+
+
+_PlanEntry = tuple[str, Compiled, str | None]
+
+
+def _config_plan(
+    expressions: ExpressionEngine, node: Node, node_type: type[NodeType]
+) -> list[_PlanEntry] | None:
+    """Which config fields need evaluating; None when the config is constant."""
+    plan: list[_PlanEntry] = []
+    for key, value in node.config.items():
+        if key in node_type.raw_fields:
+            continue
+        if isinstance(value, str):
+            bare = key in node_type.expression_fields
+            compiled = expressions.compile(value, bare=bare)
+            if not compiled.is_constant:
+                plan.append((key, compiled, None))
+        elif isinstance(value, dict | list) and _has_expression(value):
+            plan.append((key, expressions.compile(""), key))
+    return plan or None
+
+
+def _has_expression(value: Any) -> bool:
+    if isinstance(value, str):
+        return "{{" in value
+    if isinstance(value, dict):
+        return any(_has_expression(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_expression(v) for v in value)
+    return False
+
+
+def _render_value(value: Any, scope: Mapping[str, Any], expressions: ExpressionEngine) -> Any:
+    if isinstance(value, str):
+        return expressions.evaluate(value, scope) if "{{" in value else value
+    if isinstance(value, dict):
+        return {k: _render_value(v, scope, expressions) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render_value(v, scope, expressions) for v in value]
+    return value
+
+
+def _validate_config(node: Node, node_type: type[NodeType], config: dict[str, Any]) -> BaseModel:
+    try:
+        return node_type.Config.model_validate(config)
+    except ValidationError as exc:
+        problems = [
+            {"path": format_location(("config", *e["loc"])), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        text = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
+        raise ConfigError(
+            f"node {node.id!r} has an invalid config: {text}",
+            details={"node": node.id, "issues": problems},
+        ) from None
+
+
+def _internal(exc: BaseException) -> FlowdeskError:
+    return InternalError(
+        f"unexpected {type(exc).__name__}: {exc}",
+        details={"exception": type(exc).__name__},
+    )
+
+
+def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _first_error(exc)
+        if isinstance(exc, FlowdeskError):
+            return exc
+    first = group.exceptions[0]
+    if isinstance(first, asyncio.CancelledError):
+        return first
+    return _internal(first) if isinstance(first, Exception) else first
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

@@ -1,0 +1,512 @@
+"""``{{ … }}`` expressions, evaluated in Jinja2's sandbox.
+
+Rules (spec, "Data and expressions"):
+- a string that is exactly one ``{{ expr }}`` gives the expression's value with
+  its JSON type kept; a string mixing text and expressions renders to text
+  (non-strings as JSON); a string without ``{{`` is returned as it is;
+- only expressions: ``{% %}`` statements are refused, so there are no loops;
+- the sandbox refuses Python internals (``__class__``, ``__globals__``, …);
+  on top of it, operators and methods that could build huge values (``*``,
+  ``**``, ``%``, ``+``, ``~``, ``replace``) check sizes before they run, only
+  a whitelist of filters and methods is offered, and ranges are bounded —
+  so every expression ends quickly and within memory.
+
+Compiled expressions are cached by source string (one ``ExpressionEngine`` per
+run or per process). May import: jinja2, engine.errors, stdlib. Main classes:
+``ExpressionEngine``, ``Compiled``, ``Namespace``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2.environment import TemplateExpression
+from jinja2.exceptions import SecurityError as JinjaSecurityError
+from jinja2.exceptions import UndefinedError
+from jinja2.parser import Parser
+from jinja2.sandbox import SandboxedEnvironment
+from jinja2.visitor import NodeTransformer
+
+from engine.errors import ExpressionError
+
+MAX_SOURCE_CHARS = 20_000
+MAX_STRING_CHARS = 20_000_000
+MAX_SEQUENCE_ITEMS = 2_000_000
+MAX_INT_BITS = 16_384
+MAX_RANGE = 100_000
+
+#: Names an expression can read (``item``/``index`` only inside ``for_each``).
+SCOPE_NAMES = ("input", "inputs", "nodes", "vars", "env", "item", "index", "run")
+
+_EXPR_START = "{{"
+
+
+class LimitExceeded(Exception):
+    """An operation would build a value over the size limits."""
+
+
+class Namespace(Mapping[str, Any]):
+    """A read-only mapping whose missing keys explain themselves.
+
+    ``hint(key)`` gives the message shown when an expression reads a missing
+    key (``env.HOME`` not declared, ``nodes.x`` not upstream, …).
+    """
+
+    __slots__ = ("_data", "_hint")
+
+    def __init__(self, data: Mapping[str, Any], hint: Callable[[str], str]) -> None:
+        self._data = data
+        self._hint = hint
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def hint(self, key: str) -> str:
+        return self._hint(key)
+
+    def __repr__(self) -> str:
+        return f"Namespace({list(self._data)!r})"
+
+
+def _keys_hint(obj: Mapping[str, Any], key: str) -> str:
+    keys = [str(k) for k in list(obj)[:12]]
+    more = ", …" if len(obj) > 12 else ""
+    listing = ", ".join(keys) + more if keys else "it is empty"
+    return f"no key {key!r} (keys: {listing})" if keys else f"no key {key!r} ({listing})"
+
+
+# Methods an expression may call on JSON values; every other callable attribute
+# is refused. Values are JSON, so this covers what a person needs.
+_SAFE_METHODS: dict[type, frozenset[str]] = {
+    str: frozenset(
+        "upper lower strip lstrip rstrip split rsplit splitlines startswith endswith "
+        "replace title capitalize casefold find rfind count isdigit isalpha isalnum "
+        "isspace islower isupper join removeprefix removesuffix partition rpartition".split()
+    ),
+    dict: frozenset({"keys", "values", "items", "get"}),
+    list: frozenset({"index", "count"}),
+}
+
+
+def _size(value: Any) -> int | None:
+    if isinstance(value, str | list | tuple | bytes):
+        return len(value)
+    return None
+
+
+def _check_result_size(value: Any) -> None:
+    if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
+        raise LimitExceeded(f"a string of {len(value):,} characters is over the limit")
+
+
+def _guarded_mul(left: Any, right: Any) -> Any:
+    for seq, count in ((left, right), (right, left)):
+        length = _size(seq)
+        if length is not None and isinstance(count, int):
+            limit = MAX_STRING_CHARS if isinstance(seq, str) else MAX_SEQUENCE_ITEMS
+            if length * max(count, 0) > limit:
+                raise LimitExceeded(
+                    f"repeating a value of length {length:,} {count:,} times is over the limit"
+                )
+            return left * right
+    if isinstance(left, int) and isinstance(right, int):
+        if left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise LimitExceeded("the product is too large a number")
+    return left * right
+
+
+def _guarded_pow(left: Any, right: Any) -> Any:
+    if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
+        if right * math.log2(abs(left)) > MAX_INT_BITS:
+            raise LimitExceeded(f"{left} ** {right} is too large a number")
+    if isinstance(left, int | float) and isinstance(right, int | float):
+        try:
+            return left**right
+        except OverflowError:
+            raise LimitExceeded("the power is too large a number") from None
+    return left**right
+
+
+_FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\*|\d+)(?:\.(\*|\d+))?")
+
+
+def _guarded_mod(left: Any, right: Any) -> Any:
+    if isinstance(left, str):
+        for width, precision in _FORMAT_WIDTH.findall(left):
+            for part in (width, precision):
+                if part == "*" or (part and int(part) > 10_000):
+                    raise LimitExceeded("format width too large")
+    return left % right
+
+
+def _guarded_add(left: Any, right: Any) -> Any:
+    a, b = _size(left), _size(right)
+    if a is not None and b is not None and a + b > MAX_STRING_CHARS:
+        raise LimitExceeded("the result would be over the size limit")
+    return left + right
+
+
+def _concat(*parts: Any) -> str:
+    texts = [p if isinstance(p, str) else to_text(p) for p in parts]
+    if sum(map(len, texts)) > MAX_STRING_CHARS:
+        raise LimitExceeded("the joined text would be over the size limit")
+    return "".join(texts)
+
+
+def _guarded_replace(text: Any, old: Any, new: Any, count: Any = -1) -> Any:
+    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
+        hits = text.count(old) if old else len(text) + 1
+        if isinstance(count, int) and count >= 0:
+            hits = min(hits, count)
+        if len(text) + hits * (len(new) - len(old)) > MAX_STRING_CHARS:
+            raise LimitExceeded("replace would build a string over the size limit")
+        return text.replace(old, new, count)
+    return text.replace(old, new, count)
+
+
+def to_text(value: Any) -> str:
+    """How a value appears inside text: strings as they are, the rest as JSON."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _tojson(value: Any, indent: int | None = None) -> str:
+    if indent is not None and (not isinstance(indent, int) or not 0 <= indent <= 16):
+        raise LimitExceeded("tojson indent must be 0 to 16")
+    return json.dumps(value, ensure_ascii=False, indent=indent, default=str)
+
+
+def _fromjson(text: Any) -> Any:
+    if not isinstance(text, str | bytes):
+        raise TypeError("fromjson expects text")
+    return json.loads(text)
+
+
+_ALLOWED_FILTERS = (
+    "abs attr capitalize count d default dictsort e escape first float groupby int "
+    "items join last length list lower map max min reject rejectattr reverse round "
+    "select selectattr sort string sum title trim truncate unique upper urlencode "
+    "wordcount"
+).split()
+
+
+class _ConcatToCall(NodeTransformer):
+    """Route ``~`` through a size-checked helper (Jinja does not intercept it)."""
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802 (visitor API)
+        node = self.generic_visit(node)
+        return nodes.Call(nodes.Name("__fd_concat", "load"), list(node.nodes), [], None, None)
+
+
+class _Sandbox(SandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**", "%", "+", "//"})
+    _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
+        "*": _guarded_mul,
+        "**": _guarded_pow,
+        "%": _guarded_mod,
+        "+": _guarded_add,
+        "//": operator.floordiv,
+    }
+
+    def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
+        return self._BINOPS[op](left, right)
+
+    def wrap_str_format(self, value: Any) -> None:
+        # ``str.format`` can pad to any width; it is simply not offered.
+        return None
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        if callable(value):
+            for kind, names in _SAFE_METHODS.items():
+                if isinstance(obj, kind):
+                    return attr in names
+            if isinstance(obj, Mapping):
+                return attr in _SAFE_METHODS[dict]
+            return False
+        return True
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # JSON objects: a key wins over a method of the same name, so that
+        # ``input.items`` is the "items" key of the data, not ``dict.items``.
+        if isinstance(obj, Mapping):
+            try:
+                return obj[attribute]
+            except (KeyError, TypeError):
+                pass
+            if attribute not in _SAFE_METHODS[dict]:
+                hint = obj.hint(attribute) if isinstance(obj, Namespace) else None
+                return self.undefined(hint=hint or _keys_hint(obj, attribute), name=attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, Namespace) and isinstance(argument, str) and argument not in obj:
+            return self.undefined(hint=obj.hint(argument), name=argument)
+        return super().getitem(obj, argument)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        if getattr(__obj, "__name__", None) == "replace" and isinstance(
+            getattr(__obj, "__self__", None), str
+        ):
+            return _guarded_replace(__obj.__self__, *args, **kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _make_environment() -> _Sandbox:
+    env = _Sandbox(
+        undefined=StrictUndefined,
+        autoescape=False,
+        # Statements are not part of the expression language: no loops, no sets.
+        block_start_string="\x00{%",
+        block_end_string="%}\x00",
+        line_statement_prefix=None,
+        cache_size=0,
+    )
+    env.filters = {name: env.filters[name] for name in _ALLOWED_FILTERS}
+    env.filters["replace"] = lambda s, old, new, count=-1: _guarded_replace(s, old, new, count)
+    env.filters["tojson"] = _tojson
+    env.filters["fromjson"] = _fromjson
+    env.filters["keys"] = lambda m: list(m.keys())
+    env.filters["values"] = lambda m: list(m.values())
+    env.globals = {
+        "range": _bounded_range,
+        "dict": dict,
+        "null": None,
+        "__fd_concat": _concat,
+    }
+    return env
+
+
+def _bounded_range(*args: int) -> range:
+    rng = range(*args)
+    if len(rng) > MAX_RANGE:
+        raise LimitExceeded(f"range of {len(rng):,} items is over the limit of {MAX_RANGE:,}")
+    return rng
+
+
+def has_expression(value: str) -> bool:
+    return _EXPR_START in value
+
+
+class Compiled:
+    """A compiled field value: a whole-field expression, mixed text, or plain text."""
+
+    __slots__ = ("_parts", "_single", "expressions", "source")
+
+    def __init__(
+        self,
+        source: str,
+        single: TemplateExpression | None,
+        parts: list[str | TemplateExpression],
+        expressions: list[nodes.Expr],
+    ) -> None:
+        self.source = source
+        self._single = single
+        self._parts = parts
+        #: parsed expression trees, for static checks (``referenced_names``)
+        self.expressions = expressions
+
+    @property
+    def is_constant(self) -> bool:
+        return self._single is None and all(isinstance(p, str) for p in self._parts)
+
+    def evaluate(self, scope: Mapping[str, Any]) -> Any:
+        """Evaluate against ``scope``; raise ``ExpressionError`` on failure."""
+        try:
+            if self._single is not None:
+                value = _finish(self._single(scope))
+                _check_result_size(value)
+                return value
+            out = []
+            for part in self._parts:
+                out.append(part if isinstance(part, str) else to_text(_finish(part(scope))))
+            return _concat(*out)
+        except ExpressionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an EXPRESSION error
+            raise expression_error(exc, self.source) from None
+
+
+def _finish(value: Any) -> Any:
+    if isinstance(value, StrictUndefined):
+        # Touching it raises UndefinedError with the hint.
+        str(value)
+    if isinstance(value, range):
+        return list(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def expression_error(exc: BaseException, source: str) -> ExpressionError:
+    """Turn any failure while evaluating ``source`` into an ``ExpressionError``."""
+    if isinstance(exc, JinjaSecurityError):
+        return ExpressionError(
+            f"forbidden in expression {source!r}: {exc}",
+            category="SECURITY",
+            details={"expression": source, "reason": "forbidden"},
+        )
+    if isinstance(exc, LimitExceeded | OverflowError | MemoryError | RecursionError):
+        what = str(exc) or type(exc).__name__
+        return ExpressionError(
+            f"expression {source!r} stopped: {what}",
+            category="SECURITY",
+            details={"expression": source, "reason": "limit"},
+        )
+    if isinstance(exc, UndefinedError):
+        message = str(exc)
+        return ExpressionError(
+            f"expression {source!r}: {message}",
+            details={"expression": source, "reason": "undefined"},
+        )
+    if isinstance(exc, TemplateSyntaxError):
+        return ExpressionError(
+            f"syntax error in expression {source!r}: {exc.message}",
+            details={"expression": source, "reason": "syntax"},
+        )
+    return ExpressionError(
+        f"expression {source!r} failed: {type(exc).__name__}: {exc}",
+        details={"expression": source, "reason": "error"},
+    )
+
+
+class ExpressionEngine:
+    """Compiles ``{{ }}`` strings once and caches them by source string."""
+
+    def __init__(self) -> None:
+        self._env = _make_environment()
+        self._cache: dict[tuple[str, bool], Compiled] = {}
+
+    def compile(self, source: str, *, bare: bool = False) -> Compiled:
+        """Compile a field value. ``bare=True`` reads a string without ``{{``
+        as one whole expression (for fields such as ``flow.if``'s condition).
+
+        Raises ``ExpressionError`` (reason ``syntax``) on a malformed expression.
+        """
+        key = (source, bare)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        compiled = self._compile(source, bare)
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        self._cache[key] = compiled
+        return compiled
+
+    def _compile(self, source: str, bare: bool) -> Compiled:
+        if len(source) > MAX_SOURCE_CHARS:
+            raise ExpressionError(
+                f"expression of {len(source):,} characters is over the limit of "
+                f"{MAX_SOURCE_CHARS:,}",
+                category="SECURITY",
+                details={"expression": source[:200], "reason": "limit"},
+            )
+        if "{%" in source and "%}" in source:
+            raise ExpressionError(
+                f"statements ({{% … %}}) are not supported in {source!r}; "
+                "use {{ … }} expressions",
+                details={"expression": source, "reason": "syntax"},
+            )
+        if bare and not has_expression(source):
+            tree = self._parse_expression(source)
+            return Compiled(source, self._build(tree, source), [], [tree])
+        if not has_expression(source):
+            return Compiled(source, None, [source], [])
+        try:
+            template = self._env.parse(source)
+        except TemplateSyntaxError as exc:
+            raise expression_error(exc, source) from None
+        parts: list[str | nodes.Expr] = []
+        for output in template.body:
+            if not isinstance(output, nodes.Output):
+                continue
+            for child in output.nodes:
+                if isinstance(child, nodes.TemplateData):
+                    parts.append(child.data)
+                else:
+                    parts.append(child)
+        trees = [p for p in parts if isinstance(p, nodes.Expr)]
+        texts = [p for p in parts if isinstance(p, str)]
+        if len(trees) == 1 and all(not t.strip() for t in texts):
+            return Compiled(source, self._build(trees[0], source), [], trees)
+        built: list[str | TemplateExpression] = [
+            p if isinstance(p, str) else self._build(p, source) for p in parts
+        ]
+        return Compiled(source, None, built, trees)
+
+    def _parse_expression(self, source: str) -> nodes.Expr:
+        try:
+            parser = Parser(self._env, source, state="variable")
+            tree = parser.parse_expression()
+            if not parser.stream.eos:
+                raise TemplateSyntaxError(
+                    "unexpected text after the expression", parser.stream.current.lineno
+                )
+        except TemplateSyntaxError as exc:
+            raise expression_error(exc, source) from None
+        return tree
+
+    def _build(self, tree: nodes.Expr, source: str) -> TemplateExpression:
+        tree = _ConcatToCall().visit(tree)
+        tree.set_environment(self._env)
+        body = [nodes.Assign(nodes.Name("result", "store"), tree, lineno=1)]
+        try:
+            template = self._env.from_string(nodes.Template(body, lineno=1))
+        except (TemplateSyntaxError, RecursionError, SyntaxError, MemoryError) as exc:
+            raise expression_error(exc, source) from None
+        return TemplateExpression(template, undefined_to_none=False)
+
+    def evaluate(self, source: str, scope: Mapping[str, Any], *, bare: bool = False) -> Any:
+        """Compile (cached) and evaluate in one call."""
+        return self.compile(source, bare=bare).evaluate(scope)
+
+
+def referenced_names(compiled: Compiled) -> list[tuple[str, str | None]]:
+    """``(root, key)`` pairs an expression reads: ``nodes.fetch`` →
+    ``("nodes", "fetch")``, ``input`` → ``("input", None)``. Dynamic keys
+    (``nodes[name]``) give ``(root, None)``."""
+    found: list[tuple[str, str | None]] = []
+    for tree in compiled.expressions:
+        seen_roots: set[int] = set()
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            if isinstance(node.node, nodes.Name):
+                seen_roots.add(id(node.node))
+                key: str | None = None
+                if isinstance(node, nodes.Getattr):
+                    key = node.attr
+                elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                    key = node.arg.value
+                found.append((node.node.name, key))
+        for name in tree.find_all(nodes.Name):
+            if id(name) not in seen_roots and name.ctx == "load":
+                found.append((name.name, None))
+    return found
+
+
+def walk_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string inside a JSON value, with its dotted path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk_strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk_strings(item, f"{path}[{index}]")

@@ -1,0 +1,228 @@
+"""Reading and writing workflow files.
+
+Load = bytes → JSON (duplicate keys refused) → ``migrate`` → per-node config
+upgrade (when a registry is given) → pydantic ``Workflow``. Every problem is
+collected into one ``WorkflowLoadError`` whose lines are ``location: message``.
+Save = spec key order, unset keys left out, atomic (temporary file, fsync,
+rename), so that load → save reproduces a file written by Flowdesk.
+May import: engine.model, engine.errors, stdlib. Main functions:
+``load_workflow``, ``parse_workflow``, ``dumps_workflow``, ``save_workflow``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from engine.errors import Issue, WorkflowLoadError
+from engine.model.migrations import MigrationError, migrate
+from engine.model.workflow import FORMAT, Workflow
+
+if TYPE_CHECKING:
+    from engine.registry import NodeRegistry
+
+_CREDENTIAL_TAGS = {"bearer", "basic", "api_key", "oauth2_client_credentials"}
+
+
+def format_location(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    """``('nodes', 2, 'config', 'mode')`` → ``nodes[2].config.mode``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "missing":
+        return "field required"
+    if kind == "extra_forbidden":
+        return "unknown key (not part of the format; editor state belongs under 'ui')"
+    if kind == "literal_error" and error.get("loc") == ("format",):
+        return f"must be exactly {FORMAT!r}"
+    if kind == "string_pattern_mismatch" and error.get("loc", ())[-1:] == ("id",):
+        return (
+            f"invalid id {error.get('input')!r}: use letters, digits and '_', "
+            "starting with a letter or '_', at most 64 characters"
+        )
+    msg = str(error.get("msg", "invalid value"))
+    return msg[:1].lower() + msg[1:]
+
+
+def issues_from_validation_error(
+    exc: ValidationError, prefix: tuple[int | str, ...] = ()
+) -> list[Issue]:
+    """Map a pydantic error to ``Issue`` lines with file locations."""
+    issues = []
+    for error in exc.errors():
+        loc = list(prefix) + list(error["loc"])
+        if len(loc) > 2 and loc[0] == "credentials" and loc[2] in _CREDENTIAL_TAGS:
+            del loc[2]
+        node_id = None
+        issues.append(Issue(format_location(loc), _message(dict(error)), node_id))
+    return issues
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"duplicate key {key!r}")
+        obj[key] = value
+    return obj
+
+
+def read_json(text: str | bytes, source: str | None = None) -> Any:
+    """Parse JSON text, with an error naming line and column."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise WorkflowLoadError(
+                [Issue("", f"the file is not UTF-8 text (byte {exc.start})")], source
+            ) from None
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise WorkflowLoadError(
+            [Issue("", f"not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}")],
+            source,
+        ) from None
+    except ValueError as exc:  # duplicate key, raised from the hook
+        raise WorkflowLoadError([Issue("", f"not valid: {exc}")], source) from None
+
+
+def parse_workflow(
+    raw: Any, registry: NodeRegistry | None = None, source: str | None = None
+) -> Workflow:
+    """Build a ``Workflow`` from a parsed JSON value; raise with every problem."""
+    if not isinstance(raw, dict):
+        raise WorkflowLoadError(
+            [Issue("", f"a workflow file holds a JSON object, not {type(raw).__name__}")],
+            source,
+        )
+    issues: list[Issue] = []
+    if raw.get("format") != FORMAT:
+        issues.append(Issue("format", f"must be exactly {FORMAT!r}, got {raw.get('format')!r}"))
+    if "version" not in raw:
+        issues.append(Issue("version", "field required"))
+        raise WorkflowLoadError(issues, source)
+    try:
+        raw = migrate(raw)
+    except MigrationError as exc:
+        raise WorkflowLoadError([*issues, Issue("version", str(exc))], source) from None
+    if registry is not None:
+        issues.extend(_upgrade_node_configs(raw, registry))
+    try:
+        workflow = Workflow.model_validate(raw)
+    except ValidationError as exc:
+        found = {str(i) for i in issues}
+        issues.extend(i for i in issues_from_validation_error(exc) if str(i) not in found)
+        raise WorkflowLoadError(issues, source) from None
+    if issues:
+        raise WorkflowLoadError(issues, source)
+    return workflow
+
+
+def _upgrade_node_configs(raw: dict[str, Any], registry: NodeRegistry) -> list[Issue]:
+    """Run each node type's ``upgrade_config`` on configs saved by an older version."""
+    issues: list[Issue] = []
+    nodes = raw.get("nodes")
+    if not isinstance(nodes, list):
+        return issues
+    for index, node in enumerate(nodes):
+        if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+            continue
+        node_type = registry.find(node["type"])
+        if node_type is None:
+            continue
+        version = node.get("type_version", 1)
+        if not isinstance(version, int) or isinstance(version, bool):
+            continue
+        if version > node_type.version:
+            issues.append(
+                Issue(
+                    f"nodes[{index}].type_version",
+                    f"{node['type']} version {version} is newer than the installed "
+                    f"version {node_type.version}; update Flowdesk or the plug-in",
+                    node.get("id"),
+                )
+            )
+            continue
+        config = node.get("config", {})
+        while version < node_type.version and isinstance(config, dict):
+            config = node_type.upgrade_config(version, dict(config))
+            version += 1
+        if version != node.get("type_version", 1):
+            nodes[index] = {**node, "config": config, "type_version": version}
+    return issues
+
+
+def load_workflow(path: str | os.PathLike[str], registry: NodeRegistry | None = None) -> Workflow:
+    """Read a workflow file; raise ``WorkflowLoadError`` listing every problem."""
+    source = os.fspath(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise WorkflowLoadError([Issue("", "file not found")], source) from None
+    except IsADirectoryError:
+        raise WorkflowLoadError([Issue("", "is a folder, not a workflow file")], source) from None
+    except OSError as exc:
+        raise WorkflowLoadError([Issue("", f"cannot read: {exc.strerror}")], source) from None
+    return parse_workflow(read_json(data, source), registry, source)
+
+
+def loads_workflow(text: str | bytes, registry: NodeRegistry | None = None) -> Workflow:
+    """Parse a workflow from JSON text."""
+    return parse_workflow(read_json(text), registry)
+
+
+def dumps_workflow(workflow: Workflow) -> str:
+    """The file's text: two-space indent, spec key order, trailing newline."""
+    return json.dumps(workflow.to_json_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, fsync and rename."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.chmod(tmp, target.stat().st_mode & 0o777)
+        except FileNotFoundError:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def save_workflow(workflow: Workflow, path: str | os.PathLike[str]) -> None:
+    """Save atomically; a crash mid-save leaves the old file intact."""
+    atomic_write(path, dumps_workflow(workflow).encode("utf-8"))

@@ -1,0 +1,37 @@
+"""The persisted document: pydantic models of the workflow file and its migrations."""
+
+from engine.model.migrations import FORMAT_VERSION, MIGRATIONS, migrate
+from engine.model.workflow import (
+    FORMAT,
+    ApiKeyCredential,
+    BasicCredential,
+    BearerCredential,
+    CredentialRef,
+    Edge,
+    InPortRef,
+    Node,
+    OAuth2ClientCredentials,
+    PortRef,
+    RetryPolicy,
+    Settings,
+    Workflow,
+)
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MIGRATIONS",
+    "ApiKeyCredential",
+    "BasicCredential",
+    "BearerCredential",
+    "CredentialRef",
+    "Edge",
+    "InPortRef",
+    "Node",
+    "OAuth2ClientCredentials",
+    "PortRef",
+    "RetryPolicy",
+    "Settings",
+    "Workflow",
+    "migrate",
+]

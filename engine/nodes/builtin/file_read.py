@@ -1,0 +1,39 @@
+"""``file.read``: read a file of the data root as text, JSON, JSON lines, CSV
+records or base64 bytes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.context import NodeContext
+from engine.datafiles import read_file
+from engine.nodes.spec import NodeType, Port
+
+
+class FileReadConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(
+        ...,
+        description="Path relative to the data root (the workflow's folder unless --root)",
+        json_schema_extra={"widget": "path", "placeholder": "data/input.csv"},
+    )
+    format: Literal["text", "json", "jsonl", "csv", "bytes"] = Field(
+        "text", description="csv: a list of objects by header row; bytes: base64 text"
+    )
+
+
+class FileRead(NodeType):
+    type_name = "file.read"
+    title = "Read file"
+    category = "Files"
+    description = "Read a file from the data root."
+    icon = "file-in"
+    inputs = ()
+    outputs = (Port("out", "The file's data"),)
+    Config = FileReadConfig
+
+    async def execute(self, ctx: NodeContext, config: FileReadConfig) -> Any:
+        return await asyncio.to_thread(read_file, ctx.data_root, config.path, config.format)

@@ -1,0 +1,50 @@
+"""``file.write``: write the input (or any content) to a file of the data root,
+atomically in ``overwrite`` mode; parent folders are created inside the root."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.context import NodeContext
+from engine.datafiles import write_file
+from engine.nodes.spec import NodeType, Port
+
+
+class FileWriteConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(
+        ...,
+        description="Path relative to the data root",
+        json_schema_extra={"widget": "path", "placeholder": "output/result.json"},
+    )
+    format: Literal["text", "json", "jsonl", "csv", "bytes"] = Field(
+        "json", description="csv writes a list of objects; bytes writes base64 text as bytes"
+    )
+    content: Any = Field(
+        "{{ input }}", description="What to write", json_schema_extra={"widget": "json"}
+    )
+    mode: Literal["overwrite", "append"] = Field(
+        "overwrite", description="overwrite replaces the file atomically"
+    )
+
+
+class FileWrite(NodeType):
+    type_name = "file.write"
+    title = "Write file"
+    category = "Files"
+    description = "Write data to a file in the data root."
+    icon = "file-out"
+    inputs = (Port("in", "The value written by default"),)
+    outputs = (Port("out", "{path, bytes}"),)
+    Config = FileWriteConfig
+
+    async def execute(self, ctx: NodeContext, config: FileWriteConfig) -> Any:
+        content = config.content
+        if "content" not in ctx.node.config:
+            content = ctx.input  # the default "{{ input }}" without a round trip
+        return await asyncio.to_thread(
+            write_file, ctx.data_root, config.path, config.format, content, config.mode
+        )

@@ -1,0 +1,278 @@
+"""Graph validation: every rule of the spec, every problem at once.
+
+``validate(workflow, registry)`` returns ``Issue``s located in the file
+(``nodes[2].config.mode``, ``edges[0]``, ``cycle``): duplicate ids, unknown
+types, unknown ports, edges to missing nodes, single-edge inputs with several
+edges, duplicate edges, cycles (``cycle: a → b → a``), expressions that do not
+parse or name a node that is not upstream or an undeclared ``env`` name,
+configs that do not fit their type's model (values holding expressions are
+checked at run time instead), and undeclared credentials.
+May import: engine.model, engine.registry, engine.expressions, engine.errors.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.errors import ExpressionError, Issue
+from engine.expressions import ExpressionEngine, has_expression, referenced_names, walk_strings
+from engine.io import format_location
+from engine.model.workflow import Node, Workflow
+from engine.registry import NodeRegistry
+
+_shared_expressions = ExpressionEngine()
+
+
+def validate(
+    workflow: Workflow,
+    registry: NodeRegistry,
+    expressions: ExpressionEngine | None = None,
+) -> list[Issue]:
+    """Every problem of ``workflow``; an empty list when it can run."""
+    return _Validator(workflow, registry, expressions or _shared_expressions).run()
+
+
+class _Validator:
+    def __init__(
+        self, workflow: Workflow, registry: NodeRegistry, expressions: ExpressionEngine
+    ) -> None:
+        self.workflow = workflow
+        self.registry = registry
+        self.expressions = expressions
+        self.issues: list[Issue] = []
+        self.index: dict[str, int] = {}
+        self.predecessors: dict[str, list[str]] = {}
+        self.successors: dict[str, list[str]] = {}
+
+    def add(self, location: str, message: str, node_id: str | None = None) -> None:
+        self.issues.append(Issue(location, message, node_id))
+
+    def run(self) -> list[Issue]:
+        self._check_ids()
+        self._check_edges()
+        self._check_cycles()
+        for position, node in enumerate(self.workflow.nodes):
+            self._check_node(position, node)
+        return self.issues
+
+    def _check_ids(self) -> None:
+        for position, node in enumerate(self.workflow.nodes):
+            if node.id in self.index:
+                first = self.index[node.id]
+                self.add(
+                    f"nodes[{position}].id",
+                    f"duplicate id {node.id!r} (also nodes[{first}])",
+                    node.id,
+                )
+                continue
+            self.index[node.id] = position
+            self.predecessors[node.id] = []
+            self.successors[node.id] = []
+            if self.registry.find(node.type) is None:
+                self.add(
+                    f"nodes[{position}].type",
+                    f"unknown node type {node.type!r} (not installed)",
+                    node.id,
+                )
+
+    def _node_type(self, node_id: str) -> Any:
+        position = self.index.get(node_id)
+        if position is None:
+            return None
+        return self.registry.find(self.workflow.nodes[position].type)
+
+    def _check_edges(self) -> None:
+        seen: dict[tuple[str, str, str, str], int] = {}
+        into: dict[tuple[str, str], int] = {}
+        for position, edge in enumerate(self.workflow.edges):
+            where = f"edges[{position}]"
+            source, target = edge.source, edge.target
+            broken = False
+            for end, ref in (("from", source), ("to", target)):
+                if ref.node not in self.index:
+                    self.add(f"{where}.{end}.node", f"node {ref.node!r} does not exist")
+                    broken = True
+            if broken:
+                continue
+            source_type = self._node_type(source.node)
+            if source_type is not None and source_type.output_port(source.port) is None:
+                names = ", ".join(p.name for p in source_type.outputs) or "none"
+                self.add(
+                    f"{where}.from.port",
+                    f"node {source.node!r} ({source_type.type_name}) has no output port "
+                    f"{source.port!r} (outputs: {names})",
+                    source.node,
+                )
+                broken = True
+            target_type = self._node_type(target.node)
+            port = target_type.input_port(target.port) if target_type is not None else None
+            if target_type is not None and port is None:
+                names = ", ".join(p.name for p in target_type.inputs) or "none"
+                self.add(
+                    f"{where}.to.port",
+                    f"node {target.node!r} ({target_type.type_name}) has no input port "
+                    f"{target.port!r} (inputs: {names})",
+                    target.node,
+                )
+                broken = True
+            if source.node == target.node:
+                self.add(where, f"node {source.node!r} is connected to itself", source.node)
+                broken = True
+            key = edge.key()
+            if key in seen:
+                self.add(where, f"duplicate of edges[{seen[key]}]", target.node)
+                continue
+            seen[key] = position
+            if port is not None and not port.multiple:
+                slot = (target.node, target.port)
+                if slot in into:
+                    self.add(
+                        where,
+                        f"input {target.port!r} of node {target.node!r} already has an edge "
+                        f"(edges[{into[slot]}]); it takes one",
+                        target.node,
+                    )
+                else:
+                    into[slot] = position
+            if source.node != target.node:
+                self.predecessors[target.node].append(source.node)
+                self.successors[source.node].append(target.node)
+
+    def _check_cycles(self) -> None:
+        indegree = {nid: len(preds) for nid, preds in self.predecessors.items()}
+        queue = deque(nid for nid, count in indegree.items() if count == 0)
+        while queue:
+            current = queue.popleft()
+            for nxt in self.successors[current]:
+                indegree[nxt] -= 1
+                if indegree[nxt] == 0:
+                    queue.append(nxt)
+        remaining = {nid for nid, count in indegree.items() if count > 0}
+        reported: set[str] = set()
+        for start in [n.id for n in self.workflow.nodes if n.id in remaining]:
+            if start in reported:
+                continue
+            cycle = self._find_cycle(start, remaining)
+            if cycle is None:
+                continue
+            reported.update(cycle)
+            self.add("cycle", " → ".join([*cycle, cycle[0]]), cycle[0])
+
+    def _find_cycle(self, start: str, remaining: set[str]) -> list[str] | None:
+        path: list[str] = []
+        on_path: dict[str, int] = {}
+        current: str | None = start
+        while current is not None and current not in on_path:
+            on_path[current] = len(path)
+            path.append(current)
+            current = next((n for n in self.successors[current] if n in remaining), None)
+        if current is None:
+            return None
+        return path[on_path[current] :]
+
+    def is_upstream(self, candidate: str, node_id: str) -> bool:
+        if candidate in self.predecessors.get(node_id, ()):
+            return True
+        seen = {node_id}
+        stack = [node_id]
+        while stack:
+            for source in self.predecessors.get(stack.pop(), ()):
+                if source == candidate:
+                    return True
+                if source not in seen:
+                    seen.add(source)
+                    stack.append(source)
+        return False
+
+    def _check_node(self, position: int, node: Node) -> None:
+        node_type = self.registry.find(node.type)
+        where = f"nodes[{position}]"
+        if node.for_each is not None:
+            self._check_expression(f"{where}.for_each", node, node.for_each, bare=False)
+        expression_fields = node_type.expression_fields if node_type else frozenset()
+        for path, text in walk_strings(node.config):
+            top = path.split(".", 1)[0].split("[", 1)[0]
+            bare = path == top and top in expression_fields
+            if has_expression(text) or bare:
+                self._check_expression(f"{where}.config.{path}", node, text, bare=bare)
+        if node_type is None:
+            return
+        try:
+            node_type.Config.model_validate(node.config)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                if self._holds_expression(node.config, loc) or (
+                    loc and loc[0] in node_type.raw_fields
+                ):
+                    continue
+                message = error["msg"][:1].lower() + error["msg"][1:]
+                if error["type"] == "missing":
+                    message = "field required"
+                elif error["type"] == "extra_forbidden":
+                    message = f"unknown field for {node.type}"
+                self.add(format_location((where, "config", *loc)), message, node.id)
+        self._check_credential(where, node, node_type)
+
+    def _holds_expression(self, config: Any, loc: tuple[Any, ...]) -> bool:
+        value = config
+        for part in loc:
+            if isinstance(value, str):
+                return has_expression(value)
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                return False
+        return isinstance(value, str) and has_expression(value)
+
+    def _check_expression(self, location: str, node: Node, text: str, bare: bool) -> None:
+        try:
+            compiled = self.expressions.compile(text, bare=bare)
+        except ExpressionError as error:
+            self.add(location, error.message, node.id)
+            return
+        declared_env = set(self.workflow.env)
+        for root, key in referenced_names(compiled):
+            if root == "nodes" and key is not None:
+                if key not in self.index:
+                    self.add(location, f"expression names node {key!r}, which does not exist",
+                             node.id)
+                elif key == node.id:
+                    self.add(location, f"expression names node {key!r} itself", node.id)
+                elif not self.is_upstream(key, node.id):
+                    self.add(
+                        location,
+                        f"expression names node {key!r}, which is not upstream of {node.id!r}",
+                        node.id,
+                    )
+            elif root == "env" and key is not None and key not in declared_env:
+                self.add(
+                    location,
+                    f"env.{key} is not declared in the workflow's \"env\" list",
+                    node.id,
+                )
+            elif root in ("item", "index") and node.for_each is None:
+                self.add(location, f"{root!r} is only defined in a node with for_each", node.id)
+
+    def _check_credential(self, where: str, node: Node, node_type: Any) -> None:
+        name = node.config.get("credential")
+        if not isinstance(name, str) or not name or has_expression(name):
+            return
+        ref = self.workflow.credentials.get(name)
+        if ref is None:
+            declared = ", ".join(sorted(self.workflow.credentials)) or "none"
+            self.add(
+                f"{where}.config.credential",
+                f"credential {name!r} is not declared in \"credentials\" (declared: {declared})",
+                node.id,
+            )
+        elif node_type.credential_kinds and ref.type not in node_type.credential_kinds:
+            kinds = ", ".join(node_type.credential_kinds)
+            self.add(
+                f"{where}.config.credential",
+                f"credential {name!r} is of type {ref.type!r}; {node.type} takes {kinds}",
+                node.id,
+            )
