@@ -39,6 +39,9 @@ class FlowdeskError(Exception):
     code: str = "INTERNAL_ERROR"
     category: str = "INTERNAL"
     retryable: bool = False
+    #: stops the run even when the node says ``on_error: continue``
+    #: (e.g. ``TOKEN_BUDGET_EXCEEDED``: the run's budget is spent)
+    fatal: bool = False
 
     def __init__(
         self,
@@ -49,6 +52,7 @@ class FlowdeskError(Exception):
         retryable: bool | None = None,
         details: dict[str, Any] | None = None,
         retry_after: float | None = None,
+        fatal: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -61,6 +65,8 @@ class FlowdeskError(Exception):
         assert self.category in CATEGORIES, self.category
         self.details: dict[str, Any] = dict(details or {})
         self.retry_after = retry_after
+        if fatal is not None:
+            self.fatal = fatal
 
     def to_dict(self) -> dict[str, Any]:
         """The spec's error object: code, category, message, retryable, details."""

@@ -615,7 +615,7 @@ class _Run:
         node = self.nodes[node_id]
         duration = (time.monotonic() - started) * 1000.0
         payload = error.to_dict()
-        continued = node.on_error == "continue" and self.stopping is None
+        continued = node.on_error == "continue" and self.stopping is None and not error.fatal
         self._resolve(
             node_id,
             NodeResult(
