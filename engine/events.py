@@ -6,7 +6,7 @@ Order for one node: ``NodeStarted`` → (``NodeRetrying`` → ``NodeStarted``)* 
 ``NodeSucceeded`` | ``NodeFailed`` | ``NodeCancelled``; or just ``NodeSkipped``
 (also for nodes outside a partial run) or ``NodeSucceeded`` with status
 ``pinned``. ``RunFinished`` is always last and carries the run result.
-May import: stdlib. 
+May import: stdlib.
 """
 
 from __future__ import annotations
@@ -105,5 +105,12 @@ class RunFinished(Event):
     result: RunResult = field(repr=False)
 
 
-NODE_EVENTS = (NodeStarted, NodeRetrying, NodeLog, NodeSucceeded, NodeFailed, NodeSkipped,
-               NodeCancelled)
+NODE_EVENTS = (
+    NodeStarted,
+    NodeRetrying,
+    NodeLog,
+    NodeSucceeded,
+    NodeFailed,
+    NodeSkipped,
+    NodeCancelled,
+)

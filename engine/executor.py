@@ -157,6 +157,18 @@ class RunHandle:
         self._run = run
         self.run_id = run.run_id
 
+    @property
+    def started_at(self) -> str:
+        return self._run.started_at
+
+    @property
+    def workflow(self) -> Workflow:
+        return self._run.workflow
+
+    def secrets_used(self) -> list[str]:
+        """Secret values handed to nodes in this run, for redaction by stores."""
+        return list(getattr(self._run.services.credentials, "used_secrets", ()))
+
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(event)`` for every event (past ones first)."""
         for event in self._run.history:
@@ -223,9 +235,9 @@ class _Run:
         self.types: dict[str, type[NodeType]] = {
             node.id: engine.registry.get(node.type) for node in workflow.nodes
         }
-        # incoming[target] = [(source, source_port, target_port)] in edge order
+        # incoming: per target, its (source, source_port, target_port) in edge order
         self.incoming: dict[str, list[tuple[str, str, str]]] = {nid: [] for nid in self.order}
-        # outgoing[source] = [(target, index in incoming[target], source_port)]
+        # outgoing: per source, its (target, position in the target's incoming, source_port)
         self.outgoing: dict[str, list[tuple[str, int, str]]] = {nid: [] for nid in self.order}
         for edge in workflow.edges:
             target = edge.target.node
@@ -256,7 +268,7 @@ class _Run:
         self.env = Namespace(
             {name: environ.get(name) for name in workflow.env},
             lambda key: (
-                f"env.{key} is not declared in the workflow's \"env\" list"
+                f'env.{key} is not declared in the workflow\'s "env" list'
                 if key not in env_names
                 else f"env.{key} is not set"
             ),
@@ -303,7 +315,7 @@ class _Run:
                 if source in plan or source in reuse:
                     continue
                 earlier = previous.nodes.get(source) if previous else None
-                if earlier is not None and earlier.status in ("succeeded", "pinned") or (
+                if (earlier is not None and earlier.status in ("succeeded", "pinned")) or (
                     earlier is not None and earlier.status == "failed" and earlier.output
                 ):
                     reuse.add(source)
@@ -320,7 +332,7 @@ class _Run:
         for listener in self.listeners:
             try:
                 listener(event)
-            except Exception:  # noqa: BLE001 - a listener must not break the run
+            except Exception:
                 log.exception("event listener failed on %s", kind.__name__)
 
     # ----------------------------------------------------------------- main
@@ -352,7 +364,7 @@ class _Run:
         finally:
             try:
                 await self.services.aclose()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("closing the run's HTTP client failed")
         self._finish()
 
@@ -480,9 +492,9 @@ class _Run:
                     continue
             task = asyncio.get_running_loop().create_task(self._execute(node_id))
             self.running[node_id] = task
-        if self.stopping is not None and not self.running:
-            self.finished.set()
-        elif len(self.results) == len(self.order) and not self.running:
+        if (self.stopping is not None and not self.running) or (
+            len(self.results) == len(self.order) and not self.running
+        ):
             self.finished.set()
 
     # ------------------------------------------------------------ execution
@@ -492,12 +504,12 @@ class _Run:
         node_type = self.types[node_id]
         inputs: dict[str, Any] = {}
         sources: dict[str, list[tuple[str, Any]]] = {}
-        for (source, _, port), value in zip(
+        for (source, _, port_name), value in zip(
             self.incoming[node_id], self.received[node_id], strict=True
         ):
             if value is _NO_VALUE:
                 continue
-            sources.setdefault(port, []).append((source, value))
+            sources.setdefault(port_name, []).append((source, value))
         for port in node_type.inputs:
             arrived = sources.get(port.name, [])
             if port.multiple:
@@ -545,15 +557,17 @@ class _Run:
             inputs, sources = self._gather_inputs(node_id)
             scope = self._scope(node_id, inputs)
             if node.for_each is not None:
-                value, ports, attempts, usage = await self._run_items(
-                    node, inputs, sources, scope
-                )
+                value, ports, attempts, usage = await self._run_items(node, inputs, sources, scope)
             else:
                 self.emit(NodeStarted, node_id=node_id, attempt=1)
                 out, attempts, usage = await self._attempts(node, inputs, sources, scope)
-                value, ports = (out.value, tuple(out.ports)) if isinstance(out, Routed) else (
-                    out,
-                    None,
+                value, ports = (
+                    (out.value, tuple(out.ports))
+                    if isinstance(out, Routed)
+                    else (
+                        out,
+                        None,
+                    )
                 )
         except asyncio.CancelledError:
             self.running.pop(node_id, None)
@@ -597,7 +611,9 @@ class _Run:
             output=value,
             duration_ms=duration,
             attempts=attempts,
-            ports=ports if ports is not None else tuple(p.name for p in self.types[node_id].outputs),
+            ports=ports
+            if ports is not None
+            else tuple(p.name for p in self.types[node_id].outputs),
             usage=usage,
         )
         self._deliver(node_id, ports, value)
@@ -661,7 +677,9 @@ class _Run:
                 details={"node": node.id, "field": "for_each", "expression": node.for_each},
             )
         self.emit(NodeStarted, node_id=node.id, attempt=1, items=len(items))
-        limit = min(node.concurrency or DEFAULT_ITEM_CONCURRENCY, self.workflow.settings.max_concurrency)
+        limit = min(
+            node.concurrency or DEFAULT_ITEM_CONCURRENCY, self.workflow.settings.max_concurrency
+        )
         results: list[Any] = [None] * len(items)
         routed: list[tuple[str, ...] | None] = [None] * len(items)
         max_attempts = 1
@@ -778,8 +796,9 @@ class _Run:
         return emit_log
 
     # -------------------------------------------------------------- config
-    def _evaluate(self, node: Node, field: str, source: str, scope: Mapping[str, Any],
-                  bare: bool = False) -> Any:
+    def _evaluate(
+        self, node: Node, field: str, source: str, scope: Mapping[str, Any], bare: bool = False
+    ) -> Any:
         try:
             return self.services.expressions.evaluate(source, scope, bare=bare)
         except ExpressionError as error:
@@ -837,8 +856,10 @@ class _UpstreamOutputs(Mapping[str, Any]):
         return sum(1 for _ in self)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key in self._run.outputs and self._run.is_upstream(
-            key, self._node_id
+        return (
+            isinstance(key, str)
+            and key in self._run.outputs
+            and self._run.is_upstream(key, self._node_id)
         )
 
 

@@ -23,7 +23,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.environment import TemplateExpression
@@ -91,9 +91,36 @@ def _keys_hint(obj: Mapping[str, Any], key: str) -> str:
 # is refused. Values are JSON, so this covers what a person needs.
 _SAFE_METHODS: dict[type, frozenset[str]] = {
     str: frozenset(
-        "upper lower strip lstrip rstrip split rsplit splitlines startswith endswith "
-        "replace title capitalize casefold find rfind count isdigit isalpha isalnum "
-        "isspace islower isupper join removeprefix removesuffix partition rpartition".split()
+        [
+            "upper",
+            "lower",
+            "strip",
+            "lstrip",
+            "rstrip",
+            "split",
+            "rsplit",
+            "splitlines",
+            "startswith",
+            "endswith",
+            "replace",
+            "title",
+            "capitalize",
+            "casefold",
+            "find",
+            "rfind",
+            "count",
+            "isdigit",
+            "isalpha",
+            "isalnum",
+            "isspace",
+            "islower",
+            "isupper",
+            "join",
+            "removeprefix",
+            "removesuffix",
+            "partition",
+            "rpartition",
+        ]
     ),
     dict: frozenset({"keys", "values", "items", "get"}),
     list: frozenset({"index", "count"}),
@@ -198,25 +225,60 @@ def _fromjson(text: Any) -> Any:
     return json.loads(text)
 
 
-_ALLOWED_FILTERS = (
-    "abs attr capitalize count d default dictsort e escape first float groupby int "
-    "items join last length list lower map max min reject rejectattr reverse round "
-    "select selectattr sort string sum title trim truncate unique upper urlencode "
-    "wordcount"
-).split()
+_ALLOWED_FILTERS = [
+    "abs",
+    "attr",
+    "capitalize",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "groupby",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "reject",
+    "rejectattr",
+    "reverse",
+    "round",
+    "select",
+    "selectattr",
+    "sort",
+    "string",
+    "sum",
+    "title",
+    "trim",
+    "truncate",
+    "unique",
+    "upper",
+    "urlencode",
+    "wordcount",
+]
 
 
 class _ConcatToCall(NodeTransformer):
     """Route ``~`` through a size-checked helper (Jinja does not intercept it)."""
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802 (visitor API)
-        node = self.generic_visit(node)
-        return nodes.Call(nodes.Name("__fd_concat", "load"), list(node.nodes), [], None, None)
+        visited = self.generic_visit(node)
+        assert isinstance(visited, nodes.Concat)
+        return nodes.Call(nodes.Name("__fd_concat", "load"), list(visited.nodes), [], None, None)
 
 
 class _Sandbox(SandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "%", "+", "//"})
-    _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
+    _BINOPS: ClassVar[dict[str, Callable[[Any, Any], Any]]] = {
         "*": _guarded_mul,
         "**": _guarded_pow,
         "%": _guarded_mod,
@@ -486,14 +548,16 @@ def referenced_names(compiled: Compiled) -> list[tuple[str, str | None]]:
     for tree in compiled.expressions:
         seen_roots: set[int] = set()
         for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-            if isinstance(node.node, nodes.Name):
-                seen_roots.add(id(node.node))
+            assert isinstance(node, nodes.Getattr | nodes.Getitem)
+            root = node.node
+            if isinstance(root, nodes.Name):
+                seen_roots.add(id(root))
                 key: str | None = None
                 if isinstance(node, nodes.Getattr):
                     key = node.attr
                 elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
                     key = node.arg.value
-                found.append((node.node.name, key))
+                found.append((root.name, key))
         for name in tree.find_all(nodes.Name):
             if id(name) not in seen_roots and name.ctx == "load":
                 found.append((name.name, None))

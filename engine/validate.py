@@ -12,15 +12,18 @@ May import: engine.model, engine.registry, engine.expressions, engine.errors.
 
 from __future__ import annotations
 
+import re
 from collections import deque
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import ExpressionError, Issue
+from engine.errors import ExpressionError, Issue, WorkflowLoadError
 from engine.expressions import ExpressionEngine, has_expression, referenced_names, walk_strings
-from engine.io import format_location
-from engine.model.workflow import Node, Workflow
+from engine.io import format_location, load_workflow, parse_workflow, read_json
+from engine.model.migrations import FORMAT_VERSION
+from engine.model.workflow import FORMAT, Node, Workflow
 from engine.registry import NodeRegistry
 
 _shared_expressions = ExpressionEngine()
@@ -93,7 +96,7 @@ class _Validator:
             broken = False
             for end, ref in (("from", source), ("to", target)):
                 if ref.node not in self.index:
-                    self.add(f"{where}.{end}.node", f"node {ref.node!r} does not exist")
+                    self.add(where, f"node {ref.node!r} does not exist ({end!r} end)")
                     broken = True
             if broken:
                 continue
@@ -210,6 +213,9 @@ class _Validator:
                 ):
                     continue
                 message = error["msg"][:1].lower() + error["msg"][1:]
+                received = error.get("input")
+                if isinstance(received, str | int | float | bool) and error["type"] != "missing":
+                    message += f" (got {received!r})"
                 if error["type"] == "missing":
                     message = "field required"
                 elif error["type"] == "extra_forbidden":
@@ -238,8 +244,9 @@ class _Validator:
         for root, key in referenced_names(compiled):
             if root == "nodes" and key is not None:
                 if key not in self.index:
-                    self.add(location, f"expression names node {key!r}, which does not exist",
-                             node.id)
+                    self.add(
+                        location, f"expression names node {key!r}, which does not exist", node.id
+                    )
                 elif key == node.id:
                     self.add(location, f"expression names node {key!r} itself", node.id)
                 elif not self.is_upstream(key, node.id):
@@ -251,7 +258,7 @@ class _Validator:
             elif root == "env" and key is not None and key not in declared_env:
                 self.add(
                     location,
-                    f"env.{key} is not declared in the workflow's \"env\" list",
+                    f'env.{key} is not declared in the workflow\'s "env" list',
                     node.id,
                 )
             elif root in ("item", "index") and node.for_each is None:
@@ -266,7 +273,7 @@ class _Validator:
             declared = ", ".join(sorted(self.workflow.credentials)) or "none"
             self.add(
                 f"{where}.config.credential",
-                f"credential {name!r} is not declared in \"credentials\" (declared: {declared})",
+                f'credential {name!r} is not declared in "credentials" (declared: {declared})',
                 node.id,
             )
         elif node_type.credential_kinds and ref.type not in node_type.credential_kinds:
@@ -276,3 +283,84 @@ class _Validator:
                 f"credential {name!r} is of type {ref.type!r}; {node.type} takes {kinds}",
                 node.id,
             )
+
+
+_INDEXED = re.compile(r"^(nodes|edges)\[(\d+)\]")
+
+
+def check_source(
+    raw: Any, registry: NodeRegistry, source: str | None = None
+) -> tuple[Workflow | None, list[Issue]]:
+    """Load and validate a parsed workflow file, reporting every problem at once.
+
+    When the file does not even fit the format, the nodes and edges that do are
+    still checked as a graph (a cycle is reported next to a bad id), with
+    locations pointing into the original file. Returns the workflow when it
+    loaded, and the issues (empty when it can run).
+    """
+    try:
+        workflow = parse_workflow(raw, registry, source)
+    except WorkflowLoadError as exc:
+        issues = list(exc.issues)
+        return None, issues + _salvaged_graph_issues(raw, registry, issues)
+    return workflow, validate(workflow, registry)
+
+
+def check_file(path: str, registry: NodeRegistry) -> tuple[Workflow | None, list[Issue]]:
+    """``check_source`` for a file path (unreadable or non-JSON files included)."""
+    try:
+        raw = read_json(Path(path).read_bytes(), path)
+    except WorkflowLoadError as exc:
+        return None, list(exc.issues)
+    except OSError:
+        try:
+            load_workflow(path, registry)
+        except WorkflowLoadError as exc:
+            return None, list(exc.issues)
+        raise
+    return check_source(raw, registry, path)
+
+
+def _salvaged_graph_issues(raw: Any, registry: NodeRegistry, issues: list[Issue]) -> list[Issue]:
+    if not isinstance(raw, dict) or any(i.location == "version" for i in issues):
+        return []
+    nodes, edges = raw.get("nodes"), raw.get("edges")
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        return []
+    bad: dict[str, set[int]] = {"nodes": set(), "edges": set()}
+    bad_top: set[str] = set()
+    for issue in issues:
+        match = _INDEXED.match(issue.location)
+        if match:
+            bad[match.group(1)].add(int(match.group(2)))
+        elif issue.location:
+            bad_top.add(issue.location.split(".", 1)[0].split("[", 1)[0])
+    if bad_top & {"nodes", "edges"}:
+        return []
+    keep_nodes = [i for i in range(len(nodes)) if i not in bad["nodes"]]
+    keep_edges = [i for i in range(len(edges)) if i not in bad["edges"]]
+    dropped_ids = {
+        n.get("id") for i, n in enumerate(nodes) if i in bad["nodes"] and isinstance(n, dict)
+    }
+    salvaged = {k: v for k, v in raw.items() if k not in bad_top}
+    salvaged.update(
+        format=FORMAT,
+        version=FORMAT_VERSION,
+        name=raw.get("name") if isinstance(raw.get("name"), str) and raw.get("name") else "?",
+        nodes=[nodes[i] for i in keep_nodes],
+        edges=[edges[i] for i in keep_edges],
+    )
+    try:
+        workflow = Workflow.model_validate(salvaged)
+    except ValidationError:
+        return []
+    maps = {"nodes": keep_nodes, "edges": keep_edges}
+    out = []
+    for issue in validate(workflow, registry):
+        if any(f"node {d!r} does not exist" in issue.message for d in dropped_ids):
+            continue
+        location = _INDEXED.sub(
+            lambda m: f"{m.group(1)}[{maps[m.group(1)][int(m.group(2))]}]", issue.location
+        )
+        out.append(Issue(location, issue.message, issue.node_id, issue.severity))
+    return out

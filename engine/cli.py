@@ -1,0 +1,478 @@
+"""The ``flowdesk`` command line: run, validate, nodes, history, edit.
+
+Exit codes of ``run``: 0 succeeded, 1 failed or cancelled, 2 the file could not
+be loaded or is invalid (every problem on stderr with its location).
+``validate``: 0 valid, 2 invalid. With no command (or ``edit``) the editor
+opens, when it is installed. Ctrl+C cancels a run cleanly; a second one quits.
+May import: every engine module; ``editor`` lazily for ``edit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine import __version__
+from engine.events import (
+    Event,
+    NodeCancelled,
+    NodeFailed,
+    NodeRetrying,
+    NodeSkipped,
+    NodeSucceeded,
+    RunStarted,
+)
+from engine.executor import Engine
+from engine.history import HistoryStore, is_truncated
+from engine.model.workflow import Workflow
+from engine.registry import NodeRegistry
+from engine.results import RunResult
+from engine.validate import check_file
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would exit 2 too; keep the message short
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"flowdesk: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="flowdesk",
+        description="Flowdesk: build workflows visually, run them anywhere.",
+    )
+    parser.add_argument("--version", action="version", version=f"flowdesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a workflow headless")
+    run.add_argument("flow", metavar="FLOW", help="workflow file (.flow.json)")
+    run.add_argument("--json", action="store_true", help="print the run result as JSON")
+    run.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a variable (VALUE parsed as JSON, else a string); repeatable",
+    )
+    run.add_argument(
+        "--root", metavar="DIR", help="data root for file nodes (default: the workflow's folder)"
+    )
+    part = run.add_mutually_exclusive_group()
+    part.add_argument(
+        "--only",
+        metavar="NODE",
+        help="run only NODE, reusing upstream "
+        "outputs of this workflow's last run (running missing ones)",
+    )
+    part.add_argument("--up-to", metavar="NODE", help="run NODE and everything upstream of it")
+    run.add_argument("--no-history", action="store_true", help="do not record the run")
+    run.add_argument("-q", "--quiet", action="store_true", help="no per-node lines")
+
+    check = sub.add_parser("validate", help="check a workflow without running it")
+    check.add_argument("flow", metavar="FLOW")
+    check.add_argument("--json", action="store_true", help="print the problems as JSON")
+
+    nodes = sub.add_parser("nodes", help="list the node types")
+    nodes.add_argument("--json", action="store_true", help="ports and config JSON Schemas")
+
+    history = sub.add_parser("history", help="list past runs, or 'history show RUN_ID' for one run")
+    history.add_argument("action", nargs="*", metavar="show RUN_ID")
+    history.add_argument("--limit", type=int, default=20, metavar="N")
+    history.add_argument("--json", action="store_true")
+
+    edit = sub.add_parser("edit", help="open the editor (the default)")
+    edit.add_argument("flow", nargs="?", metavar="FLOW")
+    edit.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    _utf8_streams()
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    command = args.command
+    if command is None:
+        return _edit([])
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "run": _run,
+        "validate": _validate,
+        "nodes": _nodes,
+        "history": _history,
+        "edit": lambda a: _edit(([a.flow] if a.flow else []) + list(a.rest)),
+    }
+    return handlers[command](args)
+
+
+def _utf8_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
+
+
+def _load(path: str, registry: NodeRegistry, err: TextIO) -> Workflow | None:
+    """Load and validate; print every problem and return None when invalid."""
+    workflow, issues = check_file(path, registry)
+    if issues or workflow is None:
+        _print_problems(path, [str(i) for i in issues], err)
+        return None
+    return workflow
+
+
+def _print_problems(path: str, lines: list[str], err: TextIO) -> None:
+    count = len(lines)
+    err.write(f"{path}: {count} problem{'s' if count != 1 else ''}\n")
+    for line in lines:
+        err.write(f"  {line}\n")
+
+
+def _parse_vars(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--var {pair!r}: expected NAME=VALUE")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out[name.strip()] = value
+    return out
+
+
+def _registry() -> NodeRegistry:
+    registry = NodeRegistry.default()
+    for entry, message in registry.load_errors:
+        sys.stderr.write(f"warning: node type plug-in {entry} failed to load: {message}\n")
+    return registry
+
+
+# ------------------------------------------------------------------- run
+def _run(args: argparse.Namespace) -> int:
+    try:
+        variables = _parse_vars(args.var)
+    except ValueError as exc:
+        sys.stderr.write(f"flowdesk: error: {exc}\n")
+        return EXIT_INVALID
+    registry = _registry()
+    workflow = _load(args.flow, registry, sys.stderr)
+    if workflow is None:
+        return EXIT_INVALID
+    for target in (args.only, args.up_to):
+        if target is not None and workflow.node(target) is None:
+            sys.stderr.write(f"{args.flow}: no node {target!r}\n")
+            return EXIT_INVALID
+    root = Path(args.root) if args.root else Path(args.flow).resolve().parent
+    if not root.is_dir():
+        sys.stderr.write(f"flowdesk: error: --root {args.root!r} is not a folder\n")
+        return EXIT_INVALID
+    flow_path = str(Path(args.flow).resolve())
+    history = None if args.no_history else HistoryStore()
+    previous = history.latest_result(flow_path) if history and args.only else None
+    live = sys.stderr if args.json else sys.stdout
+    show_lines = not args.quiet and (not args.json or sys.stderr.isatty())
+    printer = _LinePrinter(live, workflow) if show_lines else None
+    result = asyncio.run(
+        _run_async(workflow, registry, variables, root, args, previous, history, flow_path, printer)
+    )
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, default=str) + "\n")
+    elif not args.quiet:
+        _print_summary(result, sys.stdout)
+    return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
+
+
+async def _run_async(
+    workflow: Workflow,
+    registry: NodeRegistry,
+    variables: dict[str, Any],
+    root: Path,
+    args: argparse.Namespace,
+    previous: RunResult | None,
+    history: HistoryStore | None,
+    flow_path: str,
+    printer: _LinePrinter | None,
+) -> RunResult:
+    engine = Engine(registry)
+    listeners = [printer] if printer else []
+    handle = engine.start(
+        workflow,
+        variables=variables,
+        data_root=root,
+        only=args.only,
+        up_to=args.up_to,
+        previous=previous,
+        listeners=listeners,
+        check=False,
+    )
+    if history is not None:
+        _try(
+            lambda: history.record_start(
+                handle.run_id, workflow.name, handle.started_at, workflow_path=flow_path
+            )
+        )
+    loop = asyncio.get_running_loop()
+    interrupts = 0
+
+    def on_interrupt() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            sys.stderr.write("\ncancelling the run… (Ctrl+C again to quit at once)\n")
+            handle.cancel()
+        else:
+            os._exit(130)
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+        loop.add_signal_handler(signal.SIGTERM, on_interrupt)
+    except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
+        pass
+    try:
+        result = await handle.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover
+                pass
+    if history is not None:
+        _try(
+            lambda: history.record_result(
+                result, workflow_path=flow_path, secrets=handle.secrets_used()
+            )
+        )
+    return result
+
+
+def _try(action: Callable[[], None]) -> None:
+    """History problems are reported but never fail a run."""
+    try:
+        action()
+    except Exception as exc:  # noqa: BLE001
+        sys.stderr.write(f"warning: could not record the run in the history: {exc}\n")
+
+
+_MARKS = {
+    "succeeded": "✓",
+    "pinned": "⊙",
+    "failed": "✗",
+    "skipped": "↷",
+    "cancelled": "⊘",
+    "retry": "↻",
+}
+
+
+class _LinePrinter:
+    """One live line per node as it finishes (and one per retry)."""
+
+    def __init__(self, out: TextIO, workflow: Workflow) -> None:
+        self.out = out
+        self.width = min(max((len(n.id) for n in workflow.nodes), default=8), 32)
+        self.t0 = time.monotonic()
+
+    def _line(self, mark: str, node_id: str, status: str, rest: str) -> None:
+        self.out.write(f"  {mark} {node_id:<{self.width}}  {status:<10} {rest}\n".rstrip() + "\n")
+        self.out.flush()
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            planned = len(event.planned)
+            self.out.write(f"Running {event.workflow_name!r} ({planned} nodes)\n")
+        elif isinstance(event, NodeSucceeded):
+            extra = " (reused from the last run)" if event.reused else ""
+            self._line(
+                _MARKS.get(event.status, "✓"),
+                event.node_id,
+                event.status,
+                f"{_ms(event.duration_ms):>9}  {_attempts(event.attempts)}{extra}",
+            )
+        elif isinstance(event, NodeFailed):
+            error = event.error
+            how = " (continuing)" if event.continued else ""
+            self._line(
+                "✗",
+                event.node_id,
+                "failed",
+                f"{_ms(event.duration_ms):>9}  {_attempts(event.attempts)}  "
+                f"{error.get('code')}: {error.get('message')}{how}",
+            )
+        elif isinstance(event, NodeSkipped):
+            if event.reason != "not part of this run":
+                self._line("↷", event.node_id, "skipped", event.reason)
+        elif isinstance(event, NodeCancelled):
+            self._line("⊘", event.node_id, "cancelled", _ms(event.duration_ms))
+        elif isinstance(event, NodeRetrying):
+            error = event.error
+            self._line(
+                "↻",
+                event.node_id,
+                "retrying",
+                f"attempt {event.attempt + 1}/{event.max_attempts} in {event.delay_s:.1f} s "
+                f"after {error.get('code')}: {error.get('message')}",
+            )
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt{'s' if count != 1 else ''}" if count else ""
+
+
+def _print_summary(result: RunResult, out: TextIO) -> None:
+    counts = result.counts()
+    order = ("succeeded", "pinned", "failed", "skipped", "cancelled")
+    parts = ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s))
+    out.write(
+        f"Run {result.status} in {_ms(result.duration_ms)} · {parts} · run {result.run_id[:8]}\n"
+    )
+    if result.usage:
+        out.write(f"AI usage: {json.dumps(result.usage)}\n")
+
+
+# -------------------------------------------------------------- validate
+def _validate(args: argparse.Namespace) -> int:
+    registry = _registry()
+    workflow, issues = check_file(args.flow, registry)
+    problems = [{"location": i.location, "message": i.message, "node": i.node_id} for i in issues]
+    if args.json:
+        sys.stdout.write(json.dumps({"valid": not problems, "problems": problems}) + "\n")
+    elif problems:
+        lines = [str(issue) for issue in issues]
+        _print_problems(args.flow, lines, sys.stderr)
+    else:
+        assert workflow is not None
+        sys.stdout.write(
+            f"{args.flow}: valid ({len(workflow.nodes)} nodes, {len(workflow.edges)} edges)\n"
+        )
+    return EXIT_INVALID if problems else EXIT_OK
+
+
+# ----------------------------------------------------------------- nodes
+def _nodes(args: argparse.Namespace) -> int:
+    registry = _registry()
+    if args.json:
+        sys.stdout.write(json.dumps([t.describe() for t in registry], indent=2) + "\n")
+        return EXIT_OK
+    for category, types in registry.categories().items():
+        sys.stdout.write(f"{category}\n")
+        for node_type in types:
+            ins = ", ".join(p.name + ("*" if p.multiple else "") for p in node_type.inputs)
+            outs = ", ".join(p.name for p in node_type.outputs)
+            sys.stdout.write(
+                f"  {node_type.type_name:<16} {node_type.title:<16} {ins or '—'} → {outs or '—'}\n"
+            )
+            if node_type.description:
+                sys.stdout.write(f"  {'':<16} {node_type.description}\n")
+            fields = list(node_type.Config.model_fields)
+            if fields:
+                sys.stdout.write(f"  {'':<16} config: {', '.join(fields)}\n")
+    sys.stdout.write("\n* takes several edges.  'flowdesk nodes --json' gives the JSON Schemas.\n")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------- history
+def _history(args: argparse.Namespace) -> int:
+    store = HistoryStore()
+    action = list(args.action)
+    if action and action[0] == "show":
+        if len(action) != 2:
+            sys.stderr.write("usage: flowdesk history show RUN_ID\n")
+            return EXIT_INVALID
+        return _history_show(store, action[1], args.json)
+    if action:
+        sys.stderr.write(f"flowdesk history: unknown action {action[0]!r} (use 'show RUN_ID')\n")
+        return EXIT_INVALID
+    runs = store.list_runs(limit=max(args.limit, 0))
+    if args.json:
+        sys.stdout.write(json.dumps([r.to_json() for r in runs], indent=2) + "\n")
+        return EXIT_OK
+    if not runs:
+        sys.stdout.write(f"No runs recorded yet ({store.path}).\n")
+        return EXIT_OK
+    sys.stdout.write(f"{'RUN':<32}  {'STARTED':<24}  {'STATUS':<9}  {'DURATION':>10}  WORKFLOW\n")
+    for run in runs:
+        duration = _ms(run.duration_ms) if run.duration_ms is not None else "—"
+        sys.stdout.write(
+            f"{run.run_id:<32}  {run.started_at:<24}  {run.status:<9}  {duration:>10}  "
+            f"{run.workflow_name}\n"
+        )
+    return EXIT_OK
+
+
+def _history_show(store: HistoryStore, run_id: str, as_json: bool) -> int:
+    matches = store.resolve_id(run_id)
+    if not matches:
+        sys.stderr.write(f"flowdesk history: no run {run_id!r}\n")
+        return EXIT_FAILED
+    if len(matches) > 1:
+        sys.stderr.write(f"flowdesk history: {run_id!r} is ambiguous: {', '.join(matches)}\n")
+        return EXIT_FAILED
+    found = store.get_run(matches[0])
+    assert found is not None
+    summary, result = found
+    if as_json:
+        data = result.to_json()
+        data["workflow_name"] = summary.workflow_name
+        data["workflow_path"] = summary.workflow_path
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    out = sys.stdout
+    out.write(f"Run {summary.run_id}  {summary.status}\n")
+    out.write(f"  workflow  {summary.workflow_name} ({summary.workflow_path or 'unsaved'})\n")
+    duration = _ms(summary.duration_ms) if summary.duration_ms is not None else "—"
+    out.write(f"  started   {summary.started_at}   duration {duration}\n\n")
+    for node_id, node in result.nodes.items():
+        mark = _MARKS.get(node.status, "·")
+        if node.status == "skipped":
+            out.write(f"  {mark} {node_id:<24} {node.status:<10} {node.reason or ''}\n")
+            continue
+        out.write(
+            f"  {mark} {node_id:<24} {node.status:<10} {_ms(node.duration_ms):>9}  "
+            f"{_attempts(node.attempts)}\n"
+        )
+        if node.error:
+            out.write(f"      error  {node.error.get('code')}: {node.error.get('message')}\n")
+        if node.output is not None:
+            if is_truncated(node.output):
+                size = node.output.get("size_bytes", 0)
+                preview = str(node.output.get("preview", ""))[:160]
+                out.write(f"      output [truncated: {size:,} bytes] {preview}…\n")
+            else:
+                text = json.dumps(node.output, ensure_ascii=False, default=str)
+                out.write(f"      output {text[:160]}{'…' if len(text) > 160 else ''}\n")
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------ edit
+def _edit(argv: list[str]) -> int:
+    try:
+        from editor.app import main as editor_main  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as exc:
+        sys.stderr.write(
+            f"flowdesk: the editor is not available ({exc}).\n"
+            "Install it with: pip install 'flowdesk[gui]'   "
+            "or run a workflow headless: flowdesk run FLOW.json\n"
+        )
+        return EXIT_INVALID
+    return int(editor_main(argv))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""Run history: every run (CLI or editor) recorded in an SQLite database in
+the user data folder (``platformdirs``; ``FLOWDESK_DATA_DIR`` overrides it).
+
+A run is written when it starts (status ``running``) and completed when it
+ends, so a crash leaves a trace. Node outputs above ``max_output_bytes`` are
+stored truncated with a marker (``TRUNCATED_KEY``) and are never reused as
+upstream outputs of a partial run. Known secret values are redacted before
+anything is stored.
+May import: engine.results, stdlib, platformdirs. Main class: ``HistoryStore``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.results import NodeResult, RunResult
+
+TRUNCATED_KEY = "__flowdesk_truncated__"
+DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024
+PREVIEW_CHARS = 2_000
+REDACTED = "[redacted]"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    workflow_name TEXT NOT NULL,
+    workflow_path TEXT,
+    source TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    duration_ms REAL,
+    node_count INTEGER NOT NULL DEFAULT 0,
+    usage TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_time ON runs (started_at);
+CREATE INDEX IF NOT EXISTS runs_by_path ON runs (workflow_path, started_at);
+CREATE TABLE IF NOT EXISTS node_results (
+    run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    node_id TEXT NOT NULL,
+    result TEXT NOT NULL,
+    output_bytes INTEGER NOT NULL DEFAULT 0,
+    truncated INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, node_id)
+);
+"""
+
+
+def default_data_dir() -> Path:
+    """The user data folder (``FLOWDESK_DATA_DIR`` wins)."""
+    override = os.environ.get("FLOWDESK_DATA_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("flowdesk", appauthor=False))
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    run_id: str
+    workflow_name: str
+    workflow_path: str | None
+    source: str
+    status: str
+    started_at: str
+    duration_ms: float | None
+    node_count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "workflow_name": self.workflow_name,
+            "workflow_path": self.workflow_path,
+            "source": self.source,
+            "status": self.status,
+            "started_at": self.started_at,
+            "duration_ms": self.duration_ms,
+            "node_count": self.node_count,
+        }
+
+
+def is_truncated(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(TRUNCATED_KEY) is True
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+            # JSON text escapes some characters; redact that spelling too.
+            escaped = json.dumps(secret)[1:-1]
+            if escaped != secret:
+                text = text.replace(escaped, REDACTED)
+    return text
+
+
+class HistoryStore:
+    """The run history database. Safe to share between threads of one process."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
+    ) -> None:
+        self.path = Path(path) if path is not None else default_data_dir() / "history.sqlite3"
+        self.max_output_bytes = max_output_bytes
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.executescript(_SCHEMA)
+            self._db = db
+        return self._db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def record_start(
+        self,
+        run_id: str,
+        workflow_name: str,
+        started_at: str,
+        *,
+        workflow_path: str | None = None,
+        source: str = "cli",
+    ) -> None:
+        with self._lock:
+            db = self._conn()
+            with db:
+                db.execute(
+                    "INSERT OR REPLACE INTO runs (run_id, workflow_name, workflow_path, source,"
+                    " status, started_at) VALUES (?, ?, ?, ?, 'running', ?)",
+                    (run_id, workflow_name, workflow_path, source, started_at),
+                )
+
+    def record_result(
+        self,
+        result: RunResult,
+        *,
+        workflow_path: str | None = None,
+        source: str = "cli",
+        secrets: Iterable[str] = (),
+    ) -> None:
+        """Store a finished run (replacing its ``running`` row)."""
+        secrets = [s for s in secrets if s]
+        rows = []
+        for position, (node_id, node) in enumerate(result.nodes.items()):
+            data = node.to_json()
+            output_text = json.dumps(data["output"], ensure_ascii=False, default=str)
+            size = len(output_text.encode("utf-8"))
+            truncated = size > self.max_output_bytes
+            if truncated:
+                data["output"] = {
+                    TRUNCATED_KEY: True,
+                    "size_bytes": size,
+                    "preview": output_text[:PREVIEW_CHARS],
+                }
+            text = _redact(json.dumps(data, ensure_ascii=False, default=str), secrets)
+            rows.append((result.run_id, position, node_id, text, size, int(truncated)))
+        usage = json.dumps(result.usage) if result.usage else None
+        with self._lock:
+            db = self._conn()
+            with db:
+                db.execute(
+                    "INSERT OR REPLACE INTO runs (run_id, workflow_name, workflow_path, source,"
+                    " status, started_at, duration_ms, node_count, usage)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        result.run_id,
+                        result.workflow_name,
+                        workflow_path,
+                        source,
+                        result.status,
+                        result.started_at,
+                        result.duration_ms,
+                        len(result.nodes),
+                        usage,
+                    ),
+                )
+                db.execute("DELETE FROM node_results WHERE run_id = ?", (result.run_id,))
+                db.executemany(
+                    "INSERT INTO node_results (run_id, position, node_id, result, output_bytes,"
+                    " truncated) VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+
+    def list_runs(self, *, limit: int = 20, workflow_path: str | None = None) -> list[RunSummary]:
+        """Newest first."""
+        query = (
+            "SELECT run_id, workflow_name, workflow_path, source, status, started_at,"
+            " duration_ms, node_count FROM runs"
+        )
+        params: list[Any] = []
+        if workflow_path is not None:
+            query += " WHERE workflow_path = ?"
+            params.append(workflow_path)
+        query += " ORDER BY started_at DESC, rowid DESC LIMIT ?"
+        params.append(limit)
+        with self._lock:
+            rows = self._conn().execute(query, params).fetchall()
+        return [RunSummary(*row) for row in rows]
+
+    def resolve_id(self, prefix: str) -> list[str]:
+        """Run ids starting with ``prefix`` (so a short id works)."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self._lock:
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT 5",
+                    (escaped + "%",),
+                )
+                .fetchall()
+            )
+        return [row[0] for row in rows]
+
+    def get_run(self, run_id: str) -> tuple[RunSummary, RunResult] | None:
+        with self._lock:
+            db = self._conn()
+            row = db.execute(
+                "SELECT run_id, workflow_name, workflow_path, source, status, started_at,"
+                " duration_ms, node_count, usage FROM runs WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            nodes = db.execute(
+                "SELECT node_id, result FROM node_results WHERE run_id = ? ORDER BY position",
+                (run_id,),
+            ).fetchall()
+        summary = RunSummary(*row[:8])
+        result = RunResult(
+            run_id=summary.run_id,
+            status=summary.status,
+            started_at=summary.started_at,
+            duration_ms=summary.duration_ms or 0.0,
+            nodes={node_id: NodeResult.from_json(json.loads(text)) for node_id, text in nodes},
+            workflow_name=summary.workflow_name,
+            usage=json.loads(row[8]) if row[8] else None,
+        )
+        return summary, result
+
+    def latest_result(self, workflow_path: str) -> RunResult | None:
+        """The newest finished run of a workflow file, for partial runs."""
+        for summary in self.list_runs(limit=10, workflow_path=workflow_path):
+            if summary.status == "running":
+                continue
+            found = self.get_run(summary.run_id)
+            if found is not None:
+                result = found[1]
+                # Truncated outputs cannot stand in for real ones.
+                for node in result.nodes.values():
+                    if is_truncated(node.output):
+                        node.status = "skipped"
+                        node.output = None
+                return result
+        return None
