@@ -26,6 +26,7 @@ May import: every engine module but the CLI and history. Main classes:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import random
@@ -490,8 +491,9 @@ class _Run:
                     source = self.incoming[node_id][missing[0]][0]
                     self._skip(node_id, f"no value arrived from {source!r}")
                     continue
-            task = asyncio.get_running_loop().create_task(self._execute(node_id))
+            task = asyncio.get_running_loop().create_task(self._execute_node(node_id))
             self.running[node_id] = task
+            task.add_done_callback(functools.partial(self._task_done, node_id))
         if (self.stopping is not None and not self.running) or (
             len(self.results) == len(self.order) and not self.running
         ):
@@ -548,30 +550,42 @@ class _Run:
             self._upstream_cache[key] = cached
         return cached
 
-    async def _execute(self, node_id: str) -> None:
+    def _task_done(self, node_id: str, task: asyncio.Task[None]) -> None:
+        """Backstop: a node task that ended without a result (cancelled before it
+        started, or a bug in the engine) still resolves, so the run never hangs."""
+        self.running.pop(node_id, None)
+        if node_id not in self.results:
+            if task.cancelled():
+                reason = self.stop_reason or "cancelled"
+                self._resolve(node_id, NodeResult(status="cancelled", reason=reason))
+                self.emit(NodeCancelled, node_id=node_id, duration_ms=0.0, attempts=0)
+            else:
+                exc = task.exception()
+                log.error("engine error while running node %s", node_id, exc_info=exc)
+                error = _internal(exc if exc is not None else RuntimeError("no result"))
+                self._fail(node_id, error, time.monotonic(), _Tally(), None)
+                return
+        self._settle()
+
+    async def _execute_node(self, node_id: str) -> None:
         node = self.nodes[node_id]
         started = time.monotonic()
-        attempts = 0
-        usage: dict[str, Any] | None = None
+        tally = _Tally()
         try:
             inputs, sources = self._gather_inputs(node_id)
             scope = self._scope(node_id, inputs)
             if node.for_each is not None:
-                value, ports, attempts, usage = await self._run_items(node, inputs, sources, scope)
+                value, ports = await self._run_items(node, inputs, sources, scope, tally)
             else:
                 self.emit(NodeStarted, node_id=node_id, attempt=1)
-                out, attempts, usage = await self._attempts(node, inputs, sources, scope)
+                out = await self._attempts(node, inputs, sources, scope, tally)
                 value, ports = (
-                    (out.value, tuple(out.ports))
-                    if isinstance(out, Routed)
-                    else (
-                        out,
-                        None,
-                    )
+                    (out.value, tuple(out.ports)) if isinstance(out, Routed) else (out, None)
                 )
         except asyncio.CancelledError:
             self.running.pop(node_id, None)
             duration = (time.monotonic() - started) * 1000.0
+            attempts = tally.attempts
             self._resolve(
                 node_id,
                 NodeResult(
@@ -585,11 +599,13 @@ class _Run:
             self._settle()
             return
         except FlowdeskError as error:
-            self._fail(node_id, error, started, attempts, getattr(error, "traceback_text", None))
+            self._fail(node_id, error, started, tally, None)
             return
         except Exception as exc:  # noqa: BLE001 - the engine must survive any node
-            self._fail(node_id, _internal(exc), started, attempts, traceback.format_exc())
+            self._fail(node_id, _internal(exc), started, tally, traceback.format_exc())
             return
+        attempts = tally.attempts
+        usage = tally.usage
         self.running.pop(node_id, None)
         duration = (time.monotonic() - started) * 1000.0
         self._resolve(
@@ -624,10 +640,11 @@ class _Run:
         node_id: str,
         error: FlowdeskError,
         started: float,
-        attempts: int,
+        tally: _Tally,
         trace: str | None,
     ) -> None:
         self.running.pop(node_id, None)
+        attempts = tally.attempts
         node = self.nodes[node_id]
         duration = (time.monotonic() - started) * 1000.0
         payload = error.to_dict()
@@ -640,6 +657,7 @@ class _Run:
                 attempts=max(attempts, 1),
                 duration_ms=duration,
                 error=payload,
+                usage=tally.usage,
             ),
         )
         self.emit(
@@ -667,7 +685,8 @@ class _Run:
         inputs: dict[str, Any],
         sources: dict[str, list[tuple[str, Any]]],
         scope: dict[str, Any],
-    ) -> tuple[Any, tuple[str, ...] | None, int, dict[str, Any] | None]:
+        tally: _Tally,
+    ) -> tuple[Any, tuple[str, ...] | None]:
         assert node.for_each is not None
         items = self._evaluate(node, "for_each", node.for_each, scope)
         if not isinstance(items, list):
@@ -682,28 +701,21 @@ class _Run:
         )
         results: list[Any] = [None] * len(items)
         routed: list[tuple[str, ...] | None] = [None] * len(items)
-        max_attempts = 1
-        usage: dict[str, Any] | None = None
         next_index = 0
 
         async def worker() -> None:
-            nonlocal next_index, max_attempts, usage
+            nonlocal next_index
             while next_index < len(items):
                 index = next_index
                 next_index += 1
                 item_scope = {**scope, "item": items[index], "index": index}
                 try:
-                    out, attempts, item_usage = await self._attempts(
-                        node, inputs, sources, item_scope, items[index], index
+                    out = await self._attempts(
+                        node, inputs, sources, item_scope, tally, items[index], index
                     )
                 except FlowdeskError as error:
                     error.details.setdefault("item_index", index)
                     raise
-                max_attempts = max(max_attempts, attempts)
-                if item_usage:
-                    usage = usage or {}
-                    for key, value in item_usage.items():
-                        usage[key] = usage.get(key, 0) + value
                 if isinstance(out, Routed):
                     results[index], routed[index] = out.value, tuple(out.ports)
                 else:
@@ -716,14 +728,15 @@ class _Run:
         except BaseExceptionGroup as group_error:
             first = _first_error(group_error)
             raise first from None
+        tally.attempts = max(tally.attempts, 1)
         if not any(r is not None for r in routed):
-            return results, None, max_attempts, usage
+            return results, None
         # Routed items (flow.if in for_each): each port carries its items.
         per_port: dict[str, list[Any]] = {}
         for value, ports in zip(results, routed, strict=True):
             for port in ports or ():
                 per_port.setdefault(port, []).append(value)
-        return results, tuple(per_port), max_attempts, usage
+        return results, tuple(per_port)
 
     async def _attempts(
         self,
@@ -731,9 +744,10 @@ class _Run:
         inputs: dict[str, Any],
         sources: dict[str, list[tuple[str, Any]]],
         scope: dict[str, Any],
+        tally: _Tally,
         item: Any = None,
         index: int | None = None,
-    ) -> tuple[Any, int, dict[str, Any] | None]:
+    ) -> Any:
         """Run attempts until one succeeds or the error is final."""
         policy = node.retry
         max_attempts = policy.max_attempts if policy is not None else 1
@@ -743,6 +757,7 @@ class _Run:
         attempt = 0
         while True:
             attempt += 1
+            tally.attempts = max(tally.attempts, attempt)
             ctx = NodeContext(
                 services=self.services,
                 node=node,
@@ -768,8 +783,10 @@ class _Run:
                             ) from None
                     else:
                         out = await instance.execute(ctx, config)
-                return out, attempt, ctx.usage
+                tally.add_usage(ctx.usage)
+                return out
             except FlowdeskError as error:
+                tally.add_usage(ctx.usage)
                 if not error.retryable or attempt >= max_attempts or self.stopping:
                     raise
                 assert policy is not None
@@ -832,6 +849,25 @@ class _Run:
                 error.details.update({"node": node.id, "field": field})
                 raise
         return _validate_config(node, node_type, rendered)
+
+
+class _Tally:
+    """Most attempts any part of a node made (items retry independently), and
+    the AI usage of every attempt, failed ones included (they were paid for)."""
+
+    __slots__ = ("attempts", "usage")
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.usage: dict[str, Any] | None = None
+
+    def add_usage(self, usage: dict[str, Any] | None) -> None:
+        if not usage:
+            return
+        if self.usage is None:
+            self.usage = {}
+        for key, value in usage.items():
+            self.usage[key] = self.usage.get(key, 0) + value
 
 
 class _UpstreamOutputs(Mapping[str, Any]):
