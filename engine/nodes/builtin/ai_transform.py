@@ -1,0 +1,621 @@
+"""``ai.transform``: one chat-completions call to an OpenAI-compatible API
+(OpenRouter by default; OpenAI, Ollama, LM Studio, vLLM, llama.cpp by
+``base_url``) that turns prompts into text, or into JSON validated against an
+output schema (TypeScript-like DSL or JSON Schema). Records token usage and
+keeps the run's token budget; retries are the executor's (errors say if retryable).
+May import: httpx, pydantic, engine.context, engine.errors, engine.expressions,
+engine.schema_dsl, engine.nodes.spec, stdlib.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+import time
+from collections.abc import Iterable
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from engine.context import NodeContext, RunServices
+from engine.errors import (
+    ConfigError,
+    FlowdeskError,
+    NodeTimeoutError,
+    TransportError,
+)
+from engine.expressions import has_expression, to_text
+from engine.nodes.spec import NodeType, Port
+from engine.schema_dsl import (
+    SchemaError,
+    SchemaSyntaxError,
+    to_strict_schema,
+    validate_value,
+)
+
+DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
+DEFAULT_CREDENTIAL = "openrouter"
+#: characters of a server's error body kept in an error's details
+BODY_EXCERPT_CHARS = 2000
+#: characters of the model's answer kept in an error's details
+RAW_RESPONSE_CHARS = 20_000
+#: issues quoted in a SCHEMA_VALIDATION message (all of them are in details)
+ISSUES_IN_MESSAGE = 3
+RETRYABLE_STATUSES = frozenset({408, 409, 425, 500, 502, 503, 504})
+#: key of the run's token budget in ``RunServices.shared``
+_BUDGET_KEY = "ai.transform.budget"
+#: the key a non-object schema is wrapped in: strict mode wants an object at the root
+_WRAP_KEY = "value"
+_REDACTED = "***"
+
+
+class AiTransformConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        ...,
+        min_length=1,
+        description="Model id, e.g. openai/gpt-4o-mini (OpenRouter) or llama3.2 (Ollama)",
+        json_schema_extra={"placeholder": "openai/gpt-4o-mini"},
+    )
+    system_prompt: str = Field(
+        "",
+        description="Instructions for the model; may hold {{ }} expressions",
+        json_schema_extra={"widget": "multiline"},
+    )
+    user_prompt: str = Field(
+        "{{ input }}",
+        description="The message to transform; default: the input (the item with "
+        "for_each) as text, objects as JSON",
+        json_schema_extra={"widget": "multiline"},
+    )
+    output_schema: str | dict[str, Any] | None = Field(
+        None,
+        description="Shape of the answer: DSL such as {name: string, tags: string[]} or a "
+        "JSON Schema object; empty: the output is the model's text",
+        json_schema_extra={"widget": "schema", "placeholder": '{label: "bug" | "question"}'},
+    )
+    max_tokens: int = Field(4096, ge=1, description="Most tokens the model may answer with")
+    temperature: float | None = Field(
+        None, ge=0, le=2, description="Sampling temperature; empty: the server's default"
+    )
+    base_url: str = Field(
+        DEFAULT_BASE_URL,
+        description="Any OpenAI-compatible API, e.g. http://localhost:11434/v1 for Ollama",
+    )
+    credential: str | None = Field(
+        DEFAULT_CREDENTIAL,
+        description="Bearer credential sent as Authorization; null for a local server without keys",
+    )
+    app_url: str | None = Field(
+        None, description="Sent as HTTP-Referer (OpenRouter's app attribution)"
+    )
+    app_title: str | None = Field(
+        None, description="Sent as X-Title (OpenRouter's app attribution)"
+    )
+    request_timeout_s: float = Field(
+        120.0, gt=0, description="Longest wait for the server's answer (a retryable TIMEOUT)"
+    )
+
+    @field_validator("system_prompt", "user_prompt", mode="before")
+    @classmethod
+    def _prompt_text(cls, value: Any) -> Any:
+        # "{{ input }}" keeps its JSON type when evaluated; a prompt is text.
+        return value if isinstance(value, str) else to_text(value)
+
+    @field_validator("output_schema")
+    @classmethod
+    def _check_schema(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if has_expression(value):
+                return value  # checked once evaluated, at run time
+            if not value.strip():
+                return None
+        if value is None:
+            return None
+        try:
+            to_strict_schema(value)
+        except SchemaSyntaxError as error:
+            raise PydanticCustomError(
+                "schema_syntax",
+                "{text}",
+                {"text": str(error), "line": error.line, "column": error.column},
+            ) from None
+        except SchemaError as error:
+            raise PydanticCustomError("schema_invalid", "{text}", {"text": str(error)}) from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not has_expression(value) and not re.match(r"^https?://[^/\s]+", value):
+            raise PydanticCustomError(
+                "base_url",
+                "base_url must start with http:// or https://, e.g. {example}",
+                {"example": DEFAULT_BASE_URL},
+            )
+        return value
+
+
+class AiTransform(NodeType):
+    type_name = "ai.transform"
+    title = "AI transform"
+    category = "AI"
+    description = (
+        "Ask a language model (any OpenAI-compatible API) to turn the input into text "
+        "or into JSON of a given shape."
+    )
+    icon = "sparkles"
+    inputs = (Port("in", "The value read as `input` (the default prompt)"),)
+    outputs = (Port("out", "The validated JSON value, or the text without a schema"),)
+    Config = AiTransformConfig
+    credential_kinds = ("bearer",)
+    deterministic = False
+
+    async def execute(self, ctx: NodeContext, config: AiTransformConfig) -> Any:
+        schema, wrapped = _request_schema(config.output_schema)
+        user_prompt = config.user_prompt
+        if "user_prompt" not in ctx.node.config:
+            # The default "{{ input }}" without a round trip; the item with for_each.
+            value = ctx.item if ctx.index is not None else ctx.input
+            user_prompt = "" if value is None else to_text(value)
+        if not user_prompt.strip() and not config.system_prompt.strip():
+            raise ConfigError(
+                f"node {ctx.node_id!r} has nothing to send: set user_prompt "
+                "(or connect an input) or system_prompt",
+                details={"node": ctx.node_id},
+            )
+        messages: list[dict[str, str]] = []
+        if config.system_prompt.strip():
+            messages.append({"role": "system", "content": config.system_prompt})
+        if user_prompt.strip():
+            messages.append({"role": "user", "content": user_prompt})
+
+        body: dict[str, Any] = {
+            "model": config.model,
+            "messages": messages,
+            "max_tokens": config.max_tokens,
+        }
+        if config.temperature is not None:
+            body["temperature"] = config.temperature
+        if schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": ctx.node_id, "strict": True, "schema": schema},
+            }
+
+        secret = None
+        headers = {"Accept": "application/json"}
+        if config.credential:
+            secret = ctx.services.credentials.secret(config.credential)
+            headers["Authorization"] = f"Bearer {secret}"
+        if config.app_url:
+            headers["HTTP-Referer"] = config.app_url
+        if config.app_title:
+            headers["X-Title"] = config.app_title
+        secrets = (secret,) if secret else ()
+
+        url = config.base_url.rstrip("/") + "/chat/completions"
+        budget = _budget(ctx.services)
+        # Worst case of this call: the prompt (about 4 characters a token) and
+        # a full answer; used to keep concurrent calls inside the budget.
+        need = config.max_tokens + sum(len(m["content"]) for m in messages) // 4 + 16
+        if budget is not None:
+            await budget.acquire(need, ctx)
+        try:
+            payload = await _call(ctx, config, url, headers, body, secrets)
+            # Counted before the release, so that calls waiting on the budget see it.
+            _record_usage(ctx, config, payload)
+        finally:
+            if budget is not None:
+                budget.release(need)
+        return _read_answer(ctx, config, payload, schema, wrapped, secrets)
+
+
+# ------------------------------------------------------------------ schema
+
+
+def _request_schema(spec: str | dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+    """The strict schema to send, and whether it wraps a non-object root."""
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        return None, False
+    try:
+        schema = to_strict_schema(spec)
+    except SchemaSyntaxError as error:
+        raise ConfigError(
+            f"output_schema: {error.pretty()}",
+            code="SCHEMA_INVALID",
+            details={"field": "output_schema", **error.to_dict()},
+        ) from None
+    except SchemaError as error:
+        raise ConfigError(
+            f"output_schema: {error}",
+            code="SCHEMA_INVALID",
+            details={"field": "output_schema", "path": error.path},
+        ) from None
+    if schema.get("type") == "object" and "anyOf" not in schema:
+        return schema, False
+    # Strict mode needs an object at the root: ask for {"value": …} and unwrap.
+    defs: dict[str, Any] = {
+        key: schema.pop(key) for key in ("$defs", "definitions") if key in schema
+    }
+    return {
+        "type": "object",
+        "properties": {_WRAP_KEY: schema},
+        "required": [_WRAP_KEY],
+        "additionalProperties": False,
+        **defs,
+    }, True
+
+
+# ------------------------------------------------------------------ budget
+
+
+class _TokenBudget:
+    """The run's AI token budget (``settings.max_ai_tokens``), shared by every
+    AI node and ``for_each`` item of one run.
+
+    A call may start only while the budget is not spent. While calls are in
+    flight, a new call also waits until the worst case of all of them
+    (prompt plus ``max_tokens`` each) fits in what is left, so concurrent
+    calls cannot together run far past the budget: a run spends at most the
+    budget plus about one call. Everything runs on one event loop, so the
+    counters need no lock; waiting uses an event that every release sets.
+    """
+
+    def __init__(self, services: RunServices, limit: int) -> None:
+        self.services = services
+        self.limit = limit
+        self.reserved = 0
+        self.in_flight = 0
+        self._released = asyncio.Event()
+
+    def used(self) -> int:
+        return int(self.services.usage.get("total_tokens", 0))
+
+    async def acquire(self, need: int, ctx: NodeContext) -> None:
+        waited = False
+        while True:
+            used = self.used()
+            if used >= self.limit:
+                raise FlowdeskError(
+                    f"the run's AI token budget is spent: {used} of {self.limit} tokens used "
+                    "(settings.max_ai_tokens); the run stops here — raise the budget to "
+                    "allow more",
+                    code="TOKEN_BUDGET_EXCEEDED",
+                    category="EXECUTION",
+                    retryable=False,
+                    fatal=True,
+                    details={"used_tokens": used, "max_ai_tokens": self.limit},
+                )
+            if self.in_flight == 0 or used + self.reserved + need <= self.limit:
+                break
+            if not waited:
+                waited = True
+                ctx.log(
+                    f"waiting for AI calls in flight: together they could spend the rest of "
+                    f"the token budget ({used} of {self.limit} used)",
+                    "debug",
+                )
+            event = self._released
+            await event.wait()
+        self.reserved += need
+        self.in_flight += 1
+
+    def release(self, need: int) -> None:
+        # Synchronous, so that it also runs when the caller is being cancelled.
+        self.reserved -= need
+        self.in_flight -= 1
+        event, self._released = self._released, asyncio.Event()
+        event.set()
+
+
+def _budget(services: RunServices) -> _TokenBudget | None:
+    limit = services.settings.max_ai_tokens
+    if limit is None:
+        return None
+    budget = services.shared.get(_BUDGET_KEY)
+    if not isinstance(budget, _TokenBudget):
+        budget = services.shared[_BUDGET_KEY] = _TokenBudget(services, limit)
+    return budget
+
+
+# -------------------------------------------------------------------- HTTP
+
+
+async def _call(
+    ctx: NodeContext,
+    config: AiTransformConfig,
+    url: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    secrets: Iterable[str],
+) -> dict[str, Any]:
+    """POST the request; the answer's JSON, or a structured error."""
+    client = ctx.services.http_client()
+    limit = config.request_timeout_s
+    ctx.log(f"POST {url} (model {config.model})", "debug")
+    try:
+        # httpx's timeout bounds each phase; asyncio's bounds the whole answer.
+        async with asyncio.timeout(limit):
+            response = await client.post(url, json=body, headers=headers, timeout=limit)
+            content = await response.aread()
+    except (TimeoutError, httpx.TimeoutException):
+        raise NodeTimeoutError(
+            f"the AI server at {url} did not answer within {limit:g} s (request_timeout_s)",
+            details={"url": url, "timeout_s": limit},
+        ) from None
+    except httpx.HTTPError as exc:
+        raise TransportError(
+            _redact(
+                f"could not reach the AI server at {url}: {type(exc).__name__}: {exc}", secrets
+            ),
+            details={"url": url, "exception": type(exc).__name__},
+        ) from None
+    text = _redact(content.decode("utf-8", "replace"), secrets)
+    status = response.status_code
+    payload: Any = None
+    try:
+        payload = json.loads(text) if text.strip() else None
+    except ValueError:
+        payload = None
+    if status >= 400:
+        raise _status_error(response, status, text, payload, url)
+    if not isinstance(payload, dict):
+        raise FlowdeskError(
+            f"the AI server at {url} answered {status} with something other than a JSON "
+            "object; is base_url an OpenAI-compatible API (e.g. https://openrouter.ai/api/v1 "
+            "or http://localhost:11434/v1)?",
+            code="AI_API_ERROR",
+            category="TRANSPORT",
+            retryable=False,
+            details={"url": url, "status": status, "body_excerpt": text[:BODY_EXCERPT_CHARS]},
+        )
+    if "error" in payload and not payload.get("choices"):
+        # OpenRouter reports some upstream failures as 200 with an error object.
+        code = _error_code(payload["error"])
+        raise _status_error(response, code or 502, text, payload, url)
+    return payload
+
+
+def _status_error(
+    response: httpx.Response, status: int, text: str, payload: Any, url: str
+) -> FlowdeskError:
+    reason = _api_message(payload) or text.strip()[:300] or response.reason_phrase
+    details: dict[str, Any] = {
+        "url": url,
+        "status": status,
+        "body_excerpt": text[:BODY_EXCERPT_CHARS],
+    }
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        message = f"the AI server is rate limiting requests (429): {reason}"
+        if retry_after is not None:
+            details["retry_after_s"] = retry_after
+            message += f"; it asks to retry after {retry_after:g} s"
+        return FlowdeskError(
+            message,
+            code="RATE_LIMITED",
+            category="RATE_LIMIT",
+            retryable=True,
+            retry_after=retry_after,
+            details=details,
+        )
+    category = "AUTH" if status in (401, 403) else "TRANSPORT"
+    hint = ""
+    if status == 401:
+        hint = " (check the credential's secret)"
+    elif status == 404:
+        hint = " (check base_url and model)"
+    return FlowdeskError(
+        f"the AI server answered {status}{hint}: {reason}",
+        code="AI_API_ERROR",
+        category=category,
+        retryable=status in RETRYABLE_STATUSES or status >= 500,
+        details=details,
+    )
+
+
+def _api_message(payload: Any) -> str | None:
+    """The error text of the usual shapes: OpenAI/OpenRouter, Ollama, vLLM."""
+    if not isinstance(payload, dict):
+        return None
+    error = payload.get("error", payload.get("detail", payload.get("message")))
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("msg")
+    if isinstance(error, str) and error.strip():
+        return error.strip()[:500]
+    return None
+
+
+def _error_code(error: Any) -> int | None:
+    code = error.get("code") if isinstance(error, dict) else None
+    if isinstance(code, int) and 400 <= code <= 599:
+        return code
+    if isinstance(code, str) and code.isdigit() and 400 <= int(code) <= 599:
+        return int(code)
+    return None
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = moment.timestamp() - (time.time() if now is None else now)
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, _REDACTED)
+    return text
+
+
+# ------------------------------------------------------------------ answer
+
+
+def _read_answer(
+    ctx: NodeContext,
+    config: AiTransformConfig,
+    payload: dict[str, Any],
+    schema: dict[str, Any] | None,
+    wrapped: bool,
+    secrets: Iterable[str],
+) -> Any:
+    choices = payload.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    message = choice.get("message") if isinstance(choice, dict) else None
+    if not isinstance(message, dict):
+        raise FlowdeskError(
+            "the AI server's answer has no choices[0].message",
+            code="AI_API_ERROR",
+            category="TRANSPORT",
+            retryable=False,
+            details={"body_excerpt": _redact(json.dumps(payload)[:BODY_EXCERPT_CHARS], secrets)},
+        )
+    finish_reason = choice.get("finish_reason") if isinstance(choice, dict) else None
+    text = _content_text(message.get("content"))
+    refusal = message.get("refusal")
+    if refusal and not text:
+        raise FlowdeskError(
+            f"the model refused to answer: {str(refusal)[:500]}",
+            code="AI_REFUSED",
+            category="EXECUTION",
+            retryable=False,
+            details={"refusal": str(refusal)[:RAW_RESPONSE_CHARS], "model": config.model},
+        )
+    text = _redact(text, secrets)
+    truncated = finish_reason == "length"
+    if schema is None:
+        if truncated:
+            ctx.log(f"the answer was cut off at max_tokens ({config.max_tokens})", "warning")
+        return text
+
+    raw: dict[str, Any] = {"raw_response": text[:RAW_RESPONSE_CHARS], "model": config.model}
+    if len(text) > RAW_RESPONSE_CHARS:
+        raw["raw_response_truncated"] = True
+    if finish_reason is not None:
+        raw["finish_reason"] = finish_reason
+    try:
+        value = parse_json_answer(text)
+    except ValueError as error:
+        if truncated:
+            raise FlowdeskError(
+                f"the model's answer was cut off at max_tokens ({config.max_tokens}) before "
+                "the JSON was complete: raise max_tokens or ask for less",
+                code="AI_OUTPUT_NOT_JSON",
+                category="VALIDATION",
+                retryable=False,
+                details={**raw, "parse_error": str(error)},
+            ) from None
+        start = " ".join(text.split())[:120]
+        raise FlowdeskError(
+            f"the model's answer is not JSON ({error}); it begins: {start!r}",
+            code="AI_OUTPUT_NOT_JSON",
+            category="VALIDATION",
+            # another sample may well be JSON: retry.max_attempts asks again
+            retryable=True,
+            details={**raw, "parse_error": str(error)},
+        ) from None
+    check_schema = schema
+    if wrapped:
+        defs: dict[str, Any] = {k: schema[k] for k in ("$defs", "definitions") if k in schema}
+        check_schema = {**schema["properties"][_WRAP_KEY], **defs}
+        # A server that ignored response_format may send the bare value: take both.
+        if isinstance(value, dict) and set(value) == {_WRAP_KEY}:
+            value = value[_WRAP_KEY]
+    issues = validate_value(value, check_schema)
+    if issues:
+        shown = "; ".join(issue.message for issue in issues[:ISSUES_IN_MESSAGE])
+        more = len(issues) - ISSUES_IN_MESSAGE
+        if more > 0:
+            shown += f"; and {more} more"
+        count = len(issues)
+        raise FlowdeskError(
+            f"the model's answer does not match the output schema "
+            f"({count} issue{'s' if count != 1 else ''}): {shown}",
+            code="SCHEMA_VALIDATION",
+            category="VALIDATION",
+            retryable=True,
+            details={**raw, "issues": [issue.to_dict() for issue in issues]},
+        )
+    return value
+
+
+def _record_usage(ctx: NodeContext, config: AiTransformConfig, payload: dict[str, Any]) -> None:
+    usage = _usage(payload.get("usage"))
+    if usage:
+        ctx.record_usage(usage)
+        ctx.log(
+            f"{config.model}: {usage.get('prompt_tokens', 0)} prompt + "
+            f"{usage.get('completion_tokens', 0)} completion tokens",
+            "debug",
+        )
+    else:
+        ctx.log(
+            "the AI server reported no token usage: this call is not counted in the "
+            "run's usage or token budget",
+            "warning",
+        )
+
+
+def _usage(usage: Any) -> dict[str, Any]:
+    """prompt/completion/total tokens, and ``cost`` when the API reports it."""
+    if not isinstance(usage, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        value = usage.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[key] = int(value)
+    if "total_tokens" not in out and ("prompt_tokens" in out or "completion_tokens" in out):
+        out["total_tokens"] = out.get("prompt_tokens", 0) + out.get("completion_tokens", 0)
+    cost = usage.get("cost")
+    if isinstance(cost, int | float) and not isinstance(cost, bool) and math.isfinite(cost):
+        out["cost"] = cost
+    return out
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts: [{"type": "text", "text": "…"}]
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+_FENCE = re.compile(r"```[ \t]*[A-Za-z0-9_+-]*[ \t]*\r?\n(.*?)```", re.DOTALL)
+_THINK = re.compile(r"^\s*<think>.*?</think>", re.DOTALL)
+
+
+def parse_json_answer(text: str) -> Any:
+    """JSON of a model's answer: bare, or inside a Markdown code fence (after
+    a reasoning model's ``<think>`` block, if any). ``ValueError`` otherwise."""
+    stripped = _THINK.sub("", text, count=1).strip()
+    try:
+        return json.loads(stripped)
+    except ValueError as error:
+        first_error = error
+    match = _FENCE.search(stripped)
+    if match:
+        try:
+            return json.loads(match.group(1).strip())
+        except ValueError as error:
+            raise ValueError(f"the fenced block is not JSON: {error}") from None
+    raise ValueError(str(first_error))
