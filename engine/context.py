@@ -26,6 +26,15 @@ if TYPE_CHECKING:
     from engine.model.workflow import Node, Settings
 
 
+def merge_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
+    """Add the numeric fields of ``usage`` (tokens, cost) into ``total``."""
+    for key, value in usage.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            summed = total.get(key, 0) + value
+            # costs are floats: keep sums free of binary noise (0.1 + 0.2)
+            total[key] = round(summed, 10) if isinstance(summed, float) else summed
+
+
 class RunServices:
     """Run-wide resources shared by all nodes of one run."""
 
@@ -68,9 +77,7 @@ class RunServices:
         return self._http_client
 
     def add_usage(self, usage: dict[str, Any]) -> None:
-        for key, value in usage.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                self.usage[key] = self.usage.get(key, 0) + value
+        merge_usage(self.usage, usage)
 
     async def aclose(self) -> None:
         client, self._http_client = self._http_client, None
@@ -148,7 +155,5 @@ class NodeContext:
         """Record AI token usage on the node's result and the run's total."""
         if self.usage is None:
             self.usage = {}
-        for key, value in usage.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                self.usage[key] = self.usage.get(key, 0) + value
+        merge_usage(self.usage, usage)
         self.services.add_usage(usage)

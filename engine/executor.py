@@ -41,7 +41,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from engine.context import NodeContext, RunServices
+from engine.context import NodeContext, RunServices, merge_usage
 from engine.credentials import CredentialResolver, EnvSecretStore, SecretStore
 from engine.errors import (
     ConfigError,
@@ -866,8 +866,7 @@ class _Tally:
             return
         if self.usage is None:
             self.usage = {}
-        for key, value in usage.items():
-            self.usage[key] = self.usage.get(key, 0) + value
+        merge_usage(self.usage, usage)
 
 
 class _UpstreamOutputs(Mapping[str, Any]):

@@ -215,7 +215,9 @@ class _Validator:
                 message = error["msg"][:1].lower() + error["msg"][1:]
                 received = error.get("input")
                 if isinstance(received, str | int | float | bool) and error["type"] != "missing":
-                    message += f" (got {received!r})"
+                    shown = repr(received)
+                    if len(shown) <= 40:
+                        message += f" (got {shown})"
                 if error["type"] == "missing":
                     message = "field required"
                 elif error["type"] == "extra_forbidden":
@@ -265,7 +267,11 @@ class _Validator:
                 self.add(location, f"{root!r} is only defined in a node with for_each", node.id)
 
     def _check_credential(self, where: str, node: Node, node_type: Any) -> None:
-        name = node.config.get("credential")
+        if "credential" in node.config:
+            name = node.config["credential"]
+        else:  # the type's default (ai.transform uses "openrouter")
+            field = node_type.Config.model_fields.get("credential")
+            name = field.default if field is not None else None
         if not isinstance(name, str) or not name or has_expression(name):
             return
         ref = self.workflow.credentials.get(name)
