@@ -38,7 +38,8 @@ from engine.errors import ExpressionError
 MAX_SOURCE_CHARS = 20_000
 MAX_STRING_CHARS = 20_000_000
 MAX_SEQUENCE_ITEMS = 2_000_000
-MAX_INT_BITS = 16_384
+#: numbers are JSON: integers beyond 64 bits are refused (``9 ** 9 ** 9``)
+MAX_INT_BITS = 64
 MAX_RANGE = 100_000
 
 #: Names an expression can read (``item``/``index`` only inside ``for_each``).
@@ -493,7 +494,7 @@ class ExpressionEngine:
             return Compiled(source, None, [source], [])
         try:
             template = self._env.parse(source)
-        except TemplateSyntaxError as exc:
+        except (TemplateSyntaxError, RecursionError) as exc:
             raise expression_error(exc, source) from None
         parts: list[str | nodes.Expr] = []
         for output in template.body:
@@ -521,7 +522,7 @@ class ExpressionEngine:
                 raise TemplateSyntaxError(
                     "unexpected text after the expression", parser.stream.current.lineno
                 )
-        except TemplateSyntaxError as exc:
+        except (TemplateSyntaxError, RecursionError) as exc:
             raise expression_error(exc, source) from None
         return tree
 
@@ -547,8 +548,11 @@ def referenced_names(compiled: Compiled) -> list[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
     for tree in compiled.expressions:
         seen_roots: set[int] = set()
-        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-            assert isinstance(node, nodes.Getattr | nodes.Getitem)
+        # find_all walks the children only: the root may be the access itself.
+        accesses = [tree, *tree.find_all((nodes.Getattr, nodes.Getitem))]
+        for node in accesses:
+            if not isinstance(node, nodes.Getattr | nodes.Getitem):
+                continue
             root = node.node
             if isinstance(root, nodes.Name):
                 seen_roots.add(id(root))
@@ -558,8 +562,8 @@ def referenced_names(compiled: Compiled) -> list[tuple[str, str | None]]:
                 elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
                     key = node.arg.value
                 found.append((root.name, key))
-        for name in tree.find_all(nodes.Name):
-            if id(name) not in seen_roots and name.ctx == "load":
+        for name in [tree, *tree.find_all(nodes.Name)]:
+            if isinstance(name, nodes.Name) and id(name) not in seen_roots and name.ctx == "load":
                 found.append((name.name, None))
     return found
 

@@ -129,7 +129,7 @@ class _Validator:
                 self.add(where, f"duplicate of edges[{seen[key]}]", target.node)
                 continue
             seen[key] = position
-            if port is not None and not port.multiple:
+            if port is not None and not port.multiple and not broken:
                 slot = (target.node, target.port)
                 if slot in into:
                     self.add(

@@ -21,6 +21,7 @@ def probe() -> Probe:
 
 def flow(nodes: list[dict[str, Any]], edges: list[Any] = (), **top: Any) -> dict[str, Any]:
     """A workflow dict; edges may be given as ("a", "b") or ("a:true", "b:in")."""
+
     def end(text: str, default: str) -> dict[str, str]:
         node, _, port = text.partition(":")
         return {"node": node, "port": port or default}
@@ -29,10 +30,17 @@ def flow(nodes: list[dict[str, Any]], edges: list[Any] = (), **top: Any) -> dict
         e if isinstance(e, dict) else {"from": end(e[0], "out"), "to": end(e[1], "in")}
         for e in edges
     ]
-    return {"format": "flowdesk/workflow", "version": 1, "name": "test", **top,
-            "nodes": nodes, "edges": built}
+    return {
+        "format": "flowdesk/workflow",
+        "version": 1,
+        "name": "test",
+        **top,
+        "nodes": nodes,
+        "edges": built,
+    }
 
 
-def make(registry: NodeRegistry, nodes: list[dict[str, Any]], edges: list[Any] = (),
-         **top: Any) -> Workflow:
+def make(
+    registry: NodeRegistry, nodes: list[dict[str, Any]], edges: list[Any] = (), **top: Any
+) -> Workflow:
     return parse_workflow(flow(nodes, edges, **top), registry)

@@ -44,8 +44,10 @@ async def run(registry, nodes, edges=(), **kwargs):
 async def test_values_flow_along_edges_with_types_kept(registry):
     result = await run(
         registry,
-        [transform("a", {"n": 3, "name": "Ann"}), transform("b", {"double": "{{ input.n * 2 }}",
-                                                                  "hi": "Hi {{ input.name }}"})],
+        [
+            transform("a", {"n": 3, "name": "Ann"}),
+            transform("b", {"double": "{{ input.n * 2 }}", "hi": "Hi {{ input.name }}"}),
+        ],
         [("a", "b")],
     )
     assert result.status == "succeeded"
@@ -103,8 +105,10 @@ async def test_for_each_keeps_input_order_and_bounds_concurrency(registry, probe
 
 
 async def test_for_each_over_a_non_list_is_an_expression_error(registry):
-    nodes = [transform("obj", {"a": 1}), {**transform("each", "{{ item }}"),
-                                          "for_each": "{{ input }}"}]
+    nodes = [
+        transform("obj", {"a": 1}),
+        {**transform("each", "{{ item }}"), "for_each": "{{ input }}"},
+    ]
     result = await run(registry, nodes, [("obj", "each")])
     error = result.nodes["each"].error
     assert result.status == "failed"
@@ -131,8 +135,12 @@ async def test_if_skips_the_branch_not_taken_and_downstream_of_it(registry):
         transform("small", "small {{ input }}"),
         transform("after_small", "{{ input }}"),
     ]
-    edges = [("n", "check"), ("check:true", "big"), ("check:false", "small"),
-             ("small", "after_small")]
+    edges = [
+        ("n", "check"),
+        ("check:true", "big"),
+        ("check:false", "small"),
+        ("small", "after_small"),
+    ]
     result = await run(registry, nodes, edges)
     assert result.status == "succeeded"
     assert result.nodes["check"].output == 7
@@ -151,17 +159,27 @@ async def test_merge_runs_on_what_arrived_and_object_mode_keys_by_source(registr
         {"id": "merged", "type": "flow.merge", "config": {"mode": "list"}},
         {"id": "keyed", "type": "flow.merge", "config": {"mode": "object"}},
     ]
-    edges = [("n", "check"), ("check:true", "yes"), ("check:false", "no"),
-             ("yes", "merged"), ("no", "merged"), ("other", "merged"),
-             ("yes", "keyed"), ("other", "keyed")]
+    edges = [
+        ("n", "check"),
+        ("check:true", "yes"),
+        ("check:false", "no"),
+        ("yes", "merged"),
+        ("no", "merged"),
+        ("other", "merged"),
+        ("yes", "keyed"),
+        ("other", "keyed"),
+    ]
     result = await run(registry, nodes, edges)
     assert result.nodes["merged"].output == ["yes", "other"]
     assert result.nodes["keyed"].output == {"yes": "yes", "other": "other"}
 
 
 async def test_merge_is_skipped_only_when_nothing_arrived(registry):
-    nodes = [transform("a", 1, disabled=True), transform("b", 2, disabled=True),
-             {"id": "m", "type": "flow.merge"}]
+    nodes = [
+        transform("a", 1, disabled=True),
+        transform("b", 2, disabled=True),
+        {"id": "m", "type": "flow.merge"},
+    ]
     result = await run(registry, nodes, [("a", "m"), ("b", "m")])
     assert result.nodes["m"].status == "skipped"
 
@@ -184,9 +202,12 @@ async def test_pinned_node_is_not_executed_and_feeds_downstream(registry, probe:
 
 
 async def test_input_ports_and_nodes_namespace(registry):
-    nodes = [transform("x", 1), transform("y", 2),
-             {"id": "two", "type": "test.two"},
-             transform("sum", "{{ input.a + input.b + nodes.x }}")]
+    nodes = [
+        transform("x", 1),
+        transform("y", 2),
+        {"id": "two", "type": "test.two"},
+        transform("sum", "{{ input.a + input.b + nodes.x }}"),
+    ]
     edges = [("x", "two:a"), ("y", "two:b"), ("two", "sum")]
     result = await run(registry, nodes, edges)
     assert result.nodes["two"].output == {"a": 1, "b": 2}
@@ -196,9 +217,17 @@ async def test_input_ports_and_nodes_namespace(registry):
 async def test_variables_env_and_run_names(registry, monkeypatch):
     monkeypatch.setenv("FD_TEST_REGION", "eu")
     monkeypatch.setenv("FD_TEST_SECRET", "hidden")
-    nodes = [transform("a", {"limit": "{{ vars.limit }}", "region": "{{ env.FD_TEST_REGION }}",
-                             "run": "{{ run.id|length }}"}),
-             transform("b", "{{ env.FD_TEST_SECRET }}")]
+    nodes = [
+        transform(
+            "a",
+            {
+                "limit": "{{ vars.limit }}",
+                "region": "{{ env.FD_TEST_REGION }}",
+                "run": "{{ run.id|length }}",
+            },
+        ),
+        transform("b", "{{ env.FD_TEST_SECRET }}"),
+    ]
     workflow = make(registry, nodes, variables={"limit": 5}, env=["FD_TEST_REGION"])
     result = await Engine(registry).run(workflow, variables={"limit": 9}, check=False)
     assert result.nodes["a"].output == {"limit": 9, "region": "eu", "run": 32}
@@ -208,9 +237,17 @@ async def test_variables_env_and_run_names(registry, monkeypatch):
 
 
 async def test_retry_until_success_counts_attempts_and_emits_retrying(registry):
-    workflow = make(registry, [{"id": "f", "type": "test.flaky", "config": {"fail_times": 2},
-                                "retry": {"max_attempts": 3, "base_delay_s": 0.01,
-                                          "max_delay_s": 0.02}}])
+    workflow = make(
+        registry,
+        [
+            {
+                "id": "f",
+                "type": "test.flaky",
+                "config": {"fail_times": 2},
+                "retry": {"max_attempts": 3, "base_delay_s": 0.01, "max_delay_s": 0.02},
+            }
+        ],
+    )
     events = []
     result = await Engine(registry).run(workflow, listeners=[events.append])
     assert result.nodes["f"].status == "succeeded"
@@ -222,28 +259,57 @@ async def test_retry_until_success_counts_attempts_and_emits_retrying(registry):
 
 
 async def test_retry_gives_up_after_max_attempts(registry):
-    result = await run(registry, [{"id": "f", "type": "test.flaky", "config": {"fail_times": 9},
-                                   "retry": {"max_attempts": 3, "base_delay_s": 0}}])
+    result = await run(
+        registry,
+        [
+            {
+                "id": "f",
+                "type": "test.flaky",
+                "config": {"fail_times": 9},
+                "retry": {"max_attempts": 3, "base_delay_s": 0},
+            }
+        ],
+    )
     node = result.nodes["f"]
     assert result.status == "failed"
     assert node.status == "failed" and node.attempts == 3
-    assert node.error == {"code": "HTTP_STATUS", "category": "TRANSPORT",
-                          "message": "failure 3", "retryable": True, "details": {}}
+    assert node.error == {
+        "code": "HTTP_STATUS",
+        "category": "TRANSPORT",
+        "message": "failure 3",
+        "retryable": True,
+        "details": {},
+    }
 
 
 async def test_non_retryable_errors_are_not_retried(registry):
-    result = await run(registry, [{"id": "f", "type": "test.flaky",
-                                   "config": {"fail_times": 1, "retryable": False},
-                                   "retry": {"max_attempts": 5, "base_delay_s": 0}}])
+    result = await run(
+        registry,
+        [
+            {
+                "id": "f",
+                "type": "test.flaky",
+                "config": {"fail_times": 1, "retryable": False},
+                "retry": {"max_attempts": 5, "base_delay_s": 0},
+            }
+        ],
+    )
     assert result.nodes["f"].attempts == 1
     assert result.nodes["f"].status == "failed"
 
 
 async def test_retry_after_is_waited_exactly(registry):
-    workflow = make(registry, [{"id": "f", "type": "test.flaky",
-                                "config": {"fail_times": 1, "retry_after": 0.3},
-                                "retry": {"max_attempts": 2, "base_delay_s": 30,
-                                          "max_delay_s": 60}}])
+    workflow = make(
+        registry,
+        [
+            {
+                "id": "f",
+                "type": "test.flaky",
+                "config": {"fail_times": 1, "retry_after": 0.3},
+                "retry": {"max_attempts": 2, "base_delay_s": 30, "max_delay_s": 60},
+            }
+        ],
+    )
     events = []
     started = time.monotonic()
     result = await Engine(registry).run(workflow, listeners=[events.append])
@@ -263,8 +329,9 @@ def test_backoff_is_full_jitter_within_bounds():
 
 
 async def test_timeout_is_a_retryable_timeout_error_per_attempt(registry):
-    result = await run(registry, [sleep("s", 5, timeout_s=0.1,
-                                        retry={"max_attempts": 2, "base_delay_s": 0})])
+    result = await run(
+        registry, [sleep("s", 5, timeout_s=0.1, retry={"max_attempts": 2, "base_delay_s": 0})]
+    )
     node = result.nodes["s"]
     assert node.status == "failed"
     assert node.error["code"] == "TIMEOUT" and node.error["category"] == "TIMEOUT"
@@ -274,8 +341,10 @@ async def test_timeout_is_a_retryable_timeout_error_per_attempt(registry):
 
 
 async def test_on_error_continue_passes_the_error_object_downstream(registry):
-    nodes = [{"id": "bad", "type": "test.crash", "on_error": "continue"},
-             transform("handle", "caught {{ input.code }}: {{ input.message }}")]
+    nodes = [
+        {"id": "bad", "type": "test.crash", "on_error": "continue"},
+        transform("handle", "caught {{ input.code }}: {{ input.message }}"),
+    ]
     result = await run(registry, nodes, [("bad", "handle")])
     assert result.status == "succeeded"
     assert result.nodes["bad"].status == "failed"
@@ -284,8 +353,11 @@ async def test_on_error_continue_passes_the_error_object_downstream(registry):
 
 
 async def test_on_error_stop_cancels_running_and_skips_unstarted(registry, probe: Probe):
-    nodes = [{"id": "bad", "type": "test.crash"}, sleep("slow", 5),
-             transform("after", "{{ input }}")]
+    nodes = [
+        {"id": "bad", "type": "test.crash"},
+        sleep("slow", 5),
+        transform("after", "{{ input }}"),
+    ]
     started = time.monotonic()
     result = await run(registry, nodes, [("slow", "after")])
     assert time.monotonic() - started < 1.0
@@ -297,8 +369,9 @@ async def test_on_error_stop_cancels_running_and_skips_unstarted(registry, probe
 
 
 async def test_cancel_stops_in_flight_nodes_within_100_ms(registry, probe: Probe):
-    workflow = make(registry, [sleep("a", 10), sleep("b", 10),
-                               transform("c", "{{ input }}")], [("a", "c")])
+    workflow = make(
+        registry, [sleep("a", 10), sleep("b", 10), transform("c", "{{ input }}")], [("a", "c")]
+    )
     handle = Engine(registry).start(workflow)
     await asyncio.sleep(0.05)
     assert probe.active == 2
@@ -312,9 +385,17 @@ async def test_cancel_stops_in_flight_nodes_within_100_ms(registry, probe: Probe
 
 
 async def test_cancel_during_retry_wait(registry):
-    workflow = make(registry, [{"id": "f", "type": "test.flaky",
-                                "config": {"fail_times": 5, "retry_after": 30},
-                                "retry": {"max_attempts": 5}}])
+    workflow = make(
+        registry,
+        [
+            {
+                "id": "f",
+                "type": "test.flaky",
+                "config": {"fail_times": 5, "retry_after": 30},
+                "retry": {"max_attempts": 5},
+            }
+        ],
+    )
     handle = Engine(registry).start(workflow)
     await asyncio.sleep(0.05)
     handle.cancel()
@@ -329,8 +410,10 @@ async def test_unexpected_exception_is_an_internal_error_not_a_crash(registry):
 
 
 async def test_invalid_config_after_expressions_is_a_config_error(registry):
-    nodes = [transform("a", "dict"),
-             {"id": "m", "type": "flow.merge", "config": {"mode": "{{ input }}"}}]
+    nodes = [
+        transform("a", "dict"),
+        {"id": "m", "type": "flow.merge", "config": {"mode": "{{ input }}"}},
+    ]
     result = await run(registry, nodes, [("a", "m")])
     error = result.nodes["m"].error
     assert error["category"] == "CONFIG"
@@ -346,8 +429,9 @@ async def test_expression_error_names_node_field_and_expression(registry):
 
 
 async def test_start_refuses_an_invalid_workflow_with_every_problem(registry):
-    workflow = make(registry, [transform("a", 1), transform("b", 1)],
-                    [("a", "b"), ("b", "a"), ("a", "ghost")])
+    workflow = make(
+        registry, [transform("a", 1), transform("b", 1)], [("a", "b"), ("b", "a"), ("a", "ghost")]
+    )
     with pytest.raises(WorkflowLoadError) as info:
         Engine(registry).start(workflow)
     text = str(info.value)
@@ -367,15 +451,21 @@ async def test_event_stream_order(registry):
 
 
 async def test_partial_run_only_reuses_upstream_outputs(registry, probe: Probe):
-    nodes = [sleep("fetch", 0.01, {"n": 1}), transform("shape", "{{ input.n + 1 }}"),
-             transform("other", "x")]
+    nodes = [
+        sleep("fetch", 0.01, {"n": 1}),
+        transform("shape", "{{ input.n + 1 }}"),
+        transform("other", "x"),
+    ]
     workflow = make(registry, nodes, [("fetch", "shape")])
     engine = Engine(registry)
     first = await engine.run(workflow)
     assert first.nodes["shape"].output == 2
     probe.started.clear()
-    changed = make(registry, [nodes[0], transform("shape", "{{ input.n + 100 }}"), nodes[2]],
-                   [("fetch", "shape")])
+    changed = make(
+        registry,
+        [nodes[0], transform("shape", "{{ input.n + 100 }}"), nodes[2]],
+        [("fetch", "shape")],
+    )
     second = await engine.run(changed, only="shape", previous=first)
     assert second.nodes["shape"].output == 101
     assert second.nodes["fetch"].reused and second.nodes["fetch"].output == {"n": 1}
@@ -384,8 +474,11 @@ async def test_partial_run_only_reuses_upstream_outputs(registry, probe: Probe):
 
 
 async def test_partial_run_only_runs_missing_upstream_first(registry, probe: Probe):
-    workflow = make(registry, [sleep("fetch", 0.01, {"n": 1}),
-                               transform("shape", "{{ input.n }}")], [("fetch", "shape")])
+    workflow = make(
+        registry,
+        [sleep("fetch", 0.01, {"n": 1}), transform("shape", "{{ input.n }}")],
+        [("fetch", "shape")],
+    )
     result = await Engine(registry).run(workflow, only="shape", previous=None)
     assert probe.started == ["fetch"]
     assert result.nodes["shape"].output == 1
@@ -399,9 +492,12 @@ async def test_partial_run_up_to_runs_ancestors_only(registry):
 
 
 async def test_partial_run_reuses_routing_of_if(registry):
-    nodes = [transform("n", 1),
-             {"id": "check", "type": "flow.if", "config": {"condition": "input > 0"}},
-             transform("pos", "pos"), transform("neg", "neg")]
+    nodes = [
+        transform("n", 1),
+        {"id": "check", "type": "flow.if", "config": {"condition": "input > 0"}},
+        transform("pos", "pos"),
+        transform("neg", "neg"),
+    ]
     edges = [("n", "check"), ("check:true", "pos"), ("check:false", "neg")]
     workflow = make(registry, nodes, edges)
     engine = Engine(registry)
