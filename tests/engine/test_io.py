@@ -133,7 +133,8 @@ def test_every_problem_at_once_with_locations(registry) -> None:
             "version: field required",
         ),
         (
-            '{"format": "flowdesk/workflow", "version": "1", "name": "x", "nodes": [], "edges": []}',
+            '{"format": "flowdesk/workflow", "version": "1", "name": "x",'
+            ' "nodes": [], "edges": []}',
             "version: must be an integer",
         ),
     ],
