@@ -34,7 +34,7 @@ import time
 import traceback
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -236,6 +236,14 @@ class _Run:
         self.types: dict[str, type[NodeType]] = {
             node.id: engine.registry.get(node.type) for node in workflow.nodes
         }
+        self.port_names = {
+            node_id: tuple(p.name for p in node_type.outputs)
+            for node_id, node_type in self.types.items()
+        }
+        # One instance per node type per run: execute() must keep no state
+        # between calls other than through ctx.services.shared.
+        self._instances: dict[type[NodeType], NodeType] = {}
+        self._plans: dict[str, list[_PlanEntry] | None] = {}
         # incoming: per target, its (source, source_port, target_port) in edge order
         self.incoming: dict[str, list[tuple[str, str, str]]] = {nid: [] for nid in self.order}
         # outgoing: per source, its (target, position in the target's incoming, source_port)
@@ -263,7 +271,7 @@ class _Run:
         self.previous = previous
 
         settings = workflow.settings
-        self.slots = asyncio.Semaphore(settings.max_concurrency)
+        self.slots = _Slots(settings.max_concurrency)
         env_names = set(workflow.env)
         environ = engine.environ
         self.env = Namespace(
@@ -328,7 +336,7 @@ class _Run:
     # --------------------------------------------------------------- events
     def emit(self, kind: type[Event], **fields: Any) -> None:
         self._seq += 1
-        event = kind(run_id=self.run_id, seq=self._seq, time=time.monotonic(), **fields)
+        event = kind(self.run_id, self._seq, time.monotonic(), **fields)
         self.history.append(event)
         for listener in self.listeners:
             try:
@@ -458,8 +466,14 @@ class _Run:
         )
         self._deliver(node_id, earlier.ports, earlier.output)
 
-    def _settle(self) -> None:
-        """Decide every ready node: skip, pin, or start it."""
+    def _settle(self, inline: bool = False) -> str | None:
+        """Decide every ready node: skip, pin, or start it.
+
+        With ``inline``, the first node to start is returned instead, for the
+        calling node task to run next itself: a chain then runs in one task,
+        without a task and an event-loop turn per node.
+        """
+        chosen: str | None = None
         while self.ready:
             node_id = self.ready.popleft()
             if node_id in self.results or node_id in self.running:
@@ -491,13 +505,23 @@ class _Run:
                     source = self.incoming[node_id][missing[0]][0]
                     self._skip(node_id, f"no value arrived from {source!r}")
                     continue
-            task = asyncio.get_running_loop().create_task(self._execute_node(node_id))
+            if inline and chosen is None:
+                chosen = node_id
+                current = asyncio.current_task()
+                assert current is not None
+                self.running[node_id] = current
+                continue
+            holder = [node_id]
+            task = asyncio.get_running_loop().create_task(self._node_task(holder))
             self.running[node_id] = task
-            task.add_done_callback(functools.partial(self._task_done, node_id))
-        if (self.stopping is not None and not self.running) or (
-            len(self.results) == len(self.order) and not self.running
+            task.add_done_callback(functools.partial(self._task_done, holder))
+        if (
+            chosen is None
+            and not self.running
+            and (self.stopping is not None or len(self.results) == len(self.order))
         ):
             self.finished.set()
+        return chosen
 
     # ------------------------------------------------------------ execution
     def _gather_inputs(
@@ -524,21 +548,11 @@ class _Run:
         return {
             "input": inputs.get("in"),
             "inputs": inputs,
-            "nodes": Namespace(_UpstreamOutputs(self, node_id), self._nodes_hint(node_id)),
+            "nodes": _UpstreamOutputs(self, node_id),
             "vars": self.vars,
             "env": self.env,
             "run": self.run_info,
         }
-
-    def _nodes_hint(self, node_id: str) -> Callable[[str], str]:
-        def hint(key: str) -> str:
-            if key not in self.nodes:
-                return f"there is no node {key!r}"
-            if not self.is_upstream(key, node_id):
-                return f"node {key!r} is not upstream of {node_id!r}"
-            return f"node {key!r} produced no output in this run"
-
-        return hint
 
     def is_upstream(self, candidate: str, node_id: str) -> bool:
         key = (candidate, node_id)
@@ -550,9 +564,28 @@ class _Run:
             self._upstream_cache[key] = cached
         return cached
 
-    def _task_done(self, node_id: str, task: asyncio.Task[None]) -> None:
+    async def _node_task(self, holder: list[str]) -> None:
+        """Run a node, then the nodes it makes ready that it can run inline.
+
+        ``holder[0]`` is the node being run (read by ``_task_done``). The loop
+        yields to the event loop every few milliseconds so that a long chain
+        of instant nodes never freezes a GUI or delays a cancel.
+        """
+        last_yield = time.monotonic()
+        while True:
+            following = await self._execute_node(holder[0])
+            if following is None:
+                return
+            holder[0] = following
+            now = time.monotonic()
+            if now - last_yield > 0.005:
+                await asyncio.sleep(0)
+                last_yield = time.monotonic()
+
+    def _task_done(self, holder: list[str], task: asyncio.Task[None]) -> None:
         """Backstop: a node task that ended without a result (cancelled before it
         started, or a bug in the engine) still resolves, so the run never hangs."""
+        node_id = holder[0]
         self.running.pop(node_id, None)
         if node_id not in self.results:
             if task.cancelled():
@@ -564,10 +597,10 @@ class _Run:
                 log.error("engine error while running node %s", node_id, exc_info=exc)
                 error = _internal(exc if exc is not None else RuntimeError("no result"))
                 self._fail(node_id, error, time.monotonic(), _Tally(), None)
-                return
         self._settle()
 
-    async def _execute_node(self, node_id: str) -> None:
+    async def _execute_node(self, node_id: str) -> str | None:
+        """Run one node to its result; return the next node to run inline."""
         node = self.nodes[node_id]
         started = time.monotonic()
         tally = _Tally()
@@ -597,13 +630,13 @@ class _Run:
             )
             self.emit(NodeCancelled, node_id=node_id, duration_ms=duration, attempts=attempts)
             self._settle()
-            return
+            return None
         except FlowdeskError as error:
             self._fail(node_id, error, started, tally, None)
-            return
+            return self._settle(inline=True)
         except Exception as exc:  # noqa: BLE001 - the engine must survive any node
             self._fail(node_id, _internal(exc), started, tally, traceback.format_exc())
-            return
+            return self._settle(inline=True)
         attempts = tally.attempts
         usage = tally.usage
         self.running.pop(node_id, None)
@@ -627,13 +660,11 @@ class _Run:
             output=value,
             duration_ms=duration,
             attempts=attempts,
-            ports=ports
-            if ports is not None
-            else tuple(p.name for p in self.types[node_id].outputs),
+            ports=ports if ports is not None else self.port_names[node_id],
             usage=usage,
         )
         self._deliver(node_id, ports, value)
-        self._settle()
+        return self._settle(inline=True)
 
     def _fail(
         self,
@@ -677,7 +708,6 @@ class _Run:
             self.stop_reason = f"the run stopped: node {node_id!r} failed"
             for task in list(self.running.values()):
                 task.cancel()
-        self._settle()
 
     async def _run_items(
         self,
@@ -753,7 +783,10 @@ class _Run:
         max_attempts = policy.max_attempts if policy is not None else 1
         node_type = self.types[node.id]
         config = self._render_config(node, node_type, scope)
-        instance = node_type()
+        instance = self._instances.get(node_type)
+        if instance is None:
+            instance = self._instances[node_type] = node_type()
+        logger = self._logger(node.id)
         attempt = 0
         while True:
             attempt += 1
@@ -765,12 +798,14 @@ class _Run:
                 sources=sources,
                 scope=scope,
                 attempt=attempt,
-                log=self._logger(node.id),
+                log=logger,
                 item=item,
                 index=index,
             )
             try:
-                async with self.slots:
+                if not self.slots.try_acquire():
+                    await self.slots.acquire()
+                try:
                     if node.timeout_s is not None:
                         try:
                             async with asyncio.timeout(node.timeout_s):
@@ -783,6 +818,8 @@ class _Run:
                             ) from None
                     else:
                         out = await instance.execute(ctx, config)
+                finally:
+                    self.slots.release()
                 tally.add_usage(ctx.usage)
                 return out
             except FlowdeskError as error:
@@ -830,7 +867,10 @@ class _Run:
         cached = self._config_cache.get(node.id)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        plan = _config_plan(self.services.expressions, node, node_type)
+        if node.id in self._plans:
+            plan = self._plans[node.id]
+        else:
+            plan = self._plans[node.id] = _config_plan(self.services.expressions, node, node_type)
         if plan is None:
             config = _validate_config(node, node_type, node.config)
             self._config_cache[node.id] = config
@@ -851,6 +891,43 @@ class _Run:
         return _validate_config(node, node_type, rendered)
 
 
+class _Slots:
+    """A counting limiter whose uncontended acquire costs no coroutine (most
+    nodes never wait): ``try_acquire()`` first, ``await acquire()`` when full."""
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def try_acquire(self) -> bool:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # release() hands its slot over directly
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot arrived as we were cancelled: pass it on
+            else:
+                self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
 class _Tally:
     """Most attempts any part of a node made (items retry independently), and
     the AI usage of every attempt, failed ones included (they were paid for)."""
@@ -869,8 +946,8 @@ class _Tally:
         merge_usage(self.usage, usage)
 
 
-class _UpstreamOutputs(Mapping[str, Any]):
-    """``nodes.*`` for one node: outputs of its upstream nodes only."""
+class _UpstreamOutputs(Namespace):
+    """``nodes.*`` for one node: the outputs of its upstream nodes only."""
 
     __slots__ = ("_node_id", "_run")
 
@@ -884,7 +961,7 @@ class _UpstreamOutputs(Mapping[str, Any]):
             return outputs[key]
         raise KeyError(key)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[str]:
         return (k for k in self._run.outputs if self._run.is_upstream(k, self._node_id))
 
     def __len__(self) -> int:
@@ -896,6 +973,14 @@ class _UpstreamOutputs(Mapping[str, Any]):
             and key in self._run.outputs
             and self._run.is_upstream(key, self._node_id)
         )
+
+    def hint(self, key: str) -> str:
+        run = self._run
+        if key not in run.nodes:
+            return f"there is no node {key!r}"
+        if not run.is_upstream(key, self._node_id):
+            return f"node {key!r} is not upstream of {self._node_id!r}"
+        return f"node {key!r} produced no output in this run"
 
 
 _PlanEntry = tuple[str, Compiled, str | None]

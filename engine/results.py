@@ -60,7 +60,7 @@ class NodeResult:
         )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class RunResult:
     run_id: str
     status: str
@@ -94,6 +94,11 @@ class RunResult:
             workflow_name=workflow_name,
             usage=data.get("usage"),
         )
+
+    def __repr__(self) -> str:
+        # Short on purpose: asyncio reprs task results, and a run may hold
+        # thousands of node results.
+        return f"<RunResult {self.run_id} {self.status} {len(self.nodes)} nodes>"
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
