@@ -1,0 +1,489 @@
+"""``CanvasScene``: mirrors the ``Document`` as graphics items and never
+changes it. It builds items on ``set_document`` and then follows the document's
+events (node/edge/note added, removed, moved, changed, renamed).
+
+It also keeps the *overview* — every node as a rectangle, every edge as a line —
+which the view draws in one batch below a zoom threshold instead of painting
+thousands of items, and which the minimap draws too.
+May import: PySide6, editor.document, editor.canvas, editor.theme, engine (public API).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsScene
+
+from editor.canvas.items.edge_item import EdgeItem
+from editor.canvas.items.node_item import NodeItem, NodeVisual
+from editor.canvas.items.note_item import NoteItem
+from editor.canvas.style import NODE_WIDTH, CanvasStyle
+from editor.document import Document
+from editor.document.events import (
+    DocumentEvent,
+    EdgeAdded,
+    EdgeKey,
+    EdgeRemoved,
+    NodeAdded,
+    NodeChanged,
+    NodeRemoved,
+    NodeRenamed,
+    NodesMoved,
+    NoteAdded,
+    NoteChanged,
+    NoteRemoved,
+)
+from editor.document.layout import layered_layout
+from editor.gcpause import paused_gc
+from editor.theme import PLACEHOLDER_COLOR, Theme, category_color, icon_name
+from engine import Node, NodeType
+
+log = logging.getLogger(__name__)
+
+
+def summarize(node: Node, node_type: type[NodeType] | None) -> str:
+    """The node's one-line summary (the most telling config value)."""
+    if node_type is None:
+        return f"Missing type {node.type}"
+    config = node.config
+    for key in ("url", "path", "condition", "model", "value", "mode", "content"):
+        if key not in config:
+            continue
+        value = config[key]
+        if key == "url" and isinstance(config.get("method"), str):
+            return f"{config['method']} {value}"
+        if isinstance(value, dict):
+            keys = list(value)
+            return "{" + ", ".join(keys[:4]) + (", …" if len(keys) > 4 else "") + "}"
+        if isinstance(value, list):
+            return f"[{len(value)} items]"
+        return f"{key}: {value}" if key == "mode" else str(value).replace("\n", " ")
+    return node_type.title or node_type.type_name
+
+
+def _rekey(table: dict[str, Any], old: str, new: str) -> None:
+    if old in table:
+        table[new] = table.pop(old)
+
+
+class Overview:
+    """Rectangles and lines for batched drawing at low zoom and in the minimap."""
+
+    def __init__(self) -> None:
+        self.rects: dict[str, QRectF] = {}
+        self.colors: dict[str, QColor] = {}
+        self.lines: dict[EdgeKey, QLineF] = {}
+        self.notes: dict[str, tuple[QRectF, QColor]] = {}
+        self.selected: set[str] = set()
+        self.problems: set[str] = set()
+        self._groups: list[tuple[QColor, list[QRectF]]] | None = None
+        self._lines: list[QLineF] | None = None
+        self._bounds: QRectF | None = None
+
+    def invalidate(self) -> None:
+        self._groups = None
+        self._lines = None
+        self._bounds = None
+
+    def groups(self) -> list[tuple[QColor, list[QRectF]]]:
+        if self._groups is None:
+            by_color: dict[int, tuple[QColor, list[QRectF]]] = {}
+            for node_id, rect in self.rects.items():
+                color = self.colors[node_id]
+                entry = by_color.setdefault(color.rgba(), (color, []))
+                entry[1].append(rect)
+            self._groups = list(by_color.values())
+        return self._groups
+
+    def line_list(self) -> list[QLineF]:
+        if self._lines is None:
+            self._lines = list(self.lines.values())
+        return self._lines
+
+    def paint(self, painter: QPainter, style: CanvasStyle) -> None:
+        """Notes, then edges as lines, then nodes as rectangles (the canvas at
+        low zoom and the minimap share this)."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for rect, color in self.notes.values():
+            painter.setBrush(color)
+            painter.drawRect(rect)
+        pen = QPen(style.edge, 1)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.drawLines(self.line_list())
+        painter.setPen(Qt.PenStyle.NoPen)
+        for color, rects in self.groups():
+            painter.setBrush(color)
+            painter.drawRects(rects)
+
+    def rects_of(self, ids: set[str]) -> list[QRectF]:
+        return [self.rects[i] for i in ids if i in self.rects]
+
+    def bounds(self) -> QRectF:
+        if self._bounds is None:
+            rects = self.rects.values()
+            if rects:
+                left = min(r.left() for r in rects)
+                top = min(r.top() for r in rects)
+                right = max(r.right() for r in rects)
+                bottom = max(r.bottom() for r in rects)
+                self._bounds = QRectF(left, top, right - left, bottom - top)
+            else:
+                self._bounds = QRectF()
+        return QRectF(self._bounds)
+
+
+class CanvasScene(QGraphicsScene):
+    """The document drawn. ``overview_changed`` tells the minimap to repaint."""
+
+    overview_changed = Signal()
+    #: inline editing of a sticky note ended: (note id, new text)
+    note_text_edited = Signal(str, str)
+
+    def __init__(self, theme: Theme, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("canvasScene")
+        self.canvas_style = CanvasStyle(theme)
+        self.document: Document | None = None
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[EdgeKey, EdgeItem] = {}
+        self.notes: dict[str, NoteItem] = {}
+        self.overview = Overview()
+        #: False while the view shows the batched overview (low zoom)
+        self.detail = True
+        self._problems: dict[str, list[str]] = {}
+        self._selected_edges: set[EdgeKey] = set()
+        #: where nodes without a saved position are shown (not written unless moved)
+        self._fallback: dict[str, tuple[float, float]] = {}
+        self.selectionChanged.connect(self._selection_changed)
+
+    # ------------------------------------------------------------ building
+    def set_document(self, document: Document) -> None:
+        with paused_gc():
+            self._build(document)
+        self.overview_changed.emit()
+
+    def _build(self, document: Document) -> None:
+        if self.document is not None:
+            self.document.changed.disconnect(self._on_event)
+        self.clear()
+        self.nodes.clear()
+        self.edges.clear()
+        self.notes.clear()
+        self.overview = Overview()
+        self._problems = {}
+        self._selected_edges = set()
+        self.document = document
+        self._fallback = self._fallback_positions(document)
+        for node_id in document.node_ids():
+            self._add_node(node_id)
+        for key in document.edge_keys():
+            self._add_edge(key, bulk=True)
+        for node_id in self.nodes:
+            self._refresh_connected(node_id, check_ports=False)
+        for note in document.notes():
+            if isinstance(note, dict) and isinstance(note.get("id"), str):
+                self._add_note(note["id"])
+        document.changed.connect(self._on_event)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.canvas_style = CanvasStyle(theme)
+        for item in self.nodes.values():
+            item.style = self.canvas_style
+            item.set_visual(self._visual(item.node_id))
+        for edge in self.edges.values():
+            edge.style = self.canvas_style
+            edge.refresh_pen()
+        for note in self.notes.values():
+            note.style = self.canvas_style
+            note.update()
+        self.update()
+
+    def _fallback_positions(self, doc: Document) -> dict[str, tuple[float, float]]:
+        missing = [n.id for n in doc.workflow.nodes if n.position is None]
+        if not missing:
+            return {}
+        placed = [n.position for n in doc.workflow.nodes if n.position is not None]
+        top = max((p[1] for p in placed), default=-200.0) + 200.0
+        edges = [(k[0], k[2]) for k in doc.edge_keys()]
+        return layered_layout(missing, edges, origin=(0.0, top))
+
+    def _visual(self, node_id: str) -> NodeVisual:
+        assert self.document is not None
+        node = self.document.node(node_id)
+        node_type = self.document.node_type(node_id)
+        inputs, outputs = self.document.ports(node_id)
+        if node_type is None:
+            return NodeVisual(
+                node.title or node.type,
+                summarize(node, None),
+                QColor(PLACEHOLDER_COLOR),
+                "puzzle",
+                inputs,
+                outputs,
+                placeholder=True,
+                disabled=node.disabled,
+            )
+        subtitle = summarize(node, node_type)
+        if node.disabled:
+            subtitle = "Disabled · " + subtitle
+        color = category_color(node_type.category)
+        return NodeVisual(
+            node.title or node_type.title or node_type.type_name,
+            subtitle,
+            color,
+            icon_name(node_type.icon, node_type.category),
+            inputs,
+            outputs,
+            disabled=node.disabled,
+        )
+
+    def _add_node(self, node_id: str) -> None:
+        assert self.document is not None
+        item = NodeItem(node_id, self._visual(node_id), self.canvas_style)
+        pos = self.document.node(node_id).position or self._fallback.get(node_id, (0.0, 0.0))
+        item.setPos(float(pos[0]), float(pos[1]))
+        self.addItem(item)
+        self.nodes[node_id] = item
+        self.overview.colors[node_id] = item.visual.color
+        self._sync_overview_node(item)
+        if node_id in self._problems:
+            item.set_problems(self._problems[node_id])
+
+    def _add_edge(self, key: EdgeKey, bulk: bool = False) -> None:
+        item = EdgeItem(key, self.canvas_style)
+        self.addItem(item)
+        self.edges[key] = item
+        self._route(item)
+        if not bulk:  # a whole document refreshes its ports once at the end
+            for node_id in (key[0], key[2]):
+                self._refresh_connected(node_id)
+
+    def _add_note(self, note_id: str) -> None:
+        assert self.document is not None
+        item = NoteItem(note_id, self.canvas_style)
+        item.set_data(self.document.note(note_id))
+        item.on_text_edited = self.note_text_edited.emit
+        self.addItem(item)
+        self.notes[note_id] = item
+        self._sync_overview_note(item)
+
+    # -------------------------------------------------------------- events
+    def _on_event(self, event: DocumentEvent) -> None:
+        assert self.document is not None
+        if isinstance(event, NodeAdded):
+            self._add_node(event.node_id)
+        elif isinstance(event, NodeRemoved):
+            item = self.nodes.pop(event.node_id)
+            self.removeItem(item)
+            self.overview.rects.pop(event.node_id, None)
+            self.overview.colors.pop(event.node_id, None)
+            self.overview.selected.discard(event.node_id)
+            self._fallback.pop(event.node_id, None)
+        elif isinstance(event, NodesMoved):
+            for node_id in event.node_ids:
+                item = self.nodes[node_id]
+                pos = self.document.node(node_id).position or self._fallback.get(
+                    node_id, (0.0, 0.0)
+                )
+                item.setPos(float(pos[0]), float(pos[1]))
+                self._sync_overview_node(item)
+            self.update_edges_of(event.node_ids)
+        elif isinstance(event, NodeChanged):
+            self._refresh_node(event.node_id)
+        elif isinstance(event, NodeRenamed):
+            item = self.nodes.pop(event.old_id)
+            item.node_id = event.new_id
+            self.nodes[event.new_id] = item
+            _rekey(self.overview.rects, event.old_id, event.new_id)
+            _rekey(self.overview.colors, event.old_id, event.new_id)
+            _rekey(self._problems, event.old_id, event.new_id)
+            _rekey(self._fallback, event.old_id, event.new_id)
+            if event.old_id in self.overview.selected:
+                self.overview.selected.discard(event.old_id)
+                self.overview.selected.add(event.new_id)
+        elif isinstance(event, EdgeAdded):
+            self._add_edge(event.key)
+        elif isinstance(event, EdgeRemoved):
+            self.removeItem(self.edges.pop(event.key))
+            self._selected_edges.discard(event.key)
+            self.overview.lines.pop(event.key, None)
+            for node_id in (event.key[0], event.key[2]):
+                if node_id in self.nodes:
+                    self._refresh_connected(node_id)
+        elif isinstance(event, NoteAdded):
+            self._add_note(event.note_id)
+        elif isinstance(event, NoteRemoved):
+            self.removeItem(self.notes.pop(event.note_id))
+            self.overview.notes.pop(event.note_id, None)
+        elif isinstance(event, NoteChanged):
+            self.notes[event.note_id].set_data(self.document.note(event.note_id))
+            self._sync_overview_note(self.notes[event.note_id])
+        self.overview.invalidate()
+        self.overview_changed.emit()
+
+    def _refresh_node(self, node_id: str) -> None:
+        item = self.nodes[node_id]
+        visual = self._visual(node_id)
+        ports_changed = (visual.inputs, visual.outputs) != (item.visual.inputs, item.visual.outputs)
+        item.set_visual(visual)
+        self.overview.colors[node_id] = visual.color
+        self._sync_overview_node(item)
+        if ports_changed:
+            self.update_edges_of([node_id])
+
+    def _refresh_connected(self, node_id: str, check_ports: bool = True) -> None:
+        """Filled port circles for connected ports; undeclared ports may come or go."""
+        assert self.document is not None
+        item = self.nodes[node_id]
+        if check_ports:
+            inputs, outputs = self.document.ports(node_id)
+            if (inputs, outputs) != (item.visual.inputs, item.visual.outputs):
+                self._refresh_node(node_id)
+        connected = {(k[1], True) for k in self.document.edges_from(node_id)}
+        connected |= {(k[3], False) for k in self.document.edges_into(node_id)}
+        item.set_connected(connected)
+
+    # ------------------------------------------------------------ geometry
+    def _route(self, edge: EdgeItem) -> None:
+        key = edge.key
+        edge.set_ends(
+            self.nodes[key[0]].port_scene_pos(key[1], True),
+            self.nodes[key[2]].port_scene_pos(key[3], False),
+        )
+        self.overview.lines[key] = edge.line
+
+    def update_edges_of(self, node_ids: Iterable[str]) -> None:
+        """Re-route the edges of these nodes (after a move or during a drag)."""
+        assert self.document is not None
+        done: set[EdgeKey] = set()
+        for node_id in node_ids:
+            for key in self.document.edges_of(node_id):
+                if key not in done and key in self.edges:
+                    done.add(key)
+                    self._route(self.edges[key])
+        self.overview.invalidate()
+
+    def _sync_overview_node(self, item: NodeItem) -> None:
+        self.overview.rects[item.node_id] = item.scene_rect()
+        self.overview.invalidate()
+
+    def _sync_overview_note(self, item: NoteItem) -> None:
+        rect = item.boundingRect().adjusted(2, 2, -2, -2).translated(item.pos())
+        self.overview.notes[item.note_id] = (rect, item.color or self.canvas_style.note)
+
+    def preview_move(self, offsets: dict[str, QPointF], note_offsets: dict[str, QPointF]) -> None:
+        """Move items during a drag, without touching the document."""
+        for node_id, pos in offsets.items():
+            item = self.nodes[node_id]
+            item.setPos(pos)
+            self._sync_overview_node(item)
+        for note_id, pos in note_offsets.items():
+            self.notes[note_id].setPos(pos)
+            self._sync_overview_note(self.notes[note_id])
+        self.update_edges_of(offsets)
+        self.overview_changed.emit()
+
+    def node_position(self, node_id: str) -> tuple[float, float]:
+        pos = self.nodes[node_id].pos()
+        return pos.x(), pos.y()
+
+    def node_sizes(self) -> dict[str, tuple[float, float]]:
+        return {node_id: item.size for node_id, item in self.nodes.items()}
+
+    def port_at(self, scene_pos: QPointF) -> tuple[str, str, bool] | None:
+        """``(node_id, port, is_output)`` under the cursor, if any."""
+        probe = QRectF(scene_pos.x() - 12, scene_pos.y() - 12, 24, 24)
+        for item in self.items(probe):
+            if isinstance(item, NodeItem):
+                hit = item.port_at(scene_pos)
+                if hit is not None:
+                    return item.node_id, hit[0], hit[1]
+        return None
+
+    def node_at(self, scene_pos: QPointF) -> NodeItem | None:
+        for item in self.items(scene_pos):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def items_rect(self) -> QRectF:
+        rect = self.overview.bounds()
+        for note in self.notes.values():
+            rect = rect.united(note.sceneBoundingRect())
+        return rect
+
+    # -------------------------------------------------------- problems
+    def set_problems(self, problems: dict[str, list[str]]) -> None:
+        self._problems = problems
+        for node_id, item in self.nodes.items():
+            item.set_problems(problems.get(node_id, []))
+        self.overview.problems = set(problems)
+        self.overview_changed.emit()
+
+    # ---------------------------------------------------------- run status
+    def set_status(self, node_id: str, status: str | None, text: str = "") -> None:
+        """Badge a node with its run status (``succeeded``, ``failed``,
+        ``running``…; None clears it). Run state is not document state."""
+        item = self.nodes.get(node_id)
+        if item is not None:
+            item.set_status(status, text)
+
+    def clear_statuses(self) -> None:
+        for item in self.nodes.values():
+            if item.status is not None:
+                item.set_status(None)
+
+    # -------------------------------------------------------- selection
+    def selected_node_ids(self) -> list[str]:
+        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_note_ids(self) -> list[str]:
+        return [i.note_id for i in self.selectedItems() if isinstance(i, NoteItem)]
+
+    def selected_edge_keys(self) -> list[EdgeKey]:
+        return [i.key for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def select(
+        self,
+        node_ids: Iterable[str] = (),
+        note_ids: Iterable[str] = (),
+        edge_keys: Iterable[EdgeKey] = (),
+    ) -> None:
+        """Replace the selection (one ``selectionChanged``, not one per item)."""
+        self.blockSignals(True)
+        try:
+            self.clearSelection()
+            for node_id in node_ids:
+                if node_id in self.nodes:
+                    self.nodes[node_id].setSelected(True)
+            for note_id in note_ids:
+                if note_id in self.notes:
+                    self.notes[note_id].setSelected(True)
+            for key in edge_keys:
+                if key in self.edges:
+                    self.edges[key].setSelected(True)
+        finally:
+            self.blockSignals(False)
+        self.selectionChanged.emit()
+
+    def _selection_changed(self) -> None:
+        selected = self.selectedItems()
+        self.overview.selected = {i.node_id for i in selected if isinstance(i, NodeItem)}
+        edges = {i.key for i in selected if isinstance(i, EdgeItem)}
+        for key in edges ^ self._selected_edges:
+            if key in self.edges:
+                self.edges[key].refresh_pen()
+        self._selected_edges = edges
+        self.overview_changed.emit()
+
+    def center_of(self, node_ids: Iterable[str]) -> QPointF:
+        rect = QRectF()
+        for node_id in node_ids:
+            rect = rect.united(self.nodes[node_id].scene_rect())
+        return rect.center() if not rect.isNull() else QPointF(NODE_WIDTH / 2, 0)

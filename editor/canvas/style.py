@@ -1,0 +1,83 @@
+"""Shared paint resources of the canvas items: colours from the theme, fonts,
+metrics and sizes, built once per theme instead of in every ``paint`` call.
+May import: PySide6, editor.theme.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
+
+from editor.theme import Theme
+
+NODE_WIDTH = 200.0
+HEADER_HEIGHT = 30.0
+ROW_HEIGHT = 22.0
+BODY_PADDING = 6.0
+PORT_RADIUS = 5.5
+PORT_HIT_RADIUS = 11.0
+CORNER = 6.0
+GRID = 20.0
+#: below this zoom the canvas draws the batched overview instead of items
+OVERVIEW_ZOOM = 0.32
+#: below this zoom items skip their text
+TEXT_ZOOM = 0.36
+
+
+@dataclass
+class CanvasStyle:
+    theme: Theme
+    title_font: QFont = field(default_factory=QFont)
+    text_font: QFont = field(default_factory=QFont)
+    small_font: QFont = field(default_factory=QFont)
+
+    def __post_init__(self) -> None:
+        t = self.theme
+        self.title_font = QFont()
+        self.title_font.setPointSizeF(9.5)
+        self.title_font.setWeight(QFont.Weight.DemiBold)
+        self.text_font = QFont()
+        self.text_font.setPointSizeF(8.5)
+        self.small_font = QFont()
+        self.small_font.setPointSizeF(7.5)
+        self.title_metrics = QFontMetricsF(self.title_font)
+        self.text_metrics = QFontMetricsF(self.text_font)
+        self.canvas = QColor(t.canvas)
+        self.grid = QColor(t.grid)
+        self.body = QColor(t.node_body)
+        self.border = QColor(t.node_border)
+        self.text = QColor(t.node_text)
+        self.muted = QColor(t.muted)
+        self.header_text = QColor("#ffffff")
+        self.edge = QColor(t.edge)
+        self.port = QColor(t.port)
+        self.problem = QColor(t.problem)
+        self.selection = QColor(t.selection)
+        self.accent = QColor(t.accent)
+        self.note = QColor(t.note)
+        self.note_text = QColor(t.note_text)
+        self.border_pen = QPen(self.border, 1.0)
+        self.selected_pen = QPen(self.selection, 2.0)
+        self.problem_pen = QPen(self.problem, 1.6)
+        # Round caps: a long wire is stroked in pieces and the joins must not show.
+        round_cap = Qt.PenCapStyle.RoundCap
+        solid = Qt.PenStyle.SolidLine
+        self.edge_pen = QPen(self.edge, 2.0, solid, round_cap)
+        self.edge_selected_pen = QPen(self.selection, 2.6, solid, round_cap)
+        self.edge_hover_pen = QPen(
+            self.edge.lighter(135) if t.dark else self.edge.darker(130), 2.6, solid, round_cap
+        )
+        self.wire_pen = QPen(self.accent, 2.2)
+        self.port_pen = QPen(self.border, 1.2)
+        self.highlight_pen = QPen(self.accent, 2.2)
+        self.status_colors = {
+            "succeeded": QColor("#43a047"),
+            "failed": QColor(t.problem),
+            "running": QColor(t.accent),
+            "skipped": QColor(t.muted),
+            "pinned": QColor("#8e6bd8"),
+            "cancelled": QColor("#9e9e9e"),
+            "retrying": QColor("#f0a020"),
+        }

@@ -1,0 +1,371 @@
+"""``MainWindow``: assembles the canvas, palette and inspector docks, menus,
+toolbar and status bar, and wires them to the controllers. It holds no
+editing logic of its own: edits live in ``editor.canvas.editing``, gestures
+in ``editor.canvas.interactions``, files in ``editor.files``.
+May import: PySide6, engine (public API), editor.*.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
+
+from editor.actions import Actions
+from editor.autosave import Autosave, default_folder
+from editor.canvas.editing import CanvasEditor
+from editor.canvas.interactions import Interactions
+from editor.canvas.quick_add import QuickAdd
+from editor.canvas.scene import CanvasScene
+from editor.canvas.view import CanvasView
+from editor.document import UNSET, Document
+from editor.document.commands import EditNote, SetNodeField
+from editor.files import FileController
+from editor.inspector.panel import Inspector
+from editor.palette import Palette
+from editor.settings import Settings
+from editor.theme import app_icon, apply_theme, current_theme, resolve_theme
+from editor.undo import DocumentController
+from editor.validation import LiveValidator, problems_by_node
+from engine import NodeRegistry
+
+log = logging.getLogger(__name__)
+
+SHORTCUTS_HTML = """<table cellspacing=6>
+<tr><td><b>Tab</b>, double-click, <b>Shift+A</b></td><td>Add a node at the cursor</td></tr>
+<tr><td>Drag from a port</td><td>Connect (drop on empty canvas to add and connect)</td></tr>
+<tr><td>Drag an input's edge away</td><td>Disconnect or reconnect it</td></tr>
+<tr><td>Click, Shift/Ctrl+click, drag on empty canvas</td><td>Select</td></tr>
+<tr><td><b>Del</b> / <b>Backspace</b></td><td>Delete</td></tr>
+<tr><td><b>Ctrl+C / X / V / D</b></td><td>Copy, cut, paste (JSON), duplicate</td></tr>
+<tr><td>Arrow keys (Shift: 1 px)</td><td>Nudge the selection</td></tr>
+<tr><td>Wheel, <b>Ctrl+= / Ctrl+-</b>, <b>Ctrl+0</b></td><td>Zoom</td></tr>
+<tr><td>Middle-drag, <b>Space</b>+drag</td><td>Pan</td></tr>
+<tr><td><b>F</b></td><td>Fit the selection or everything</td></tr>
+<tr><td><b>Ctrl+Shift+L</b></td><td>Auto-layout</td></tr>
+<tr><td><b>Ctrl+Z</b>, <b>Ctrl+Shift+Z</b> / <b>Ctrl+Y</b></td><td>Undo, redo</td></tr>
+</table>"""
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        registry: NodeRegistry,
+        settings: Settings | None = None,
+        recovery_folder: Path | None = None,
+        autosave_ms: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setAccessibleName("Flowdesk")
+        self.setWindowIcon(app_icon())
+        self.registry = registry
+        self.settings = settings or Settings()
+        self.controller = DocumentController(registry, self)
+        self.scene = CanvasScene(current_theme(), self)
+        self.view = CanvasView(self.scene, self)
+        self.setCentralWidget(self.view)
+        self.editor = CanvasEditor(self.controller, self.scene, self.view)
+        self.editor.snap_enabled = self.settings.snap
+        self.interactions = Interactions(self.view, self.editor)
+        self.quick_add = QuickAdd(registry, self)
+        self.files = FileController(self, self.controller, self.settings, self._store_viewport)
+        self.validator = LiveValidator(self.controller)
+        self.autosave = Autosave(
+            self.controller,
+            recovery_folder or default_folder(),
+            **({"interval_ms": autosave_ms} if autosave_ms else {}),
+        )
+        self.node_palette = Palette(registry)
+        self.inspector = Inspector(self.controller)
+        self.palette_dock = self._dock(
+            "paletteDock", "Nodes", self.node_palette, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.inspector_dock = self._dock(
+            "inspectorDock", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock], [232, 320], Qt.Orientation.Horizontal
+        )
+        self.ui_actions = Actions(self, self.controller.stack)
+        self.ui_actions.build_menus(
+            [self.palette_dock.toggleViewAction(), self.inspector_dock.toggleViewAction()]
+        )
+        self.toolbar = self.ui_actions.build_toolbar()
+        self.ui_actions.attach_canvas(self.view)
+        self._build_status_bar()
+        self._wire()
+        self.setAcceptDrops(True)
+        self.resize(1440, 900)
+        self._show_document(self.controller.document)
+        self._update_title()
+
+    # -------------------------------------------------------------- building
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setAccessibleName(title)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setObjectName("statusBar")
+        bar.setAccessibleName("Status bar")
+        bar.setSizeGripEnabled(False)
+        self.problems_label = QLabel()
+        self.problems_label.setObjectName("problemsLabel")
+        self.problems_label.setAccessibleName("Problems")
+        self.count_label = QLabel()
+        self.count_label.setObjectName("countLabel")
+        self.count_label.setAccessibleName("Node and edge count")
+        self.zoom_label = QLabel("100 %")
+        self.zoom_label.setObjectName("zoomLabel")
+        self.zoom_label.setAccessibleName("Zoom")
+        for label in (self.problems_label, self.count_label, self.zoom_label):
+            bar.addPermanentWidget(label)
+
+    def _wire(self) -> None:
+        a, c, ed = self.ui_actions, self.controller, self.editor
+        a.connect_slots(
+            {
+                "new": self.files.new,
+                "open": self.files.open_dialog,
+                "save": self.files.save,
+                "save_as": self.files.save_as,
+                "quit": self.close,
+                "cut": ed.cut_selection,
+                "copy": ed.copy_selection,
+                "paste": self._paste,
+                "duplicate": ed.duplicate_selection,
+                "delete": ed.delete_selection,
+                "select_all": ed.select_all,
+                "add_node": self._quick_add_at_cursor,
+                "add_note": lambda: ed.add_note(self._cursor_scene_pos()),
+                "auto_layout": lambda: ed.auto_layout(),
+                "fit": self.view.fit_selection,
+                "zoom_in": self.view.zoom_in,
+                "zoom_out": self.view.zoom_out,
+                "zoom_reset": lambda: self.view.set_zoom(1.0),
+                "shortcuts": self._show_shortcuts,
+                "about": self._about,
+            }
+        )
+        a["snap"].setChecked(self.settings.snap)
+        a["snap"].toggled.connect(self._set_snap)
+        a["minimap"].setChecked(self.settings.minimap)
+        a["minimap"].toggled.connect(self._set_minimap)
+        self.view.minimap.set_visible(self.settings.minimap)
+        a[f"theme_{self.settings.theme}"].setChecked(True)
+        for choice in ("system", "dark", "light"):
+            a[f"theme_{choice}"].triggered.connect(lambda _c=False, t=choice: self.set_theme(t))
+        app = QApplication.instance()
+        if isinstance(app, QApplication):  # follow the OS when it switches light/dark
+            app.styleHints().colorSchemeChanged.connect(self._os_scheme_changed)
+        c.document_replaced.connect(self._show_document)
+        c.modified_changed.connect(lambda _m: self._update_title())
+        c.path_changed.connect(lambda _p: self._update_title())
+        c.edited.connect(self._update_counts)
+        self.files.status_message.connect(self.show_message)
+        self.files.recent_changed.connect(self._fill_recent)
+        self.files.opened.connect(self._after_open)
+        self.interactions.status_message.connect(self.show_message)
+        self.interactions.quick_add_requested.connect(self.quick_add.open_at)
+        self.interactions.node_activated.connect(lambda _n: self.inspector_dock.raise_())
+        self.interactions.context_menu_requested.connect(self._context_menu)
+        self.quick_add.chosen.connect(lambda t, pos, pending: ed.add_node(t, pos, pending))
+        self.node_palette.activated.connect(lambda t: ed.add_node(t, self.view.center_scene()))
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.note_text_edited.connect(self._note_edited)
+        self.validator.problems_changed.connect(self._problems_changed)
+        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{round(z * 100)} %"))
+        self._fill_recent()
+
+    # ------------------------------------------------------------- document
+    def _show_document(self, document: Document) -> None:
+        self.scene.set_document(document)
+        self.inspector.base_dir = str(self.controller.path.parent) if self.controller.path else ""
+        self.inspector.show_nodes([])
+        self._update_counts()
+
+    def _after_open(self) -> None:
+        """Restore the saved viewport, or fit everything."""
+        self.inspector.base_dir = str(self.controller.path.parent) if self.controller.path else ""
+        restored = self.view.restore_viewport(self.controller.document.workflow.ui.get("viewport"))
+        if not restored:
+            self.view.fit_all()
+        self.view.user_moved = False
+
+    def _store_viewport(self) -> None:
+        """Write ``ui.viewport`` on save — only when the user moved the view or
+        the file already had one, so that open → save leaves a file unchanged."""
+        doc = self.controller.document
+        if self.view.user_moved or "viewport" in doc.workflow.ui:
+            doc.set_ui_value("viewport", self.view.viewport_state())
+
+    def _note_edited(self, note_id: str, text: str) -> None:
+        self.controller.push(EditNote(note_id, {"text": text}))
+
+    def _selection_changed(self) -> None:
+        self.controller.break_merge()
+        self.inspector.show_nodes(self.scene.selected_node_ids())
+
+    def _problems_changed(self, issues: list) -> None:  # type: ignore[type-arg]
+        self.scene.set_problems(problems_by_node(issues))
+        self.inspector.set_issues(issues)
+        count = len(issues)
+        self.problems_label.setText(
+            f"⚠ {count} problem{'s' if count != 1 else ''}" if count else "✓ No problems"
+        )
+        self.problems_label.setToolTip("\n".join(str(i) for i in issues[:30]))
+        self.problems_label.setProperty("problems", bool(count))
+        self.problems_label.style().unpolish(self.problems_label)
+        self.problems_label.style().polish(self.problems_label)
+
+    def _update_counts(self) -> None:
+        wf = self.controller.document.workflow
+        self.count_label.setText(f"{len(wf.nodes)} nodes · {len(wf.edges)} edges")
+
+    def _update_title(self) -> None:
+        # Qt shows "[*]" as "*" while modified (and the macOS close-button dot).
+        self.setWindowTitle(f"{self.controller.title_name}[*] — Flowdesk")
+        self.setWindowModified(self.controller.is_modified)
+
+    def _fill_recent(self) -> None:
+        menu = self.ui_actions.recent_menu
+        menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            action = menu.addAction(path.name)
+            action.setToolTip(str(path))
+            action.setStatusTip(str(path))
+            action.triggered.connect(lambda _c=False, p=path: self.files.open_path(p))
+        if recent:
+            menu.addSeparator()
+            menu.addAction("Clear Recent", self._clear_recent)
+        menu.setEnabled(bool(recent))
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent()
+        self._fill_recent()
+
+    # --------------------------------------------------------------- helpers
+    def show_message(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text, 6000)
+        else:
+            self.statusBar().clearMessage()
+
+    def _cursor_scene_pos(self) -> QPointF | None:
+        local = self.view.viewport().mapFromGlobal(self.view.cursor().pos())
+        if self.view.viewport().rect().contains(local):
+            return self.view.mapToScene(local)
+        return None
+
+    def _paste(self) -> None:
+        self.editor.paste(self._cursor_scene_pos())
+
+    def _quick_add_at_cursor(self) -> None:
+        pos = self._cursor_scene_pos() or self.view.center_scene()
+        global_pos = self.view.viewport().mapToGlobal(self.view.mapFromScene(pos))
+        self.quick_add.open_at(QPoint(global_pos), pos, None)
+
+    def _context_menu(self, global_pos: QPoint, scene_pos: QPointF, node_id: str) -> None:
+        """Right click: what applies to the selection, or to the empty canvas."""
+        menu = QMenu(self)
+        menu.setObjectName("canvasContextMenu")
+        a = self.ui_actions
+        if self.scene.selectedItems():
+            for name in ("cut", "copy", "duplicate", "delete"):
+                menu.addAction(a[name])
+            if node_id:
+                node = self.controller.document.node(node_id)
+                toggle = menu.addAction("Enable" if node.disabled else "Disable")
+                toggle.triggered.connect(lambda: self._toggle_disabled(node_id))
+            menu.addSeparator()
+            menu.addAction(a["auto_layout"])
+        else:
+            add = menu.addAction(a["add_node"].icon(), "Add Node…")
+            add.triggered.connect(lambda: self.quick_add.open_at(global_pos, scene_pos, None))
+            note = menu.addAction(a["add_note"].icon(), "Add Sticky Note")
+            note.triggered.connect(lambda: self.editor.add_note(scene_pos))
+            paste = menu.addAction(a["paste"].icon(), "Paste")
+            paste.triggered.connect(lambda: self.editor.paste(scene_pos))
+            menu.addSeparator()
+            for name in ("select_all", "auto_layout", "fit"):
+                menu.addAction(a[name])
+        menu.popup(global_pos)
+
+    def _toggle_disabled(self, node_id: str) -> None:
+        disabled = not self.controller.document.node(node_id).disabled
+        text = "Disable node" if disabled else "Enable node"
+        self.controller.push(SetNodeField(node_id, "disabled", True if disabled else UNSET, text))
+
+    def _set_snap(self, on: bool) -> None:
+        self.editor.snap_enabled = on
+        self.settings.snap = on
+
+    def _set_minimap(self, on: bool) -> None:
+        self.view.minimap.set_visible(on)
+        self.settings.minimap = on
+
+    def set_theme(self, choice: str) -> None:
+        self.settings.theme = choice
+        theme = resolve_theme(choice)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+        self.scene.set_theme(theme)
+        self.view.resetCachedContent()
+        self.ui_actions.refresh_icons()
+        self.inspector.show_nodes(self.scene.selected_node_ids())
+
+    def _os_scheme_changed(self, _scheme: object) -> None:
+        if self.settings.theme == "system":
+            self.set_theme("system")
+
+    def _show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HTML)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self, "About Flowdesk", "<b>Flowdesk</b><br>A desktop visual flow editor."
+        )
+
+    # ---------------------------------------------------------------- events
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.files.confirm_discard():
+            event.ignore()
+            return
+        self.autosave.close()
+        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        event.accept()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if any(
+            u.isLocalFile() and u.toLocalFile().endswith(".json") for u in event.mimeData().urls()
+        ):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        for url in event.mimeData().urls():
+            if url.isLocalFile() and url.toLocalFile().endswith(".json"):
+                event.acceptProposedAction()
+                self.files.open_path(Path(url.toLocalFile()))
+                return

@@ -1,0 +1,278 @@
+"""Colours, fonts and icons: a dark theme in the spirit of Blender's node editor
+and a light one, chosen from the OS or by the user, applied as a QPalette plus
+a small style sheet (``resources/themes/*.qss``). SVG icons in
+``resources/icons`` are drawn in the theme's text colour (``currentColor``).
+May import: PySide6, stdlib. Main names: ``Theme``, ``apply_theme``, ``icon``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication
+
+log = logging.getLogger(__name__)
+
+RESOURCES = Path(
+    os.environ.get("FLOWDESK_RESOURCES", Path(__file__).resolve().parents[1] / "resources")
+)
+
+
+def resource_path(*parts: str) -> Path:
+    return RESOURCES.joinpath(*parts)
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    dark: bool
+    window: str
+    panel: str
+    base: str
+    alt_base: str
+    text: str
+    muted: str
+    accent: str
+    border: str
+    canvas: str
+    grid: str
+    node_body: str
+    node_border: str
+    node_text: str
+    edge: str
+    port: str
+    problem: str
+    note: str
+    note_text: str
+    selection: str
+
+    def color(self, name: str) -> QColor:
+        return QColor(getattr(self, name))
+
+
+DARK = Theme(
+    name="dark",
+    dark=True,
+    window="#2b2b2e",
+    panel="#323236",
+    base="#232326",
+    alt_base="#2a2a2e",
+    text="#e4e4e7",
+    muted="#9a9aa3",
+    accent="#4f8ff7",
+    border="#1c1c1f",
+    canvas="#1e1e21",
+    grid="#38383e",
+    node_body="#34343a",
+    node_border="#141416",
+    node_text="#ececf0",
+    edge="#a5a5ae",
+    port="#c9c9d1",
+    problem="#ef5350",
+    note="#5c5430",
+    note_text="#f3eccb",
+    selection="#f2f2f5",
+)
+LIGHT = Theme(
+    name="light",
+    dark=False,
+    window="#f3f3f5",
+    panel="#ebebee",
+    base="#ffffff",
+    alt_base="#f7f7f9",
+    text="#1f1f23",
+    muted="#6b6b75",
+    accent="#2f6fe0",
+    border="#d0d0d6",
+    canvas="#f7f7f9",
+    grid="#d3d3da",
+    node_body="#ffffff",
+    node_border="#b9b9c2",
+    node_text="#1f1f23",
+    edge="#7a7a85",
+    port="#5a5a64",
+    problem="#d32f2f",
+    note="#fff3b0",
+    note_text="#4a4230",
+    selection="#1f6feb",
+)
+THEMES = {"dark": DARK, "light": LIGHT}
+
+#: Header colours of node categories; unknown categories get a stable hue.
+CATEGORY_COLORS = {
+    "Data": "#2f8f7f",
+    "Flow": "#c0792a",
+    "Files": "#3a78c2",
+    "Network": "#8257c9",
+    "HTTP": "#8257c9",
+    "Web": "#8257c9",
+    "AI": "#c2487f",
+    "Other": "#6b6b75",
+}
+PLACEHOLDER_COLOR = "#5b5b60"
+
+ICON_ALIASES = {
+    "http": "globe",
+    "web": "globe",
+    "request": "globe",
+    "api": "globe",
+    "ai": "sparkle",
+    "sparkles": "sparkle",
+    "robot": "sparkle",
+    "brain": "sparkle",
+    "llm": "sparkle",
+    "if": "branch",
+    "file": "file-in",
+    "read": "file-in",
+    "write": "file-out",
+}
+CATEGORY_ICONS = {
+    "Network": "globe",
+    "HTTP": "globe",
+    "AI": "sparkle",
+    "Files": "file-in",
+    "Flow": "branch",
+    "Data": "transform",
+}
+
+
+@lru_cache(maxsize=256)
+def _category_rgb(category: str) -> int:
+    if category in CATEGORY_COLORS:
+        return QColor(CATEGORY_COLORS[category]).rgb()
+    hue = int(hashlib.md5(category.encode()).hexdigest()[:4], 16) % 360
+    return QColor.fromHsl(hue, 110, 105).rgb()
+
+
+def category_color(category: str) -> QColor:
+    """A category's header colour (unknown categories get a stable hue)."""
+    return QColor.fromRgb(_category_rgb(category))
+
+
+@lru_cache(maxsize=256)
+def icon_name(name: str, category: str = "") -> str:
+    """The SVG to draw for a node type's ``icon`` (aliases, then category)."""
+    for candidate in (name, ICON_ALIASES.get(name, ""), CATEGORY_ICONS.get(category, "")):
+        if candidate and resource_path("icons", f"{candidate}.svg").is_file():
+            return candidate
+    return "box"
+
+
+@lru_cache(maxsize=512)
+def _svg_bytes(name: str, color: str) -> bytes:
+    path = resource_path("icons", f"{name}.svg")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        log.warning("icon %s not found", path)
+        text = resource_path("icons", "box.svg").read_text(encoding="utf-8")
+    return text.replace("currentColor", color).encode()
+
+
+@lru_cache(maxsize=512)
+def icon_pixmap(name: str, size: int, color: str, dpr: float = 1.0) -> QPixmap:
+    """An icon drawn at ``size`` logical pixels, crisp at device ratio ``dpr``."""
+    renderer = QSvgRenderer(QByteArray(_svg_bytes(name, color)))
+    pixmap = QPixmap(QSize(round(size * dpr), round(size * dpr)))
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(painter, QRectF(0, 0, size * dpr, size * dpr))
+    painter.end()
+    pixmap.setDevicePixelRatio(dpr)
+    return pixmap
+
+
+def icon(name: str, theme: Theme | None = None, color: str | None = None) -> QIcon:
+    """A QIcon from ``resources/icons/NAME.svg`` in the theme's text colour
+    (and a muted variant for the disabled state)."""
+    theme = theme or current_theme()
+    result = QIcon()
+    dpr = _device_ratio()
+    for size in (16, 20, 24, 32):
+        result.addPixmap(icon_pixmap(name, size, color or theme.text, dpr), QIcon.Mode.Normal)
+        result.addPixmap(icon_pixmap(name, size, theme.muted, dpr), QIcon.Mode.Disabled)
+    return result
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(resource_path("icons", "flowdesk.svg")))
+
+
+def _device_ratio() -> float:
+    app = QGuiApplication.instance()
+    screen = app.primaryScreen() if isinstance(app, QGuiApplication) else None
+    return float(screen.devicePixelRatio()) if screen is not None else 1.0
+
+
+_current: list[Theme] = [DARK]
+
+
+def current_theme() -> Theme:
+    return _current[0]
+
+
+def system_prefers_dark() -> bool:
+    app = QGuiApplication.instance()
+    if isinstance(app, QGuiApplication):
+        scheme = app.styleHints().colorScheme()
+        if scheme == Qt.ColorScheme.Light:
+            return False
+    # Unknown (no desktop, offscreen): dark, the canvas tools' convention.
+    return True
+
+
+def resolve_theme(choice: str) -> Theme:
+    """``"dark"``, ``"light"`` or ``"system"``."""
+    if choice in THEMES:
+        return THEMES[choice]
+    return DARK if system_prefers_dark() else LIGHT
+
+
+def apply_theme(app: QApplication, theme: Theme) -> None:
+    """Set palette and style sheet for the whole application."""
+    _current[0] = theme
+    app.setStyle("Fusion")
+    pal = QPalette()
+    role = QPalette.ColorRole
+    for r, value in (
+        (role.Window, theme.window),
+        (role.WindowText, theme.text),
+        (role.Base, theme.base),
+        (role.AlternateBase, theme.alt_base),
+        (role.Text, theme.text),
+        (role.Button, theme.panel),
+        (role.ButtonText, theme.text),
+        (role.ToolTipBase, theme.panel),
+        (role.ToolTipText, theme.text),
+        (role.Highlight, theme.accent),
+        (role.HighlightedText, "#ffffff"),
+        (role.PlaceholderText, theme.muted),
+        (role.Link, theme.accent),
+        (role.Mid, theme.border),
+        (role.Dark, theme.border),
+        (role.Light, theme.panel),
+        (role.Midlight, theme.panel),
+    ):
+        pal.setColor(r, QColor(value))
+    for r in (role.Text, role.WindowText, role.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, r, QColor(theme.muted))
+    app.setPalette(pal)
+    qss_path = resource_path("themes", "base.qss")
+    try:
+        qss = qss_path.read_text(encoding="utf-8")
+    except OSError:
+        log.warning("style sheet %s not found", qss_path)
+        qss = ""
+    # Longest names first: "@note_text" must not be read as "@note" + "_text".
+    for key, value in sorted(vars(theme).items(), key=lambda kv: -len(kv[0])):
+        qss = qss.replace("@" + key, str(value))
+    app.setStyleSheet(qss)

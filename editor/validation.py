@@ -1,0 +1,76 @@
+"""Live validation: the engine's ``validate`` runs a moment after the user
+stops editing (debounced, off the hot path of typing and dragging) and its
+problems go to the canvas markers, the inspector and the status bar.
+May import: PySide6, engine (public API), editor.undo.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from editor.document import Document
+from editor.undo import DocumentController
+from engine import Issue, validate
+
+log = logging.getLogger(__name__)
+
+
+def problems_by_node(issues: list[Issue]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for issue in issues:
+        if issue.node_id:
+            out.setdefault(issue.node_id, []).append(issue.message)
+    return out
+
+
+class LiveValidator(QObject):
+    """Emits ``problems_changed(list[Issue])`` after each burst of edits."""
+
+    problems_changed = Signal(list)
+
+    def __init__(self, controller: DocumentController, delay_ms: int = 250) -> None:
+        super().__init__(controller)
+        self.controller = controller
+        self.issues: list[Issue] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(self.run)
+        self._doc: Document | None = None
+        controller.document_replaced.connect(self._attach)
+        self._attach(controller.document)
+
+    def _attach(self, document: Document) -> None:
+        if self._doc is not None:
+            self._doc.changed.disconnect(self._changed)
+        self._doc = document
+        document.changed.connect(self._changed)
+        self.schedule()
+
+    def _changed(self, _event: object) -> None:
+        self.schedule()
+
+    def schedule(self) -> None:
+        self._timer.start()
+
+    def run(self) -> list[Issue]:
+        """Validate now (tests and the save path call this directly)."""
+        self._timer.stop()
+        started = time.perf_counter()
+        doc = self.controller.document
+        try:
+            issues = validate(doc.workflow, doc.registry)
+        except Exception:  # a validator bug must not take the editor down
+            log.exception("validation failed")
+            issues = []
+        log.debug(
+            "validated %d nodes in %.1f ms",
+            len(doc.workflow.nodes),
+            (time.perf_counter() - started) * 1000,
+        )
+        self.issues = issues
+        self.problems_changed.emit(issues)
+        return issues

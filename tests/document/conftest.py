@@ -1,0 +1,47 @@
+"""Fixtures for the Qt-free document tests: the default registry and documents
+built from the quick-start example. Nothing here may import PySide6."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from editor.document import Document
+from editor.document.observer import Signal
+from engine import NodeRegistry, parse_workflow
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICKSTART = ROOT / "resources" / "examples" / "quickstart.flow.json"
+
+
+@pytest.fixture(autouse=True)
+def _strict_observers() -> Any:
+    Signal.strict = True
+    yield
+    Signal.strict = False
+
+
+@pytest.fixture(scope="session")
+def registry() -> NodeRegistry:
+    return NodeRegistry.default(plugins=False)
+
+
+@pytest.fixture
+def quickstart_json() -> dict[str, Any]:
+    return json.loads(QUICKSTART.read_text())
+
+
+def make_doc(data: dict[str, Any], registry: NodeRegistry) -> Document:
+    return Document(parse_workflow(copy.deepcopy(data), registry), registry)
+
+
+@pytest.fixture
+def doc(quickstart_json: dict[str, Any], registry: NodeRegistry) -> Document:
+    data = copy.deepcopy(quickstart_json)
+    data["nodes"].append({"id": "loose", "type": "data.transform"})  # no position, no config
+    data["ui"] = {"notes": [{"id": "note_1", "text": "Hello", "position": [0, 200]}], "zoom": 3}
+    return make_doc(data, registry)
