@@ -28,8 +28,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import Engine, NodeRegistry, parse_workflow  # noqa: E402
-from engine.expressions import ExpressionEngine  # noqa: E402
+from engine import Engine, NodeRegistry, parse_workflow
+from engine.expressions import ExpressionEngine
 
 CHAIN_EXPR = "{{ input + 1 }}"
 FAN_EXPR = "{{ vars.base * 2 + 1 }}"

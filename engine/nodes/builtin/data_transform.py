@@ -14,7 +14,10 @@ class TransformConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     value: Any = Field(
         None,
-        description='Any JSON; strings may hold {{ }} expressions, e.g. {"total": "{{ input.a + input.b }}"}',
+        description=(
+            "Any JSON; strings may hold {{ }} expressions, "
+            'e.g. {"total": "{{ input.a + input.b }}"}'
+        ),
         json_schema_extra={"widget": "json"},
     )
 
