@@ -42,18 +42,28 @@ def chain(n: int) -> dict[str, Any]:
         for i in range(1, n)
     ]
     edges = [{"from": {"node": f"n{i - 1}"}, "to": {"node": f"n{i}"}} for i in range(1, n)]
-    return {"format": "flowdesk/workflow", "version": 1, "name": f"chain {n}",
-            "nodes": nodes, "edges": edges}
+    return {
+        "format": "flowdesk/workflow",
+        "version": 1,
+        "name": f"chain {n}",
+        "nodes": nodes,
+        "edges": edges,
+    }
 
 
 def fan_out(n: int) -> dict[str, Any]:
     nodes = [
-        {"id": f"n{i}", "type": "data.transform", "config": {"value": FAN_EXPR}}
-        for i in range(n)
+        {"id": f"n{i}", "type": "data.transform", "config": {"value": FAN_EXPR}} for i in range(n)
     ]
-    return {"format": "flowdesk/workflow", "version": 1, "name": f"fan-out {n}",
-            "variables": {"base": 20}, "settings": {"max_concurrency": 10_000},
-            "nodes": nodes, "edges": []}
+    return {
+        "format": "flowdesk/workflow",
+        "version": 1,
+        "name": f"fan-out {n}",
+        "variables": {"base": 20},
+        "settings": {"max_concurrency": 10_000},
+        "nodes": nodes,
+        "edges": [],
+    }
 
 
 def bare_chain(n: int, expressions: ExpressionEngine) -> float:
@@ -116,8 +126,10 @@ def main() -> None:
         bares = [bare(n, engine.expressions) for _ in range(args.repeat)]
         gc.unfreeze()
         run_ms, bare_ms = median_ms(runs), median_ms(bares)
-        print(f"{name:<10} {bare_ms:>9.1f} ms {run_ms:>8.1f} ms {run_ms - bare_ms:>8.1f} ms "
-              f"{run_ms / bare_ms:>6.2f}×")
+        print(
+            f"{name:<10} {bare_ms:>9.1f} ms {run_ms:>8.1f} ms {run_ms - bare_ms:>8.1f} ms "
+            f"{run_ms / bare_ms:>6.2f}×"
+        )
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "chain.flow.json"
@@ -128,12 +140,16 @@ def main() -> None:
             started = time.perf_counter()
             done = subprocess.run(
                 [sys.executable, "-m", "engine.cli", "run", str(path), "--json"],
-                env=env, capture_output=True, check=False,
+                env=env,
+                capture_output=True,
+                check=False,
             )
             times.append(time.perf_counter() - started)
             assert done.returncode == 0, done.stderr.decode()
-        print(f"flowdesk run of the {n:,}-node chain (load, validate, run, print JSON, "
-              f"record history): {statistics.median(times):.2f} s median of 3")
+        print(
+            f"flowdesk run of the {n:,}-node chain (load, validate, run, print JSON, "
+            f"record history): {statistics.median(times):.2f} s median of 3"
+        )
 
 
 if __name__ == "__main__":

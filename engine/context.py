@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.credentials import CredentialResolver
+from engine.events import NodeLog
 from engine.expressions import ExpressionEngine
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class NodeContext:
         sources: dict[str, list[tuple[str, Any]]],
         scope: dict[str, Any],
         attempt: int,
-        log: Callable[[str, str], None],
+        log: Callable[..., None],
         item: Any = None,
         index: int | None = None,
     ) -> None:
@@ -144,7 +145,8 @@ class NodeContext:
         return self.sources.get(port, [])
 
     def log(self, message: str, level: str = "info") -> None:
-        self._log(level, message)
+        """A line in the run's log (a ``NodeLog`` event)."""
+        self._log(NodeLog, node_id=self.node.id, level=level, message=message)
 
     def evaluate(self, source: str, *, bare: bool = False, **extra: Any) -> Any:
         """Evaluate an expression string in this node's scope (plus ``extra`` names)."""

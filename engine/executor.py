@@ -55,7 +55,6 @@ from engine.events import (
     Event,
     NodeCancelled,
     NodeFailed,
-    NodeLog,
     NodeRetrying,
     NodeSkipped,
     NodeStarted,
@@ -272,6 +271,9 @@ class _Run:
 
         settings = workflow.settings
         self.slots = _Slots(settings.max_concurrency)
+        # node tasks; each runs ready nodes one after another (see _settle)
+        self.workers: set[asyncio.Task[None]] = set()
+        self.max_workers = settings.max_concurrency
         env_names = set(workflow.env)
         environ = engine.environ
         self.env = Namespace(
@@ -474,6 +476,7 @@ class _Run:
         without a task and an event-loop turn per node.
         """
         chosen: str | None = None
+        deferred: list[str] = []
         while self.ready:
             node_id = self.ready.popleft()
             if node_id in self.results or node_id in self.running:
@@ -511,10 +514,18 @@ class _Run:
                 assert current is not None
                 self.running[node_id] = current
                 continue
+            if len(self.workers) >= self.max_workers:
+                # Every worker is busy: the node waits for the next free one
+                # (a 10,000-node fan-out runs on a few tasks, not 10,000).
+                deferred.append(node_id)
+                continue
             holder = [node_id]
             task = asyncio.get_running_loop().create_task(self._node_task(holder))
             self.running[node_id] = task
+            self.workers.add(task)
             task.add_done_callback(functools.partial(self._task_done, holder))
+        if deferred:
+            self.ready.extendleft(reversed(deferred))
         if (
             chosen is None
             and not self.running
@@ -587,6 +598,7 @@ class _Run:
         started, or a bug in the engine) still resolves, so the run never hangs."""
         node_id = holder[0]
         self.running.pop(node_id, None)
+        self.workers.discard(task)
         if node_id not in self.results:
             if task.cancelled():
                 reason = self.stop_reason or "cancelled"
@@ -786,7 +798,6 @@ class _Run:
         instance = self._instances.get(node_type)
         if instance is None:
             instance = self._instances[node_type] = node_type()
-        logger = self._logger(node.id)
         attempt = 0
         while True:
             attempt += 1
@@ -798,7 +809,7 @@ class _Run:
                 sources=sources,
                 scope=scope,
                 attempt=attempt,
-                log=logger,
+                log=self.emit,
                 item=item,
                 index=index,
             )
@@ -842,12 +853,6 @@ class _Run:
                 )
                 await asyncio.sleep(delay)
                 self.emit(NodeStarted, node_id=node.id, attempt=attempt + 1)
-
-    def _logger(self, node_id: str) -> Callable[[str, str], None]:
-        def emit_log(level: str, message: str) -> None:
-            self.emit(NodeLog, node_id=node_id, level=level, message=message)
-
-        return emit_log
 
     # -------------------------------------------------------------- config
     def _evaluate(
