@@ -326,9 +326,7 @@ class _Run:
                 if source in plan or source in reuse:
                     continue
                 earlier = previous.nodes.get(source) if previous else None
-                if (earlier is not None and earlier.status in ("succeeded", "pinned")) or (
-                    earlier is not None and earlier.status == "failed" and earlier.output
-                ):
+                if earlier is not None and earlier.status in ("succeeded", "pinned"):
                     reuse.add(source)
                 else:
                     plan.add(source)
