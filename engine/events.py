@@ -1,6 +1,8 @@
 """The typed event stream of a run: what the CLI, the history store and the
-editor consume. Frozen dataclasses; every event carries ``run_id``, a
-monotonic ``seq`` and ``time`` (``time.monotonic()``).
+editor consume. Slotted dataclasses, read-only by convention (not frozen: a
+frozen dataclass pays an ``object.__setattr__`` per field, and a run emits two
+events per node). Every event carries ``run_id``, a monotonic ``seq`` and
+``time`` (``time.monotonic()``).
 
 Order for one node: ``NodeStarted`` → (``NodeRetrying`` → ``NodeStarted``)* →
 ``NodeSucceeded`` | ``NodeFailed`` | ``NodeCancelled``; or just ``NodeSkipped``
@@ -18,14 +20,14 @@ if TYPE_CHECKING:
     from engine.results import RunResult
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     run_id: str
     seq: int
     time: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RunStarted(Event):
     workflow_name: str
     node_ids: tuple[str, ...]
@@ -34,7 +36,7 @@ class RunStarted(Event):
     started_at: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeStarted(Event):
     node_id: str
     attempt: int
@@ -42,7 +44,7 @@ class NodeStarted(Event):
     items: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeRetrying(Event):
     node_id: str
     attempt: int
@@ -52,14 +54,14 @@ class NodeRetrying(Event):
     item_index: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeLog(Event):
     node_id: str
     level: str
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeSucceeded(Event):
     node_id: str
     #: "succeeded" or "pinned"
@@ -74,7 +76,7 @@ class NodeSucceeded(Event):
     usage: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeFailed(Event):
     node_id: str
     error: dict[str, Any]
@@ -85,20 +87,20 @@ class NodeFailed(Event):
     traceback: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeSkipped(Event):
     node_id: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeCancelled(Event):
     node_id: str
     duration_ms: float
     attempts: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RunFinished(Event):
     status: str
     duration_ms: float

@@ -235,6 +235,10 @@ class _Run:
         self.types: dict[str, type[NodeType]] = {
             node.id: engine.registry.get(node.type) for node in workflow.nodes
         }
+        self.input_layout = {
+            node_id: tuple((p.name, p.multiple) for p in node_type.inputs)
+            for node_id, node_type in self.types.items()
+        }
         self.port_names = {
             node_id: tuple(p.name for p in node_type.outputs)
             for node_id, node_type in self.types.items()
@@ -338,6 +342,8 @@ class _Run:
         self._seq += 1
         event = kind(self.run_id, self._seq, time.monotonic(), **fields)
         self.history.append(event)
+        if not self.listeners:
+            return
         for listener in self.listeners:
             try:
                 listener(event)
@@ -507,10 +513,7 @@ class _Run:
                     self._skip(node_id, f"no value arrived from {source!r}")
                     continue
             if inline and chosen is None:
-                chosen = node_id
-                current = asyncio.current_task()
-                assert current is not None
-                self.running[node_id] = current
+                chosen = node_id  # the caller registers it as running
                 continue
             if len(self.workers) >= self.max_workers:
                 # Every worker is busy: the node waits for the next free one
@@ -536,21 +539,22 @@ class _Run:
     def _gather_inputs(
         self, node_id: str
     ) -> tuple[dict[str, Any], dict[str, list[tuple[str, Any]]]]:
-        node_type = self.types[node_id]
-        inputs: dict[str, Any] = {}
         sources: dict[str, list[tuple[str, Any]]] = {}
         for (source, _, port_name), value in zip(
             self.incoming[node_id], self.received[node_id], strict=True
         ):
-            if value is _NO_VALUE:
-                continue
-            sources.setdefault(port_name, []).append((source, value))
-        for port in node_type.inputs:
-            arrived = sources.get(port.name, [])
-            if port.multiple:
-                inputs[port.name] = [value for _, value in arrived]
+            if value is not _NO_VALUE:
+                if port_name in sources:
+                    sources[port_name].append((source, value))
+                else:
+                    sources[port_name] = [(source, value)]
+        inputs: dict[str, Any] = {}
+        for name, multiple in self.input_layout[node_id]:
+            arrived = sources.get(name)
+            if multiple:
+                inputs[name] = [value for _, value in arrived] if arrived else []
             else:
-                inputs[port.name] = arrived[0][1] if arrived else None
+                inputs[name] = arrived[0][1] if arrived else None
         return inputs, sources
 
     def _scope(self, node_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -581,11 +585,14 @@ class _Run:
         of instant nodes never freezes a GUI or delays a cancel.
         """
         last_yield = time.monotonic()
+        task = asyncio.current_task()
+        assert task is not None
         while True:
             following = await self._execute_node(holder[0])
             if following is None:
                 return
             holder[0] = following
+            self.running[following] = task
             now = time.monotonic()
             if now - last_yield > 0.005:
                 await asyncio.sleep(0)
@@ -649,18 +656,16 @@ class _Run:
             return self._settle(inline=True)
         attempts = tally.attempts
         usage = tally.usage
-        self.running.pop(node_id, None)
+        del self.running[node_id]
         duration = (time.monotonic() - started) * 1000.0
-        self._resolve(
-            node_id,
-            NodeResult(
-                status="succeeded",
-                output=value,
-                attempts=attempts,
-                duration_ms=duration,
-                usage=usage,
-                ports=list(ports) if ports is not None else None,
-            ),
+        self.results[node_id] = NodeResult(
+            "succeeded",
+            value,
+            attempts,
+            duration,
+            None,
+            usage,
+            ports=list(ports) if ports is not None else None,
         )
         self.outputs[node_id] = value
         self.emit(
@@ -799,7 +804,8 @@ class _Run:
         attempt = 0
         while True:
             attempt += 1
-            tally.attempts = max(tally.attempts, attempt)
+            if attempt > tally.attempts:
+                tally.attempts = attempt
             ctx = NodeContext(
                 services=self.services,
                 node=node,
@@ -829,7 +835,8 @@ class _Run:
                         out = await instance.execute(ctx, config)
                 finally:
                     self.slots.release()
-                tally.add_usage(ctx.usage)
+                if ctx.usage is not None:
+                    tally.add_usage(ctx.usage)
                 return out
             except FlowdeskError as error:
                 tally.add_usage(ctx.usage)
