@@ -8,7 +8,11 @@ time (run minus bare loop) for the chain under 250 ms — Node-RED 4.1 passes a
 message through 10,000 function nodes in about 260 ms on this machine kind —
 and ``flowdesk run`` of the chain under 3 s.
 
-Usage: python bench/engine.py [--nodes 10000] [--repeat 5]
+Wall-clock figures are noisy on a shared 2-core machine; ``--callgrind``
+also counts instructions with valgrind (the same count whatever else runs):
+the executor's instructions beside the bare loop's, start-up subtracted.
+
+Usage: python -m bench.engine [--nodes 10000] [--repeat 5] [--callgrind]
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import asyncio
 import gc
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -107,12 +112,71 @@ def median_ms(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
+def probe(mode: str, case: str, n: int) -> None:
+    """One measured process for --callgrind: warm up, then run 3 times."""
+    registry = NodeRegistry.default(plugins=False)
+    engine = Engine(registry)
+    build, bare = (chain, bare_chain) if case == "chain" else (fan_out, bare_fan)
+    workflow = parse_workflow(build(n), registry)
+    asyncio.run(engine.run(workflow, check=False))
+    bare(n, engine.expressions)
+    gc.collect()
+    gc.freeze()
+    for _ in range(3):
+        if mode == "run":
+            asyncio.run(engine.run(workflow, check=False))
+        elif mode == "bare":
+            bare(n, engine.expressions)
+
+
+def instructions(mode: str, case: str, n: int) -> int:
+    done = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-m",
+            "bench.engine",
+            "--probe",
+            mode,
+            case,
+            "--nodes",
+            str(n),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    assert found, done.stderr[-2000:]
+    return int(found.group(1))
+
+
+def callgrind_report(n: int) -> None:
+    print(f"\nInstructions (valgrind callgrind), {n:,} nodes, 3 runs, start-up subtracted")
+    for case in ("chain", "fan-out"):
+        base = instructions("none", case, n)
+        run = instructions("run", case, n) - base
+        bare = instructions("bare", case, n) - base
+        print(
+            f"{case:<10} bare loop {bare / 3 / n:>8,.0f} instr/node   executor "
+            f"{run / 3 / n:>8,.0f} instr/node   ratio {run / bare:.2f}×"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--callgrind", action="store_true", help="also count instructions")
+    parser.add_argument("--probe", nargs=2, metavar=("MODE", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.nodes
+    if args.probe:
+        probe(*args.probe, n)
+        return
     registry = NodeRegistry.default(plugins=False)
     engine = Engine(registry)
 
