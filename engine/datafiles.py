@@ -3,22 +3,24 @@
 
 ``resolve_in_root`` refuses — with ``PATH_TRAVERSAL`` and before anything is
 read or written — absolute paths, ``~``, backslashes, drive letters, NUL bytes,
-and any path that, once ``..`` and symbolic links are resolved, leads outside
-the root. Errors name the path as the user wrote it, relative to the root.
-Blocking file work runs in a worker thread (``asyncio.to_thread``).
-May import: engine.errors, stdlib.
+percent-encoded and look-alike separators, and any path that, once ``..`` and
+symbolic links are resolved, leads outside the root. Errors name the path as
+the user wrote it. Only regular files are read (a FIFO must not hang a run).
+May import: engine.errors, engine.io, stdlib.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import csv
 import io
 import json
 import os
 import re
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,15 @@ from engine.io import atomic_write
 
 FORMATS = ("text", "json", "jsonl", "csv", "bytes")
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# Percent-encoded '.', '/', '\\', '%' or NUL: no file system decodes them, but a path
+# holding them is a traversal attempt aimed at something that does.
+_ENCODED = re.compile(r"%(?:2e|2f|5c|00|25)", re.IGNORECASE)
+# Look-alikes of '/', '\\' and '.' that Windows' "best fit" code page mapping
+# turns into the real characters (the "WorstFit" attacks).
+_LOOKALIKES = frozenset("\uff0f\u2215\u2044\u29f8\uff3c\u2216\u29f5\u29f9\ufe68\uff0e\u2024")
+_OPEN_FLAGS = (
+    getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+)
 
 
 def path_traversal(path: str, why: str) -> SecurityError:
@@ -49,6 +60,10 @@ def resolve_in_root(root: Path, path: str) -> Path:
         raise path_traversal(path, "'~' (home folder) is not allowed")
     if os.path.isabs(path) or _DRIVE.match(path):
         raise path_traversal(path, "it is absolute")
+    if _ENCODED.search(path):
+        raise path_traversal(path, "it holds a percent-encoded '.', '/', '\\', '%' or NUL")
+    if not _LOOKALIKES.isdisjoint(path):
+        raise path_traversal(path, "it holds a look-alike of '/', '\\' or '.'")
     real_root = Path(os.path.realpath(root))
     candidate = Path(os.path.realpath(real_root / path))
     if candidate != real_root and real_root not in candidate.parents:
@@ -80,13 +95,22 @@ def _file_error(exc: OSError, path: str) -> FlowdeskError:
     )
 
 
-def _encoding_error(path: str, exc: UnicodeDecodeError) -> FlowdeskError:
+def _not_a_file(path: str) -> FlowdeskError:
     return ExecutionError(
-        f"file {path!r} is not UTF-8 text (invalid byte at position {exc.start}); "
-        "read it with format 'bytes'",
+        f"{path!r} is not a regular file (a device, pipe or socket)",
+        code="NOT_A_FILE",
+        details={"path": path},
+    )
+
+
+def _encoding_error(path: str, data: bytes, offset: int) -> FlowdeskError:
+    line = data.count(b"\n", 0, offset) + 1
+    return ExecutionError(
+        f"file {path!r} is not UTF-8 text (invalid byte 0x{data[offset]:02x} at byte "
+        f"{offset}, line {line}); read it with format 'bytes'",
         code="ENCODING",
         category="VALIDATION",
-        details={"path": path, "position": exc.start},
+        details={"path": path, "position": offset, "line": line},
     )
 
 
@@ -100,59 +124,169 @@ def _parse_error(path: str, message: str, line: int | None = None) -> FlowdeskEr
     )
 
 
-def read_file(root: Path, path: str, fmt: str) -> Any:
-    """Read ``path`` (relative to ``root``) in format ``fmt``."""
-    target = resolve_in_root(root, path)
+def _open_regular(target: Path, path: str) -> int:
+    """A descriptor of the regular file ``target`` (errors name ``path``)."""
+    # O_NOFOLLOW: the resolved target must not have been swapped for a link
+    # since it was checked; O_NONBLOCK: opening a FIFO must not hang the run.
     try:
-        if fmt == "bytes":
-            return base64.b64encode(target.read_bytes()).decode("ascii")
-        with open(target, encoding="utf-8", newline="" if fmt == "csv" else None) as handle:
-            if fmt == "csv":
-                return list(csv.DictReader(handle))
-            text = handle.read()
+        fd = os.open(target, os.O_RDONLY | _OPEN_FLAGS)
     except OSError as exc:
         raise _file_error(exc, path) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise _file_error(IsADirectoryError(), path)
+        if not stat.S_ISREG(mode):
+            raise _not_a_file(path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read_bytes(target: Path, path: str) -> bytes:
+    fd = _open_regular(target, path)
+    try:
+        with open(fd, "rb", closefd=True) as handle:
+            return handle.read()
+    except OSError as exc:
+        raise _file_error(exc, path) from None
+
+
+def _decode(data: bytes, path: str) -> str:
+    """UTF-8 text without a leading byte order mark; ``ENCODING`` with the exact byte."""
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        # A memoryview slice decodes without copying a large file first.
+        return str(memoryview(data)[skip:], "utf-8")
     except UnicodeDecodeError as exc:
-        raise _encoding_error(path, exc) from None
+        raise _encoding_error(path, data, exc.start + skip) from None
+
+
+def _read_csv(target: Path, path: str) -> list[dict[str, str | None]]:
+    # Parsed while the file is decoded (no second copy of a large file in
+    # memory); a decoding error is located exactly from the raw bytes.
+    fd = _open_regular(target, path)
+    try:
+        with open(fd, encoding="utf-8-sig", newline="", closefd=True) as handle:
+            return _csv_records(handle, path)
+    except OSError as exc:
+        raise _file_error(exc, path) from None
+    except UnicodeDecodeError:
+        pass
+    _decode(_read_bytes(target, path), path)  # raises ENCODING at the right byte
+    raise ExecutionError(f"file {path!r} changed while it was read", code="FILE_ERROR")
+
+
+def _csv_records(lines: Iterable[str], path: str) -> list[dict[str, str | None]]:
+    """Rows as objects keyed by the header row; blank lines are skipped."""
+    reader = csv.reader(lines)
+    records: list[dict[str, str | None]] = []
+    try:
+        header: list[str] | None = None
+        for row in reader:
+            if row:
+                header = row
+                break
+        if header is None:
+            return records
+        seen: set[str] = set()
+        for name in header:
+            if name in seen:
+                raise _parse_error(
+                    path, f"column {name!r} appears twice in the header row", reader.line_num
+                )
+            seen.add(name)
+        width = len(header)
+        append = records.append
+        for row in reader:
+            if len(row) == width:
+                append(dict(zip(header, row)))  # noqa: B905 - same length, checked
+            elif not row:
+                continue
+            elif len(row) < width:
+                # Missing trailing cells are null, as csv.DictReader gives them.
+                append(dict(zip(header, [*row, *([None] * (width - len(row)))], strict=True)))
+            else:
+                raise _parse_error(
+                    path,
+                    f"the row has {len(row)} fields but the header row has {width}",
+                    reader.line_num,
+                )
     except csv.Error as exc:
-        raise _parse_error(path, f"not valid CSV: {exc}") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+        raise _parse_error(path, f"not valid CSV: {exc}", reader.line_num) from None
+    return records
+
+
+def read_file(root: Path, path: str, fmt: str) -> Any:
+    """Read ``path`` (relative to ``root``) in format ``fmt``."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
+    target = resolve_in_root(root, path)
+    if fmt == "csv":
+        return _read_csv(target, path)
+    data = _read_bytes(target, path)
+    if fmt == "bytes":
+        return base64.b64encode(data).decode("ascii")
+    text = _decode(data, path)
+    del data
     if fmt == "text":
         return text
     if fmt == "json":
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise _parse_error(path, f"not valid JSON: {exc.msg} (column {exc.colno})",
-                               exc.lineno) from None
-    if fmt == "jsonl":
-        records = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise _parse_error(path, f"not valid JSON: {exc.msg}", number) from None
-        return records
-    raise ConfigError(f"unknown format {fmt!r}")
+            raise _parse_error(
+                path, f"not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno
+            ) from None
+    records = []
+    # Split on "\n" only: str.splitlines() would also split on U+2028 and other
+    # separators that JSON allows unescaped inside strings.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise _parse_error(
+                path, f"not valid JSON: {exc.msg} (column {exc.colno})", number
+            ) from None
+    return records
 
 
-def _csv_text(rows: Any, with_header: bool) -> str:
+def _csv_text(rows: Any, path: str, columns: list[str] | None) -> str:
+    """CSV of a list of objects; ``columns`` is the header of the file appended to."""
     if isinstance(rows, dict):
         rows = [rows]
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ConfigError(
-            "format 'csv' writes a list of objects (one per row)", code="CONFIG_INVALID"
+            f"file {path!r}: format 'csv' writes a list of objects (one per row), "
+            f"not {_json_type(rows)}",
+            code="CONFIG_INVALID",
+            details={"path": path},
         )
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(str(k) for k in row))
+    if not rows:
+        return ""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    if with_header:
+    if columns is None:
+        names: dict[str, None] = {}
+        for row in rows:
+            names.update(dict.fromkeys(row))
+        columns = list(names)
         writer.writerow(columns)
+    else:
+        known = set(columns)
+        for row in rows:
+            extra = [key for key in row if key not in known]
+            if extra:
+                raise ExecutionError(
+                    f"cannot append to {path!r}: column {extra[0]!r} is not in its header "
+                    f"row ({', '.join(columns)})",
+                    code="CSV_COLUMNS",
+                    category="VALIDATION",
+                    details={"path": path, "columns": columns, "extra": extra},
+                )
     for row in rows:
         writer.writerow([_csv_cell(row.get(column)) for column in columns])
     return buffer.getvalue()
@@ -170,52 +304,144 @@ def _csv_cell(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _lines(values: Any) -> Iterator[str]:
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list of other values"
+    return "an object"
+
+
+def _dumps(value: Any, path: str, **options: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, **options)
+    except ValueError:
+        raise ConfigError(
+            f"file {path!r}: the content holds NaN or Infinity, which JSON cannot represent",
+            code="CONFIG_INVALID",
+            details={"path": path},
+        ) from None
+
+
+def _lines(values: Any, path: str) -> Iterator[str]:
     for value in values if isinstance(values, list) else [values]:
-        yield json.dumps(value, ensure_ascii=False) + "\n"
+        yield _dumps(value, path) + "\n"
 
 
-def encode_content(content: Any, fmt: str, *, append: bool, existing_size: int) -> bytes:
-    """The bytes ``file.write`` writes for ``content`` in format ``fmt``."""
+def encode_content(
+    content: Any, fmt: str, *, path: str = "", csv_columns: list[str] | None = None
+) -> bytes:
+    """The bytes ``file.write`` writes for ``content`` in format ``fmt``.
+
+    ``csv_columns``: the header row of a CSV file being appended to (the rows
+    follow its columns and no second header is written).
+    """
     if fmt == "bytes":
         if not isinstance(content, str):
-            raise ConfigError("format 'bytes' writes base64 text", code="CONFIG_INVALID")
+            raise ConfigError(
+                f"file {path!r}: format 'bytes' writes base64 text, not {_json_type(content)}",
+                code="CONFIG_INVALID",
+                details={"path": path},
+            )
         try:
             return base64.b64decode(content, validate=True)
         except (binascii.Error, ValueError):
-            raise ConfigError("content is not valid base64", code="CONFIG_INVALID") from None
-    if fmt == "text":
-        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
-    elif fmt == "json":
-        if append:
             raise ConfigError(
-                "mode 'append' cannot add to a JSON document; use format 'jsonl'",
+                f"file {path!r}: the content is not valid base64",
                 code="CONFIG_INVALID",
-            )
-        text = json.dumps(content, ensure_ascii=False, indent=2) + "\n"
+                details={"path": path},
+            ) from None
+    if fmt == "text":
+        text = content if isinstance(content, str) else _dumps(content, path)
+    elif fmt == "json":
+        text = _dumps(content, path, indent=2) + "\n"
     elif fmt == "jsonl":
-        text = "".join(_lines(content))
+        text = "".join(_lines(content, path))
     elif fmt == "csv":
-        text = _csv_text(content, with_header=not append or existing_size == 0)
+        text = _csv_text(content, path, csv_columns)
     else:
-        raise ConfigError(f"unknown format {fmt!r}")
+        raise ConfigError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
     return text.encode("utf-8")
+
+
+def _csv_header(target: Path, path: str) -> list[str] | None:
+    """The header row of an existing non-empty CSV file (None when there is none)."""
+    try:
+        with open(target, encoding="utf-8-sig", newline="") as handle:
+            for row in csv.reader(handle):
+                if row:
+                    return row
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        raise ExecutionError(
+            f"cannot append to {path!r}: it is not UTF-8 text",
+            code="ENCODING",
+            category="VALIDATION",
+            details={"path": path},
+        ) from None
+    except csv.Error as exc:
+        raise _parse_error(path, f"not valid CSV: {exc}", 1) from None
+    return None
+
+
+def _lacks_final_newline(target: Path) -> bool:
+    try:
+        with open(target, "rb") as handle:
+            if handle.seek(0, os.SEEK_END) == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except FileNotFoundError:
+        return False
 
 
 def write_file(root: Path, path: str, fmt: str, content: Any, mode: str) -> dict[str, Any]:
     """Write ``content`` to ``path`` under ``root``; ``{"path", "bytes"}``."""
     target = resolve_in_root(root, path)
+    if path.endswith("/"):
+        raise _file_error(IsADirectoryError(), path)  # "out/" names a folder
     append = mode == "append"
+    if append and fmt == "json":
+        raise ConfigError(
+            f"file {path!r}: mode 'append' cannot add to a JSON document; use format 'jsonl'",
+            code="CONFIG_INVALID",
+            details={"path": path},
+        )
     try:
-        existing = target.stat().st_size if append and target.exists() else 0
-        data = encode_content(content, fmt, append=append, existing_size=existing)
-        # Create parent folders one by one, re-checking each stays in the root.
-        target.parent.mkdir(parents=True, exist_ok=True)
-        resolve_in_root(root, path)
-        if target.is_dir():
+        try:
+            existing = os.stat(target)
+        except (FileNotFoundError, NotADirectoryError):
+            existing = None  # a parent that is a file is reported by mkdir below
+        if existing is not None and stat.S_ISDIR(existing.st_mode):
             raise IsADirectoryError()
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            raise _not_a_file(path)
+        columns = _csv_header(target, path) if append and fmt == "csv" and existing else None
+        data = encode_content(content, fmt, path=path, csv_columns=columns)
+        if append and fmt in ("csv", "jsonl") and data and _lacks_final_newline(target):
+            data = b"\n" + data  # a record must not be glued to the file's last line
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise ExecutionError(
+                f"cannot write {path!r}: one of its parent folders is a file",
+                code="NOT_A_DIRECTORY",
+                details={"path": path},
+            ) from None
+        # The folders just made hold no links; check again that the target's
+        # real location is still where it was resolved to (no swapped link).
+        if resolve_in_root(root, path) != target:
+            raise path_traversal(path, "it changed while being written")
         if append:
-            with open(target, "ab") as handle:
+            fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _OPEN_FLAGS, 0o644)
+            with open(fd, "ab", closefd=True) as handle:
                 handle.write(data)
         else:
             atomic_write(target, data)

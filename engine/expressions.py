@@ -340,6 +340,7 @@ def _make_environment() -> _Sandbox:
         block_start_string="\x00{%",
         block_end_string="%}\x00",
         line_statement_prefix=None,
+        keep_trailing_newline=True,  # "line\n" in text mode keeps its newline
         cache_size=0,
     )
     env.filters = {name: env.filters[name] for name in _ALLOWED_FILTERS}
@@ -474,6 +475,9 @@ class ExpressionEngine:
         return compiled
 
     def _compile(self, source: str, bare: bool) -> Compiled:
+        if not has_expression(source) and not bare:
+            # plain text: nothing to evaluate, whatever its length
+            return Compiled(source, None, [source], [])
         if len(source) > MAX_SOURCE_CHARS:
             raise ExpressionError(
                 f"expression of {len(source):,} characters is over the limit of "

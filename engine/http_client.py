@@ -1,24 +1,339 @@
-"""The HTTP client a run shares: httpx's API over the aiohttp transport.
+"""The HTTP client a run shares: httpx's API over an aiohttp transport.
 
-httpx's default transport is several times slower than ``httpx-aiohttp``
-under concurrency on our machine kind (see bench/http_fanout.py), so the
-engine keeps httpx's API and swaps the transport. One client per run.
-May import: httpx, httpx_aiohttp, stdlib.
+httpx's default transport is several times slower than aiohttp under
+concurrency on our machine kind (bench/http_fanout.py), so the engine keeps
+httpx's API and swaps the transport for ``AiohttpTransport`` below, with
+aiohttp's errors mapped to the matching httpx ones (a refused connection is a
+``ConnectError``, not a timeout). One client per run; by default the runs of
+an event loop share their idle keep-alive connections (``_SharedPool``).
+May import: httpx, aiohttp, stdlib.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import ssl
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
 import httpx
 
-DEFAULT_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=200, max_keepalive_connections=100, keepalive_expiry=30.0
+)
+USER_AGENT = "flowdesk/0.1 (+httpx; aiohttp)"
+#: bodies up to this size (announced by Content-Length) are read at once
+EAGER_BODY_BYTES = 256 * 1024
+#: raw chunk size of compressed bodies (each inflates to at most ~1000x this)
+COMPRESSED_CHUNK_BYTES = 4096
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy")
+
+_ssl_context: ssl.SSLContext | None = None
 
 
-def make_http_client(*, timeout: float | None = 60.0) -> httpx.AsyncClient:
-    """A new ``httpx.AsyncClient`` over the aiohttp transport."""
-    try:
-        from httpx_aiohttp import AiohttpTransport
-    except ImportError:  # pragma: no cover - the dependency is declared
-        transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=DEFAULT_LIMITS)
-    else:
-        transport = AiohttpTransport(limits=DEFAULT_LIMITS)
-    return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
+def _default_ssl_context() -> ssl.SSLContext:
+    # Building a verifying context (certifi's bundle) costs milliseconds; every
+    # run makes a new client, so build it once per process.
+    global _ssl_context
+    if _ssl_context is None:
+        _ssl_context = httpx.create_ssl_context()
+    return _ssl_context
+
+
+def _proxy_configured() -> bool:
+    return any(os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_VARIABLES)
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    """The body of an aiohttp response as an httpx stream."""
+
+    __slots__ = ("_compressed", "_request", "_response")
+
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+        self._compressed = "Content-Encoding" in response.headers
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        content = self._response.content
+        # httpx inflates each raw chunk in one go: keep compressed chunks small
+        # so that a body limit holds within a few MB even for a zip bomb
+        # (zlib inflates up to ~1000x).
+        if self._compressed:
+            chunks = content.iter_chunked(COMPRESSED_CHUNK_BYTES)
+        else:
+            chunks = content.iter_any()
+        try:
+            async for chunk in chunks:
+                yield chunk
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _map_error(exc, self._request, reading=True) from exc
+
+    async def aclose(self) -> None:
+        # Returns the connection to the pool when the body was read to the end,
+        # closes it otherwise (a half-read body cannot be reused).
+        self._response.release()
+
+
+def _map_error(exc: BaseException, request: httpx.Request, *, reading: bool) -> httpx.HTTPError:
+    """The httpx exception matching an aiohttp one (httpx users catch those)."""
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(message, request=request)
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return httpx.ReadTimeout(message, request=request)
+    if isinstance(exc, TimeoutError):
+        # aiohttp's ``connect`` budget covers waiting for a pooled connection.
+        return (httpx.ReadTimeout if reading else httpx.PoolTimeout)(message, request=request)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(message, request=request)
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
+        return httpx.RemoteProtocolError(message, request=request)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return httpx.ReadError(message, request=request)
+    if isinstance(exc, aiohttp.InvalidURL):
+        return httpx.UnsupportedProtocol(message, request=request)
+    if isinstance(exc, aiohttp.ClientOSError):
+        return (httpx.ReadError if reading else httpx.ConnectError)(message, request=request)
+    return httpx.NetworkError(message, request=request)
+
+
+def _open_session(
+    limits: httpx.Limits, ssl_context: ssl.SSLContext | None
+) -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(
+        limit=limits.max_connections or 0,
+        limit_per_host=0,
+        keepalive_timeout=limits.keepalive_expiry or 15.0,
+        ssl=ssl_context or _default_ssl_context(),
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        timeout=aiohttp.ClientTimeout(total=None),
+        # Looking proxies up in the environment on every request is costly;
+        # only pay for it when a proxy is configured.
+        trust_env=_proxy_configured(),
+    )
+
+
+class _SharedPool:
+    """The keep-alive connections of one event loop, shared by the runs on it.
+
+    Every run gets its own client (cookies and settings stay per run), but
+    opening connections costs more than a whole fan-out of requests on warm
+    ones (bench/http_fanout.py), so the connections outlive a run: idle ones
+    close after ``keepalive_expiry``, and the pool itself once no client has
+    used it for ``IDLE_CLOSE_S`` — or when the loop shuts down (``asyncio.run``
+    cancels the reaper task, which then closes the session).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        # A weak reference: a pool must not keep a finished loop alive.
+        self._loop = weakref.ref(loop)
+        self.session = _open_session(DEFAULT_LIMITS, None)
+        self.users = 0
+        self._reaper: asyncio.Task[None] | None = None
+
+    def acquire(self) -> aiohttp.ClientSession:
+        self.users += 1
+        reaper, self._reaper = self._reaper, None
+        if reaper is not None:
+            reaper.cancel()
+        return self.session
+
+    def release(self) -> None:
+        self.users -= 1
+        loop = self._loop()
+        if self.users == 0 and self._reaper is None and loop is not None and not loop.is_closed():
+            self._reaper = loop.create_task(self._reap(), name="flowdesk-http-pool-reaper")
+
+    async def _reap(self) -> None:
+        try:
+            await asyncio.sleep(IDLE_CLOSE_S)
+        finally:
+            # Cancelled by a new client (users > 0: keep going) or by the loop
+            # shutting down (users == 0: close, so nothing is left unclosed).
+            loop = self._loop()
+            if self.users == 0 and loop is not None and _pools.get(loop) is self:
+                del _pools[loop]
+                await self.session.close()
+
+
+#: seconds a shared pool stays open with no client using it
+IDLE_CLOSE_S = 30.0
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SharedPool] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _shared_pool() -> _SharedPool:
+    loop = asyncio.get_running_loop()
+    pool = _pools.get(loop)
+    if pool is None or pool.session.closed:
+        pool = _pools[loop] = _SharedPool(loop)
+    return pool
+
+
+async def close_shared_pool() -> None:
+    """Close the shared connections of the running loop now (e.g. on app exit)."""
+    pool = _pools.pop(asyncio.get_running_loop(), None)
+    if pool is not None:
+        await pool.session.close()
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that sends requests through an ``aiohttp.ClientSession``.
+
+    ``shared=True`` (the default) uses the keep-alive pool of the running
+    loop, shared with the clients of other runs (see ``_SharedPool``); closing
+    the transport gives its lease back. ``shared=False`` opens a session of
+    its own, closed with the transport.
+    Redirects, cookies and content decoding stay with httpx (the session has
+    no cookie jar and does not decompress), so httpx behaves as documented.
+    Proxies come from the usual ``*_proxy`` environment variables.
+    """
+
+    def __init__(
+        self,
+        *,
+        shared: bool = True,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._shared = shared and ssl_context is None and limits == DEFAULT_LIMITS
+        self._limits = limits
+        self._ssl_context = ssl_context
+        self._session: aiohttp.ClientSession | None = None
+        self._pool: _SharedPool | None = None
+        self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._shared:
+            self._pool = _shared_pool()
+            return self._pool.acquire()
+        return _open_session(self._limits, self._ssl_context)
+
+    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        spec = request.extensions.get("timeout") or {}
+        key = (spec.get("connect"), spec.get("read"), spec.get("pool"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            timeout = aiohttp.ClientTimeout(
+                total=None, sock_connect=key[0], sock_read=key[1], connect=key[2]
+            )
+            self._timeouts[key] = timeout
+        return timeout
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session
+        if session is None:
+            session = self._session = self._open()
+        try:
+            data = request.content
+        except httpx.RequestNotRead:
+            # A body given as a stream (e.g. the re-sent body of a redirect):
+            # buffer it, so that it goes out with a Content-Length, not chunked.
+            data = await request.aread()
+        try:
+            response = await session.request(
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=data or None,
+                allow_redirects=False,
+                timeout=self._timeout(request),
+                server_hostname=request.extensions.get("sni_hostname"),
+            )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _map_error(exc, request, reading=False) from exc
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        if response.reason:
+            extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
+        length = response.content_length
+        if (
+            length is not None
+            and length <= EAGER_BODY_BYTES
+            and "Content-Encoding" not in response.headers
+        ):
+            # A small plain body is read here and handed to httpx as content:
+            # this skips four layers of async generators per response.
+            # (Not for compressed bodies: a small one may inflate to anything.)
+            try:
+                body = await response.read()
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise _map_error(exc, request, reading=True) from exc
+            finally:
+                response.release()
+            return httpx.Response(
+                status_code=response.status,
+                headers=response.raw_headers,
+                content=body,
+                request=request,
+                extensions=extensions,
+            )
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_ResponseStream(response, request),
+            request=request,
+            extensions=extensions,
+        )
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.release()
+        elif session is not None:
+            await session.close()
+
+
+class _Cookies(httpx.Cookies):
+    """httpx's cookie store, minus the cost of parsing responses that set none."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        # httpx builds urllib request/response adapters for every response
+        # (~20 µs); most API answers carry no Set-Cookie at all.
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
+class HttpClient(httpx.AsyncClient):
+    """``httpx.AsyncClient`` with a cheaper cookie store; the API is httpx's."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._cookies = _Cookies(self._cookies)
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        self._cookies = _Cookies(cookies)
+
+
+def make_http_client(
+    *, timeout: float | None = 60.0, shared_pool: bool = True
+) -> httpx.AsyncClient:
+    """A new client over the aiohttp transport, for one run.
+
+    ``timeout`` bounds each phase (connect, each read, pool wait); the HTTP
+    node adds its own limit on a whole request. Redirects are off at the
+    client: ``http.request`` follows them itself to re-apply credentials only
+    on the same origin. ``shared_pool``: keep-alive connections are shared with
+    other runs on the same event loop (see ``_SharedPool``); closing the
+    client closes its in-flight connections but leaves idle ones pooled.
+    """
+    return HttpClient(
+        transport=AiohttpTransport(shared=shared_pool),
+        timeout=timeout,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+    )

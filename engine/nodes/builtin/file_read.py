@@ -1,5 +1,8 @@
 """``file.read``: read a file of the data root as text, JSON, JSON lines, CSV
-records or base64 bytes."""
+records or base64 bytes. Paths are checked by ``engine.datafiles`` (nothing
+outside the root is read); the blocking work runs in a worker thread.
+May import: pydantic, engine.context, engine.datafiles, engine.nodes.spec, stdlib.
+"""
 
 from __future__ import annotations
 

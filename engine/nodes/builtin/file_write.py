@@ -1,5 +1,8 @@
 """``file.write``: write the input (or any content) to a file of the data root,
-atomically in ``overwrite`` mode; parent folders are created inside the root."""
+atomically in ``overwrite`` mode; parent folders are created inside the root.
+Paths are checked by ``engine.datafiles`` (nothing outside the root is written).
+May import: pydantic, engine.context, engine.datafiles, engine.nodes.spec, stdlib.
+"""
 
 from __future__ import annotations
 

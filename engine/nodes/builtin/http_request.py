@@ -1,0 +1,652 @@
+"""``http.request``: one HTTP request through the run's shared httpx client.
+
+Output ``{"status", "headers", "body"}``. Failures are structured errors the
+executor can retry (``HTTP_STATUS`` with the server's ``Retry-After``,
+``TRANSPORT``, ``TIMEOUT``); the node never retries by itself. Credentials come
+from ``engine.credentials.http_credential`` and are re-sent on redirects to the
+same origin only; secrets are redacted from every error and log line.
+May import: httpx, pydantic, engine.context, engine.credentials, engine.errors,
+engine.nodes.spec, stdlib.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import codecs
+import functools
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from engine.context import NodeContext
+from engine.credentials import HttpCredential, http_credential, redact, redact_error
+from engine.errors import (
+    ConfigError,
+    ExecutionError,
+    FlowdeskError,
+    NodeTimeoutError,
+    TransportError,
+)
+from engine.nodes.spec import NodeType, Port
+
+DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
+MAX_REDIRECTS = 20
+#: characters of a failing response's body kept in the error's details
+BODY_EXCERPT_CHARS = 2000
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
+#: uuid5 namespace of generated ``Idempotency-Key`` values
+_IDEMPOTENCY_NAMESPACE = uuid.UUID("6b1f3f3e-4f0e-4a55-9d3c-2f1a9d1c7e21")
+
+Scalar = str | int | float | bool | None
+_STATUS_CLASS = re.compile(r"^([1-5])xx$", re.IGNORECASE)
+_STATUS_RANGE = re.compile(r"^(\d{3})\s*-\s*(\d{3})$")
+_CHARSET = re.compile(r"charset=\"?([\w.:-]+)", re.IGNORECASE)
+_TEXT_TYPES = (
+    "application/xml",
+    "application/javascript",
+    "application/ecmascript",
+    "application/x-www-form-urlencoded",
+    "application/x-ndjson",
+    "application/yaml",
+    "application/x-yaml",
+    "application/graphql",
+)
+
+
+def _parse_status_entry(entry: int | str) -> tuple[int, int]:
+    if isinstance(entry, int) and not isinstance(entry, bool):
+        if 100 <= entry <= 599:
+            return entry, entry
+    elif isinstance(entry, str):
+        text = entry.strip()
+        if text.isdigit() and 100 <= int(text) <= 599:
+            return int(text), int(text)
+        match = _STATUS_CLASS.match(text)
+        if match:
+            first = int(match.group(1)) * 100
+            return first, first + 99
+        match = _STATUS_RANGE.match(text)
+        if match:
+            low, high = int(match.group(1)), int(match.group(2))
+            if 100 <= low <= high <= 599:
+                return low, high
+    raise ValueError(
+        f"ok_status entry {entry!r} is not a status code (404), a class ('2xx') "
+        "or a range ('200-399') between 100 and 599"
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _ok_statuses(entries: tuple[int | str, ...]) -> frozenset[int]:
+    """Every status an ``ok_status`` accepts (cached: a for_each validates it per item)."""
+    if not entries:
+        raise ValueError("ok_status needs at least one status, class or range")
+    statuses: set[int] = set()
+    for entry in entries:
+        low, high = _parse_status_entry(entry)
+        statuses.update(range(low, high + 1))
+    return frozenset(statuses)
+
+
+def _entries(value: int | str | list[int | str]) -> tuple[int | str, ...]:
+    return tuple(value) if isinstance(value, list) else (value,)
+
+
+class HttpRequestConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = Field(
+        "GET", description="HTTP method"
+    )
+    url: str = Field(
+        ...,
+        min_length=1,
+        description="Absolute http:// or https:// URL",
+        json_schema_extra={"placeholder": "https://example.com/api"},
+    )
+    query: dict[str, Scalar | list[Scalar]] = Field(
+        default_factory=dict,
+        description="Query parameters added to the URL; a list repeats the parameter, "
+        "null leaves it out",
+        json_schema_extra={"widget": "json"},
+    )
+    headers: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict,
+        description="Request headers; null leaves a header out",
+        json_schema_extra={"widget": "json"},
+    )
+    json_body: Any = Field(
+        None,
+        alias="json",
+        description="A JSON body (sent as application/json); give either json or body",
+        json_schema_extra={"widget": "json"},
+    )
+    body: str | None = Field(
+        None,
+        description="A text body (text/plain; UTF-8 unless a Content-Type header says "
+        "otherwise); give either json or body",
+        json_schema_extra={"widget": "multiline"},
+    )
+    credential: str | None = Field(
+        None,
+        description="Name of a credential of the workflow (bearer, basic or api_key)",
+        json_schema_extra={"widget": "credential"},
+    )
+    response: Literal["auto", "json", "text", "bytes"] = Field(
+        "auto",
+        description="How to read the body: auto (JSON for JSON content types, text for "
+        "text types, base64 for the rest, null when empty), json, text, or bytes (base64)",
+    )
+    ok_status: int | str | list[int | str] = Field(
+        "2xx",
+        description="Statuses that count as success: codes (404), classes ('2xx') or "
+        "ranges ('200-399'), alone or in a list; default 200-299. Any other status is "
+        "an HTTP_STATUS error, retryable for 408, 425, 429 and 5xx",
+    )
+    follow_redirects: bool = Field(
+        True,
+        description="Follow redirects (at most 20); the credential is re-sent only to "
+        "the same origin",
+    )
+    idempotency_key: str | None = Field(
+        None,
+        description="Sent as the Idempotency-Key header, the same on every retry; 'auto' "
+        "generates one per run, node and for_each item",
+    )
+    timeout_s: float | None = Field(
+        60.0,
+        gt=0,
+        description="Time limit of one request in seconds, from connecting to the last "
+        "byte of the body (a TIMEOUT error, retryable); null for none",
+    )
+    max_response_bytes: int = Field(
+        DEFAULT_MAX_RESPONSE_BYTES,
+        gt=0,
+        description="Largest response body accepted, in bytes (default 50 MB); checked "
+        "while the body arrives",
+    )
+
+    # Set by the validator below (no default: pydantic would deep-copy it per instance).
+    _ok: frozenset[int] = PrivateAttr()
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper_method(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("ok_status")
+    @classmethod
+    def _check_ok_status(cls, value: int | str | list[int | str]) -> int | str | list[int | str]:
+        _ok_statuses(_entries(value))
+        return value
+
+    @model_validator(mode="after")
+    def _check_body(self) -> HttpRequestConfig:
+        if "json_body" in self.model_fields_set and self.body is not None:
+            raise ValueError("give either 'json' or 'body', not both")
+        self._ok = _ok_statuses(_entries(self.ok_status))
+        return self
+
+    def is_ok(self, status: int) -> bool:
+        return status in self._ok
+
+    def ok_text(self) -> str:
+        return ", ".join(str(entry) for entry in _entries(self.ok_status))
+
+
+class HttpRequest(NodeType):
+    type_name = "http.request"
+    title = "HTTP request"
+    category = "Network"
+    description = (
+        "Send an HTTP request and output {status, headers, body}. A status outside "
+        "ok_status is an HTTP_STATUS error (category RATE_LIMIT for 429, AUTH for 401 "
+        "and 403, TRANSPORT otherwise; retryable for 408, 425, 429 and 5xx, honouring "
+        "Retry-After); connection failures are TRANSPORT errors and slow requests "
+        "TIMEOUT errors, both retryable. Set the node's retry policy to retry them."
+    )
+    icon = "globe"
+    inputs = (Port("in", "Available to expressions as `input`"),)
+    outputs = (Port("out", "{status, headers, body}"),)
+    Config = HttpRequestConfig
+    deterministic = False
+    credential_kinds = ("bearer", "basic", "api_key", "oauth2_client_credentials")
+
+    async def execute(self, ctx: NodeContext, config: HttpRequestConfig) -> Any:
+        credential = (
+            http_credential(ctx.services.credentials, config.credential)
+            if config.credential
+            else None
+        )
+        secrets = credential.secrets if credential is not None else ()
+        try:
+            return await _Exchange(ctx, config, credential).run()
+        except FlowdeskError as error:
+            raise redact_error(error, secrets) from None
+
+
+class _Exchange:
+    """One request, its redirects and its response, for one attempt."""
+
+    def __init__(
+        self, ctx: NodeContext, config: HttpRequestConfig, credential: HttpCredential | None
+    ) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.credential = credential
+        self.method = config.method
+        self.url = _parse_url(config.url)
+        # The URL as shown in errors and logs: the user's, never with a query key.
+        self.shown_url = str(self.url)
+
+    async def run(self) -> dict[str, Any]:
+        config = self.config
+        try:
+            if config.timeout_s is None:
+                status, headers, data = await self._exchange()
+            else:
+                async with asyncio.timeout(config.timeout_s):
+                    status, headers, data = await self._exchange()
+        except TimeoutError:
+            raise self._timeout_error() from None
+        except httpx.TimeoutException as exc:
+            raise self._timeout_error(exc) from None
+        except httpx.InvalidURL as exc:
+            raise ConfigError(
+                f"config.url: {exc}", details={"field": "url", "url": self.shown_url}
+            ) from None
+        except httpx.UnsupportedProtocol as exc:
+            raise ConfigError(
+                f"config.url: {exc}", details={"field": "url", "url": self.shown_url}
+            ) from None
+        except httpx.DecodingError as exc:
+            raise TransportError(
+                f"{self.method} {self.shown_url}: the response body could not be decoded ({exc})",
+                code="DECODING_ERROR",
+                retryable=False,
+                details={"url": self.shown_url, "method": self.method},
+            ) from None
+        except httpx.TransportError as exc:
+            raise TransportError(
+                f"{self.method} {self.shown_url} failed: {_describe(exc)}",
+                details={
+                    "url": self.shown_url,
+                    "method": self.method,
+                    "reason": type(exc).__name__,
+                },
+            ) from None
+        return {
+            "status": status,
+            "headers": headers,
+            "body": self._decode_body(data, headers.get("content-type", "")),
+        }
+
+    def _secrets(self) -> tuple[str, ...]:
+        return self.credential.secrets if self.credential is not None else ()
+
+    def _timeout_error(self, exc: httpx.TimeoutException | None = None) -> FlowdeskError:
+        limit = self.config.timeout_s
+        if exc is not None and isinstance(exc, httpx.ConnectTimeout):
+            what = "connecting timed out"
+        elif limit is not None:
+            what = f"no complete response within {limit:g} s"
+        else:
+            what = "the server stopped responding"
+        return NodeTimeoutError(
+            f"{self.method} {self.shown_url}: {what}",
+            details={"url": self.shown_url, "method": self.method, "timeout_s": limit},
+        )
+
+    async def _exchange(self) -> tuple[int, dict[str, str], bytes]:
+        """Send (following redirects) and read the final response with the size limit."""
+        config = self.config
+        client = self.ctx.services.http_client()
+        request = self._build(client)
+        redirects = 0
+        while True:
+            response = await client.send(request, stream=True, follow_redirects=False)
+            try:
+                if not (config.follow_redirects and response.next_request is not None):
+                    # Plain dict, lower-case names: one pass over httpx's headers
+                    # instead of a scan per lookup.
+                    headers = _headers(response.headers)
+                    data = await self._read(response, headers)
+                    break
+            finally:
+                await response.aclose()
+            redirects += 1
+            # Only redirects are logged: the output says the rest, and a line
+            # per request would flood the log of a large for_each.
+            self.ctx.log(
+                f"{self.method} {self.shown_url}: {response.status_code} redirect to "
+                f"{_without_query(response.next_request.url)}",
+                "debug",
+            )
+            if redirects > MAX_REDIRECTS:
+                raise ExecutionError(
+                    f"{self.method} {self.shown_url}: more than {MAX_REDIRECTS} redirects",
+                    code="TOO_MANY_REDIRECTS",
+                    category="TRANSPORT",
+                    details={"url": self.shown_url, "method": self.method},
+                )
+            request = self._redirected(response.next_request)
+        status = response.status_code
+        if not config.is_ok(status):
+            raise self._status_error(response, headers, data)
+        return status, headers, data
+
+    def _build(self, client: httpx.AsyncClient) -> httpx.Request:
+        config = self.config
+        # A plain dict (None when empty): httpx merges it with the client's
+        # headers, and skips the merge entirely when there is nothing to add.
+        headers: dict[str, str] = {
+            name: _header_text(value) for name, value in config.headers.items() if value is not None
+        }
+        params: list[tuple[str, str | int | float | bool | None]] = []
+        for name, value in config.query.items():
+            for one in value if isinstance(value, list) else [value]:
+                if one is not None:
+                    params.append((name, _query_text(one)))
+        key = config.idempotency_key
+        if key:
+            if key == "auto":
+                ctx = self.ctx
+                seed = f"{ctx.services.run_id}/{ctx.node_id}/{ctx.index}"
+                key = str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, seed))
+            headers["Idempotency-Key"] = key
+        content: bytes | None = None
+        if "json_body" in config.model_fields_set:
+            content = json.dumps(
+                config.json_body, ensure_ascii=False, separators=(",", ":")
+            ).encode("utf-8")
+            _set_default(headers, "Content-Type", "application/json")
+        elif config.body is not None:
+            kind = _set_default(headers, "Content-Type", "text/plain; charset=utf-8")
+            content = config.body.encode(_request_charset(kind))
+        url = self.url
+        if params:
+            url = url.copy_merge_params(params)
+        request = client.build_request(
+            self.method,
+            url,
+            headers=headers or None,
+            content=content,
+            timeout=_timeout(config.timeout_s),
+        )
+        if self.credential is not None:
+            self._apply_credential(request)
+        return request
+
+    def _apply_credential(self, request: httpx.Request) -> None:
+        credential = self.credential
+        assert credential is not None
+        for name, value in credential.headers.items():
+            request.headers[name] = value
+        for name, value in credential.params.items():
+            request.url = request.url.copy_set_param(name, value)
+        if credential.cookies:
+            ours = "; ".join(f"{name}={value}" for name, value in credential.cookies.items())
+            existing = request.headers.get("Cookie")
+            request.headers["Cookie"] = f"{existing}; {ours}" if existing else ours
+
+    def _redirected(self, request: httpx.Request) -> httpx.Request:
+        """The next hop: credentials again on the same origin, stripped elsewhere."""
+        user_cookie = next(
+            (v for k, v in self.config.headers.items() if k.lower() == "cookie" and v is not None),
+            None,
+        )
+        if _same_origin(request.url, self.url):
+            if user_cookie is not None and "Cookie" not in request.headers:
+                request.headers["Cookie"] = _header_text(user_cookie)
+            if self.credential is not None:
+                self._apply_credential(request)
+        elif self.credential is not None:
+            # httpx drops Authorization and Cookie on a cross-origin redirect but
+            # keeps other headers: an api_key header must not reach another host.
+            for name in self.credential.headers:
+                request.headers.pop(name, None)
+        return request
+
+    async def _read(self, response: httpx.Response, headers: dict[str, str]) -> bytes:
+        """The (decoded) body, refused as soon as it grows past the limit."""
+        limit = self.config.max_response_bytes
+        declared = headers.get("content-length")
+        if declared is not None and self.method != "HEAD" and declared.isdigit():
+            if int(declared) > limit and "content-encoding" not in headers:
+                raise self._too_large(int(declared), declared=True)
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > limit:
+                raise self._too_large(total, declared=False)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, size: int, *, declared: bool) -> FlowdeskError:
+        limit = self.config.max_response_bytes
+        said = f"announces {size} bytes" if declared else f"exceeded {limit} bytes"
+        return ExecutionError(
+            f"{self.method} {self.shown_url}: the response body {said}, over the limit of "
+            f"{_size_text(limit)}; raise config.max_response_bytes to accept it",
+            code="RESPONSE_TOO_LARGE",
+            details={
+                "url": self.shown_url,
+                "method": self.method,
+                "limit_bytes": limit,
+                ("content_length" if declared else "received_bytes"): size,
+            },
+        )
+
+    def _status_error(
+        self, response: httpx.Response, headers: dict[str, str], data: bytes
+    ) -> FlowdeskError:
+        status = response.status_code
+        retryable = status in RETRYABLE_STATUSES or 500 <= status <= 599
+        if status == 429:
+            category = "RATE_LIMIT"
+        elif status in (401, 403):
+            category = "AUTH"
+        else:
+            category = "TRANSPORT"
+        charset = _charset(headers.get("content-type", ""))
+        text = data.decode(charset or "utf-8", errors="replace")
+        excerpt = text[:BODY_EXCERPT_CHARS]
+        details: dict[str, Any] = {
+            "status": status,
+            "reason": response.reason_phrase,
+            "method": self.method,
+            "url": self.shown_url,
+            "body": excerpt,
+            "body_truncated": len(text) > len(excerpt),
+        }
+        retry_after = None
+        header = headers.get("retry-after")
+        if retryable and header is not None:
+            retry_after = parse_retry_after(header)
+            if retry_after is not None:
+                details["retry_after_s"] = retry_after
+        message = (
+            f"{self.method} {self.shown_url} returned {status} {response.reason_phrase} "
+            f"(ok_status: {self.config.ok_text()})"
+        )
+        if retry_after is not None:
+            message += f"; the server asks to retry after {retry_after:g} s"
+        return FlowdeskError(
+            message,
+            code="HTTP_STATUS",
+            category=category,
+            retryable=retryable,
+            details=details,
+            retry_after=retry_after,
+        )
+
+    def _decode_body(self, data: bytes, content_type: str) -> Any:
+        mode = self.config.response
+        media = content_type.split(";", 1)[0].strip().lower()
+        if mode == "auto":
+            if not data:
+                return None
+            if _is_json(media):
+                mode = "json"
+            elif _is_text(media):
+                mode = "text"
+            else:
+                mode = "bytes"
+        if mode == "bytes":
+            return base64.b64encode(data).decode("ascii")
+        if mode == "text":
+            return data.decode(_charset(content_type) or "utf-8", errors="replace")
+        if not data.strip():
+            return None
+        try:
+            return json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            excerpt = data[:200].decode("utf-8", errors="replace")
+            raise ExecutionError(
+                f"{self.method} {self.shown_url}: the response is not valid JSON ({exc}); "
+                "set config.response to 'text' to read it as text",
+                code="RESPONSE_NOT_JSON",
+                category="VALIDATION",
+                details={
+                    "url": self.shown_url,
+                    "content_type": content_type,
+                    "body": redact(excerpt, self._secrets()),
+                },
+            ) from None
+
+
+def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta seconds or HTTP date)."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 and seconds == seconds else None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    delay = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(0.0, delay)
+
+
+def _parse_url(text: str) -> httpx.URL:
+    try:
+        url = httpx.URL(text.strip())
+    except httpx.InvalidURL as exc:
+        raise ConfigError(
+            f"config.url {text!r} is not a valid URL: {exc}",
+            details={"field": "url", "url": text},
+        ) from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigError(
+            f"config.url {text!r} must be an absolute http:// or https:// URL",
+            details={"field": "url", "url": text},
+        )
+    return url
+
+
+#: per-phase limits off: ``timeout_s`` already bounds the whole request, and
+#: per-phase limits would cost aiohttp a timer per read
+_NO_PHASE_TIMEOUT = httpx.Timeout(None)
+
+
+def _timeout(seconds: float | None) -> httpx.Timeout | Any:
+    """The per-phase timeout of a request: the client's, unless ``timeout_s`` is set."""
+    return httpx.USE_CLIENT_DEFAULT if seconds is None else _NO_PHASE_TIMEOUT
+
+
+def _set_default(headers: dict[str, str], name: str, value: str) -> str:
+    """Set ``name`` unless present in any letter case; the value in effect."""
+    lowered = name.lower()
+    for key, existing in headers.items():
+        if key.lower() == lowered:
+            return existing
+    headers[name] = value
+    return value
+
+
+def _without_query(url: httpx.URL) -> str:
+    # A redirect target may carry anything in its query (tokens included).
+    return str(url.copy_with(query=None, fragment=None))
+
+
+def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+def _header_text(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _query_text(value: str | int | float | bool) -> str:
+    return _header_text(value)
+
+
+def _charset(content_type: str) -> str | None:
+    """The codec named by a Content-Type's charset, if Python knows it."""
+    match = _CHARSET.search(content_type)
+    if match is None:
+        return None
+    try:
+        return codecs.lookup(match.group(1)).name
+    except LookupError:
+        return None
+
+
+def _request_charset(content_type: str) -> str:
+    """The codec a text body is encoded with: the Content-Type's charset, else UTF-8."""
+    return _charset(content_type) or "utf-8"
+
+
+def _headers(headers: httpx.Headers) -> dict[str, str]:
+    """Lower-case names; repeated headers joined by ', ' (Set-Cookie by newlines)."""
+    out: dict[str, str] = {}
+    for name, value in headers.multi_items():
+        if name in out:
+            out[name] += ("\n" if name == "set-cookie" else ", ") + value
+        else:
+            out[name] = value
+    return out
+
+
+def _is_json(media: str) -> bool:
+    return media in ("application/json", "text/json") or media.endswith("+json")
+
+
+def _is_text(media: str) -> bool:
+    return media.startswith("text/") or media in _TEXT_TYPES or media.endswith("+xml")
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    if size >= 1024:
+        return f"{size / 1024:g} KB"
+    return f"{size} bytes"
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect ({exc})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the server closed the connection or broke the protocol ({exc})"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return f"the connection failed mid-exchange ({exc})"
+    return str(exc) or type(exc).__name__

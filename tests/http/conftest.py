@@ -1,0 +1,127 @@
+"""Fixtures of the HTTP tests: real servers on 127.0.0.1 (``httpbin`` and our
+aiohttp ``peer``, one each per session) and ``run_flow``, which runs a workflow
+document through the engine as a user would and keeps its events."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import Engine, EnvSecretStore, Event, NodeRegistry, RunResult, loads_workflow
+
+from .peer import HttpbinServer, Peer
+
+
+@pytest.fixture(scope="session")
+def httpbin_url() -> Iterator[str]:
+    server = HttpbinServer().start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def peer() -> Iterator[Peer]:
+    server = Peer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def registry() -> NodeRegistry:
+    return NodeRegistry.default(plugins=False)
+
+
+def flow(nodes: list[dict[str, Any]], edges: Any = (), **top: Any) -> dict[str, Any]:
+    """A workflow document; an edge may be written ``("a", "b")`` or ``("a:true", "b")``."""
+
+    def end(text: str, default: str) -> dict[str, str]:
+        node, _, port = text.partition(":")
+        return {"node": node, "port": port or default}
+
+    built = [
+        e if isinstance(e, dict) else {"from": end(e[0], "out"), "to": end(e[1], "in")}
+        for e in edges
+    ]
+    return {
+        "format": "flowdesk/workflow",
+        "version": 1,
+        "name": "http test",
+        **top,
+        "nodes": nodes,
+        "edges": built,
+    }
+
+
+def http(node_id: str, url: str, **config: Any) -> dict[str, Any]:
+    """An ``http.request`` node; node-level keys (retry, timeout_s, …) via ``node=``."""
+    node = config.pop("node", {})
+    return {"id": node_id, "type": "http.request", "config": {"url": url, **config}, **node}
+
+
+@dataclass
+class Run:
+    """A finished run as the user sees it: the JSON result and the events."""
+
+    result: RunResult
+    events: list[Event] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return self.result.to_json()
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    def node(self, node_id: str) -> dict[str, Any]:
+        return self.result.to_json()["nodes"][node_id]
+
+    def output(self, node_id: str) -> Any:
+        return self.node(node_id)["output"]
+
+    def error(self, node_id: str) -> dict[str, Any]:
+        error = self.node(node_id)["error"]
+        assert error is not None, f"node {node_id} did not fail: {self.node(node_id)}"
+        return error  # type: ignore[no-any-return]
+
+    def of(self, kind: type[Event]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def everything_written(self) -> str:
+        """Every text the program produced on its own: result JSON and all events."""
+        return json.dumps(self.json) + "\n" + "\n".join(repr(e) for e in self.events)
+
+
+@pytest.fixture
+def run_flow(registry: NodeRegistry, tmp_path: Path) -> Any:
+    """``await run_flow(nodes, edges, secrets={"NAME": "value"}, **top) -> Run``.
+
+    Secrets reach the engine as ``FLOWDESK_SECRET_<NAME>`` variables, the way a
+    headless run gets them.
+    """
+
+    async def run(
+        nodes: list[dict[str, Any]],
+        edges: Any = (),
+        *,
+        secrets: dict[str, str] | None = None,
+        data_root: Path | None = None,
+        **top: Any,
+    ) -> Run:
+        environ = {f"FLOWDESK_SECRET_{k.upper()}": v for k, v in (secrets or {}).items()}
+        workflow = loads_workflow(json.dumps(flow(nodes, edges, **top)), registry)
+        engine = Engine(registry, secrets=EnvSecretStore(environ))
+        events: list[Event] = []
+        started = time.monotonic()
+        handle = engine.start(workflow, data_root=data_root or tmp_path, listeners=[events.append])
+        result = await handle.wait()
+        return Run(result, events, time.monotonic() - started)
+
+    return run
