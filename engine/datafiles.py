@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ConfigError, ExecutionError, FlowdeskError, SecurityError
+from engine.errors import ConfigError, ExecutionError, FlowdeskError, SecurityError, json_type
 from engine.io import atomic_write
 
 FORMATS = ("text", "json", "jsonl", "csv", "bytes")
@@ -261,7 +261,7 @@ def _csv_text(rows: Any, path: str, columns: list[str] | None) -> str:
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ConfigError(
             f"file {path!r}: format 'csv' writes a list of objects (one per row), "
-            f"not {_json_type(rows)}",
+            f"not {'a list holding other values' if isinstance(rows, list) else json_type(rows)}",
             code="CONFIG_INVALID",
             details={"path": path},
         )
@@ -304,20 +304,6 @@ def _csv_cell(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list of other values"
-    return "an object"
-
-
 def _dumps(value: Any, path: str, **options: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=False, **options)
@@ -345,7 +331,7 @@ def encode_content(
     if fmt == "bytes":
         if not isinstance(content, str):
             raise ConfigError(
-                f"file {path!r}: format 'bytes' writes base64 text, not {_json_type(content)}",
+                f"file {path!r}: format 'bytes' writes base64 text, not {json_type(content)}",
                 code="CONFIG_INVALID",
                 details={"path": path},
             )

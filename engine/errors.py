@@ -131,6 +131,23 @@ class InternalError(FlowdeskError):
     category = "INTERNAL"
 
 
+def json_type(value: Any) -> str:
+    """A value's JSON type for messages: "null", "a number", "a list", …"""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """One problem of a workflow, with its location (``nodes[2].config.mode``)."""

@@ -50,6 +50,7 @@ from engine.errors import (
     InternalError,
     NodeTimeoutError,
     WorkflowLoadError,
+    json_type,
 )
 from engine.events import (
     Event,
@@ -737,7 +738,7 @@ class _Run:
         if not isinstance(items, list):
             raise ExpressionError(
                 f"node {node.id!r}, for_each: {node.for_each!r} gave "
-                f"{_json_type(items)}, expected a list",
+                f"{json_type(items)}, expected a list",
                 details={"node": node.id, "field": "for_each", "expression": node.for_each},
             )
         self.emit(NodeStarted, node_id=node.id, attempt=1, items=len(items))
@@ -1066,17 +1067,3 @@ def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:
     if isinstance(first, asyncio.CancelledError):
         return first
     return _internal(first) if isinstance(first, Exception) else first
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
