@@ -1,4 +1,4 @@
-"""The ``flowdesk`` command line: run, validate, nodes, history, edit.
+"""The ``flowdesk`` command line: run, validate, nodes, history, credentials, edit.
 
 Exit codes of ``run``: 0 succeeded, 1 failed or cancelled, 2 the file could not
 be loaded or is invalid (every problem on stderr with its location).
@@ -33,6 +33,7 @@ from engine.events import (
 )
 from engine.executor import Engine
 from engine.history import HistoryStore, is_truncated
+from engine.keyring_store import default_secret_store
 from engine.model.workflow import Workflow
 from engine.registry import NodeRegistry
 from engine.results import RunResult
@@ -91,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, default=20, metavar="N")
     history.add_argument("--json", action="store_true")
 
+    from engine import cli_credentials
+
+    cli_credentials.add_parser(sub)
+
     edit = sub.add_parser("edit", help="open the editor (the default)")
     edit.add_argument("flow", nargs="?", metavar="FLOW")
     edit.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -110,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validate": _validate,
         "nodes": _nodes,
         "history": _history,
+        "credentials": _credentials,
         "edit": lambda a: _edit(([a.flow] if a.flow else []) + list(a.rest)),
     }
     return handlers[command](args)
@@ -211,7 +217,7 @@ async def _run_async(
     flow_path: str,
     printer: _LinePrinter | None,
 ) -> RunResult:
-    engine = Engine(registry)
+    engine = Engine(registry, secrets=default_secret_store())
     listeners = [printer] if printer else []
     handle = engine.start(
         workflow,
@@ -462,6 +468,13 @@ def _history_show(store: HistoryStore, run_id: str, as_json: bool) -> int:
                 text = json.dumps(node.output, ensure_ascii=False, default=str)
                 out.write(f"      output {text[:160]}{'…' if len(text) > 160 else ''}\n")
     return EXIT_OK
+
+
+# ----------------------------------------------------------- credentials
+def _credentials(args: argparse.Namespace) -> int:
+    from engine import cli_credentials
+
+    return cli_credentials.run(args)
 
 
 # ------------------------------------------------------------------ edit

@@ -7,6 +7,7 @@ usage ledger. ``NodeContext``: one per node attempt (per ``for_each`` item) —
 its inputs, item/index, attempt number, a logger into the event stream, and
 an ``evaluate`` for config fields the node evaluates itself.
 May import: engine.errors, engine.expressions, engine.credentials, stdlib;
+engine.oauth2 lazily (OAuth2 credentials);
 httpx lazily (only nodes that use HTTP pay for it).
 """
 
@@ -75,6 +76,12 @@ class RunServices:
                 from engine.http_client import make_http_client
 
                 self._http_client = make_http_client()
+            if self.credentials.uses_oauth2():
+                # OAuth2 credentials: the client swaps the placeholder token
+                # http_credential puts on a request for the run's access token.
+                from engine.oauth2 import OAuth2Auth
+
+                self._http_client.auth = OAuth2Auth(self.credentials, self._http_client)
         return self._http_client
 
     def add_usage(self, usage: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ May import: engine.errors, engine.model, stdlib; ``keyring`` lazily only.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import re
@@ -64,6 +65,12 @@ class MemorySecretStore:
     def set_secret(self, name: str, value: str) -> None:
         self._secrets[name] = value
 
+    def delete_secret(self, name: str) -> bool:
+        return self._secrets.pop(name, None) is not None
+
+    def list_names(self) -> list[str]:
+        return sorted(self._secrets)
+
 
 class ChainSecretStore:
     """The first store that has the secret wins."""
@@ -80,11 +87,34 @@ class ChainSecretStore:
 
 
 class CredentialResolver:
-    """Turns credential names used by nodes into references plus secrets."""
+    """Turns credential names used by nodes into references plus secrets.
+
+    One resolver per run: a secret is looked up once per run and kept in
+    memory (keyring look-ups block, ``secret_async``/``prefetch`` do them in a
+    worker thread). Every secret handed out — and every OAuth2 access token
+    fetched with one — is recorded in ``used_secrets`` so that the history and
+    logs can redact it. ``oauth2`` holds the run's OAuth2 token cache.
+    """
 
     def __init__(self, references: Mapping[str, CredentialRef], store: SecretStore) -> None:
         self.references = references
         self.store = store
+        #: every secret (and OAuth2 access token) handed out in this run
+        self.used_secrets: set[str] = set()
+        self._cache: dict[str, str] = {}
+        self._oauth2: Any = None
+
+    @property
+    def oauth2(self) -> Any:
+        """The run's ``engine.oauth2.OAuth2Tokens`` (created on first use)."""
+        if self._oauth2 is None:
+            from engine.oauth2 import OAuth2Tokens
+
+            self._oauth2 = OAuth2Tokens(self)
+        return self._oauth2
+
+    def uses_oauth2(self) -> bool:
+        return any(isinstance(ref, OAuth2ClientCredentials) for ref in self.references.values())
 
     def reference(self, name: str) -> CredentialRef:
         ref = self.references.get(name)
@@ -99,9 +129,42 @@ class CredentialResolver:
         return ref
 
     def secret(self, name: str) -> str:
-        """The secret of credential ``name``; an ``AUTH`` error when missing."""
+        """The secret of credential ``name``; an ``AUTH`` error when missing.
+
+        Blocking on the first call per run when it reaches the keyring; async
+        code should ``await secret_async(name)`` (or ``prefetch``) first.
+        """
         self.reference(name)
-        value = self.store.get_secret(name)
+        value = self._cache.get(name)
+        if value is None:
+            value = self._lookup(name)
+        return value
+
+    async def secret_async(self, name: str) -> str:
+        """``secret`` without blocking the event loop (the look-up runs in a thread)."""
+        self.reference(name)
+        value = self._cache.get(name)
+        if value is None:
+            value = await asyncio.to_thread(self._lookup, name)
+        return value
+
+    async def prefetch(self, names: Iterable[str]) -> None:
+        """Look up the secrets of ``names`` in a thread; failures are left for ``secret``."""
+        wanted = [n for n in dict.fromkeys(names) if n in self.references and n not in self._cache]
+        for name in wanted:
+            try:
+                await self.secret_async(name)
+            except FlowdeskError:
+                pass
+
+    def _lookup(self, name: str) -> str:
+        try:
+            value = self.store.get_secret(name)
+        except FlowdeskError as error:
+            if not error.message.startswith(f"credential {name!r}"):
+                error.message = f"credential {name!r}: {error.message}"
+                error.args = (error.message,)
+            raise
         if not value:
             raise AuthError(
                 f"credential {name!r} has no secret: set the environment variable "
@@ -109,6 +172,8 @@ class CredentialResolver:
                 code="CREDENTIAL_MISSING",
                 details={"credential": name, "env_var": env_var_name(name)},
             )
+        self._cache[name] = value
+        self.used_secrets.add(value)
         return value
 
 
@@ -136,19 +201,26 @@ def http_credential(resolver: CredentialResolver, name: str) -> HttpCredential:
     ``bearer`` → ``Authorization: Bearer TOKEN``; ``basic`` → ``Authorization:
     Basic …``; ``api_key`` → the named header, query parameter or cookie.
     A missing secret is an ``AUTH`` error naming the credential and the
-    environment variable to set; ``oauth2_client_credentials`` is a ``CONFIG``
-    error until its issue lands.
+    environment variable to set.
+
+    ``oauth2_client_credentials`` → ``Authorization: Bearer`` with a
+    placeholder naming the credential (``engine.oauth2.placeholder``): the
+    run's HTTP client (``RunServices.http_client``) carries an ``httpx.Auth``
+    that swaps it for the run's access token — fetched once per run, shared by
+    all nodes — and on a 401 refreshes it once and retries once.
     """
     ref = resolver.reference(name)
-    if isinstance(ref, OAuth2ClientCredentials):
-        raise ConfigError(
-            f"credential {name!r} is of type 'oauth2_client_credentials', which is not "
-            "supported yet; use a bearer, basic or api_key credential for now",
-            code="CREDENTIAL_UNSUPPORTED",
-            details={"credential": name, "type": ref.type},
-        )
     secret = resolver.secret(name)
     variants = _secret_variants(secret)
+    if isinstance(ref, OAuth2ClientCredentials):
+        from engine.oauth2 import placeholder
+
+        return HttpCredential(
+            name,
+            ref.type,
+            headers={"Authorization": f"Bearer {placeholder(name)}"},
+            secrets=(*variants, *resolver.oauth2.secret_forms(name)),
+        )
     if isinstance(ref, BearerCredential):
         return HttpCredential(
             name, ref.type, headers={"Authorization": f"Bearer {secret}"}, secrets=variants

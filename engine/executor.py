@@ -361,6 +361,15 @@ class _Run:
             started_at=self.started_at,
         )
         try:
+            # Secrets of the planned nodes' credentials, looked up in a worker
+            # thread (the keyring blocks) so that nodes find them in memory.
+            if self.workflow.credentials:
+                await self.services.credentials.prefetch(
+                    credential
+                    for node in self.workflow.nodes
+                    if node.id in self.plan
+                    and isinstance(credential := node.config.get("credential"), str)
+                )
             for node_id in self.order:
                 if node_id in self.reuse:
                     self._reuse(node_id)

@@ -115,15 +115,17 @@ async def test_a_missing_secret_names_the_credential_and_how_to_set_it(run_flow,
     assert "FLOWDESK_SECRET_TOKEN" in error["message"]
 
 
-async def test_oauth2_credentials_are_refused_clearly_for_now(run_flow, httpbin_url):
+async def test_an_unreachable_oauth2_token_endpoint_is_a_transport_error(run_flow, httpbin_url):
+    # Full OAuth2 coverage (token fetch, sharing, refresh) is in tests/credentials.
     run = await run_flow(
         [http("o", f"{httpbin_url}/get", credential="oauth")],
         credentials=CREDENTIALS,
         secrets=SECRETS,
     )
     error = run.error("o")
-    assert error["category"] == "CONFIG"
-    assert "not supported yet" in error["message"]
+    assert error["category"] == "TRANSPORT"
+    assert "token endpoint http://127.0.0.1:1/token could not be reached" in error["message"]
+    assert SECRET not in json.dumps(error)
 
 
 def test_an_undeclared_credential_is_reported_when_the_file_loads(registry: NodeRegistry):

@@ -1,0 +1,277 @@
+"""OAuth2 client credentials (RFC 6749 §4.4) over the run's HTTP client.
+
+``OAuth2Tokens`` is the per-run token cache (it lives on the run's
+``CredentialResolver``): ``token(name, client)`` fetches an access token from
+the credential's ``token_url`` — ``grant_type=client_credentials`` and
+``scope``, the client authenticated with HTTP Basic (``client_secret_basic``,
+id and secret form-encoded first as §2.3.1 says) — once per run however many
+nodes ask at the same time, and keeps it until shortly before ``expires_in``.
+
+``OAuth2Auth`` is the ``httpx.Auth`` installed on the run's client: a request
+whose ``Authorization`` is ``Bearer <placeholder(name)>`` (what
+``engine.credentials.http_credential`` puts there) gets the real token; on a
+401 the token is refreshed once (one fetch for all requests holding the same
+stale token) and the request is sent once more. Other requests pass untouched.
+
+A refused token request is an ``AUTH`` error with the endpoint's ``error`` and
+``error_description``; an unreachable endpoint a retryable ``TRANSPORT`` error.
+Neither the client secret nor a token ever appears in a message.
+
+Why not authlib: its ``AsyncOAuth2Client`` is its own ``httpx.AsyncClient``
+(it cannot share the run's pooled aiohttp-backed client), has no
+refresh-on-401 nor single-flight fetch for concurrent nodes, and brings
+``cryptography``; the grant itself is one form POST.
+May import: httpx, engine.credentials, engine.errors, stdlib.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import httpx
+
+from engine.errors import AuthError, ConfigError, TransportError
+from engine.model.workflow import OAuth2ClientCredentials
+
+if TYPE_CHECKING:
+    from engine.credentials import CredentialResolver
+
+PLACEHOLDER_PREFIX = "flowdesk-oauth2-token-for:"
+#: a token is renewed this long before it expires (at most a tenth of its lifetime)
+EXPIRY_MARGIN_S = 30.0
+TOKEN_TIMEOUT_S = 30.0
+
+
+def placeholder(name: str) -> str:
+    """What ``http_credential`` puts in place of the token (not a secret)."""
+    return PLACEHOLDER_PREFIX + name
+
+
+def placeholder_name(authorization: str | None) -> str | None:
+    """The credential name of a placeholder ``Authorization`` value, else None."""
+    if authorization and authorization.startswith("Bearer " + PLACEHOLDER_PREFIX):
+        return authorization[len("Bearer " + PLACEHOLDER_PREFIX) :]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    access_token: str
+    expires_at: float | None  # monotonic; None: no expiry announced
+
+    def fresh(self, now: float) -> bool:
+        return self.expires_at is None or now < self.expires_at
+
+
+class OAuth2Tokens:
+    """The access tokens of one run, one per credential."""
+
+    def __init__(self, resolver: CredentialResolver) -> None:
+        self.resolver = resolver
+        self._tokens: dict[str, Token] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        #: token requests sent, per credential (tests and diagnostics)
+        self.fetches: dict[str, int] = {}
+
+    def secret_forms(self, name: str) -> tuple[str, ...]:
+        token = self._tokens.get(name)
+        return (token.access_token,) if token else ()
+
+    def _lock(self, name: str) -> asyncio.Lock:
+        lock = self._locks.get(name)
+        if lock is None:
+            lock = self._locks[name] = asyncio.Lock()
+        return lock
+
+    async def token(self, name: str, client: httpx.AsyncClient, *, stale: str | None = None) -> str:
+        """A valid access token; ``stale``: a token the server refused (renew it)."""
+        current = self._tokens.get(name)
+        if current and current.fresh(time.monotonic()) and current.access_token != stale:
+            return current.access_token
+        async with self._lock(name):
+            current = self._tokens.get(name)
+            if current and current.fresh(time.monotonic()) and current.access_token != stale:
+                return current.access_token  # another request fetched it meanwhile
+            token = await self._fetch(name, client)
+            self._tokens[name] = token
+            return token.access_token
+
+    async def _fetch(self, name: str, client: httpx.AsyncClient) -> Token:
+        ref = self.resolver.reference(name)
+        if not isinstance(ref, OAuth2ClientCredentials):
+            raise ConfigError(
+                f"credential {name!r} is not an oauth2_client_credentials credential",
+                details={"credential": name},
+            )
+        secret = await self.resolver.secret_async(name)
+        basic = base64.b64encode(
+            f"{quote(ref.client_id, safe='')}:{quote(secret, safe='')}".encode()
+        ).decode("ascii")
+        forms = (secret, quote(secret, safe=""), basic)
+        data = {"grant_type": "client_credentials"}
+        if ref.scopes:
+            data["scope"] = " ".join(ref.scopes)
+        self.fetches[name] = self.fetches.get(name, 0) + 1
+        where = f"the token endpoint {_without_query(ref.token_url)}"
+        try:
+            response = await client.post(
+                ref.token_url,
+                data=data,
+                headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
+                auth=httpx.Auth(),  # not the client's OAuth2Auth
+                follow_redirects=False,
+                timeout=TOKEN_TIMEOUT_S,
+            )
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise ConfigError(
+                f"credential {name!r}: token_url: {exc}",
+                details={"credential": name, "field": "token_url"},
+            ) from None
+        except httpx.TimeoutException:
+            raise TransportError(
+                f"credential {name!r}: {where} did not answer within {TOKEN_TIMEOUT_S:g} s",
+                code="OAUTH2_TOKEN_UNREACHABLE",
+                details={"credential": name},
+            ) from None
+        except httpx.HTTPError as exc:
+            raise TransportError(
+                f"credential {name!r}: {where} could not be reached ({type(exc).__name__})",
+                code="OAUTH2_TOKEN_UNREACHABLE",
+                details={"credential": name},
+            ) from None
+        body = _json(response.content)
+        if not 200 <= response.status_code <= 299 or not isinstance(body, dict):
+            raise _refused(name, where, response, body, forms)
+        access = body.get("access_token")
+        kind = str(body.get("token_type", "bearer")).lower()
+        if not isinstance(access, str) or not access or kind != "bearer":
+            problem = "no access_token" if not access else f"token_type {kind!r} (not bearer)"
+            raise AuthError(
+                f"credential {name!r}: {where} answered without a usable token ({problem})",
+                code="OAUTH2_TOKEN_FAILED",
+                details={"credential": name, "status": response.status_code},
+            )
+        self.resolver.used_secrets.add(access)
+        expires_at = None
+        expires_in = body.get("expires_in")
+        if isinstance(expires_in, int | float | str):
+            try:
+                seconds = float(expires_in)
+            except ValueError:
+                seconds = 0.0
+            if seconds > 0:
+                margin = min(EXPIRY_MARGIN_S, seconds / 10)
+                expires_at = time.monotonic() + seconds - margin
+        return Token(access, expires_at)
+
+
+def _refused(
+    name: str, where: str, response: httpx.Response, body: Any, forms: tuple[str, ...]
+) -> AuthError:
+    status = response.status_code
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        said = body["error"]
+        if isinstance(body.get("error_description"), str):
+            said += f": {body['error_description']}"
+    else:
+        said = response.text[:200].strip() or response.reason_phrase
+    for form in forms:
+        if form:
+            said = said.replace(form, "***")
+    return AuthError(
+        f"credential {name!r}: {where} refused the token request (HTTP {status}): {said}",
+        code="OAUTH2_TOKEN_FAILED",
+        retryable=status >= 500 or status == 429,
+        details={
+            "credential": name,
+            "status": status,
+            "error": body.get("error") if isinstance(body, dict) else None,
+        },
+    )
+
+
+def _json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def _without_query(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+class OAuth2Auth(httpx.Auth):
+    """Swaps the placeholder for the run's token; one refresh + retry on a 401."""
+
+    def __init__(self, resolver: CredentialResolver, client: httpx.AsyncClient) -> None:
+        self.resolver = resolver
+        self.client = client
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        name = placeholder_name(request.headers.get("Authorization"))
+        if name is None:
+            yield request
+            return
+        tokens = self.resolver.oauth2
+        token = await tokens.token(name, self.client)
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code == 401:
+            token = await tokens.token(name, self.client, stale=token)
+            request.headers["Authorization"] = f"Bearer {token}"
+            yield request
+
+
+async def probe(
+    resolver: CredentialResolver,
+    name: str,
+    url: str,
+    *,
+    client: httpx.AsyncClient | None = None,
+    timeout_s: float = 15.0,
+) -> int:
+    """Send one GET to ``url`` with credential ``name`` applied; the status code.
+
+    Used by ``flowdesk credentials test`` and the editor's Credentials dialog.
+    Errors are ``FlowdeskError`` (secrets redacted).
+    """
+    from engine.credentials import http_credential, redact_error
+    from engine.errors import FlowdeskError
+
+    await resolver.prefetch([name])
+    own = client is None
+    client = client or httpx.AsyncClient(timeout=timeout_s)
+    secrets: tuple[str, ...] = ()
+    try:
+        if resolver.uses_oauth2():
+            client.auth = OAuth2Auth(resolver, client)
+        credential = http_credential(resolver, name)
+        secrets = credential.secrets
+        request = client.build_request("GET", url, params=dict(credential.params) or None)
+        for key, value in credential.headers.items():
+            request.headers[key] = value
+        if credential.cookies:
+            request.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in credential.cookies.items())
+        try:
+            response = await client.send(request)
+        except httpx.HTTPError as exc:
+            raise TransportError(
+                f"GET {_without_query(url)} failed ({type(exc).__name__})",
+                details={"url": _without_query(url)},
+            ) from None
+        return response.status_code
+    except FlowdeskError as error:
+        raise redact_error(error, (*secrets, *resolver.used_secrets)) from None
+    finally:
+        if own:
+            await client.aclose()
