@@ -273,6 +273,7 @@ class Peer:
         status = int(request.query.get("status", "302"))
         return web.Response(status=status, headers={"Location": request.query["to"]})
 
+
 def closed_port() -> int:
     """A port nothing listens on (bound, then released)."""
     with socket.socket() as sock:
