@@ -6,6 +6,10 @@ httpx's API and swaps the transport for ``AiohttpTransport`` below, with
 aiohttp's errors mapped to the matching httpx ones (a refused connection is a
 ``ConnectError``, not a timeout). One client per run; by default the runs of
 an event loop share their idle keep-alive connections (``_SharedPool``).
+The node's hot path (``HttpClient.send_direct``, ``parse_url``) skips httpx's
+client middleware and re-parsing; it uses private parts of httpx 0.28, which
+is why pyproject pins httpx below 0.29 and tests/http/test_http_client.py
+checks the results against httpx's own.
 May import: httpx, aiohttp, stdlib.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import ssl
 import weakref
 from collections.abc import AsyncIterator
@@ -20,6 +25,9 @@ from typing import Any
 
 import aiohttp
 import httpx
+from httpx._client import ClientState
+from httpx._urlparse import ParseResult
+from yarl import URL
 
 DEFAULT_LIMITS = httpx.Limits(
     max_connections=200, max_keepalive_connections=100, keepalive_expiry=30.0
@@ -99,6 +107,90 @@ def _map_error(exc: BaseException, request: httpx.Request, *, reading: bool) -> 
     if isinstance(exc, aiohttp.ClientOSError):
         return (httpx.ReadError if reading else httpx.ConnectError)(message, request=request)
     return httpx.NetworkError(message, request=request)
+
+
+#: ``scheme://authority`` and an already-canonical rest: a path of characters
+#: httpx never re-quotes, then an optional query of the same kind (no fragment)
+_PLAIN_URL = re.compile(
+    r"([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)"
+    r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)"
+    r"(?:\?([A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*))?"
+)
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_origins: dict[str, ParseResult] = {}
+_MAX_ORIGINS = 256
+_MAX_PLAIN_URL = 8192
+
+
+def parse_url(text: str) -> httpx.URL:
+    """``httpx.URL(text)``, minus most of its cost for plain, canonical URLs.
+
+    httpx parses, validates and re-quotes every component of every URL (~10 µs
+    for a short one); a fan-out sends many URLs that differ only in a path or
+    query that is already canonical. Those reuse the parsed origin (scheme,
+    user info, host, port: cached) and take the rest as is; anything else — a
+    fragment, ``.`` segments, characters httpx would quote, a stray ``%`` —
+    goes through httpx. tests/http/test_http_client.py checks that both give
+    the same URL.
+    """
+    match = _PLAIN_URL.fullmatch(text) if len(text) <= _MAX_PLAIN_URL else None
+    if match is None:
+        return httpx.URL(text)
+    origin, path, query = match.groups()
+    if "/." in path or ("%" in text and _BAD_PERCENT.search(text)):
+        return httpx.URL(text)
+    parsed = _origins.get(origin)
+    if parsed is None:
+        parsed = httpx.URL(origin)._uri_reference
+        if parsed.path or parsed.query is not None or not parsed.host:
+            return httpx.URL(text)
+        if len(_origins) >= _MAX_ORIGINS:
+            _origins.clear()
+        _origins[origin] = parsed
+    url = httpx.URL.__new__(httpx.URL)
+    url._uri_reference = parsed._replace(path=path, query=query)
+    return url
+
+
+_EXTENSIONS: dict[str, dict[str, Any]] = {}
+
+
+def _extensions(reason: str | None) -> dict[str, Any]:
+    """A response's extensions (a fresh dict: httpx users may change theirs)."""
+    key = reason or ""
+    template = _EXTENSIONS.get(key)
+    if template is None:
+        template = {"http_version": b"HTTP/1.1"}
+        if reason:
+            template["reason_phrase"] = reason.encode("latin-1", "replace")
+        if len(_EXTENSIONS) < 64:
+            _EXTENSIONS[key] = template
+    return dict(template)
+
+
+def _read_response(
+    status: int,
+    raw_headers: Any,
+    body: bytes,
+    request: httpx.Request,
+    extensions: dict[str, Any],
+) -> httpx.Response:
+    """An ``httpx.Response`` already read, as ``Response(content=body)`` gives.
+
+    ``Response(content=...)`` runs the body through httpx's encoder, a header
+    merge and its whole decoding read loop (~10 µs); a response whose body is
+    in hand only needs the state a completed read leaves behind.
+    tests/http/test_http_client.py checks it against httpx's own.
+    """
+    response = httpx.Response(
+        status, headers=raw_headers, stream=httpx.ByteStream(body), request=request
+    )
+    response.extensions = extensions
+    response._content = body
+    response._num_bytes_downloaded = len(body)
+    response.is_stream_consumed = True
+    response.is_closed = True
+    return response
 
 
 def _open_session(
@@ -239,11 +331,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             # A body given as a stream (e.g. the re-sent body of a redirect):
             # buffer it, so that it goes out with a Content-Length, not chunked.
             data = await request.aread()
+        headers = request.headers
+        encoding = headers.encoding
         try:
-            response = await session.request(
+            # ``session._request`` skips the context-manager wrapper, and the
+            # URL goes over as yarl's without a second parse and re-quoting:
+            # httpx has already normalized and percent-encoded it.
+            response = await session._request(
                 request.method,
-                str(request.url),
-                headers=request.headers.multi_items(),
+                URL(str(request.url), encoded=True),
+                headers=[(k.decode(encoding), v.decode(encoding)) for k, v in headers.raw],
                 data=data or None,
                 allow_redirects=False,
                 timeout=self._timeout(request),
@@ -251,9 +348,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _map_error(exc, request, reading=False) from exc
-        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
-        if response.reason:
-            extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
+        extensions = _extensions(response.reason)
         length = response.content_length
         if (
             length is not None
@@ -269,13 +364,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 raise _map_error(exc, request, reading=True) from exc
             finally:
                 response.release()
-            return httpx.Response(
-                status_code=response.status,
-                headers=response.raw_headers,
-                content=body,
-                request=request,
-                extensions=extensions,
-            )
+            return _read_response(response.status, response.raw_headers, body, request, extensions)
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
@@ -303,6 +392,9 @@ class _Cookies(httpx.Cookies):
             super().extract_cookies(response)
 
 
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
 class HttpClient(httpx.AsyncClient):
     """``httpx.AsyncClient`` with a cheaper cookie store; the API is httpx's."""
 
@@ -317,6 +409,33 @@ class HttpClient(httpx.AsyncClient):
     @cookies.setter
     def cookies(self, cookies: Any) -> None:
         self._cookies = _Cookies(cookies)
+
+    async def send_direct(self, request: httpx.Request) -> httpx.Response:
+        """Send a built request once, straight to the transport; the response streams.
+
+        What ``send(request, stream=True, follow_redirects=False)`` does for a
+        client without auth or event hooks, minus its layers of coroutines:
+        cookies are stored, and a redirect's ``next_request`` is set (the
+        caller follows it). Falls back to ``send`` when auth or hooks are set.
+        """
+        if self._auth is not None or self._event_hooks["request"] or self._event_hooks["response"]:
+            return await self.send(request, stream=True, follow_redirects=False)
+        if self._state == ClientState.CLOSED:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        self._state = ClientState.OPENED
+        if "timeout" not in request.extensions:
+            self._set_timeout(request)
+        response = await self._transport_for_url(request.url).handle_async_request(request)
+        try:
+            response.request = request
+            self._cookies.extract_cookies(response)
+            response.default_encoding = self._default_encoding
+            if response.status_code in _REDIRECT_STATUSES and response.has_redirect_location:
+                response.next_request = self._build_redirect_request(request, response)
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
 
 
 def make_http_client(

@@ -6,7 +6,7 @@ executor can retry (``HTTP_STATUS`` with the server's ``Retry-After``,
 from ``engine.credentials.http_credential`` and are re-sent on redirects to the
 same origin only; secrets are redacted from every error and log line.
 May import: httpx, pydantic, engine.context, engine.credentials, engine.errors,
-engine.nodes.spec, stdlib.
+engine.http_client, engine.nodes.spec, stdlib.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from engine.errors import (
     NodeTimeoutError,
     TransportError,
 )
+from engine.http_client import parse_url
 from engine.nodes.spec import NodeType, Port
 
 DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
@@ -309,9 +310,16 @@ class _Exchange:
         config = self.config
         client = self.ctx.services.http_client()
         request = self._build(client)
+        # Flowdesk's client sends straight to its transport (no auth flow,
+        # hooks or redirect loop to go through: redirects are followed here);
+        # any other httpx client goes through ``send``.
+        send_direct = getattr(client, "send_direct", None)
         redirects = 0
         while True:
-            response = await client.send(request, stream=True, follow_redirects=False)
+            if send_direct is not None:
+                response = await send_direct(request)
+            else:
+                response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 if not (config.follow_redirects and response.next_request is not None):
                     # Plain dict, lower-case names: one pass over httpx's headers
@@ -546,7 +554,7 @@ def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
 
 def _parse_url(text: str) -> httpx.URL:
     try:
-        url = httpx.URL(text.strip())
+        url = parse_url(text.strip())
     except httpx.InvalidURL as exc:
         raise ConfigError(
             f"config.url {text!r} is not a valid URL: {exc}",
@@ -618,7 +626,12 @@ def _request_charset(content_type: str) -> str:
 def _headers(headers: httpx.Headers) -> dict[str, str]:
     """Lower-case names; repeated headers joined by ', ' (Set-Cookie by newlines)."""
     out: dict[str, str] = {}
-    for name, value in headers.multi_items():
+    # ``raw`` and one decode per item: ``multi_items`` looks the encoding up
+    # again for every header.
+    encoding = headers.encoding
+    for raw_name, raw_value in headers.raw:
+        name = raw_name.lower().decode(encoding)
+        value = raw_value.decode(encoding)
         if name in out:
             out[name] += ("\n" if name == "set-cookie" else ", ") + value
         else:
