@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QToolButton, QWidget
 
 from editor.theme import icon
 
@@ -71,6 +71,30 @@ SPECS = [
     ),
     Spec("theme_dark", "&Dark", (), "", "Dark theme", checkable=True),
     Spec("theme_light", "&Light", (), "", "Light theme", checkable=True),
+    Spec("run", "&Run", ("Ctrl+R", "F5"), "play", "Run the workflow"),
+    Spec(
+        "run_node",
+        "Run &Selected Node",
+        ("F6", "Ctrl+Shift+R"),
+        "play-node",
+        "Run only the selected node, reusing the upstream outputs of the last run",
+    ),
+    Spec(
+        "run_up_to",
+        "Run &Up to Selected Node",
+        ("Shift+F6",),
+        "play-to",
+        "Run the selected node and everything it depends on",
+    ),
+    Spec("stop", "S&top", ("Shift+F5", "Ctrl+."), "stop", "Stop the run"),
+    Spec(
+        "pin_output",
+        "&Pin / Unpin Output",
+        ("P",),
+        "pin",
+        "Pin the selected node's output (it is not run any more), or unpin it",
+    ),
+    Spec("live_view", "Back to &Live Run", (), "", "Show the current run again"),
     Spec("shortcuts", "&Keyboard Shortcuts", (Key.HelpContents,), "info", "Keyboard shortcuts"),
     Spec("about", "&About Flowdesk", (), "", "About Flowdesk"),
 ]
@@ -105,11 +129,12 @@ MENUS = {
         "@docks",
     ],
     "&Arrange": ["auto_layout"],
+    "&Run": ["run", "run_node", "run_up_to", "stop", "-", "pin_output", "-", "live_view"],
     "&Help": ["shortcuts", "about"],
 }
 #: shortcuts that act on the canvas selection: only while the canvas has focus,
 #: so that Delete or Ctrl+A in the palette or a form never hit the graph
-CANVAS_ONLY = {"cut", "copy", "paste", "duplicate", "delete", "select_all"}
+CANVAS_ONLY = {"cut", "copy", "paste", "duplicate", "delete", "select_all", "pin_output"}
 TOOLBAR = [
     "new",
     "open",
@@ -124,6 +149,10 @@ TOOLBAR = [
     "auto_layout",
     "fit",
     "snap",
+    "-",
+    "run",
+    "run_node",
+    "stop",
 ]
 
 
@@ -243,5 +272,10 @@ class Actions(QObject):
                 bar.addSeparator()
             else:
                 bar.addAction(self.by_name[name])
+        # Run is the one action shown with its name: the way to start.
+        run_button = bar.widgetForAction(self.by_name["run"])
+        if isinstance(run_button, QToolButton):
+            run_button.setObjectName("runButton")
+            run_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         return bar

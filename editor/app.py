@@ -1,8 +1,12 @@
 """The editor's composition root: ``main(argv)`` builds the QApplication,
-theme, registry and main window, opens FLOW if given, offers to recover
-unsaved work, and runs the event loop (qasync, so that runs of the engine can
-share it). ``--screenshot OUT.png`` renders the window at 1440×900 with the
-flow loaded and fitted, saves it and exits (works offscreen).
+theme, registry, engine (``build_engine``: the one place that chooses the
+secret store), run history and main window, opens FLOW if given, offers to
+recover unsaved work, and runs the event loop (qasync, so that runs of the
+engine share it). ``--screenshot OUT.png`` renders the window at 1440×900 with
+the flow loaded and fitted, saves it and exits (works offscreen); with
+``--run`` the flow is run first and the picture taken when the run has
+finished (exit 0 whatever its result); ``--select NODE`` selects a node, so
+that its output shows in the output dock.
 May import: everything in editor, engine (public API), PySide6, qasync.
 """
 
@@ -13,6 +17,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +33,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="render the window with FLOW loaded and fitted to OUT.png, then exit",
     )
     parser.add_argument("--theme", choices=["system", "dark", "light"], help="override the theme")
+    parser.add_argument("--run", action="store_true", help="run FLOW once the window is open")
+    parser.add_argument("--select", metavar="NODE", help="select NODE (its output shows)")
+    parser.add_argument(
+        "--run-timeout",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="with --run --screenshot: stop the run after S seconds (default 120)",
+    )
     return parser.parse_args(argv)
+
+
+def build_engine(registry: Any) -> Any:
+    """The engine of the editor's runs. Secrets come from the environment
+    (``FLOWDESK_SECRET_<NAME>``) until the keyring store arrives: swap it here."""
+    from engine import Engine, EnvSecretStore
+
+    return Engine(registry, secrets=EnvSecretStore())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,10 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_API", "pyside6")  # qasync must pick PySide6
     from PySide6.QtWidgets import QApplication
 
+    from editor import errors
     from editor.main_window import MainWindow
     from editor.settings import Settings
     from editor.theme import app_icon, apply_theme, resolve_theme
     from engine import NodeRegistry
+    from engine.history import HistoryStore
 
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -58,11 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     registry = NodeRegistry.default()
     for entry, message in registry.load_errors:
         log.warning("plug-in %s not loaded: %s", entry, message)
-    window = MainWindow(registry, settings)
+    window = MainWindow(registry, settings, engine=build_engine(registry), history=HistoryStore())
+    errors.install(window)
     opened = True
     if args.flow:
         opened = window.files.open_path(Path(args.flow), confirm=False)
     if args.screenshot:
+        if args.run and opened:
+            return run_screenshot(app, window, Path(args.screenshot), args)
+        if args.select:
+            window.run.select(args.select)
         return screenshot(app, window, Path(args.screenshot), opened)
     geometry, state = settings.window_state()
     if geometry is not None:
@@ -74,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         window.view.fit_all()
     else:
         offer_recovery(window)
+    if args.select and not window.run.select(args.select):
+        log.warning("no node %r to select", args.select)
+    if args.run and opened:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, window.run.runs.run_all)  # once the event loop runs
     return run_event_loop(app)
 
 
@@ -100,6 +135,45 @@ def screenshot(app: object, window: object, out: Path, opened: bool) -> int:
         log.error("could not write %s", out)
         return 1
     return 0 if opened else 2
+
+
+def run_screenshot(app: object, window: object, out: Path, args: argparse.Namespace) -> int:
+    """Run the flow in the window, select ``--select``, save the screenshot
+    when the run has finished. Exit 0 whatever the run's result."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from editor.main_window import MainWindow
+    from editor.run.engine_bridge import install_loop, uninstall_loop
+
+    assert isinstance(app, QApplication) and isinstance(window, MainWindow)
+    loop = install_loop(app)
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    for _ in range(3):
+        app.processEvents()
+    window.view.fit_all()
+    waiter = QEventLoop()
+    window.bridge.run_finished.connect(lambda _result: waiter.quit())
+    window.bridge.start_refused.connect(lambda *_a: waiter.quit())
+    window.bridge.internal_error.connect(lambda *_a: waiter.quit())
+    if window.run.runs.run_all():
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(window.run.runs.stop)
+        timer.start(int(args.run_timeout * 1000))
+        if window.bridge.running:
+            waiter.exec()
+        timer.stop()
+    if args.select and not window.run.select(args.select):
+        log.warning("no node %r to select", args.select)
+    window.bridge.wait_idle()
+    for _ in range(5):
+        app.processEvents()
+    code = screenshot(app, window, out, True)
+    window.bridge.close()
+    uninstall_loop(loop)
+    return code
 
 
 def offer_recovery(window: object) -> None:
@@ -151,4 +225,10 @@ def run_event_loop(app: object) -> int:
     app.aboutToQuit.connect(closed.set)
     with loop:
         loop.run_until_complete(closed.wait())
+        # Tasks still pending (a shared HTTP pool's closer): let them finish.
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     return 0

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -29,16 +29,20 @@ from editor.canvas.interactions import Interactions
 from editor.canvas.quick_add import QuickAdd
 from editor.canvas.scene import CanvasScene
 from editor.canvas.view import CanvasView
-from editor.document import UNSET, Document
-from editor.document.commands import EditNote, SetNodeField
+from editor.context_menu import canvas_menu
+from editor.document import Document
+from editor.document.commands import EditNote
 from editor.files import FileController
 from editor.inspector.panel import Inspector
 from editor.palette import Palette
+from editor.run.engine_bridge import EngineBridge
+from editor.run.workspace import RunWorkspace
 from editor.settings import Settings
 from editor.theme import app_icon, apply_theme, current_theme, resolve_theme
 from editor.undo import DocumentController
 from editor.validation import LiveValidator, problems_by_node
-from engine import NodeRegistry
+from engine import Engine, NodeRegistry
+from engine.history import HistoryStore
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,9 @@ SHORTCUTS_HTML = """<table cellspacing=6>
 <tr><td><b>F</b></td><td>Fit the selection or everything</td></tr>
 <tr><td><b>Ctrl+Shift+L</b></td><td>Auto-layout</td></tr>
 <tr><td><b>Ctrl+Z</b>, <b>Ctrl+Shift+Z</b> / <b>Ctrl+Y</b></td><td>Undo, redo</td></tr>
+<tr><td><b>Ctrl+R</b> / <b>F5</b>, <b>Shift+F5</b></td><td>Run, stop</td></tr>
+<tr><td><b>F6</b>, <b>Shift+F6</b></td><td>Run the selected node; run up to it</td></tr>
+<tr><td><b>P</b>, <b>Ctrl+F</b> (output)</td><td>Pin the output; search in it</td></tr>
 </table>"""
 
 
@@ -65,6 +72,8 @@ class MainWindow(QMainWindow):
         settings: Settings | None = None,
         recovery_folder: Path | None = None,
         autosave_ms: int | None = None,
+        engine: Engine | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -75,7 +84,13 @@ class MainWindow(QMainWindow):
         self.controller = DocumentController(registry, self)
         self.scene = CanvasScene(current_theme(), self)
         self.view = CanvasView(self.scene, self)
-        self.setCentralWidget(self.view)
+        central = QWidget(self)
+        central.setObjectName("canvasArea")
+        self.central_layout = QVBoxLayout(central)
+        self.central_layout.setContentsMargins(0, 0, 0, 0)
+        self.central_layout.setSpacing(0)
+        self.central_layout.addWidget(self.view)
+        self.setCentralWidget(central)
         self.editor = CanvasEditor(self.controller, self.scene, self.view)
         self.editor.snap_enabled = self.settings.snap
         self.interactions = Interactions(self.view, self.editor)
@@ -96,11 +111,29 @@ class MainWindow(QMainWindow):
             "inspectorDock", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.resizeDocks(
-            [self.palette_dock, self.inspector_dock], [232, 320], Qt.Orientation.Horizontal
+            [self.palette_dock, self.inspector_dock], [212, 310], Qt.Orientation.Horizontal
         )
+        # Side panels run full height; the run docks sit under the canvas only.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.ui_actions = Actions(self, self.controller.stack)
+        if engine is None:
+            from editor.app import build_engine
+
+            engine = build_engine(registry)
+        self.bridge = EngineBridge(engine, history if history is not None else HistoryStore(), self)
+        self.run = RunWorkspace(
+            self, self.controller, self.scene, self.bridge, self.ui_actions, self._dock
+        )
+        self.central_layout.insertWidget(0, self.run.banner)
+        self.run.overlay.visible = self.view.visible_rect
+        self.view.viewport_changed.connect(self.run.overlay.catch_up)
+        self.inspector.assist.runs = self.run.runs
+        self.run.runs.shown_changed.connect(lambda _s: self.inspector.assist.refresh())
+        self.bridge.run_finished.connect(lambda _r: self.inspector.assist.refresh())
         self.ui_actions.build_menus(
             [self.palette_dock.toggleViewAction(), self.inspector_dock.toggleViewAction()]
+            + [dock.toggleViewAction() for dock in self.run.docks]
         )
         self.toolbar = self.ui_actions.build_toolbar()
         self.ui_actions.attach_canvas(self.view)
@@ -200,13 +233,14 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------- document
     def _show_document(self, document: Document) -> None:
         self.scene.set_document(document)
-        self.inspector.base_dir = str(self.controller.path.parent) if self.controller.path else ""
+        self.run.overlay.refresh()
+        self.inspector.base_dir = str(self.run.runs.data_root())
         self.inspector.show_nodes([])
         self._update_counts()
 
     def _after_open(self) -> None:
         """Restore the saved viewport, or fit everything."""
-        self.inspector.base_dir = str(self.controller.path.parent) if self.controller.path else ""
+        self.inspector.base_dir = str(self.run.runs.data_root())
         restored = self.view.restore_viewport(self.controller.document.workflow.ui.get("viewport"))
         if not restored:
             self.view.fit_all()
@@ -225,6 +259,7 @@ class MainWindow(QMainWindow):
     def _selection_changed(self) -> None:
         self.controller.break_merge()
         self.inspector.show_nodes(self.scene.selected_node_ids())
+        self.run.selection_changed()
 
     def _problems_changed(self, issues: list) -> None:  # type: ignore[type-arg]
         self.scene.set_problems(problems_by_node(issues))
@@ -287,35 +322,7 @@ class MainWindow(QMainWindow):
         self.quick_add.open_at(QPoint(global_pos), pos, None)
 
     def _context_menu(self, global_pos: QPoint, scene_pos: QPointF, node_id: str) -> None:
-        """Right click: what applies to the selection, or to the empty canvas."""
-        menu = QMenu(self)
-        menu.setObjectName("canvasContextMenu")
-        a = self.ui_actions
-        if self.scene.selectedItems():
-            for name in ("cut", "copy", "duplicate", "delete"):
-                menu.addAction(a[name])
-            if node_id:
-                node = self.controller.document.node(node_id)
-                toggle = menu.addAction("Enable" if node.disabled else "Disable")
-                toggle.triggered.connect(lambda: self._toggle_disabled(node_id))
-            menu.addSeparator()
-            menu.addAction(a["auto_layout"])
-        else:
-            add = menu.addAction(a["add_node"].icon(), "Add Node…")
-            add.triggered.connect(lambda: self.quick_add.open_at(global_pos, scene_pos, None))
-            note = menu.addAction(a["add_note"].icon(), "Add Sticky Note")
-            note.triggered.connect(lambda: self.editor.add_note(scene_pos))
-            paste = menu.addAction(a["paste"].icon(), "Paste")
-            paste.triggered.connect(lambda: self.editor.paste(scene_pos))
-            menu.addSeparator()
-            for name in ("select_all", "auto_layout", "fit"):
-                menu.addAction(a[name])
-        menu.popup(global_pos)
-
-    def _toggle_disabled(self, node_id: str) -> None:
-        disabled = not self.controller.document.node(node_id).disabled
-        text = "Disable node" if disabled else "Enable node"
-        self.controller.push(SetNodeField(node_id, "disabled", True if disabled else UNSET, text))
+        canvas_menu(self, global_pos, scene_pos, node_id).popup(global_pos)
 
     def _set_snap(self, on: bool) -> None:
         self.editor.snap_enabled = on
@@ -354,6 +361,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.autosave.close()
+        self.bridge.close()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         event.accept()
 

@@ -76,6 +76,11 @@ class Overview:
     def __init__(self) -> None:
         self.rects: dict[str, QRectF] = {}
         self.colors: dict[str, QColor] = {}
+        #: run status colours, drawn over the category colour; kept grouped by
+        #: colour as they change, so that a frame of a 10,000-node run does
+        #: not regroup every node
+        self.status: dict[str, QColor] = {}
+        self._status_groups: dict[int, tuple[QColor, set[str]]] = {}
         self.lines: dict[EdgeKey, QLineF] = {}
         self.notes: dict[str, tuple[QRectF, QColor]] = {}
         self.selected: set[str] = set()
@@ -88,6 +93,29 @@ class Overview:
         self._groups = None
         self._lines = None
         self._bounds = None
+
+    def set_status(self, node_id: str, color: QColor | None) -> None:
+        """A node's run status colour (None: its category colour again)."""
+        old = self.status.pop(node_id, None)
+        if old is not None:
+            group = self._status_groups.get(old.rgba())
+            if group is not None:
+                group[1].discard(node_id)
+        if color is not None:
+            self.status[node_id] = color
+            self._status_groups.setdefault(color.rgba(), (color, set()))[1].add(node_id)
+
+    def clear_status(self) -> None:
+        self.status.clear()
+        self._status_groups.clear()
+
+    def status_groups(self) -> list[tuple[QColor, list[QRectF]]]:
+        rects = self.rects
+        return [
+            (color, [rects[i] for i in ids if i in rects])
+            for color, ids in self._status_groups.values()
+            if ids
+        ]
 
     def groups(self) -> list[tuple[QColor, list[QRectF]]]:
         if self._groups is None:
@@ -117,7 +145,11 @@ class Overview:
         painter.setPen(pen)
         painter.drawLines(self.line_list())
         painter.setPen(Qt.PenStyle.NoPen)
-        for color, rects in self.groups():
+        if len(self.status) < len(self.rects):  # else every node has a status colour
+            for color, rects in self.groups():
+                painter.setBrush(color)
+                painter.drawRects(rects)
+        for color, rects in self.status_groups():
             painter.setBrush(color)
             painter.drawRects(rects)
 
@@ -142,6 +174,8 @@ class CanvasScene(QGraphicsScene):
     """The document drawn. ``overview_changed`` tells the minimap to repaint."""
 
     overview_changed = Signal()
+    #: the view switched between items (True) and the batched overview (False)
+    detail_changed = Signal(bool)
     #: inline editing of a sticky note ended: (note id, new text)
     note_text_edited = Signal(str, str)
 
@@ -228,6 +262,7 @@ class CanvasScene(QGraphicsScene):
                 outputs,
                 placeholder=True,
                 disabled=node.disabled,
+                pinned=node.pinned is not None,
             )
         subtitle = summarize(node, node_type)
         if node.disabled:
@@ -241,6 +276,7 @@ class CanvasScene(QGraphicsScene):
             inputs,
             outputs,
             disabled=node.disabled,
+            pinned=node.pinned is not None,
         )
 
     def _add_node(self, node_id: str) -> None:
@@ -283,6 +319,7 @@ class CanvasScene(QGraphicsScene):
             self.removeItem(item)
             self.overview.rects.pop(event.node_id, None)
             self.overview.colors.pop(event.node_id, None)
+            self.overview.set_status(event.node_id, None)
             self.overview.selected.discard(event.node_id)
             self._fallback.pop(event.node_id, None)
         elif isinstance(event, NodesMoved):
@@ -302,6 +339,9 @@ class CanvasScene(QGraphicsScene):
             self.nodes[event.new_id] = item
             _rekey(self.overview.rects, event.old_id, event.new_id)
             _rekey(self.overview.colors, event.old_id, event.new_id)
+            color = self.overview.status.get(event.old_id)
+            self.overview.set_status(event.old_id, None)
+            self.overview.set_status(event.new_id, color)
             _rekey(self._problems, event.old_id, event.new_id)
             _rekey(self._fallback, event.old_id, event.new_id)
             if event.old_id in self.overview.selected:
@@ -438,6 +478,17 @@ class CanvasScene(QGraphicsScene):
         for item in self.nodes.values():
             if item.status is not None:
                 item.set_status(None)
+        for edge in self.edges.values():
+            edge.set_flow(None)
+        self.set_overview_status({}, replace=True)
+
+    def set_overview_status(self, colors: dict[str, QColor | None], replace: bool = False) -> None:
+        """Run status colours of the overview (low zoom) and the minimap."""
+        if replace:
+            self.overview.clear_status()
+        for node_id, color in colors.items():
+            self.overview.set_status(node_id, color)
+        self.overview_changed.emit()
 
     # -------------------------------------------------------- selection
     def selected_node_ids(self) -> list[str]:

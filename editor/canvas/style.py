@@ -44,6 +44,7 @@ class CanvasStyle:
         self.small_font.setPointSizeF(7.5)
         self.title_metrics = QFontMetricsF(self.title_font)
         self.text_metrics = QFontMetricsF(self.text_font)
+        self.small_metrics = QFontMetricsF(self.small_font)
         self.canvas = QColor(t.canvas)
         self.grid = QColor(t.grid)
         self.body = QColor(t.node_body)
@@ -80,4 +81,30 @@ class CanvasStyle:
             "pinned": QColor("#8e6bd8"),
             "cancelled": QColor("#9e9e9e"),
             "retrying": QColor("#f0a020"),
+            "queued": QColor(t.muted),
         }
+        #: node borders while a run shows the node's state
+        self.status_pens = {
+            "succeeded": QPen(self.status_colors["succeeded"], 1.6),
+            "failed": QPen(self.status_colors["failed"], 2.0),
+            "running": QPen(self.status_colors["running"], 2.0),
+            "retrying": QPen(self.status_colors["retrying"], 2.0),
+            "pinned": QPen(self.status_colors["pinned"], 1.6),
+        }
+        #: the status line under a node: readable text on the canvas
+        self.status_text = {
+            key: (color.lighter(125) if t.dark else color.darker(115))
+            for key, color in self.status_colors.items()
+        }
+        self.status_text["queued"] = QColor(t.muted)
+        self.status_text["skipped"] = QColor(t.muted)
+        self.status_text["cancelled"] = QColor(t.muted)
+        #: edges that carried data in the run shown
+        carried = QColor(self.status_colors["succeeded"])
+        self.edge_carried_pen = QPen(carried, 2.4, solid, round_cap)
+        self.edge_idle_pen = QPen(
+            QColor(self.edge.red(), self.edge.green(), self.edge.blue(), 90),
+            1.6,
+            Qt.PenStyle.DashLine,
+            round_cap,
+        )

@@ -129,6 +129,7 @@ class CanvasView(QGraphicsView):
             return
         center = self.center_scene()
         self._canvas.detail = not on
+        self._canvas.detail_changed.emit(not on)
         self.setScene(self._blank if on else self._canvas)
         self.centerOn(center)
         self.viewport().update()
@@ -181,6 +182,10 @@ class CanvasView(QGraphicsView):
             self.fit_all()
         else:
             self.fit_rect(rect, max_zoom=1.5)
+
+    def visible_rect(self) -> QRectF:
+        """The part of the scene on screen."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
 
     def center_scene(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())

@@ -217,6 +217,25 @@ class SetNodeField(Command):
         return True
 
 
+class SetPinned(Command):
+    """Pin a node's output (``UNSET`` unpins) — one undo step. Values are
+    shared, not copied: run outputs are never mutated (see ``set_pinned``)."""
+
+    def __init__(self, node_id: str, value: Any) -> None:
+        self.node_id = node_id
+        self.value = value
+        self.text = "Unpin output" if value is UNSET else "Pin output"
+        self._old: Any = UNSET
+
+    def redo(self, doc: Document) -> None:
+        node = doc.node(self.node_id)
+        self._old = node.pinned if "pinned" in node.model_fields_set else UNSET
+        doc.set_pinned(self.node_id, self.value)
+
+    def undo(self, doc: Document) -> None:
+        doc.set_pinned(self.node_id, self._old)
+
+
 class RenameNode(Command):
     """Change a node's id: its edges follow, and ``nodes.OLD`` in other nodes'
     expressions becomes ``nodes.NEW``."""

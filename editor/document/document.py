@@ -33,6 +33,7 @@ from editor.document.events import (
     WorkflowChanged,
 )
 from editor.document.observer import Signal
+from editor.document.snapshot import run_copy
 from editor.document.values import (
     NODE_ID_RE,
     UNSET,
@@ -340,6 +341,23 @@ class Document:
         else:
             data[field] = copy.deepcopy(value)
         self.replace_node(node_id, data)
+
+    def set_pinned(self, node_id: str, value: Any) -> None:
+        """Pin an output (``UNSET`` unpins). The value is a run's output, which
+        nobody mutates, so it is kept as it is: copying a 50 MB output would
+        freeze the editor, and JSON values need no validation."""
+        node = self.node(node_id)
+        if value is UNSET or value is None:
+            node.pinned = None
+            node.model_fields_set.discard("pinned")
+        else:
+            node.pinned = value
+            node.model_fields_set.add("pinned")
+        self.changed.emit(NodeChanged(node_id, frozenset({"pinned"})))
+
+    def run_snapshot(self) -> Workflow:
+        """A cheap copy of the workflow for a run (see ``snapshot.run_copy``)."""
+        return run_copy(self._wf)
 
     def set_config_value(self, node_id: str, key: str, value: Any) -> None:
         """Set one config key (``UNSET`` removes it). Any JSON is accepted: the

@@ -43,6 +43,7 @@ from editor.document.events import (
     NodeRenamed,
     WorkflowChanged,
 )
+from editor.inspector.expression_help import ExpressionAssist
 from editor.inspector.form import build_editor, field_specs
 from editor.inspector.widgets import (
     BoolField,
@@ -95,6 +96,8 @@ class Inspector(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroll_area)
         self._doc: Document | None = None
+        #: completion and live preview of {{ }} (``assist.runs`` gives it runs)
+        self.assist = ExpressionAssist(self)
         controller.document_replaced.connect(self._attach)
         self._attach(controller.document)
 
@@ -148,6 +151,7 @@ class Inspector(QWidget):
 
     # ------------------------------------------------------------- layout
     def _rebuild(self) -> None:
+        self.assist.clear()
         self.editors = {}
         self.defaults = {}
         self.typed = {}
@@ -311,6 +315,7 @@ class Inspector(QWidget):
             editor = build_editor(spec, value, self.base_dir, credentials)
             editor.edited.connect(self._config_slot(spec.key, spec.title, editor))
             self._bind(editor)
+            self.assist.attach(editor, node_id)
             self.editors[spec.key] = editor
             self.defaults[spec.key] = None if spec.default is UNSET else spec.default
             toggle = None
@@ -412,6 +417,7 @@ class Inspector(QWidget):
             lambda t: self._set_field("for_each", t or UNSET, "Edit for each", for_each)
         )
         self._add_common("for_each", for_each, "For each", "Run once per element of this list.")
+        self.assist.attach(for_each, node_id, for_each_field=True)
         concurrency = NumberField("concurrency", True, 0, 10_000, "Default (8)")
         concurrency.edited.connect(
             lambda v: self._set_field(

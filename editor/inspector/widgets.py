@@ -164,6 +164,10 @@ class FieldEditor(QWidget):
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
 
+    def add_below(self, widget: QWidget) -> None:
+        """A line under the field (the expression preview)."""
+        self._layout.addWidget(widget)
+
     def set_issue(self, message: str | None) -> None:
         """A problem reported by validation for this field."""
         self._issue = message

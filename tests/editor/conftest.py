@@ -124,3 +124,88 @@ def click(
 def stack_texts(window: MainWindow) -> list[str]:
     stack = window.controller.stack
     return [stack.text(i) for i in range(stack.count())]
+
+
+# ------------------------------------------------------------------ runs
+@pytest.fixture
+def qloop(themed_app: QApplication) -> Iterator[Any]:
+    """qasync's loop as the running loop while pytest-qt spins Qt's (the
+    editor's runs need it); removed afterwards so that other tests can run
+    their own loops."""
+    from editor.run.engine_bridge import install_loop, uninstall_loop
+
+    loop = install_loop(themed_app)
+    yield loop
+    uninstall_loop(loop)
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Any:
+    from engine.history import HistoryStore
+
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def run_window(
+    qtbot: Any,
+    qloop: Any,
+    registry: NodeRegistry,
+    settings: Settings,
+    tmp_path: Path,
+    history: Any,
+) -> Iterator[MainWindow]:
+    from editor.app import build_engine
+
+    win = MainWindow(
+        registry,
+        settings,
+        recovery_folder=tmp_path / "recovery",
+        autosave_ms=60_000,
+        engine=build_engine(registry),
+        history=history,
+    )
+    win.files.ask_save = _refuse_prompt
+    win.resize(1200, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    close_window(win)
+
+
+def write_flow(folder: Path, nodes: list[dict[str, Any]], edges: Any = (), **top: Any) -> Path:
+    """A workflow file in ``folder``; an edge may be written ``("a", "b")`` or
+    ``("a:true", "b")``."""
+    import json
+
+    def end(text: str, default: str) -> dict[str, str]:
+        node, _, port = text.partition(":")
+        return {"node": node, "port": port or default}
+
+    for i, node in enumerate(nodes):
+        node.setdefault("position", [i * 260, 0])
+    doc = {
+        "format": "flowdesk/workflow",
+        "version": 1,
+        "name": top.pop("name", "test flow"),
+        **top,
+        "nodes": nodes,
+        "edges": [{"from": end(a, "out"), "to": end(b, "in")} for a, b in edges],
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "test.flow.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def open_flow(win: MainWindow, path: Path) -> None:
+    assert win.files.open_path(path, confirm=False)
+
+
+def run_and_wait(qtbot: Any, win: MainWindow, action: str = "run", timeout: int = 20_000) -> Any:
+    """Trigger a Run action and wait for the run's result."""
+    with qtbot.waitSignal(win.bridge.run_finished, timeout=timeout) as blocker:
+        win.ui_actions[action].trigger()
+    return blocker.args[0]

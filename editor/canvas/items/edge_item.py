@@ -78,6 +78,14 @@ class EdgeItem(QGraphicsPathItem):
         self.setFlags(_FLAGS)
         self.setAcceptHoverEvents(True)
         self._hover = False
+        #: the run shown: "carried" (data went along), "idle" (its source
+        #: finished without sending on this port), or None (no run)
+        self.flow: str | None = None
+
+    def set_flow(self, flow: str | None) -> None:
+        if flow != self.flow:
+            self.flow = flow
+            self.refresh_pen()
 
     def set_ends(self, p1: QPointF, p2: QPointF) -> None:
         self.line = QLineF(p1, p2)
@@ -127,6 +135,10 @@ class EdgeItem(QGraphicsPathItem):
             if self.isSelected()
             else s.edge_hover_pen
             if self._hover
+            else s.edge_carried_pen
+            if self.flow == "carried"
+            else s.edge_idle_pen
+            if self.flow == "idle"
             else s.edge_pen
         )
 

@@ -15,6 +15,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from editor.canvas.items.status_paint import (
+    STATUS_LINE_HEIGHT,
+    paint_status_glyph,
+    paint_status_line,
+    pin_glyph,
+)
 from editor.canvas.style import (
     BODY_PADDING,
     CORNER,
@@ -45,6 +51,8 @@ class NodeVisual:
     outputs: list[PortInfo] = field(default_factory=list)
     placeholder: bool = False
     disabled: bool = False
+    #: the node has a pinned output (document state, shown with a pin)
+    pinned: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,7 +115,8 @@ def _build_geometry(visual: NodeVisual) -> _Geometry:
     shape.addRect(rect.adjusted(-PORT_RADIUS, 0, PORT_RADIUS, 0))
     return _Geometry(
         rect=rect,
-        bounds=rect.adjusted(-PORT_HIT_RADIUS, -3, PORT_HIT_RADIUS, 3),
+        # below the node: room for the run status line
+        bounds=rect.adjusted(-PORT_HIT_RADIUS, -3, PORT_HIT_RADIUS, 3 + STATUS_LINE_HEIGHT),
         body=body_path,
         header=header.intersected(clip),
         shape=shape,
@@ -136,6 +145,11 @@ class NodeItem(QGraphicsItem):
         self.style = style
         self.problems: list[str] = []
         self.status: tuple[str, str] | None = None
+        #: the run status comes from an earlier run (drawn faded)
+        self.stale = False
+        self.status_tip = ""
+        #: spinner angle of a running node (degrees)
+        self.spin = 0.0
         self.port_states: dict[tuple[str, bool], int] = {}
         self.connected: set[tuple[str, bool]] = set()
         self.setFlags(_FLAGS)
@@ -145,6 +159,7 @@ class NodeItem(QGraphicsItem):
         self._geo = _geometry(visual)
         self.visual = visual
         self._texts: tuple[str, str] | None = None
+        self._status_text: str | None = None
 
     # ------------------------------------------------------------ geometry
     def set_visual(self, visual: NodeVisual) -> None:
@@ -154,13 +169,14 @@ class NodeItem(QGraphicsItem):
             self._geo = geometry
         self.visual = visual
         self._texts = None
+        self._update_tooltip()
         self.update()
 
     def _elided(self) -> tuple[str, str]:
         """Title and summary elided to fit; computed at first paint, not per build."""
         if self._texts is None:
             s = self.style
-            reserve = 30 + 18 * (bool(self.problems) + bool(self.status))
+            reserve = 30 + 18 * (bool(self.problems) + bool(self.status) + bool(self.visual.pinned))
             self._texts = (
                 s.title_metrics.elidedText(
                     self.visual.title, Qt.TextElideMode.ElideRight, NODE_WIDTH - 34 - reserve
@@ -208,19 +224,31 @@ class NodeItem(QGraphicsItem):
             self._update_tooltip()
             self.update()
 
-    def set_status(self, status: str | None, text: str = "") -> None:
-        """Run status badge (``succeeded``, ``failed``, ``running``…), for runs."""
-        self.status = (status, text) if status else None
-        self._texts = None
+    def set_status(
+        self, status: str | None, text: str = "", tip: str = "", stale: bool = False
+    ) -> None:
+        """Run status (``succeeded``, ``failed``, ``running``…): a glyph in the
+        header and ``text`` under the node ("12 ms", "retry 2/3 in 1.2 s")."""
+        new = (status, text) if status else None
+        if new == self.status and stale == self.stale and tip == self.status_tip:
+            return
+        if (new is None) != (self.status is None):
+            self._texts = None  # the title's room changes
+        self.status = new
+        self.stale = stale
+        self.status_tip = tip
+        self._status_text = None
         self._update_tooltip()
         self.update()
 
     def _update_tooltip(self) -> None:
         lines = [f"• {p}" for p in self.problems]
         if self.status is not None:
-            lines.insert(
-                0, f"{self.status[0].capitalize()}{': ' + self.status[1] if self.status[1] else ''}"
-            )
+            head = self.status_tip or self.status[0].capitalize()
+            detail = f": {self.status[1]}" if self.status[1] and not self.status_tip else ""
+            lines.insert(0, head + detail)
+        if self.visual.pinned:
+            lines.insert(0, "Pinned output: the node is not run, its pinned value is used")
         self.setToolTip("\n".join(lines))
 
     def set_port_states(self, states: dict[tuple[str, bool], int]) -> None:
@@ -249,12 +277,27 @@ class NodeItem(QGraphicsItem):
         painter.drawPath(geo.header)
         selected = self.isSelected()
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        status = self.status[0] if self.status and not self.stale else None
         painter.setPen(
-            s.selected_pen if selected else s.problem_pen if self.problems else s.border_pen
+            s.selected_pen
+            if selected
+            else s.problem_pen
+            if self.problems
+            else s.status_pens.get(status, s.border_pen)
+            if status
+            else s.border_pen
         )
         painter.drawPath(geo.body)
         if lod >= TEXT_ZOOM:
             self._paint_text(painter, lod)
+            if self.status:
+                if self._status_text is None:
+                    self._status_text = s.small_metrics.elidedText(
+                        self.status[1], Qt.TextElideMode.ElideRight, NODE_WIDTH - 28
+                    )
+                paint_status_line(
+                    painter, s, self.status[0], self._status_text, geo.rect.bottom(), self.stale
+                )
         self._paint_ports(painter, lod)
         if v.disabled:
             painter.setOpacity(1.0)  # the view does not save painter state per item
@@ -274,10 +317,12 @@ class NodeItem(QGraphicsItem):
         x = NODE_WIDTH - 10
         if self.status:
             x -= 16
-            color = s.status_colors.get(self.status[0], s.muted)
-            painter.setPen(QPen(QColor(0, 0, 0, 90), 1))
-            painter.setBrush(color)
-            painter.drawEllipse(QRectF(x, 8, 14, 14))
+            paint_status_glyph(
+                painter, s, self.status[0], QRectF(x, 8, 14, 14), self.spin, self.stale
+            )
+        if v.pinned:
+            x -= 18
+            painter.drawPixmap(QPointF(x, 7), pin_glyph(round(dpr * 2) / 2))
         if self.problems:
             x -= 20
             painter.drawPixmap(

@@ -1,0 +1,287 @@
+"""Expression help in the inspector's text fields: typing inside ``{{ … }}``
+offers the names an expression can use — ``input``, ``nodes.<upstream id>``
+(from the graph, even before anything ran), ``vars.*``, ``env.*``, ``item``
+and ``index`` under ``for_each``, and the keys seen in the last run's values
+(``input.total``, ``nodes.fetch.body.items``) — and a line under the field
+previews its value, evaluated on the run shown, with errors inline.
+
+The completion list is a frameless popup that never takes the focus: typing
+goes on in the field, Up/Down choose, Enter or Tab insert, Escape closes.
+May import: PySide6, editor.*, engine (public API), engine.expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QTextCursor
+from PySide6.QtWidgets import QLabel, QListWidget, QPlainTextEdit, QWidget
+
+from editor.inspector.widgets import FieldEditor, JsonField, TextField, has_expression
+from editor.outputs.jsonpaths import capped_json
+from editor.run.run_state import expression_scope, node_inputs
+from engine import FlowdeskError
+from engine.expressions import ExpressionEngine
+
+if TYPE_CHECKING:
+    from editor.run.controller import RunController
+
+#: the name being typed at the cursor: ``nodes.fetch.bo``
+TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\.?$|$")
+PREVIEW_CHARS = 300
+MAX_ITEMS = 60
+TOP_NAMES = ("input", "inputs", "nodes", "vars", "env", "run")
+_evaluator = ExpressionEngine()
+
+
+def inside_expression(text: str) -> bool:
+    """Whether the end of ``text`` is inside an open ``{{``."""
+    return text.rfind("{{") > text.rfind("}}")
+
+
+class ExpressionAssist(QObject):
+    """Attach to field editors; see the module docstring."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runs: RunController | None = None
+        # owned by the inspector (a tool-tip window: it never takes the focus)
+        self.popup = QListWidget(parent if isinstance(parent, QWidget) else None)
+        self.popup.setObjectName("expressionCompletions")
+        self.popup.setWindowFlags(Qt.WindowType.ToolTip | Qt.WindowType.FramelessWindowHint)
+        self.popup.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.popup.setUniformItemSizes(True)
+        self.popup.itemClicked.connect(lambda item: self._insert(item.text()))
+        self._edit: QPlainTextEdit | None = None
+        self._node_id = ""
+        self._token = ""
+        self._fields: list[tuple[FieldEditor, QLabel, str, bool]] = []
+
+    # --------------------------------------------------------------- attach
+    def clear(self) -> None:
+        """The inspector rebuilt its form."""
+        self._fields = []
+        self.hide()
+
+    def attach(self, editor: FieldEditor, node_id: str, for_each_field: bool = False) -> None:
+        edit = _text_edit(editor)
+        if edit is None:
+            return
+        preview = QLabel(editor)
+        preview.setObjectName("expressionPreview")
+        preview.setWordWrap(True)
+        preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        preview.hide()
+        editor.add_below(preview)
+        entry = (editor, preview, node_id, for_each_field)
+        self._fields.append(entry)
+        edit.installEventFilter(self)
+        edit.setProperty("assist_node", node_id)
+        timer = QTimer(preview)
+        timer.setSingleShot(True)
+        timer.setInterval(120)
+        timer.timeout.connect(lambda: self._preview(entry))
+        editor.edited.connect(lambda _v: timer.start())
+        edit.textChanged.connect(lambda: self._typed(edit, node_id))
+        edit.cursorPositionChanged.connect(lambda: self._typed(edit, node_id, moved=True))
+        self._preview(entry)
+
+    def refresh(self) -> None:
+        """The run shown changed: preview again."""
+        for entry in list(self._fields):
+            try:
+                self._preview(entry)
+            except RuntimeError:  # the form was rebuilt meanwhile
+                self._fields.remove(entry)
+
+    # -------------------------------------------------------------- preview
+    def _preview(self, entry: tuple[FieldEditor, QLabel, str, bool]) -> None:
+        editor, label, node_id, for_each_field = entry
+        edit = _text_edit(editor)
+        value: Any = edit.toPlainText() if edit is not None else None
+        if isinstance(editor, JsonField):
+            value = editor._value if editor.error is None else None
+        if not _has_any_expression(value):
+            label.hide()
+            return
+        scope = self.scope(node_id, with_item=not for_each_field)
+        if scope is None:
+            label.setText("Run the workflow to preview this value.")
+            label.setProperty("state", "idle")
+        else:
+            try:
+                result = _render(value, scope)
+            except FlowdeskError as exc:
+                label.setText(f"⚠ {exc}")
+                label.setProperty("state", "error")
+            except Exception as exc:  # noqa: BLE001 - a preview never breaks the form
+                label.setText(f"⚠ {type(exc).__name__}: {exc}")
+                label.setProperty("state", "error")
+            else:
+                text, cut = capped_json(result, PREVIEW_CHARS)
+                if isinstance(result, str) and not cut:
+                    text = result
+                label.setText("= " + text + ("…" if cut else ""))
+                label.setProperty("state", "value")
+        label.style().unpolish(label)
+        label.style().polish(label)
+        label.show()
+
+    def scope(self, node_id: str, with_item: bool = True) -> dict[str, Any] | None:
+        """What an expression of ``node_id`` sees, from the run shown (None
+        when nothing upstream has run)."""
+        runs = self.runs
+        if runs is None:
+            return None
+        doc = runs.controller.document
+        if not doc.has_node(node_id):
+            return None
+        state = runs.shown
+        upstream = doc.upstream(node_id)
+        if not any(state.nodes.get(u) and state.nodes[u].has_output for u in upstream) and (
+            upstream or state.run_id is None
+        ):
+            return None
+        inputs_ports, _ = doc.ports(node_id)
+        multiple = {p.name: p.multiple for p in inputs_ports}
+        inputs = node_inputs(state, doc.edges_into(node_id), multiple)
+        wf = doc.workflow
+        scope = expression_scope(
+            state, node_id, inputs, upstream, {**wf.variables, **runs.overrides}, wf.env
+        )
+        for_each = doc.node(node_id).for_each
+        if with_item and for_each:
+            try:
+                items = _evaluator.evaluate(for_each, scope)
+            except FlowdeskError:
+                items = None
+            if isinstance(items, list) and items:
+                scope["item"], scope["index"] = items[0], 0
+        return scope
+
+    # ------------------------------------------------------------ completion
+    def names(self, node_id: str, token: str) -> list[str]:
+        """Completions of ``token`` (``""``, ``nodes.``, ``input.to``…)."""
+        runs = self.runs
+        if runs is None or not runs.controller.document.has_node(node_id):
+            return []
+        doc = runs.controller.document
+        head, _, partial = token.rpartition(".")
+        if not head:
+            names = list(TOP_NAMES)
+            if doc.node(node_id).for_each:
+                names += ["item", "index"]
+            return [n for n in names if n.startswith(partial)]
+        scope = self.scope(node_id) or {}
+        parts = head.split(".")
+        if parts[0] == "nodes" and len(parts) == 1:
+            keys = sorted(doc.upstream(node_id), key=doc.node_index)
+        elif parts[0] == "vars" and len(parts) == 1:
+            keys = list({**doc.workflow.variables, **runs.overrides})
+        elif parts[0] == "env" and len(parts) == 1:
+            keys = list(doc.workflow.env)
+        elif parts[0] == "run" and len(parts) == 1:
+            keys = ["id", "started_at"]
+        else:
+            value: Any = scope
+            for part in parts:
+                if isinstance(value, dict) and part in value:
+                    value = value[part]
+                else:
+                    return []
+            keys = [str(k) for k in value] if isinstance(value, dict) else []
+        return [f"{head}.{k}" for k in keys if k.startswith(partial)][:MAX_ITEMS]
+
+    def _typed(self, edit: QPlainTextEdit, node_id: str, moved: bool = False) -> None:
+        if not edit.hasFocus():
+            return
+        cursor = edit.textCursor()
+        before = edit.toPlainText()[: cursor.position()]
+        if not inside_expression(before):
+            self.hide()
+            return
+        match = TOKEN.search(before[before.rfind("{{") + 2 :])
+        token = match.group(0) if match else ""
+        if moved and self.popup.isHidden():
+            return
+        names = self.names(node_id, token)
+        if not names or names == [token]:
+            self.hide()
+            return
+        self._show(edit, node_id, token, names)
+
+    def _show(self, edit: QPlainTextEdit, node_id: str, token: str, names: list[str]) -> None:
+        self._edit, self._node_id, self._token = edit, node_id, token
+        self.popup.clear()
+        self.popup.addItems(names)
+        self.popup.setCurrentRow(0)
+        rect = edit.cursorRect()
+        where = edit.viewport().mapToGlobal(rect.bottomLeft())
+        rows = min(len(names), 8)
+        self.popup.resize(max(220, edit.width() // 2), rows * self.popup.sizeHintForRow(0) + 6)
+        self.popup.move(where)
+        self.popup.show()
+
+    def hide(self) -> None:
+        self.popup.hide()
+
+    def _insert(self, name: str) -> None:
+        edit = self._edit
+        if edit is None:
+            return
+        cursor = edit.textCursor()
+        cursor.movePosition(
+            QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(self._token)
+        )
+        cursor.insertText(name)
+        edit.setTextCursor(cursor)
+        self.hide()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.FocusOut:
+            self.hide()
+        elif event.type() == QEvent.Type.KeyPress and self.popup.isVisible():
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            row = self.popup.currentRow()
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+                step = 1 if key == Qt.Key.Key_Down else -1
+                self.popup.setCurrentRow((row + step) % self.popup.count())
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab):
+                item = self.popup.currentItem()
+                if item is not None:
+                    self._insert(item.text())
+                return True
+            if key == Qt.Key.Key_Escape:
+                self.hide()
+                return True
+        return False
+
+
+def _text_edit(editor: FieldEditor) -> QPlainTextEdit | None:
+    if isinstance(editor, TextField | JsonField) and isinstance(editor.edit, QPlainTextEdit):
+        return editor.edit
+    return None
+
+
+def _has_any_expression(value: Any) -> bool:
+    if isinstance(value, str):
+        return has_expression(value)
+    if isinstance(value, dict):
+        return any(_has_any_expression(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_any_expression(v) for v in value)
+    return False
+
+
+def _render(value: Any, scope: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        return _evaluator.evaluate(value, scope) if "{{" in value else value
+    if isinstance(value, dict):
+        return {k: _render(v, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render(v, scope) for v in value]
+    return value

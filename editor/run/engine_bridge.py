@@ -1,0 +1,438 @@
+"""``EngineBridge``: the one place where the editor meets asyncio. It starts
+runs on the qasync event loop (the Qt loop), turns the engine's event stream
+into ``RunState`` updates announced once per frame, records every run in the
+history store on a worker thread, loads stored runs, and reports failures as
+Qt signals — no other editor module awaits, creates tasks or touches a loop.
+
+Threading: engine events arrive on the GUI thread (the engine runs on the Qt
+loop); ``RunState.apply`` is cheap and ``flush`` runs on a ~60 Hz timer.
+Validation of a big workflow and SQLite writes of big outputs run on one
+worker thread (in order), so the window never waits for them.
+May import: PySide6, qasync, engine (public API), engine.history, editor.run.
+Main class: ``EngineBridge``; helper ``install_loop``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import gc
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from editor.run.run_state import RunState, merge_results
+from engine import Engine, Event, Issue, RunFinished, RunHandle, RunResult, Workflow, validate
+from engine.history import HistoryStore, RunSummary
+
+log = logging.getLogger(__name__)
+
+#: state changes are announced at most this often (one frame)…
+FRAME_MS = 16
+#: …and less often for big runs, whose every repaint costs more: 1 ms more
+#: per 100 nodes, up to this (10,000 nodes: 10 frames a second)
+MAX_FRAME_MS = 100
+_frozen = [0]
+
+
+def _freeze_gc() -> None:
+    """While a run goes, the collector leaves the editor's long-lived objects
+    (the document, thousands of items) alone — as ``flowdesk run`` does; a
+    full collection over them mid-run would stall both run and window."""
+    if _frozen[0] == 0:
+        gc.freeze()
+    _frozen[0] += 1
+
+
+def _unfreeze_gc() -> None:
+    _frozen[0] = max(0, _frozen[0] - 1)
+    if _frozen[0] == 0:
+        gc.unfreeze()
+
+
+def install_loop(app: QApplication | None = None) -> asyncio.AbstractEventLoop:
+    """Make a qasync loop the running loop while Qt's own event loop runs
+    (tests, the screenshot mode): ``asyncio.get_running_loop()`` then works in
+    Qt slots. The app's normal start runs the loop itself (``run_event_loop``)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    import qasync
+
+    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(
+        app or QApplication.instance(), already_running=True
+    )
+    asyncio.set_event_loop(loop)
+    return loop
+
+
+def uninstall_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Undo ``install_loop`` (tests: the next test may run its own loop)."""
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in tasks:
+        task.cancel()
+    # Let them finish (an HTTP pool closes its connections when cancelled).
+    deadline = time.monotonic() + 2.0
+    app = QApplication.instance()
+    while app is not None and any(not t.done() for t in tasks) and time.monotonic() < deadline:
+        app.processEvents()
+    # Not loop.stop(): qasync's stop calls QApplication.exit(), after which
+    # every later QEventLoop.exec() returns at once. Mark it stopped instead.
+    if hasattr(loop, "_QEventLoop__is_running"):
+        loop._QEventLoop__is_running = False
+    try:
+        loop.close()  # joins the default executor's threads (file nodes use it)
+    except RuntimeError:
+        log.debug("the event loop could not be closed", exc_info=True)
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
+
+
+class EngineBridge(QObject):
+    """Runs workflows for one window; see the module docstring.
+
+    Signals: ``run_started(run_id)``; ``run_finished(RunResult)``;
+    ``start_refused(title, message, issues)`` when a run cannot start (invalid
+    workflow); ``history_changed()`` after a run was recorded;
+    ``run_loaded(RunSummary, RunResult | None)`` answers ``load_run``;
+    ``runs_listed(list[RunSummary])`` answers ``list_runs``;
+    ``internal_error(title, details)`` for anything unexpected.
+    """
+
+    run_started = Signal(str)
+    run_finished = Signal(object)
+    start_refused = Signal(str, str, list)
+    history_changed = Signal()
+    run_loaded = Signal(object, object)
+    runs_listed = Signal(list)
+    internal_error = Signal(str, str)
+    # emitted on the worker thread, received (queued) on the GUI thread
+    _recorded = Signal()
+    _listed = Signal(object)
+    _loaded = Signal(object)
+
+    def __init__(
+        self,
+        engine: Engine,
+        history: HistoryStore | None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.history = history
+        self.state = RunState()
+        #: the last finished run, completed with earlier outputs (partial runs)
+        self.last_result: RunResult | None = None
+        self.handle: RunHandle | None = None
+        self._pending: asyncio.Task[None] | None = None
+        self._cancel_requested = False
+        self._listener_failed = False
+        #: a run whose document was closed: its last events are ignored
+        self._forgotten: str | None = None
+        self._closed = False
+        self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="flowdesk-run")
+        self._flush_pending = False
+        self._frame = QTimer(self)
+        self._frame.setSingleShot(True)
+        self._frame.setInterval(FRAME_MS)
+        self._frame.timeout.connect(self._flush)
+        self._recorded.connect(self._emit_recorded)
+        self._listed.connect(self._emit_listed)
+        self._loaded.connect(self._emit_loaded)
+
+    # ------------------------------------------------------------- queries
+    @property
+    def running(self) -> bool:
+        return self.handle is not None or self._pending is not None
+
+    # -------------------------------------------------------------- runs
+    def start(
+        self,
+        workflow: Workflow,
+        *,
+        variables: dict[str, Any] | None = None,
+        data_root: Path,
+        workflow_path: Path | None = None,
+        only: str | None = None,
+        up_to: str | None = None,
+    ) -> bool:
+        """Validate (off the GUI thread) and start a run. False when a run is
+        already going or there is no event loop; refusals come as signals."""
+        if self.running:
+            return False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.internal_error.emit("Cannot run", "The editor's event loop is not running.")
+            return False
+        if self._closed:
+            return False
+        previous_status = self.state.status
+        self.state.begin("only" if only else "up_to" if up_to else "run", only or up_to)
+        self._schedule_flush()
+        self._cancel_requested = False
+        self._pending = loop.create_task(
+            self._start(
+                workflow,
+                variables or {},
+                data_root,
+                workflow_path,
+                only,
+                up_to,
+                previous_status,
+            )
+        )
+        return True
+
+    async def _start(
+        self,
+        workflow: Workflow,
+        variables: dict[str, Any],
+        data_root: Path,
+        workflow_path: Path | None,
+        only: str | None,
+        up_to: str | None,
+        previous_status: str,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        # From here to the end of the run the collector leaves the editor's
+        # long-lived objects alone (validation and the run allocate a lot).
+        _freeze_gc()
+        started = False
+        try:
+            issues: list[Issue] = await loop.run_in_executor(
+                self._worker, validate, workflow, self.engine.registry
+            )
+            if self._cancel_requested:
+                self._refuse(previous_status, "", "", [])
+                return
+            previous = self.last_result if only else None
+            if only and previous is None and workflow_path is not None and self.history:
+                # a fresh window: the newest stored run of this file stands in
+                previous = await loop.run_in_executor(
+                    self._worker, self.history.latest_result, str(workflow_path)
+                )
+            if issues:
+                count = len(issues)
+                self._refuse(
+                    previous_status,
+                    "The workflow cannot run",
+                    f"{count} problem{'s' if count != 1 else ''} must be fixed first.",
+                    issues,
+                )
+                return
+            handle = self.engine.start(
+                workflow,
+                variables=variables,
+                data_root=data_root,
+                only=only,
+                up_to=up_to,
+                previous=previous,
+                check=False,
+            )
+            started = True
+        except Exception as exc:  # noqa: BLE001 - reported, never raised into Qt
+            self._refuse(previous_status, "", "", [])
+            self._report("The run could not start", exc)
+            return
+        finally:
+            self._pending = None
+            if not started:
+                _unfreeze_gc()
+        self.handle = handle
+        path = str(workflow_path) if workflow_path is not None else None
+        self._record(
+            lambda store: store.record_start(
+                handle.run_id, workflow.name, handle.started_at, workflow_path=path, source="editor"
+            )
+        )
+        self._frame.setInterval(max(FRAME_MS, min(MAX_FRAME_MS, len(workflow.nodes) // 100)))
+        handle.subscribe(self._on_event)
+        self.run_started.emit(handle.run_id)
+        self._listener_failed = False
+        try:
+            result = await handle.wait()
+        except asyncio.CancelledError:
+            _unfreeze_gc()
+            handle.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - an engine bug: the editor stays up
+            _unfreeze_gc()
+            self.handle = None
+            self.state.abort("failed")
+            self._schedule_flush()
+            self._report("The engine stopped unexpectedly", exc)
+            return
+        self._finished(handle, result, path, only is not None)
+
+    def _refuse(self, previous_status: str, title: str, message: str, issues: list[Issue]) -> None:
+        self.state.abort(previous_status)
+        self._flush()
+        if title:
+            self.start_refused.emit(title, message, issues)
+
+    def _finished(
+        self, handle: RunHandle, result: RunResult, path: str | None, partial: bool
+    ) -> None:
+        self.handle = None
+        _unfreeze_gc()
+        if handle.run_id != self._forgotten:
+            self.last_result = merge_results(self.last_result, result) if partial else result
+        secrets = handle.secrets_used()
+        self._flush()
+        self._record(
+            lambda store: store.record_result(
+                result, workflow_path=path, source="editor", secrets=secrets
+            ),
+            notify=True,
+        )
+        self.run_finished.emit(result)
+
+    def stop(self) -> None:
+        """Cancel the run: in-flight nodes are cancelled at once."""
+        self._cancel_requested = True
+        if self.handle is not None:
+            self.handle.cancel()
+
+    def forget(self) -> None:
+        """A new document: earlier outputs are not reused any more."""
+        self.last_result = None
+        if self.handle is not None:
+            self._forgotten = self.handle.run_id
+        self.state.clear()
+        self._schedule_flush()
+
+    def _on_event(self, event: Event) -> None:
+        if event.run_id == self._forgotten:
+            return
+        try:
+            self.state.apply(event)
+        except Exception as exc:  # noqa: BLE001 - one report, then keep going
+            if not self._listener_failed:
+                self._listener_failed = True
+                self._report("A run event could not be shown", exc)
+        if isinstance(event, RunFinished):
+            return  # _finished flushes at once
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_pending:  # a Python flag: cheaper than asking Qt per event
+            self._flush_pending = True
+            self._frame.start()
+
+    def _flush(self) -> None:
+        self._frame.stop()
+        self._flush_pending = False
+        try:
+            self.state.flush()
+        except Exception as exc:  # noqa: BLE001
+            self._report("The run could not be shown", exc)
+
+    # ------------------------------------------------------------ history
+    def _record(self, action: Callable[[HistoryStore], None], notify: bool = False) -> None:
+        store = self.history
+        if store is None or self._closed:
+            return
+        started = time.perf_counter()
+
+        def job() -> None:
+            action(store)
+            log.debug("history write took %.0f ms", (time.perf_counter() - started) * 1000)
+
+        future = self._worker.submit(job)
+        if notify:
+            future.add_done_callback(lambda f: self._after_record(f))
+        else:
+            future.add_done_callback(_log_failure)
+
+    def _after_record(self, future: concurrent.futures.Future[None]) -> None:
+        _log_failure(future)
+        self._recorded.emit()  # from the worker: delivered on the GUI thread
+
+    def _emit_recorded(self) -> None:
+        self.history_changed.emit()
+
+    def list_runs(self, workflow_path: Path | None, name: str, limit: int = 200) -> None:
+        """Answer with ``runs_listed``: the runs of this workflow, newest first
+        (an unsaved workflow: runs of no file with its name)."""
+        store = self.history
+        if store is None:
+            self.runs_listed.emit([])
+            return
+        path = str(workflow_path) if workflow_path is not None else None
+
+        def job() -> list[RunSummary]:
+            if path is not None:
+                return store.list_runs(limit=limit, workflow_path=path)
+            runs = store.list_runs(limit=limit * 4)
+            return [r for r in runs if r.workflow_path is None and r.workflow_name == name][:limit]
+
+        self._submit(job, self._listed)
+
+    def load_run(self, run_id: str) -> None:
+        """Answer with ``run_loaded(summary, result)``."""
+        store = self.history
+        if store is None:
+            return
+
+        def job() -> Any:
+            return store.get_run(run_id)
+
+        self._submit(job, self._loaded)
+
+    def _submit(self, job: Callable[[], Any], done: Any) -> None:
+        if self._closed:
+            return
+
+        def run() -> None:
+            try:
+                value = job()
+            except Exception:
+                log.exception("run history query failed")
+                value = None
+            done.emit(value)
+
+        self._worker.submit(run)
+
+    def _emit_listed(self, runs: Any) -> None:
+        self.runs_listed.emit(list(runs or []))
+
+    def _emit_loaded(self, found: Any) -> None:
+        if found is None:
+            self.run_loaded.emit(None, None)
+        else:
+            self.run_loaded.emit(found[0], found[1])
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Block until the worker thread is idle (tests, closing the window)."""
+        if not self._closed:
+            self._worker.submit(lambda: None).result(timeout)
+
+    def close(self) -> None:
+        """The window closes: cancel the run, finish pending history writes."""
+        if self._closed:
+            return
+        if self.handle is not None:
+            self.handle.cancel()
+        self._closed = True
+        self._frame.stop()
+        self._worker.shutdown(wait=True)
+
+    # ------------------------------------------------------------ errors
+    def _report(self, title: str, exc: BaseException) -> None:
+        log.error("%s", title, exc_info=exc)
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.internal_error.emit(title, details)
+
+
+def _log_failure(future: concurrent.futures.Future[None]) -> None:
+    exc = future.exception()
+    if exc is not None:
+        log.error("could not record the run in the history", exc_info=exc)

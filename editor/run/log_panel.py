@@ -1,0 +1,242 @@
+"""``LogPanel``: the run's events as lines (time, level, node, message),
+filterable by node, level and text. The model keeps the indices of the lines
+that pass the filter and appends a whole frame's worth of new lines at once,
+so a 10,000-node run streams into it without slowing the window. Double-click
+a line to select its node.
+May import: PySide6, editor.run.run_state, editor.theme.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from editor.run.run_state import LEVELS, LogLine, RunChange, RunState
+from editor.theme import current_theme
+
+Index = QModelIndex | QPersistentModelIndex
+ALL = ""
+LEVEL_CHOICES = (
+    ("All levels", "debug"),
+    ("Info and above", "info"),
+    ("Warnings and errors", "warning"),
+    ("Errors", "error"),
+)
+
+
+class LogModel(QAbstractTableModel):
+    COLUMNS = ("Time", "Level", "Node", "Message")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.state: RunState | None = None
+        self.rows: list[int] = []
+        self.node = ALL
+        self.min_level = 1
+        self.text = ""
+        self._scanned = 0
+        theme = current_theme()
+        self._colors = {
+            "debug": QColor(theme.muted),
+            "warning": QColor("#f0a020"),
+            "error": QColor(theme.problem),
+        }
+
+    def set_state(self, state: RunState) -> None:
+        self.state = state
+        self.refilter()
+
+    def set_filter(self, node: str, min_level: int, text: str) -> None:
+        self.node, self.min_level, self.text = node, min_level, text.casefold()
+        self.refilter()
+
+    def _passes(self, line: LogLine) -> bool:
+        if self.node and line.node_id != self.node:
+            return False
+        if LEVELS.index(line.level) < self.min_level:
+            return False
+        return not self.text or self.text in line.message.casefold()
+
+    def refilter(self) -> None:
+        self.beginResetModel()
+        logs = self.state.logs if self.state is not None else []
+        self.rows = [i for i, line in enumerate(logs) if self._passes(line)]
+        self._scanned = len(logs)
+        self.endResetModel()
+
+    def changed(self, change: RunChange) -> None:
+        if self.state is None:
+            return
+        if change.reset or change.logs_from < self._scanned:
+            self.refilter()
+            return
+        logs = self.state.logs
+        new = [i for i in range(self._scanned, len(logs)) if self._passes(logs[i])]
+        self._scanned = len(logs)
+        if new:
+            first = len(self.rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            self.rows.extend(new)
+            self.endInsertRows()
+
+    def line(self, row: int) -> LogLine | None:
+        if self.state is None or not 0 <= row < len(self.rows):
+            return None
+        return self.state.logs[self.rows[row]]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802,B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802,B008
+        return 0 if parent.isValid() else 4
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        line = self.line(index.row()) if index.isValid() else None
+        if line is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                t0 = self.state.t0 if self.state is not None else None
+                if t0 is None or not line.time:
+                    return ""
+                return f"+{line.time - t0:.3f} s"
+            if column == 1:
+                return line.level
+            if column == 2:
+                return line.node_id or "run"
+            return line.message
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._colors.get(line.level)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 3:
+            return line.message
+        return None
+
+
+class LogPanel(QWidget):
+    """``node_activated(node_id)`` when a line is double-clicked."""
+
+    node_activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("logPanel")
+        self.setAccessibleName("Run log")
+        self.model = LogModel(self)
+        self.state: RunState | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        row = QHBoxLayout()
+        self.node_filter = QComboBox(self)
+        self.node_filter.setObjectName("logNodeFilter")
+        self.node_filter.setAccessibleName("Filter by node")
+        self.node_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.node_filter.setMinimumContentsLength(9)
+        self.node_filter.addItem("All nodes", ALL)
+        self.level_filter = QComboBox(self)
+        self.level_filter.setObjectName("logLevelFilter")
+        self.level_filter.setAccessibleName("Filter by level")
+        for text, level in LEVEL_CHOICES:
+            self.level_filter.addItem(text, level)
+        self.level_filter.setCurrentIndex(1)
+        self.level_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.level_filter.setMinimumContentsLength(9)
+        self.text_filter = QLineEdit(self)
+        self.text_filter.setObjectName("logTextFilter")
+        self.text_filter.setPlaceholderText("Filter messages")
+        self.text_filter.setClearButtonEnabled(True)
+        self.text_filter.setMinimumWidth(90)
+        row.addWidget(self.node_filter)
+        row.addWidget(self.level_filter)
+        row.addWidget(self.text_filter, 1)
+        layout.addLayout(row)
+        self.view = QTableView(self)
+        self.view.setObjectName("logView")
+        self.view.setAccessibleName("Log lines")
+        self.view.setModel(self.model)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.verticalHeader().hide()
+        vertical = self.view.verticalHeader()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = self.view.horizontalHeader()
+        for column, width in ((0, 64), (1, 54), (2, 96)):
+            header.resizeSection(column, width)
+        header.setStretchLastSection(True)
+        self.view.doubleClicked.connect(self._activated)
+        layout.addWidget(self.view, 1)
+        self.node_filter.currentIndexChanged.connect(self._filter)
+        self.level_filter.currentIndexChanged.connect(self._filter)
+        self.text_filter.textChanged.connect(self._filter)
+
+    def set_state(self, state: RunState) -> None:
+        if self.state is not None:
+            self.state.changed.disconnect(self._changed)
+        self.state = state
+        state.changed.connect(self._changed)
+        self.model.set_state(state)
+
+    def set_nodes(self, node_ids: list[str]) -> None:
+        """The choices of the node filter (the document's nodes)."""
+        current = self.node_filter.currentData()
+        self.node_filter.blockSignals(True)
+        self.node_filter.clear()
+        self.node_filter.addItem("All nodes", ALL)
+        for node_id in node_ids:
+            self.node_filter.addItem(node_id, node_id)
+        index = self.node_filter.findData(current)
+        self.node_filter.setCurrentIndex(max(0, index))
+        self.node_filter.blockSignals(False)
+        if index < 0 and current:
+            self._filter()
+
+    def filter_node(self, node_id: str) -> None:
+        index = self.node_filter.findData(node_id)
+        if index < 0:
+            self.node_filter.addItem(node_id, node_id)
+            index = self.node_filter.count() - 1
+        self.node_filter.setCurrentIndex(index)
+
+    def _filter(self) -> None:
+        level = LEVELS.index(str(self.level_filter.currentData()))
+        self.model.set_filter(
+            str(self.node_filter.currentData() or ""), level, self.text_filter.text()
+        )
+
+    def _changed(self, change: RunChange) -> None:
+        bar = self.view.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 2
+        self.model.changed(change)
+        if at_end:
+            self.view.scrollToBottom()
+
+    def _activated(self, index: QModelIndex) -> None:
+        line = self.model.line(index.row())
+        if line is not None and line.node_id:
+            self.node_activated.emit(line.node_id)

@@ -1,0 +1,139 @@
+"""``RunState`` without Qt (events in, batched changes out, badges, partial
+runs, stored runs) and ``flowdesk edit FLOW --run --select --screenshot``
+end to end in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from editor.run.run_state import (
+    RunState,
+    badge,
+    merge_results,
+    node_inputs,
+)
+from engine import (
+    NodeFailed,
+    NodeResult,
+    NodeRetrying,
+    NodeSkipped,
+    NodeStarted,
+    NodeSucceeded,
+    RunResult,
+    RunStarted,
+)
+
+from .conftest import QUICKSTART
+
+
+def started(planned: tuple[str, ...], all_ids: tuple[str, ...] = ()) -> RunStarted:
+    return RunStarted("r", 1, 100.0, "wf", all_ids or planned, planned, "2026-01-01T00:00:00Z")
+
+
+def test_events_update_nodes_and_changes_come_in_batches() -> None:
+    state = RunState()
+    changes = []
+    state.changed.connect(changes.append)
+    state.apply(started(("a", "b")))
+    state.apply(NodeStarted("r", 2, 100.1, "a", 1))
+    state.apply(NodeRetrying("r", 3, 100.2, "a", 1, 3, 1.2, {"code": "HTTP_STATUS"}))
+    assert badge(state.nodes["a"], 100.2) == ("retrying", "retry 2/3 in 1.2 s")
+    state.apply(NodeStarted("r", 4, 101.4, "a", 2))
+    state.apply(NodeSucceeded("r", 5, 101.5, "a", "succeeded", {"x": 1}, 12.0, 2, ("out",)))
+    state.apply(NodeFailed("r", 6, 101.6, "b", {"code": "BOOM", "message": "no"}, 3.0, 1))
+    assert changes == []  # nothing announced until flushed
+    change = state.flush()
+    assert change is not None and change.reset and len(changes) == 1
+    assert state.flush() is None
+    assert badge(state.nodes["a"], 102.0) == ("succeeded", "12 ms · 2 attempts")
+    assert badge(state.nodes["b"], 102.0) == ("failed", "BOOM · 3 ms")
+    assert state.done == 2 and state.total == 2
+    assert [line.level for line in state.logs][-1] == "error"
+    assert state.nodes["a"].carried("out") and not state.nodes["b"].carried("out")
+
+
+def test_partial_runs_keep_the_other_nodes_and_merge_results() -> None:
+    state = RunState()
+    state.apply(started(("a", "b")))
+    state.apply(NodeSucceeded("r", 2, 1.0, "a", "succeeded", 1, 1.0, 1))
+    state.apply(NodeSucceeded("r", 3, 1.0, "b", "succeeded", 2, 1.0, 1))
+    state.flush()
+    state.apply(RunStarted("r2", 1, 2.0, "wf", ("a", "b"), ("b",), "2026-01-01T00:00:01Z"))
+    assert state.nodes["a"].stale and state.nodes["a"].output == 1
+    state.apply(NodeSkipped("r2", 2, 2.0, "a", "not part of this run"))
+    assert state.nodes["a"].stale and state.total == 1
+    earlier = RunResult("r", "succeeded", "t", 1.0, {"a": NodeResult("succeeded", 1)})
+    later = RunResult(
+        "r2",
+        "succeeded",
+        "t",
+        1.0,
+        {
+            "a": NodeResult("skipped", reason="not part of this run"),
+            "b": NodeResult("succeeded", 3),
+        },
+    )
+    merged = merge_results(earlier, later)
+    assert merged.nodes["a"].output == 1 and merged.nodes["b"].output == 3
+
+
+def test_inputs_come_from_the_upstream_outputs_on_the_ports_that_carried() -> None:
+    result = RunResult(
+        "r",
+        "succeeded",
+        "t",
+        1.0,
+        {
+            "check": NodeResult("succeeded", {"n": 1}, ports=["true"]),
+            "a": NodeResult("succeeded", 1),
+            "b": NodeResult("succeeded", 2),
+        },
+    )
+    state = RunState.from_result(result)
+    edges = [("check", "true", "x", "in"), ("check", "false", "y", "in")]
+    assert node_inputs(state, edges[:1], {"in": False}) == {"in": {"n": 1}}
+    assert node_inputs(state, edges[1:], {"in": False}) == {}
+    merged = node_inputs(state, [("a", "out", "m", "in"), ("b", "out", "m", "in")], {"in": True})
+    assert merged == {"in": [1, 2]}
+    assert state.read_only and state.status == "succeeded"
+
+
+def test_edit_run_select_screenshot_exits_0(tmp_path: Path) -> None:
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    shutil.copy(QUICKSTART, folder / QUICKSTART.name)
+    shutil.copytree(QUICKSTART.parent / "data", folder / "data")
+    out = tmp_path / "shots" / "run.png"
+    code = (
+        "import sys; from engine.cli import main; "
+        f"sys.exit(main(['edit', {str(folder / QUICKSTART.name)!r}, '--run', '--select', "
+        f"'summarise', '--screenshot', {str(out)!r}]))"
+    )
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "FLOWDESK_DATA_DIR": str(tmp_path / "data"),
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=90, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.is_file() and out.read_bytes()[:4] == b"\x89PNG"
+    assert (folder / "output" / "report.json").is_file()  # the run happened
+    # a failing run still gives a picture and exit code 0
+    (folder / "data" / "orders.csv").unlink()
+    failing = tmp_path / "shots" / "failed.png"
+    done = subprocess.run(
+        [sys.executable, "-c", code.replace(str(out), str(failing))],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert failing.is_file()
