@@ -1,4 +1,4 @@
-"""The shipped example ``resources/examples/ai-classify.flow.json`` validates and
+"""The shipped example ``resources/examples/ai-extract.flow.json`` validates and
 runs end to end against the local OpenAI-compatible server."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from engine import NodeRegistry, load_workflow, validate
 from .fake_llm import FakeLLM, Reply, completion, run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
-EXAMPLE = EXAMPLES / "ai-classify.flow.json"
+EXAMPLE = EXAMPLES / "ai-extract.flow.json"
 
 
 def test_example_validates(registry: NodeRegistry) -> None:
