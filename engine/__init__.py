@@ -13,6 +13,7 @@ from engine.credentials import (
 )
 from engine.errors import FlowdeskError, Issue, WorkflowLoadError
 from engine.events import (
+    NOT_IN_RUN,
     Event,
     NodeCancelled,
     NodeFailed,
@@ -25,6 +26,8 @@ from engine.events import (
     RunStarted,
 )
 from engine.executor import Engine, RunHandle
+from engine.expressions import ExpressionEngine
+from engine.history import TRUNCATED_KEY, HistoryStore, RunSummary
 from engine.io import dumps_workflow, load_workflow, loads_workflow, parse_workflow, save_workflow
 from engine.model import Edge, Node, Workflow
 from engine.nodes.spec import NodeType, Port, Routed
@@ -35,13 +38,17 @@ from engine.validate import validate
 __version__ = "0.1.0"
 
 __all__ = [
+    "NOT_IN_RUN",
+    "TRUNCATED_KEY",
     "ChainSecretStore",
     "CredentialResolver",
     "Edge",
     "Engine",
     "EnvSecretStore",
     "Event",
+    "ExpressionEngine",
     "FlowdeskError",
+    "HistoryStore",
     "Issue",
     "MemorySecretStore",
     "Node",
@@ -62,6 +69,7 @@ __all__ = [
     "RunHandle",
     "RunResult",
     "RunStarted",
+    "RunSummary",
     "SecretStore",
     "Workflow",
     "WorkflowLoadError",

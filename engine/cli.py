@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from engine import __version__
 from engine.events import (
+    NOT_IN_RUN,
     Event,
     NodeCancelled,
     NodeFailed,
@@ -322,7 +323,7 @@ class _LinePrinter:
                 f"{error.get('code')}: {error.get('message')}{how}",
             )
         elif isinstance(event, NodeSkipped):
-            if event.reason != "not part of this run":
+            if event.reason != NOT_IN_RUN:
                 self._line("↷", event.node_id, "skipped", event.reason)
         elif isinstance(event, NodeCancelled):
             self._line("⊘", event.node_id, "cancelled", _ms(event.duration_ms))

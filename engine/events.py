@@ -87,6 +87,10 @@ class NodeFailed(Event):
     traceback: str | None = None
 
 
+#: ``NodeSkipped.reason`` of nodes a partial run leaves out
+NOT_IN_RUN = "not part of this run"
+
+
 @dataclass(slots=True)
 class NodeSkipped(Event):
     node_id: str

@@ -53,6 +53,7 @@ from engine.errors import (
     json_type,
 )
 from engine.events import (
+    NOT_IN_RUN,
     Event,
     NodeCancelled,
     NodeFailed,
@@ -374,7 +375,7 @@ class _Run:
                 if node_id in self.reuse:
                     self._reuse(node_id)
                 elif node_id not in self.plan:
-                    self._skip(node_id, "not part of this run")
+                    self._skip(node_id, NOT_IN_RUN)
             for node_id in self.order:
                 if node_id in self.plan and self.pending[node_id] == 0:
                     self.ready.append(node_id)
