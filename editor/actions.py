@@ -95,12 +95,19 @@ SPECS = [
         "Pin the selected node's output (it is not run any more), or unpin it",
     ),
     Spec("live_view", "Back to &Live Run", (), "", "Show the current run again"),
+    Spec(
+        "credentials",
+        "&Credentials…",
+        (),
+        "key",
+        "Credentials: store, change or delete the secrets this workflow uses",
+    ),
     Spec("shortcuts", "&Keyboard Shortcuts", (Key.HelpContents,), "info", "Keyboard shortcuts"),
     Spec("about", "&About Flowdesk", (), "", "About Flowdesk"),
 ]
 
 MENUS = {
-    "&File": ["new", "open", "@recent", "-", "save", "save_as", "-", "quit"],
+    "&File": ["new", "open", "@recent", "-", "save", "save_as", "-", "credentials", "-", "quit"],
     "&Edit": [
         "undo",
         "redo",
@@ -153,6 +160,8 @@ TOOLBAR = [
     "run",
     "run_node",
     "stop",
+    "-",
+    "credentials",
 ]
 
 

@@ -45,12 +45,34 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def build_engine(registry: Any) -> Any:
-    """The engine of the editor's runs. Secrets come from the environment
-    (``FLOWDESK_SECRET_<NAME>``) until the keyring store arrives: swap it here."""
-    from engine import Engine, EnvSecretStore
+def build_engine(registry: Any, secrets: Any = None) -> Any:
+    """The engine of the editor's runs. Secrets come from
+    ``FLOWDESK_SECRET_<NAME>``, then the OS keyring (``default_secret_store``);
+    tests pass a store of their own."""
+    from engine import Engine
+    from engine.keyring_store import default_secret_store
 
-    return Engine(registry, secrets=EnvSecretStore())
+    return Engine(registry, secrets=secrets if secrets is not None else default_secret_store())
+
+
+def install_file_open_filter(app: Any, window: Any) -> Any:
+    """macOS opens a double-clicked document with a ``FileOpen`` event: open
+    it through the window's normal path (asking about unsaved changes)."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtGui import QFileOpenEvent
+
+    class FileOpenFilter(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+                path = event.file() or event.url().toLocalFile()
+                if path:
+                    window.files.open_path(Path(path))
+                    return True
+            return False
+
+    event_filter = FileOpenFilter(app)
+    app.installEventFilter(event_filter)
+    return event_filter
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if not isinstance(app, QApplication):
         app = QApplication([sys.argv[0]])
     app.setApplicationName("Flowdesk")
+    app.setDesktopFileName("flowdesk")
     app.setOrganizationName("Flowdesk")
     app.setWindowIcon(app_icon())
     settings = Settings()
@@ -84,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("plug-in %s not loaded: %s", entry, message)
     window = MainWindow(registry, settings, engine=build_engine(registry), history=HistoryStore())
     errors.install(window)
+    install_file_open_filter(app, window)
     opened = True
     if args.flow:
         opened = window.files.open_path(Path(args.flow), confirm=False)
@@ -208,6 +232,18 @@ def offer_recovery(window: object) -> None:
     window.autosave.write_journal()  # the recovered work is journaled again under this session
 
 
+async def close_http_pool() -> None:
+    """Close the engine's shared HTTP connections of this loop (on quit)."""
+    try:
+        from engine import http_client
+
+        closer = getattr(http_client, "close_shared_pool", None)
+        if closer is not None:
+            await closer()
+    except Exception:  # quitting must not fail on a connection that will not close
+        log.debug("closing the HTTP pool failed", exc_info=True)
+
+
 def run_event_loop(app: object) -> int:
     """qasync's loop when available (the engine runs on it), else ``exec()``."""
     from PySide6.QtWidgets import QApplication
@@ -225,6 +261,7 @@ def run_event_loop(app: object) -> int:
     app.aboutToQuit.connect(closed.set)
     with loop:
         loop.run_until_complete(closed.wait())
+        loop.run_until_complete(close_http_pool())
         # Tasks still pending (a shared HTTP pool's closer): let them finish.
         pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
         for task in pending:

@@ -198,24 +198,28 @@ class CredentialsDialog(QDialog):
                 self.table.selectRow(row)
         self._update_buttons()
 
+    def _cell(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text() if item is not None else ""
+
     def names(self) -> list[str]:
-        return [self.table.item(r, 0).text() for r in range(self.table.rowCount())]
+        return [self._cell(r, 0) for r in range(self.table.rowCount())]
 
     def row_texts(self, name: str) -> list[str]:
         for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).text() == name:
-                return [self.table.item(r, c).text() for c in range(len(COLUMNS))]
+            if self._cell(r, 0) == name:
+                return [self._cell(r, c) for c in range(len(COLUMNS))]
         raise KeyError(name)
 
     def selected_name(self) -> str | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
         if not rows:
             return None
-        return str(self.table.item(rows[0].row(), 0).text())
+        return self._cell(rows[0].row(), 0)
 
     def select(self, name: str) -> None:
         for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).text() == name:
+            if self._cell(r, 0) == name:
                 self.table.selectRow(r)
 
     def _update_buttons(self) -> None:

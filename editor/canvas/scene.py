@@ -466,6 +466,11 @@ class CanvasScene(QGraphicsScene):
         self.overview.problems = set(problems)
         self.overview_changed.emit()
 
+    def set_credential_warnings(self, warnings: dict[str, str]) -> None:
+        """Badge nodes whose credential has no secret (node id → tooltip text)."""
+        for node_id, item in self.nodes.items():
+            item.set_credential_warning(warnings.get(node_id, ""))
+
     # ---------------------------------------------------------- run status
     def set_status(self, node_id: str, status: str | None, text: str = "") -> None:
         """Badge a node with its run status (``succeeded``, ``failed``,

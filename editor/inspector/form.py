@@ -3,7 +3,8 @@
 The schema (pydantic's ``model_json_schema``) gives each field's type, title,
 description, default, bounds and enum; ``json_schema_extra`` hints choose
 special editors: ``widget`` = ``json`` | ``path`` | ``expression`` |
-``multiline`` | ``credential``, and ``placeholder``. Unknown or free-form
+``multiline`` | ``credential`` | ``schema`` (an AI output schema: DSL or
+JSON Schema, validated live), and ``placeholder``. Unknown or free-form
 values fall back to a JSON editor, so any plug-in's config is editable.
 May import: PySide6, editor.inspector.widgets.
 """
@@ -20,6 +21,7 @@ from editor.inspector.widgets import (
     FieldEditor,
     JsonField,
     NumberField,
+    SchemaField,
     TextField,
     has_expression,
 )
@@ -69,7 +71,7 @@ def field_specs(schema: dict[str, Any]) -> list[FieldSpec]:
         prop, nullable = _resolve(raw, defs)
         widget = prop.get("widget")
         kind = "json"
-        if widget in ("json", "path", "expression", "multiline", "credential"):
+        if widget in ("json", "path", "expression", "multiline", "credential", "schema"):
             kind = str(widget)
         elif key == "credential":
             kind = "credential"
@@ -108,7 +110,11 @@ def field_specs(schema: dict[str, Any]) -> list[FieldSpec]:
 
 
 def build_editor(
-    spec: FieldSpec, value: Any, base_dir: str = "", credentials: list[str] | None = None
+    spec: FieldSpec,
+    value: Any,
+    base_dir: str = "",
+    credentials: list[str] | None = None,
+    labels: dict[Any, str] | None = None,
 ) -> FieldEditor:
     """The editor for a field. A typed field (number, boolean, choice) that
     holds an expression is edited as text so the expression is not lost."""
@@ -131,7 +137,12 @@ def build_editor(
     elif kind == "enum":
         editor = ChoiceField(spec.key, spec.options)
     elif kind == "credential":
-        editor = ChoiceField(spec.key, [None, *(credentials or [])], editable=True)
+        # The workflow's compatible credentials (with ``labels``: "name  ✓"
+        # or "name — no secret"); a name it does not declare is still shown.
+        editor = ChoiceField(spec.key, [None, *(credentials or [])], labels=labels)
+        editor.setProperty("credential_picker", True)
+    elif kind == "schema":
+        editor = SchemaField(spec.key, spec.placeholder)
     elif kind in ("integer", "number"):
         minimum = spec.minimum if spec.minimum > -BIG else -1e9
         maximum = spec.maximum if spec.maximum < BIG else 1e9

@@ -87,6 +87,8 @@ class Inspector(QWidget):
         self.common: dict[str, FieldEditor] = {}
         self.issues: list[Issue] = []
         self.base_dir = ""
+        #: the window's ``SecretStatus`` (None: secrets are not shown)
+        self.secret_status: Any = None
         self.scroll_area = QScrollArea(self)
         self.scroll_area.setObjectName("inspectorScroll")
         self.scroll_area.setWidgetResizable(True)
@@ -309,10 +311,17 @@ class Inspector(QWidget):
             return
         self.body.addWidget(_section("Parameters"))
         config = self.doc.node(node_id).config
-        credentials = sorted(self.doc.workflow.credentials)
+        node_type = self.doc.node_type(node_id)
+        kinds = tuple(getattr(node_type, "credential_kinds", ()) or ())
+        credentials = sorted(
+            name
+            for name, ref in self.doc.workflow.credentials.items()
+            if not kinds or ref.type in kinds
+        )
         for spec in specs:
             value = config.get(spec.key, UNSET)
-            editor = build_editor(spec, value, self.base_dir, credentials)
+            labels = self.credential_labels(credentials) if spec.kind == "credential" else None
+            editor = build_editor(spec, value, self.base_dir, credentials, labels)
             editor.edited.connect(self._config_slot(spec.key, spec.title, editor))
             self._bind(editor)
             self.assist.attach(editor, node_id)
@@ -349,11 +358,29 @@ class Inspector(QWidget):
         self._push(SetConfig(self.node_id, key, value, text=f"Edit {title}"))
         self._rebuild()
 
+    def credential_labels(self, names: list[str]) -> dict[Any, str]:
+        """Picker entries: "none", and each name with whether a secret is stored."""
+        labels: dict[Any, str] = {None: "none"}
+        for name in names:
+            known = self.secret_status.has_secret(name) if self.secret_status else None
+            state = "✓" if known else "…" if known is None else "— no secret"
+            labels[name] = f"{name}  {state}" if self.secret_status else name
+        return labels
+
+    def refresh_credentials(self) -> None:
+        """Secret states changed: relabel the credential pickers."""
+        for editor in self.editors.values():
+            if isinstance(editor, ChoiceField) and editor.property("credential_picker"):
+                names = [o for o in editor.options if isinstance(o, str)]
+                editor.set_labels(self.credential_labels(names))
+
     def _config_slot(self, key: str, title: str, editor: FieldEditor) -> Callable[[Any], None]:
         def commit(value: Any) -> None:
             if self.node_id is None:
                 return
-            if value is None or value == "":
+            if value is None and editor.property("credential_picker") and self.defaults.get(key):
+                pass  # "none" where the type defaults to a credential: an explicit null
+            elif value is None or value == "":
                 value = UNSET  # an empty field means "not set": the default applies
             self._push(SetConfig(self.node_id, key, value, text=f"Edit {title}"), editor)
 

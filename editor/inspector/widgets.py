@@ -179,7 +179,7 @@ class FieldEditor(QWidget):
         self._show_error()
 
     def _show_error(self) -> None:
-        message = self._local_error or self._issue
+        message = self.error
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
         self.setProperty("invalid", bool(message))
@@ -454,6 +454,12 @@ class ChoiceField(FieldEditor):
         if not self._setting and index >= 0:
             self.edited.emit(self.combo.itemData(index))
 
+    def set_labels(self, labels: dict[Any, str]) -> None:
+        """Change the shown text of options (a credential's secret state)."""
+        for i, option in enumerate(self.options):
+            if option in labels:
+                self.combo.setItemText(i, labels[option])
+
     def set_value(self, value: Any) -> None:
         self._setting = True
         try:
@@ -472,3 +478,129 @@ class ChoiceField(FieldEditor):
                 self.combo.setEditText("")
         finally:
             self._setting = False
+
+
+class SchemaField(FieldEditor):
+    """An AI node's output schema: the TypeScript-like DSL or a JSON Schema
+    object, validated as the user types with ``engine.schema_dsl``. Under the
+    text: the strict JSON Schema it produces (read-only, collapsible), or the
+    error with its line and column. The value is committed as typed (a
+    string, or an object when the text is a JSON object)."""
+
+    def __init__(self, key: str, placeholder: str = "") -> None:
+        super().__init__(key)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(max(8.0, QFont().pointSizeF() - 0.5))
+        self.edit = QPlainTextEdit(self)
+        self.edit.setObjectName(f"edit_{key}")
+        self.edit.setAccessibleName(key)
+        self.edit.setTabChangesFocus(True)
+        self.edit.setFont(font)
+        self.edit.setFixedHeight(120)
+        self.edit.setPlaceholderText(placeholder or "{name: string, tags: string[]}")
+        self.highlighter = ExpressionHighlighter(self.edit.document(), json_mode=True)
+        self.edit.textChanged.connect(self._changed)
+        self.row.addWidget(self.edit)
+        self.toggle = QToolButton(self)
+        self.toggle.setObjectName("schemaToggle")
+        self.toggle.setCheckable(True)
+        self.toggle.setAutoRaise(True)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setText("JSON Schema sent to the model")
+        self.toggle.setAccessibleName("Show the produced JSON Schema")
+        self.toggle.toggled.connect(self._toggled)
+        self.produced = QPlainTextEdit(self)
+        self.produced.setObjectName(f"schema_{key}")
+        self.produced.setAccessibleName("Produced JSON Schema")
+        self.produced.setReadOnly(True)
+        self.produced.setFont(font)
+        self.produced.setFixedHeight(150)
+        ExpressionHighlighter(self.produced.document(), json_mode=True)
+        self.produced.hide()
+        self._layout.addWidget(self.toggle)
+        self._layout.addWidget(self.produced)
+        self._setting = False
+        #: why the text is not a usable schema (kept apart from the local error,
+        #: which the inspector clears once the edit is committed)
+        self._schema_error: str | None = None
+        #: the strict JSON Schema of the current text (None: empty or invalid)
+        self.schema: dict[str, Any] | None = None
+        self._toggled(False)
+        self._validate(self.edit.toPlainText())
+
+    def _toggled(self, on: bool) -> None:
+        self.toggle.setIcon(icon("chevron-down" if on else "chevron-right"))
+        self.produced.setVisible(on and self.schema is not None)
+
+    @staticmethod
+    def parse_value(text: str) -> Any:
+        """A JSON object when the text is one, else the DSL text (None: empty)."""
+        if not text.strip():
+            return None
+        if text.lstrip().startswith("{"):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                return text
+            if isinstance(value, dict):
+                return value
+        return text
+
+    def _validate(self, text: str) -> Any:
+        from engine.schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema
+
+        value = self.parse_value(text)
+        self.schema = None
+        problem: str | None = None
+        if value is not None:
+            try:
+                self.schema = to_strict_schema(value)
+            except SchemaSyntaxError as exc:
+                # no-break spaces: a label would collapse the caret's indent
+                problem = f"{exc}\n{exc.caret().replace(' ', chr(0xA0))}"
+            except SchemaError as exc:
+                problem = str(exc)
+        if problem != self._schema_error:
+            self._schema_error = problem
+            self._show_error()
+        self.produced.setPlainText(
+            "" if self.schema is None else json.dumps(self.schema, indent=2, ensure_ascii=False)
+        )
+        self.toggle.setEnabled(self.schema is not None)
+        self.produced.setVisible(self.toggle.isChecked() and self.schema is not None)
+        return value
+
+    @property
+    def error(self) -> str | None:
+        return self._local_error or self._schema_error or self._issue
+
+    def _show_error(self) -> None:
+        super()._show_error()
+        # the caret under the column only lines up in a fixed-width font
+        self.error_label.setFont(self.edit.font())
+
+    def _changed(self) -> None:
+        value = self._validate(self.edit.toPlainText())
+        if not self._setting:
+            self.edited.emit(value)
+
+    def set_value(self, value: Any) -> None:
+        current = self.parse_value(self.edit.toPlainText())
+        if value == current and (value is not None or not self.edit.toPlainText()):
+            return
+        text = (
+            ""
+            if value is None
+            else value
+            if isinstance(value, str)
+            else json.dumps(value, indent=2, ensure_ascii=False)
+        )
+        self._setting = True
+        try:
+            self.edit.setPlainText(text)
+        finally:
+            self._setting = False
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        super().focusOutEvent(event)
+        self.finished.emit()

@@ -129,3 +129,20 @@ def test_zoom_keys_and_fit(quickstart: MainWindow) -> None:
     rect = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
     assert rect.contains(win.scene.nodes["merge"].sceneBoundingRect())
     assert abs(rect.center().x() - win.scene.nodes["merge"].sceneBoundingRect().center().x()) < 20
+
+
+def test_macos_file_open_event_opens_through_the_window(window: MainWindow, qtbot: Any) -> None:
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    from editor.app import install_file_open_filter
+
+    app = QApplication.instance()
+    event_filter = install_file_open_filter(app, window)
+    opened: list[Path] = []
+    window.files.open_path = lambda path, confirm=True: opened.append(path) or True  # type: ignore[method-assign]
+    try:
+        QApplication.sendEvent(app, QFileOpenEvent(str(QUICKSTART)))
+        assert opened == [QUICKSTART]
+    finally:
+        app.removeEventFilter(event_filter)

@@ -144,6 +144,8 @@ class NodeItem(QGraphicsItem):
         self.node_id = node_id
         self.style = style
         self.problems: list[str] = []
+        #: why the node's credential cannot be used (no secret stored); "" when fine
+        self.credential_warning = ""
         self.status: tuple[str, str] | None = None
         #: the run status comes from an earlier run (drawn faded)
         self.stale = False
@@ -176,7 +178,12 @@ class NodeItem(QGraphicsItem):
         """Title and summary elided to fit; computed at first paint, not per build."""
         if self._texts is None:
             s = self.style
-            reserve = 30 + 18 * (bool(self.problems) + bool(self.status) + bool(self.visual.pinned))
+            reserve = 30 + 18 * (
+                bool(self.problems)
+                + bool(self.status)
+                + bool(self.visual.pinned)
+                + bool(self.credential_warning)
+            )
             self._texts = (
                 s.title_metrics.elidedText(
                     self.visual.title, Qt.TextElideMode.ElideRight, NODE_WIDTH - 34 - reserve
@@ -224,6 +231,15 @@ class NodeItem(QGraphicsItem):
             self._update_tooltip()
             self.update()
 
+    def set_credential_warning(self, text: str) -> None:
+        """Badge the node when its credential has no secret (``text`` says which
+        and how to set it; "" clears the badge)."""
+        if text != self.credential_warning:
+            self.credential_warning = text
+            self._texts = None
+            self._update_tooltip()
+            self.update()
+
     def set_status(
         self, status: str | None, text: str = "", tip: str = "", stale: bool = False
     ) -> None:
@@ -243,6 +259,8 @@ class NodeItem(QGraphicsItem):
 
     def _update_tooltip(self) -> None:
         lines = [f"• {p}" for p in self.problems]
+        if self.credential_warning:
+            lines.insert(0, self.credential_warning)
         if self.status is not None:
             head = self.status_tip or self.status[0].capitalize()
             detail = f": {self.status[1]}" if self.status[1] and not self.status_tip else ""
@@ -328,6 +346,9 @@ class NodeItem(QGraphicsItem):
             painter.drawPixmap(
                 QPointF(x, 7), icon_pixmap("warning", 16, "#ffd54f", round(dpr * 2) / 2)
             )
+        if self.credential_warning:
+            x -= 20
+            painter.drawPixmap(QPointF(x, 7), icon_pixmap("key", 16, "#ffb74d", round(dpr * 2) / 2))
         painter.setFont(s.text_font)
         painter.setPen(s.problem if v.placeholder else s.muted)
         align = Qt.AlignmentFlag.AlignVCenter | (
