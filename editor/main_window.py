@@ -7,7 +7,6 @@ May import: PySide6, engine (public API), editor.*.
 
 from __future__ import annotations
 
-import html
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,9 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +31,7 @@ from editor.canvas.quick_add import QuickAdd
 from editor.canvas.scene import CanvasScene
 from editor.canvas.view import CanvasView
 from editor.context_menu import canvas_menu
+from editor.credentials_ui import CredentialsUi
 from editor.document import Document
 from editor.document.commands import EditNote
 from editor.files import FileController
@@ -43,13 +39,11 @@ from editor.inspector.panel import Inspector
 from editor.palette import Palette
 from editor.run.engine_bridge import EngineBridge
 from editor.run.workspace import RunWorkspace
-from editor.secrets import SecretStatus, node_credentials
 from editor.settings import Settings
 from editor.theme import app_icon, apply_theme, current_theme, resolve_theme
 from editor.undo import DocumentController
 from editor.validation import LiveValidator, problems_by_node
 from engine import Engine, NodeRegistry
-from engine.credentials import env_var_name
 from engine.history import HistoryStore
 
 log = logging.getLogger(__name__)
@@ -112,18 +106,7 @@ class MainWindow(QMainWindow):
             **({"interval_ms": autosave_ms} if autosave_ms else {}),
         )
         self.node_palette = Palette(registry)
-        if secret_store is None:
-            from engine.keyring_store import KeyringSecretStore
-
-            secret_store = KeyringSecretStore()
-        #: where the Credentials dialog stores secrets (the keyring in the app)
-        self.secret_store = secret_store
-        #: cached "has a secret?" per credential name, looked up off the UI thread
-        self.secret_status = SecretStatus(secret_store, self)
-        self.credentials_dialog: Any = None
-        self._check_secrets_on_open = False
         self.inspector = Inspector(self.controller)
-        self.inspector.secret_status = self.secret_status
         self.palette_dock = self._dock(
             "paletteDock", "Nodes", self.node_palette, Qt.DockWidgetArea.LeftDockWidgetArea
         )
@@ -146,7 +129,8 @@ class MainWindow(QMainWindow):
             self, self.controller, self.scene, self.bridge, self.ui_actions, self._dock
         )
         self.central_layout.insertWidget(0, self.run.banner)
-        self._build_credentials_bar()
+        self.credentials = CredentialsUi(self, secret_store)
+        self.central_layout.insertWidget(1, self.credentials.bar)
         self.run.overlay.visible = self.view.visible_rect
         self.view.viewport_changed.connect(self.run.overlay.catch_up)
         self.inspector.assist.runs = self.run.runs
@@ -195,33 +179,6 @@ class MainWindow(QMainWindow):
         for label in (self.problems_label, self.count_label, self.zoom_label):
             bar.addPermanentWidget(label)
 
-    def _build_credentials_bar(self) -> None:
-        """The info bar shown when the opened workflow's credentials lack secrets."""
-        bar = QFrame(self)
-        bar.setObjectName("credentialsBar")
-        bar.setAccessibleName("Missing secrets")
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(10, 4, 6, 4)
-        self.credentials_bar_label = QLabel(bar)
-        self.credentials_bar_label.setObjectName("credentialsBarLabel")
-        self.credentials_bar_label.setWordWrap(True)
-        button = QPushButton("Set secrets…", bar)
-        button.setObjectName("setSecretsButton")
-        button.clicked.connect(self._set_missing_secrets)
-        close = QToolButton(bar)
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Dismiss")
-        close.setAccessibleName("Dismiss")
-        close.clicked.connect(bar.hide)
-        row.addWidget(self.credentials_bar_label, 1)
-        row.addWidget(button)
-        row.addWidget(close)
-        bar.hide()
-        self.credentials_bar = bar
-        self.missing_secrets: list[str] = []
-        self.central_layout.insertWidget(1, bar)
-
     def _wire(self) -> None:
         a, c, ed = self.ui_actions, self.controller, self.editor
         a.connect_slots(
@@ -244,7 +201,7 @@ class MainWindow(QMainWindow):
                 "zoom_in": self.view.zoom_in,
                 "zoom_out": self.view.zoom_out,
                 "zoom_reset": lambda: self.view.set_zoom(1.0),
-                "credentials": lambda: self.open_credentials(),
+                "credentials": lambda: self.credentials.open_dialog(),
                 "shortcuts": self._show_shortcuts,
                 "about": self._about,
             }
@@ -264,9 +221,7 @@ class MainWindow(QMainWindow):
         c.modified_changed.connect(lambda _m: self._update_title())
         c.path_changed.connect(lambda _p: self._update_title())
         c.edited.connect(self._update_counts)
-        c.edited.connect(self.refresh_credential_badges)
-        self.secret_status.changed.connect(self._secrets_known)
-        self.secret_status.unavailable.connect(self._keyring_unavailable)
+        c.edited.connect(self.credentials.refresh_badges)
         self.files.status_message.connect(self.show_message)
         self.files.recent_changed.connect(self._fill_recent)
         self.files.opened.connect(self._after_open)
@@ -289,15 +244,12 @@ class MainWindow(QMainWindow):
         self.inspector.base_dir = str(self.run.runs.data_root())
         self.inspector.show_nodes([])
         self._update_counts()
-        self.credentials_bar.hide()
-        self.refresh_credential_badges()
+        self.credentials.document_shown()
 
     def _after_open(self) -> None:
         """Restore the saved viewport, or fit everything; check the secrets of
-        the declared credentials (the answer arrives later: ``_secrets_known``)."""
-        self._check_secrets_on_open = True
-        self.secret_status.prefetch(self.controller.document.workflow.credentials)
-        self._secrets_known()
+        the declared credentials (the answer arrives later)."""
+        self.credentials.check_on_open()
         self.inspector.base_dir = str(self.run.runs.data_root())
         restored = self.view.restore_viewport(self.controller.document.workflow.ui.get("viewport"))
         if not restored:
@@ -357,88 +309,6 @@ class MainWindow(QMainWindow):
     def _clear_recent(self) -> None:
         self.settings.clear_recent()
         self._fill_recent()
-
-    # ----------------------------------------------------------- credentials
-    def open_credentials(self, select: str | None = None) -> Any:
-        """The Credentials dialog (window-modal, not blocking); badges and the
-        picker refresh when a secret changed and when it closes."""
-        from editor.credentials_dialog import CredentialsDialog
-
-        if self.credentials_dialog is not None:
-            self.credentials_dialog.raise_()
-            return self.credentials_dialog
-        dialog = CredentialsDialog(
-            self.controller.document.workflow.credentials, self.secret_store, self
-        )
-        dialog.setObjectName("credentialsDialog")
-        dialog.secrets_changed.connect(self.secret_status.invalidate)
-        dialog.finished.connect(lambda _r: self._credentials_closed())
-        if select:
-            dialog.select(select)
-        self.credentials_dialog = dialog
-        dialog.open()
-        return dialog
-
-    def _credentials_closed(self) -> None:
-        dialog, self.credentials_dialog = self.credentials_dialog, None
-        if dialog is not None:
-            dialog.deleteLater()
-        self.secret_status.invalidate()
-
-    def _keyring_unavailable(self, message: str) -> None:
-        """Said once: the short form in the status bar (the whole message is
-        in the missing-secrets bar and the Credentials dialog)."""
-        short = message.split(":", 1)[0].strip().rstrip(".")
-        self.statusBar().showMessage(f"{short[:1].upper()}{short[1:]}.", 20000)
-
-    def _set_missing_secrets(self) -> None:
-        self.open_credentials(self.missing_secrets[0] if self.missing_secrets else None)
-
-    def _secrets_known(self) -> None:
-        self.refresh_credential_badges()
-        self.inspector.refresh_credentials()
-        declared = sorted(self.controller.document.workflow.credentials)
-        if not self.secret_status.known(declared):
-            return
-        missing = [n for n in declared if self.secret_status.has_secret(n) is False]
-        if self._check_secrets_on_open:
-            self._check_secrets_on_open = False
-            self.missing_secrets = missing
-            if missing:
-                names = ", ".join(f"<b>{n}</b>" for n in missing)
-                several = len(missing) > 1
-                text = (
-                    f"No secret is stored for this workflow's credential{'s' if several else ''} "
-                    f"{names}: nodes that use {'them' if several else 'it'} will fail until "
-                    f"{'they are' if several else 'it is'} set."
-                )
-                problem = self.secret_status.unavailable_message
-                if problem:
-                    text += f"<br><small>{html.escape(problem)}</small>"
-                self.credentials_bar_label.setText(text)
-                self.credentials_bar.show()
-        elif self.credentials_bar.isVisible():
-            self.missing_secrets = missing
-            if not missing:
-                self.credentials_bar.hide()
-
-    def refresh_credential_badges(self) -> None:
-        """Badge each node whose credential has no secret stored."""
-        doc = self.controller.document
-        warnings: dict[str, str] = {}
-        status = self.secret_status
-        for node_id in doc.node_ids():
-            node = doc.node(node_id)
-            for name in node_credentials(node.config, doc.node_type(node_id)):
-                if status.has_secret(name) is False:
-                    env = env_var_name(name)
-                    warnings[node_id] = (
-                        f"Credential “{name}” has no secret stored. Set it with "
-                        f"File ▸ Credentials… (or the key button in the toolbar), "
-                        f"or the environment variable {env}."
-                    )
-                    break
-        self.scene.set_credential_warnings(warnings)
 
     # --------------------------------------------------------------- helpers
     def show_message(self, text: str) -> None:

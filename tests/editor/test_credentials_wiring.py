@@ -72,7 +72,7 @@ def _picker(window: MainWindow) -> Any:
 
 
 def test_picker_lists_compatible_credentials_with_secret_state_and_undoes(win, qtbot):
-    status = win.secret_status
+    status = win.credentials.secret_status
     qtbot.waitUntil(lambda: status.known(["openrouter", "local", "site"]))
     picker = _picker(win)
     combo = picker.combo
@@ -103,13 +103,13 @@ def test_missing_secret_badge_clears_after_the_secret_is_set(win, qtbot, store):
     assert "openrouter" in item.toolTip()
     assert not win.scene.nodes["read_tickets"].credential_warning
 
-    dialog = win.open_credentials("openrouter")
+    dialog = win.credentials.open_dialog("openrouter")
     assert dialog.selected_name() == "openrouter"
     assert dialog.store_secret("openrouter", "sk-test")  # emits secrets_changed
     qtbot.waitUntil(lambda: not item.credential_warning)
     assert "openrouter" not in item.toolTip()
     dialog.reject()
-    assert win.credentials_dialog is None
+    assert win.credentials.dialog is None
 
 
 def test_badge_follows_the_picked_credential(win, qtbot):
@@ -121,14 +121,14 @@ def test_badge_follows_the_picked_credential(win, qtbot):
 
 
 def test_opening_with_missing_secrets_shows_the_bar(win, qtbot):
-    bar = win.credentials_bar
+    bar = win.credentials.bar
     qtbot.waitUntil(bar.isVisible)
-    text = win.credentials_bar_label.text()
+    text = win.credentials.bar_label.text()
     assert "openrouter" in text and "site" in text and "local" not in text
-    assert win.missing_secrets == ["openrouter", "site"]
+    assert win.credentials.missing == ["openrouter", "site"]
     set_button = bar.findChild(QPushButton, "setSecretsButton")
     set_button.click()
-    dialog = win.credentials_dialog
+    dialog = win.credentials.dialog
     assert dialog is not None and dialog.selected_name() == "openrouter"
     dialog.store_secret("openrouter", "a")
     dialog.store_secret("site", "b")
@@ -141,8 +141,10 @@ def test_no_bar_when_every_secret_is_stored(qtbot, themed_app, registry, setting
     window = _window(qtbot, registry, settings, tmp_path, store)
     try:
         assert window.files.open_path(_flow(tmp_path), confirm=False)
-        qtbot.waitUntil(lambda: window.secret_status.known(["openrouter", "local", "site"]))
-        assert not window.credentials_bar.isVisible()
+        qtbot.waitUntil(
+            lambda: window.credentials.secret_status.known(["openrouter", "local", "site"])
+        )
+        assert not window.credentials.bar.isVisible()
         assert not window.scene.nodes["classify"].credential_warning
     finally:
         close_window(window)
@@ -162,12 +164,12 @@ class BrokenKeyring:
 def test_unavailable_keyring_is_reported_once(qtbot, themed_app, registry, settings, tmp_path):
     window = _window(qtbot, registry, settings, tmp_path, BrokenKeyring())
     messages: list[str] = []
-    window.secret_status.unavailable.connect(messages.append)
+    window.credentials.secret_status.unavailable.connect(messages.append)
     try:
         assert window.files.open_path(_flow(tmp_path), confirm=False)
-        qtbot.waitUntil(lambda: window.credentials_bar.isVisible())
-        window.secret_status.invalidate()
-        qtbot.waitUntil(lambda: window.secret_status.known(["openrouter"]))
+        qtbot.waitUntil(lambda: window.credentials.bar.isVisible())
+        window.credentials.secret_status.invalidate()
+        qtbot.waitUntil(lambda: window.credentials.secret_status.known(["openrouter"]))
         assert len(messages) == 1 and "keyring" in messages[0]
         assert window.scene.nodes["classify"].credential_warning
     finally:
@@ -180,6 +182,6 @@ def test_credentials_action_is_in_the_menu_and_toolbar(win):
     file_menu = win.menuBar().findChild(type(win.ui_actions.recent_menu), "menu_file")
     assert action in file_menu.actions()
     action.trigger()
-    assert win.credentials_dialog is not None
-    assert "openrouter" in win.credentials_dialog.names()
-    win.credentials_dialog.reject()
+    assert win.credentials.dialog is not None
+    assert "openrouter" in win.credentials.dialog.names()
+    win.credentials.dialog.reject()
