@@ -8,13 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine import Engine, EnvSecretStore, NodeRegistry, RunResult, loads_workflow
+from engine import Engine, EnvSecretStore, NodeRegistry, loads_workflow
+from tests.run_view import Run
 
 OUTSIDE_SECRET = "TOP-SECRET-OUTSIDE-THE-ROOT"
 
@@ -70,30 +70,6 @@ def snapshot(folder: Path) -> dict[str, str]:
             else:
                 state[rel] = "dir"
     return state
-
-
-@dataclass
-class Run:
-    result: RunResult
-
-    @property
-    def status(self) -> str:
-        return self.result.status
-
-    def node(self, node_id: str) -> dict[str, Any]:
-        return self.result.to_json()["nodes"][node_id]
-
-    def output(self, node_id: str) -> Any:
-        return self.node(node_id)["output"]
-
-    def error(self, node_id: str) -> dict[str, Any]:
-        error = self.node(node_id)["error"]
-        assert error is not None, f"node {node_id} did not fail: {self.node(node_id)}"
-        return error  # type: ignore[no-any-return]
-
-    @property
-    def json_text(self) -> str:
-        return json.dumps(self.result.to_json())
 
 
 def document(nodes: list[dict[str, Any]], edges: Any = (), **top: Any) -> dict[str, Any]:

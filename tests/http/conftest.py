@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine import Engine, EnvSecretStore, Event, NodeRegistry, RunResult, loads_workflow
+from engine import Engine, EnvSecretStore, Event, NodeRegistry, loads_workflow
+from tests.run_view import Run
 
 from .peer import HttpbinServer, Peer
 
@@ -62,41 +62,6 @@ def http(node_id: str, url: str, **config: Any) -> dict[str, Any]:
     """An ``http.request`` node; node-level keys (retry, timeout_s, …) via ``node=``."""
     node = config.pop("node", {})
     return {"id": node_id, "type": "http.request", "config": {"url": url, **config}, **node}
-
-
-@dataclass
-class Run:
-    """A finished run as the user sees it: the JSON result and the events."""
-
-    result: RunResult
-    events: list[Event] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def json(self) -> dict[str, Any]:
-        return self.result.to_json()
-
-    @property
-    def status(self) -> str:
-        return self.result.status
-
-    def node(self, node_id: str) -> dict[str, Any]:
-        return self.result.to_json()["nodes"][node_id]
-
-    def output(self, node_id: str) -> Any:
-        return self.node(node_id)["output"]
-
-    def error(self, node_id: str) -> dict[str, Any]:
-        error = self.node(node_id)["error"]
-        assert error is not None, f"node {node_id} did not fail: {self.node(node_id)}"
-        return error  # type: ignore[no-any-return]
-
-    def of(self, kind: type[Event]) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-    def everything_written(self) -> str:
-        """Every text the program produced on its own: result JSON and all events."""
-        return json.dumps(self.json) + "\n" + "\n".join(repr(e) for e in self.events)
 
 
 @pytest.fixture
