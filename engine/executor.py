@@ -169,7 +169,7 @@ class RunHandle:
 
     def secrets_used(self) -> list[str]:
         """Secret values handed to nodes in this run, for redaction by stores."""
-        return list(getattr(self._run.services.credentials, "used_secrets", ()))
+        return list(self._run.services.credentials.used_secrets)
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(event)`` for every event (past ones first)."""

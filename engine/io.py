@@ -66,8 +66,7 @@ def issues_from_validation_error(
         loc = list(prefix) + list(error["loc"])
         if len(loc) > 2 and loc[0] == "credentials" and loc[2] in _CREDENTIAL_TAGS:
             del loc[2]
-        node_id = None
-        issues.append(Issue(format_location(loc), _message(dict(error)), node_id))
+        issues.append(Issue(format_location(loc), _message(dict(error))))
     return issues
 
 
