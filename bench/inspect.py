@@ -238,19 +238,29 @@ def bench_run(app: QApplication, n: int) -> None:
     waiter.exec()
     cold = results.pop().duration_ms / 1000.0
     window.bridge.wait_idle()  # its history write done (a worker thread)
-    events.clear()
-    flushes.clear()
-    gc.collect()
-    timer.start()
-    clock.times.clear()
-    started = time.perf_counter()
-    window.run.runs.run_all()
-    waiter.exec()
-    wall = time.perf_counter() - started
-    timer.stop()
+    # Best of 3, like the headless figure it is compared with; the figures
+    # below (events, frames, latencies) are those of the best run.
+    best: tuple[float, float, list[float], list[float], list[float], list[float]] | None = None
     for _ in range(3):
-        app.processEvents()
-    engine_ms = results[0].duration_ms / 1000.0
+        events.clear()
+        flushes.clear()
+        ticks.clear()
+        gc.collect()
+        timer.start()
+        clock.times.clear()
+        started = time.perf_counter()
+        window.run.runs.run_all()
+        waiter.exec()
+        wall = time.perf_counter() - started
+        timer.stop()
+        for _ in range(3):
+            app.processEvents()
+        window.bridge.wait_idle()
+        engine_s = results.pop().duration_ms / 1000.0
+        if best is None or engine_s < best[0]:
+            best = (engine_s, wall, list(events), list(flushes), list(ticks), list(clock.times))
+    assert best is not None
+    engine_ms, wall, events, flushes, ticks, clock.times = best
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
     paints = clock.times
     latencies = []
