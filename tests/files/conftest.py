@@ -15,6 +15,7 @@ import pytest
 
 from engine import Engine, EnvSecretStore, NodeRegistry, loads_workflow
 from tests.run_view import Run
+from tests.workflows import flow
 
 OUTSIDE_SECRET = "TOP-SECRET-OUTSIDE-THE-ROOT"
 
@@ -72,20 +73,6 @@ def snapshot(folder: Path) -> dict[str, str]:
     return state
 
 
-def document(nodes: list[dict[str, Any]], edges: Any = (), **top: Any) -> dict[str, Any]:
-    built = [
-        e if isinstance(e, dict) else {"from": {"node": e[0]}, "to": {"node": e[1]}} for e in edges
-    ]
-    return {
-        "format": "flowdesk/workflow",
-        "version": 1,
-        "name": "files test",
-        **top,
-        "nodes": nodes,
-        "edges": built,
-    }
-
-
 @pytest.fixture
 def run_flow(registry: NodeRegistry, root: Path) -> Any:
     """``await run_flow(nodes, edges, root=..., **top) -> Run`` with the data root."""
@@ -97,7 +84,9 @@ def run_flow(registry: NodeRegistry, root: Path) -> Any:
         data_root: Path | None = None,
         **top: Any,
     ) -> Run:
-        workflow = loads_workflow(json.dumps(document(nodes, edges, **top)), registry)
+        workflow = loads_workflow(
+            json.dumps(flow(nodes, edges, name="files test", **top)), registry
+        )
         engine = Engine(registry, secrets=EnvSecretStore({}))
         return Run(await engine.run(workflow, data_root=data_root or root))
 

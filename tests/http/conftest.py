@@ -14,6 +14,7 @@ import pytest
 
 from engine import Engine, EnvSecretStore, Event, NodeRegistry, loads_workflow
 from tests.run_view import Run
+from tests.workflows import flow
 
 from .peer import HttpbinServer, Peer
 
@@ -35,27 +36,6 @@ def peer() -> Iterator[Peer]:
 @pytest.fixture(scope="session")
 def registry() -> NodeRegistry:
     return NodeRegistry.default(plugins=False)
-
-
-def flow(nodes: list[dict[str, Any]], edges: Any = (), **top: Any) -> dict[str, Any]:
-    """A workflow document; an edge may be written ``("a", "b")`` or ``("a:true", "b")``."""
-
-    def end(text: str, default: str) -> dict[str, str]:
-        node, _, port = text.partition(":")
-        return {"node": node, "port": port or default}
-
-    built = [
-        e if isinstance(e, dict) else {"from": end(e[0], "out"), "to": end(e[1], "in")}
-        for e in edges
-    ]
-    return {
-        "format": "flowdesk/workflow",
-        "version": 1,
-        "name": "http test",
-        **top,
-        "nodes": nodes,
-        "edges": built,
-    }
 
 
 def http(node_id: str, url: str, **config: Any) -> dict[str, Any]:
