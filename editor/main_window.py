@@ -40,7 +40,7 @@ from editor.palette import Palette
 from editor.run.engine_bridge import EngineBridge
 from editor.run.workspace import RunWorkspace
 from editor.settings import Settings
-from editor.theme import app_icon, apply_theme, current_theme, resolve_theme
+from editor.theme import app_icon, apply_theme, current_theme, resolve_theme, set_style_state
 from editor.undo import DocumentController
 from editor.validation import LiveValidator, problems_by_node
 from engine import Engine, NodeRegistry
@@ -279,9 +279,7 @@ class MainWindow(QMainWindow):
             f"⚠ {count} problem{'s' if count != 1 else ''}" if count else "✓ No problems"
         )
         self.problems_label.setToolTip("\n".join(str(i) for i in issues[:30]))
-        self.problems_label.setProperty("problems", bool(count))
-        self.problems_label.style().unpolish(self.problems_label)
-        self.problems_label.style().polish(self.problems_label)
+        set_style_state(self.problems_label, "problems", bool(count))
 
     def _update_counts(self) -> None:
         wf = self.controller.document.workflow

@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,19 @@ RESOURCES = Path(
 
 def resource_path(*parts: str) -> Path:
     return RESOURCES.joinpath(*parts)
+
+
+def set_style_state(widget: QWidget, name: str, value: object) -> None:
+    """Set a dynamic property the style sheet selects on (``[status="failed"]``)
+    and re-apply the style — only when the value changes: a re-polish
+    recomputes the widget's font and palette and relays out its parents,
+    which costs milliseconds (a run updates its status label every frame)."""
+    if widget.property(name) == value:
+        return
+    widget.setProperty(name, value)
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QPlainTextEdit, QWidget
 from editor.inspector.widgets import FieldEditor, JsonField, TextField, has_expression
 from editor.outputs.jsonpaths import capped_json
 from editor.run.run_state import expression_scope, node_inputs
+from editor.theme import set_style_state
 from engine import FlowdeskError
 from engine.expressions import ExpressionEngine
 
@@ -109,24 +110,23 @@ class ExpressionAssist(QObject):
         scope = self.scope(node_id, with_item=not for_each_field)
         if scope is None:
             label.setText("Run the workflow to preview this value.")
-            label.setProperty("state", "idle")
+            state = "idle"
         else:
             try:
                 result = _render(value, scope)
             except FlowdeskError as exc:
                 label.setText(f"⚠ {exc}")
-                label.setProperty("state", "error")
+                state = "error"
             except Exception as exc:  # noqa: BLE001 - a preview never breaks the form
                 label.setText(f"⚠ {type(exc).__name__}: {exc}")
-                label.setProperty("state", "error")
+                state = "error"
             else:
                 text, cut = capped_json(result, PREVIEW_CHARS)
                 if isinstance(result, str) and not cut:
                     text = result
                 label.setText("= " + text + ("…" if cut else ""))
-                label.setProperty("state", "value")
-        label.style().unpolish(label)
-        label.style().polish(label)
+                state = "value"
+        set_style_state(label, "state", state)
         label.show()
 
     def scope(self, node_id: str, with_item: bool = True) -> dict[str, Any] | None:

@@ -5,7 +5,10 @@ history store on a worker thread, loads stored runs, and reports failures as
 Qt signals — no other editor module awaits, creates tasks or touches a loop.
 
 Threading: engine events arrive on the GUI thread (the engine runs on the Qt
-loop); ``RunState.apply`` is cheap and ``flush`` runs on a ~60 Hz timer.
+loop). They are only appended to an inbox as they come (a list's ``append``:
+no Python code runs per event inside the engine's hot loop); a frame timer
+that repeats while a run goes applies the inbox to ``RunState`` and announces
+the changes, at most ~60 times a second, less often for big graphs.
 Validation of a big workflow and SQLite writes of big outputs run on one
 worker thread (in order), so the window never waits for them.
 May import: PySide6, qasync, engine (public API), engine.history, editor.run.
@@ -28,16 +31,28 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from editor.run.run_state import RunState, merge_results
-from engine import Engine, Event, Issue, RunFinished, RunHandle, RunResult, Workflow, validate
+from engine import Engine, Event, Issue, RunHandle, RunResult, Workflow, validate
 from engine.history import HistoryStore, RunSummary
 
 log = logging.getLogger(__name__)
 
 #: state changes are announced at most this often (one frame)…
 FRAME_MS = 16
-#: …and less often for big runs, whose every repaint costs more: 1 ms more
-#: per 100 nodes, up to this (10,000 nodes: 10 frames a second)
+#: …and less often for big runs, whose every frame costs more: 1 ms more per
+#: 50 nodes (2,000 nodes: 25 frames a second), up to this (10 a second)
 MAX_FRAME_MS = 100
+#: a frame that took t ms to show is followed by at least this many times t
+#: ms of run: the window's share of a busy run stays small on any machine
+FRAME_RATIO = 8
+
+
+def frame_interval(nodes: int, frame_cost_ms: float = 0.0) -> int:
+    """Milliseconds between two frames of a run of a workflow of ``nodes``
+    whose last frame took ``frame_cost_ms`` to prepare."""
+    wanted = max(nodes // 50, int(frame_cost_ms * FRAME_RATIO))
+    return max(FRAME_MS, min(MAX_FRAME_MS, wanted))
+
+
 _frozen = [0]
 
 
@@ -139,6 +154,10 @@ class EngineBridge(QObject):
         self._closed = False
         self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="flowdesk-run")
         self._flush_pending = False
+        #: events of the current run not yet applied to ``state``
+        self._inbox: list[Event] = []
+        #: nodes of the workflow running (frames are sparser for big ones)
+        self._nodes = 0
         self._frame = QTimer(self)
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
@@ -253,10 +272,17 @@ class EngineBridge(QObject):
                 handle.run_id, workflow.name, handle.started_at, workflow_path=path, source="editor"
             )
         )
-        self._frame.setInterval(max(FRAME_MS, min(MAX_FRAME_MS, len(workflow.nodes) // 100)))
-        handle.subscribe(self._on_event)
-        self.run_started.emit(handle.run_id)
         self._listener_failed = False
+        self._inbox = []
+        handle.subscribe(self._inbox.append)
+        # While the run goes the frame timer repeats (events only land in the
+        # inbox); ``_finished`` stops it and shows the final state at once.
+        self._nodes = len(workflow.nodes)
+        self._frame.setInterval(frame_interval(self._nodes))
+        self._frame.setSingleShot(False)
+        self._flush_pending = True
+        self._frame.start()
+        self.run_started.emit(handle.run_id)
         try:
             result = await handle.wait()
         except asyncio.CancelledError:
@@ -266,6 +292,7 @@ class EngineBridge(QObject):
         except Exception as exc:  # noqa: BLE001 - an engine bug: the editor stays up
             _unfreeze_gc()
             self.handle = None
+            self._apply_inbox()
             self.state.abort("failed")
             self._schedule_flush()
             self._report("The engine stopped unexpectedly", exc)
@@ -309,31 +336,43 @@ class EngineBridge(QObject):
         self.state.clear()
         self._schedule_flush()
 
-    def _on_event(self, event: Event) -> None:
-        if event.run_id == self._forgotten:
-            return
-        try:
-            self.state.apply(event)
-        except Exception as exc:  # noqa: BLE001 - one report, then keep going
-            if not self._listener_failed:
-                self._listener_failed = True
-                self._report("A run event could not be shown", exc)
-        if isinstance(event, RunFinished):
-            return  # _finished flushes at once
-        self._schedule_flush()
+    def _apply_inbox(self) -> None:
+        """Apply the events that arrived since the last frame, in order."""
+        events, self._inbox[:] = list(self._inbox), ()
+        apply = self.state.apply
+        forgotten = self._forgotten
+        for event in events:
+            if event.run_id == forgotten:
+                continue
+            try:
+                apply(event)
+            except Exception as exc:  # noqa: BLE001 - one report, then keep going
+                if not self._listener_failed:
+                    self._listener_failed = True
+                    self._report("A run event could not be shown", exc)
 
     def _schedule_flush(self) -> None:
-        if not self._flush_pending:  # a Python flag: cheaper than asking Qt per event
+        if not self._flush_pending:  # a Python flag: cheaper than asking Qt
             self._flush_pending = True
             self._frame.start()
 
     def _flush(self) -> None:
-        self._frame.stop()
-        self._flush_pending = False
+        started = time.perf_counter()
+        running = self.handle is not None
+        if not running:  # between runs: one frame per change
+            self._frame.stop()
+            self._frame.setSingleShot(True)
+            self._flush_pending = False
+        self._apply_inbox()
         try:
             self.state.flush()
         except Exception as exc:  # noqa: BLE001
             self._report("The run could not be shown", exc)
+        if running:
+            cost_ms = (time.perf_counter() - started) * 1000.0
+            interval = frame_interval(self._nodes, cost_ms)
+            if interval != self._frame.interval():
+                self._frame.setInterval(interval)
 
     # ------------------------------------------------------------ history
     def _record(self, action: Callable[[HistoryStore], None], notify: bool = False) -> None:

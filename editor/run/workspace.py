@@ -32,6 +32,7 @@ from editor.run.history_panel import HistoryPanel
 from editor.run.log_panel import LogPanel
 from editor.run.run_state import RunChange, RunState, format_ms
 from editor.run.variables_panel import VariablesPanel
+from editor.theme import set_style_state
 from editor.undo import DocumentController
 
 RUN_ACTIONS = ("run", "run_node", "run_up_to")
@@ -206,9 +207,7 @@ class RunWorkspace(QObject):
         else:
             text = "Ready to run (Ctrl+R)"
         self.run_label.setText(text)
-        self.run_label.setProperty("status", state.status)
-        self.run_label.style().unpolish(self.run_label)
-        self.run_label.style().polish(self.run_label)
+        set_style_state(self.run_label, "status", state.status)
 
     def _update_actions(self) -> None:
         running = self.bridge.running
