@@ -208,6 +208,8 @@ def to_text(value: Any) -> str:
     """How a value appears inside text: strings as they are, the rest as JSON."""
     if isinstance(value, str):
         return value
+    if type(value) is int:
+        return int.__repr__(value)  # what json.dumps writes, minus its encoder setup
     try:
         return json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
@@ -369,10 +371,61 @@ def has_expression(value: str) -> bool:
     return _EXPR_START in value
 
 
+#: what ``_lookup`` gives when a reference needs Jinja (missing, not a mapping…)
+_MISS: Any = object()
+
+#: a plain reference: a name, then ``(True, key)`` for ``.key`` and
+#: ``(False, key)`` for ``[key]`` (a constant key)
+_Reference = tuple[str, tuple[tuple[bool, Any], ...]]
+
+
+def _reference(tree: nodes.Expr) -> _Reference | None:
+    """The plain reference ``tree`` is (``item``, ``item.id``, ``input["a"][0]``), or None."""
+    steps: list[tuple[bool, Any]] = []
+    node: nodes.Node = tree
+    while True:
+        if isinstance(node, nodes.Getattr) and isinstance(node.attr, str):
+            steps.append((True, node.attr))
+        elif (
+            isinstance(node, nodes.Getitem)
+            and isinstance(node.arg, nodes.Const)
+            and type(node.arg.value) in (str, int)
+        ):
+            steps.append((False, node.arg.value))
+        elif isinstance(node, nodes.Name) and node.ctx == "load":
+            return node.name, tuple(reversed(steps))
+        else:
+            return None
+        node = node.node
+
+
+def _lookup(reference: _Reference, scope: Mapping[str, Any]) -> Any:
+    """A plain reference's value, as the sandbox finds it on its first try.
+
+    Jinja resolves the name in the scope (which overrides its few globals)
+    and goes through ``_Sandbox.getattr`` / ``getitem``, whose first step is
+    a plain ``obj[key]`` (for ``.key`` on mappings only). Anything else — a
+    name not in the scope, a missing key, an attribute of a non-mapping —
+    gives ``_MISS``, and the caller lets Jinja do it all (values, errors and
+    hints then come from Jinja itself). tests/engine/test_expressions.py
+    compares both.
+    """
+    name, steps = reference
+    try:
+        value = scope[name]
+        for attribute, key in steps:
+            if attribute and not isinstance(value, Mapping):
+                return _MISS
+            value = value[key]
+    except Exception:  # noqa: BLE001 - Jinja redoes it and reports it its way
+        return _MISS
+    return value
+
+
 class Compiled:
     """A compiled field value: a whole-field expression, mixed text, or plain text."""
 
-    __slots__ = ("_parts", "_single", "expressions", "source")
+    __slots__ = ("_parts", "_references", "_single", "expressions", "source")
 
     def __init__(
         self,
@@ -386,6 +439,11 @@ class Compiled:
         self._parts = parts
         #: parsed expression trees, for static checks (``referenced_names``)
         self.expressions = expressions
+        # Plain references (``{{ item }}``, ``{{ item.id }}``) are looked up
+        # directly: the sandbox costs ~10 µs a call for them, a for_each pays
+        # it per item. One entry per expression: the single one, or the
+        # parts' in order.
+        self._references = [_reference(tree) for tree in expressions]
 
     @property
     def is_constant(self) -> bool:
@@ -394,13 +452,27 @@ class Compiled:
     def evaluate(self, scope: Mapping[str, Any]) -> Any:
         """Evaluate against ``scope``; raise ``ExpressionError`` on failure."""
         try:
+            references = self._references
             if self._single is not None:
-                value = _finish(self._single(scope))
+                reference = references[0]
+                value = _MISS if reference is None else _lookup(reference, scope)
+                if value is _MISS:
+                    value = self._single(scope)
+                value = _finish(value)
                 _check_result_size(value)
                 return value
             out = []
+            position = 0
             for part in self._parts:
-                out.append(part if isinstance(part, str) else to_text(_finish(part(scope))))
+                if isinstance(part, str):
+                    out.append(part)
+                    continue
+                reference = references[position]
+                position += 1
+                value = _MISS if reference is None else _lookup(reference, scope)
+                if value is _MISS:
+                    value = part(scope)
+                out.append(to_text(_finish(value)))
             return _concat(*out)
         except ExpressionError:
             raise

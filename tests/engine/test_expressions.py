@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from engine.errors import ExpressionError
-from engine.expressions import ExpressionEngine, Namespace, referenced_names
+from engine.expressions import Compiled, ExpressionEngine, Namespace, referenced_names
 
 SCOPE = {
     "input": {"count": 3, "name": "Ann", "items": [{"id": 7}, {"id": 8}], "ok": True},
@@ -171,3 +171,105 @@ def test_referenced_names(engine: ExpressionEngine) -> None:
     compiled = engine.compile("{{ nodes.fetch.body }} {{ nodes['other'] }} {{ env.X }} {{ item }}")
     names = set(referenced_names(compiled))
     assert {("nodes", "fetch"), ("nodes", "other"), ("env", "X"), ("item", None)} <= names
+
+
+# ------------------------------------------- plain references without Jinja
+class _Odd:
+    id = 5
+
+
+REFERENCE_SCOPES: list[dict[str, object]] = [
+    {
+        "item": {"id": 7, "name": "é", "items": [1, 2], "keys": "k", "0": "zero", "n": None},
+        "index": 3,
+        "input": [10, {"a": (1, 2)}],
+        "vars": Namespace({"base": "http://h"}, lambda key: f"no variable {key!r}"),
+        "env": Namespace({}, lambda key: f"env.{key} is not declared"),
+        "nodes": {"fetch": {"body": range(3)}},
+    },
+    {"item": 5, "index": 0, "input": None},
+    {"item": "text", "index": 1, "input": {"__class__": "data", "count": 2}},
+    {"item": [1, "two", None, {"x": 1.5}], "input": _Odd(), "range": "shadowed"},
+    {"item": True, "input": "x" * 30},
+]
+
+REFERENCE_SOURCES = [
+    "{{ item }}",
+    "{{item}}",
+    " {{ item }} ",
+    "{{ item.id }}",
+    "{{ item['id'] }}",
+    "{{ item.name }}",
+    "{{ item.items }}",
+    "{{ item.keys }}",
+    "{{ item.get }}",
+    "{{ item.values }}",
+    "{{ item.missing }}",
+    "{{ item[0] }}",
+    "{{ item.0 }}",
+    "{{ item[3].x }}",
+    "{{ item[-1] }}",
+    "{{ item['0'] }}",
+    "{{ item.n }}",
+    "{{ item.upper }}",
+    "{{ item.__class__ }}",
+    "{{ input.__class__ }}",
+    "{{ input.count }}",
+    "{{ input[1].a }}",
+    "{{ input.id }}",
+    "{{ index }}",
+    "{{ vars.base }}",
+    "{{ vars.nope }}",
+    "{{ vars['nope'] }}",
+    "{{ env.HOME }}",
+    "{{ nodes.fetch.body }}",
+    "{{ range }}",
+    "{{ null }}",
+    "{{ missing }}",
+    "{{ run.id }}",
+    "http://h/item/{{ item }}",
+    "http://h/{{ item.id }}/x?i={{ index }}",
+    "{{ item }}{{ item }}",
+    "a{{ item.missing }}b",
+    "{{ item.name }}-{{ input }}",
+]
+
+
+def _jinja_only(engine: ExpressionEngine, source: str) -> object:
+    compiled = engine.compile(source)
+    slow = Compiled(compiled.source, compiled._single, compiled._parts, compiled.expressions)
+    slow._references = [None] * len(slow._references)
+    return slow
+
+
+def _outcome(compiled: object, scope: dict[str, object]) -> object:
+    try:
+        value = compiled.evaluate(scope)  # type: ignore[attr-defined]
+    except ExpressionError as error:
+        return ("error", error.message, error.category, error.details)
+    return ("value", type(value), value)
+
+
+@pytest.mark.parametrize("source", REFERENCE_SOURCES)
+def test_plain_references_match_the_sandbox(engine: ExpressionEngine, source: str) -> None:
+    fast = engine.compile(source)
+    slow = _jinja_only(engine, source)
+    for scope in REFERENCE_SCOPES:
+        assert _outcome(fast, scope) == _outcome(slow, scope), (source, scope)
+
+
+def test_plain_references_are_recognised(engine: ExpressionEngine) -> None:
+    assert engine.compile("{{ item }}")._references == [("item", ())]
+    assert engine.compile("x/{{ item.a['b'][0] }}/y")._references == [
+        ("item", ((True, "a"), (False, "b"), (False, 0)))
+    ]
+    for source in ("{{ item | upper }}", "{{ item[index] }}", "{{ item ~ 'x' }}", "{{ f() }}"):
+        assert engine.compile(source)._references == [None]
+
+
+def test_plain_reference_limits_still_hold(engine: ExpressionEngine) -> None:
+    big = "x" * (20_000_001)
+    with pytest.raises(ExpressionError, match="over the limit"):
+        engine.evaluate("{{ item }}", {"item": big})
+    with pytest.raises(ExpressionError, match="over the size limit"):
+        engine.evaluate("a{{ item }}", {"item": big})

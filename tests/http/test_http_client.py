@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
 
 import httpx
 import pytest
 
-from engine.http_client import _read_response, make_http_client, parse_url
+from engine.expressions import to_text
+from engine.http_client import _read_response, _sent_headers, make_http_client, parse_url
+from engine.nodes.builtin.http_request import Deadline, _headers
 from tests.http.peer import Peer
 
 URLS = [
@@ -134,3 +138,295 @@ async def test_send_direct_falls_back_to_send_with_event_hooks(peer: Peer) -> No
     finally:
         await client.aclose()
     assert seen == [f"{peer.url}/echo"]
+
+
+# ------------------------------------------------- build_request's templates
+def _request_state(request: httpx.Request) -> tuple[object, ...]:
+    return (
+        type(request),
+        request.method,
+        request.url._uri_reference,
+        request.headers._list,
+        request.headers._encoding,
+        request.extensions,
+        request.read(),
+        type(request.stream),
+        b"".join(request.stream),  # type: ignore[arg-type]
+    )
+
+
+BUILD_URLS = [
+    "http://127.0.0.1:8080/item/17",
+    "https://Example.COM:443/a?x=1",
+    "http://user:pw@host:8000/p",
+    "http://[::1]:99/v6",
+    "http://bücher.de/x#frag",
+]
+BUILD_HEADERS: list[dict[str, str] | None] = [
+    None,
+    {},
+    {"X-Api": "k1"},
+    {"user-agent": "mine", "ACCEPT": "text/plain"},
+    {"Host": "other.example"},
+    {"Content-Length": "7"},
+    {"Transfer-Encoding": "chunked"},
+    {"Content-Type": "application/json", "Idempotency-Key": "abc"},
+    {"X-A": "1", "x-a": "2"},
+]
+
+
+@pytest.mark.parametrize("method", ["GET", "get", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
+async def test_build_request_matches_httpx(method: str) -> None:
+    client = make_http_client(shared_pool=False)
+    timeouts: list[object] = [httpx.USE_CLIENT_DEFAULT, None, 5.0, httpx.Timeout(None)]
+    try:
+        for url in BUILD_URLS:
+            for headers in BUILD_HEADERS:
+                for content in (None, b"", b"abc", b"x" * 1000):
+                    for round_, timeout in enumerate(timeouts):
+                        # Values change between rounds: the template is per
+                        # shape, the values are the request's own.
+                        values = (
+                            {k: f"{v}-{round_}" for k, v in headers.items()}
+                            if headers is not None
+                            else None
+                        )
+                        for target in (url, parse_url(url)):
+                            ours = client.build_request(
+                                method, target, headers=values, content=content, timeout=timeout
+                            )
+                            theirs = httpx.AsyncClient.build_request(
+                                client, method, target, headers=values, content=content,
+                                timeout=timeout,
+                            )  # fmt: skip
+                            assert _request_state(ours) == _request_state(theirs), (
+                                method,
+                                url,
+                                values,
+                                content,
+                            )
+        assert client._templates  # type: ignore[attr-defined]
+    finally:
+        await client.aclose()
+
+
+async def test_build_request_follows_client_changes() -> None:
+    client = make_http_client(shared_pool=False)
+    url = "http://host.local/x"
+    try:
+        for change in (
+            lambda: client.headers.update({"X-Client": "1"}),
+            lambda: client.headers.__setitem__("User-Agent", "other"),
+            lambda: setattr(client, "headers", {"Accept": "a/b"}),
+            lambda: setattr(client, "timeout", httpx.Timeout(3.0)),
+            lambda: client.cookies.set("session", "s1", domain="host.local"),
+            lambda: setattr(client, "params", {"p": "1"}),
+        ):
+            change()
+            for headers in (None, {"X-Api": "k"}):
+                ours = client.build_request("GET", url, headers=headers)
+                theirs = httpx.AsyncClient.build_request(client, "GET", url, headers=headers)
+                assert _request_state(ours) == _request_state(theirs)
+        assert client.build_request("GET", url).headers["Cookie"] == "session=s1"
+        assert client.build_request("GET", url).url.params["p"] == "1"
+    finally:
+        await client.aclose()
+
+
+async def test_build_request_slow_paths_and_errors_match_httpx() -> None:
+    client = make_http_client(shared_pool=False)
+    client.base_url = httpx.URL("http://base.example/api/")
+    try:
+        cases: list[dict[str, object]] = [
+            {"url": "relative/path"},
+            {"url": "http://h/x", "params": {"q": "1"}},
+            {"url": "http://h/x", "json": {"a": 1}},
+            {"url": "http://h/x", "content": "text body"},
+            {"url": "http://h/x", "headers": [("X-A", "1"), ("X-A", "2")]},
+            {"url": "http://h/x", "headers": httpx.Headers({"X-B": "1"})},
+            {"url": "http://h/x", "cookies": {"c": "1"}},
+            {"url": "http://h/x", "extensions": {"trace": None}},
+        ]
+        for kwargs in cases:
+            url = kwargs.pop("url")
+            ours = client.build_request("POST", url, **kwargs)  # type: ignore[arg-type]
+            theirs = httpx.AsyncClient.build_request(client, "POST", url, **kwargs)  # type: ignore[arg-type]
+            assert _request_state(ours)[:7] == _request_state(theirs)[:7]
+        for _ in range(2):  # first through httpx, then through the template
+            for bad in ({"X-A": "é"}, {"X-A": 1}, {"é": "1"}):
+                with pytest.raises(Exception) as theirs_error:
+                    httpx.AsyncClient.build_request(client, "GET", "http://h/x", headers=bad)
+                with pytest.raises(theirs_error.type, match=str(theirs_error.value)[:20]):
+                    client.build_request("GET", "http://h/x", headers=bad)
+            client.build_request("GET", "http://h/x", headers={"X-A": "ok"})
+        with pytest.raises(httpx.InvalidURL):
+            httpx.AsyncClient.build_request(client, "GET", "http://h:abc/x")
+        with pytest.raises(httpx.InvalidURL):
+            client.build_request("GET", "http://h:abc/x")
+    finally:
+        await client.aclose()
+
+
+def test_fast_request_is_an_ordinary_request() -> None:
+    client = make_http_client(shared_pool=False)
+    for _ in range(2):
+        request = client.build_request("POST", "http://h/x", headers={"X-A": "1"}, content=b"ab")
+    request.headers["X-A"] = "2"  # a request's headers are its own
+    request.url = request.url.copy_set_param("k", "v")
+    again = client.build_request("POST", "http://h/x", headers={"X-A": "1"}, content=b"ab")
+    assert again.headers["X-A"] == "1"
+    assert str(again.url) == "http://h/x"
+    assert repr(request) == "<Request('POST', 'http://h/x?k=v')>"
+    assert request.headers["content-length"] == "2"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [],
+        [(b"Content-Type", b"application/json"), (b"Content-Length", b"8")],
+        [(b"Set-Cookie", b"a=1"), (b"set-cookie", b"b=2"), (b"X-Latin", "é".encode("latin-1"))],
+        [(b"X-Utf8", "é".encode())],
+    ],
+)
+async def test_read_response_state_matches_a_read_httpx_response(
+    raw: list[tuple[bytes, bytes]],
+) -> None:
+    request = httpx.Request("GET", "http://host/x")
+    body = b'{"a": 1}'
+    ours = _read_response(200, tuple(raw), body, request, {"http_version": b"HTTP/1.1"})
+    theirs = httpx.Response(
+        200,
+        headers=raw,
+        stream=httpx.ByteStream(body),
+        request=request,
+        extensions={"http_version": b"HTTP/1.1"},
+    )
+    await theirs.aread()
+    mine, reference = vars(ours), vars(theirs)
+    reference.pop("_decoder")  # created by the read loop, lazily by ours
+    assert mine.keys() == reference.keys()
+    for name in mine:
+        if name in ("headers", "stream"):
+            continue
+        assert mine[name] == reference[name], name
+    assert ours.headers._list == theirs.headers._list
+    assert ours.headers.encoding == theirs.headers.encoding
+    assert ours.headers.get_list("set-cookie") == theirs.headers.get_list("set-cookie")
+    assert ours.text == theirs.text
+
+
+def test_sent_headers_decode_like_httpx_and_are_cached() -> None:
+    cache: dict[tuple[object, ...], object] = {}
+    for headers in (
+        httpx.Headers({"Host": "h", "Accept": "*/*"}),
+        httpx.Headers([(b"X-Latin", "é".encode("latin-1"))]),
+        httpx.Headers([(b"X-Utf8", "é".encode())]),
+        httpx.Headers({"X-A": "1"}, encoding="latin-1"),
+    ):
+
+        def decoded(h: httpx.Headers) -> list[tuple[str, str]]:
+            enc = httpx.Headers(h, encoding=h._encoding).encoding
+            return [(k.decode(enc), v.decode(enc)) for k, v in h.raw]
+
+        twin = httpx.Headers(headers)
+        expected, twin_expected = decoded(headers), decoded(twin)
+        assert list(_sent_headers(headers, cache).items()) == expected  # type: ignore[arg-type]
+        size = len(cache)
+        again = _sent_headers(twin, cache)  # type: ignore[arg-type]
+        assert list(again.items()) == twin_expected
+        assert twin._encoding == httpx.Headers(twin).encoding  # as httpx's property leaves it
+        with pytest.raises(TypeError):
+            again["X-New"] = "1"  # type: ignore[index]
+        # Same encoding: from the cache; an explicit other encoding: its own entry.
+        assert len(cache) == size + (headers._encoding == "latin-1")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [],
+        [(b"Content-Type", b"application/json"), (b"X-Dup", b"1"), (b"x-dup", b"2")],
+        [(b"Set-Cookie", b"a=1"), (b"set-cookie", b"b=2")],
+        [(b"X-Latin", "é".encode("latin-1")), (b"X-A", b"1")],
+        [(b"X-Utf8", "é".encode()), (b"X-A", b"1")],
+    ],
+)
+def test_output_headers_match_httpx_decoding(raw: list[tuple[bytes, bytes]]) -> None:
+    def expected(reference: httpx.Headers) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, value in reference.multi_items():
+            if name in out:
+                out[name] += ("\n" if name == "set-cookie" else ", ") + value
+            else:
+                out[name] = value
+        return out
+
+    headers, reference = httpx.Headers(raw), httpx.Headers(raw)
+    assert _headers(headers) == expected(reference)
+    assert headers._encoding == reference.encoding
+    explicit = httpx.Headers(raw, encoding="latin-1")
+    assert _headers(explicit) == expected(httpx.Headers(raw, encoding="latin-1"))
+
+
+@pytest.mark.parametrize(
+    "value", [0, 7, -12, 10**30, True, False, None, 1.5, float("nan"), "s", [1, "é"], {"a": 1}]
+)
+def test_to_text_matches_json(value: object) -> None:
+    expected = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    assert to_text(value) == expected
+
+
+# ------------------------------------------------ Deadline vs asyncio.timeout
+async def _deadline_outcome(kind: str, scenario: str) -> tuple[str, int]:
+    """What a block under a 50 ms limit ends with, and the task's cancel count."""
+
+    async def body() -> None:
+        if scenario == "fast":
+            await asyncio.sleep(0)
+        elif scenario in ("slow", "cancelled"):
+            await asyncio.sleep(1)
+        elif scenario == "raises":
+            await asyncio.sleep(0)
+            raise ValueError("boom")
+        elif scenario == "swallows":
+            try:
+                await asyncio.sleep(1)
+            except asyncio.CancelledError:
+                pass
+
+    async def guarded() -> str:
+        if kind == "asyncio":
+            async with asyncio.timeout(0.05):
+                await body()
+        else:
+            with Deadline(0.05):
+                await body()
+        return "done"
+
+    task = asyncio.get_running_loop().create_task(guarded())
+    if scenario == "cancelled":
+        await asyncio.sleep(0.01)
+        task.cancel()
+    try:
+        outcome = await task
+    except BaseException as exc:  # noqa: BLE001 - the outcome is the point
+        outcome = type(exc).__name__
+    return outcome, task.cancelling()
+
+
+@pytest.mark.parametrize("scenario", ["fast", "slow", "cancelled", "raises", "swallows"])
+async def test_deadline_behaves_like_asyncio_timeout(scenario: str) -> None:
+    assert await _deadline_outcome("deadline", scenario) == await _deadline_outcome(
+        "asyncio", scenario
+    )
+
+
+async def test_deadline_that_is_already_past_fires_at_the_next_turn() -> None:
+    with pytest.raises(TimeoutError), Deadline(1e-12):
+        await asyncio.sleep(0.05)
+
+
+def test_deadline_needs_a_task() -> None:
+    with pytest.raises(RuntimeError):
+        Deadline(1.0)
