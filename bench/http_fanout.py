@@ -14,7 +14,7 @@ Flowdesk both with its default keep-alive pool shared across runs and with a
 pool per run. Prints medians of wall time and of this process's CPU time, and
 the ratios the targets are stated in (issue 3: fan-out node <= 25 ms median
 and <= 2.5x bare aiohttp; 2,000 GETs <= 1.5x bare aiohttp).
-Usage: ``python bench/http_fanout.py [--repeat 40] [--requests 2000]``
+Usage: ``python -m bench.http_fanout [--repeat 40] [--requests 2000] [--bulk-rounds 9]``
 """
 
 from __future__ import annotations
@@ -134,7 +134,8 @@ class Httpx:
 
     async def open(self) -> None:
         if self.flowdesk_transport:
-            self.client = make_http_client()
+            # a pool of its own: the Flowdesk contenders' shared pool stays theirs
+            self.client = make_http_client(shared_pool=False)
         else:
             self.client = httpx.AsyncClient(
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=100)
@@ -213,7 +214,7 @@ async def bare_cold(base: str) -> float:
     return (time.perf_counter() - started) * 1000.0
 
 
-async def main(repeat: int, requests: int) -> None:
+async def main(repeat: int, requests: int, bulk_rounds: int) -> None:
     process, base = start_target()
     clients: list[Any] = [
         Bare(base),
@@ -256,16 +257,19 @@ async def main(repeat: int, requests: int) -> None:
             if keep:
                 extra["bare cold"].append(cold)
             gc.collect()
-        for _ in range(5):
-            for client in clients:
+        contenders: list[Any] = clients + flows
+        for round_ in range(bulk_rounds):
+            # the order turns round by round: no contender always comes first
+            shift = round_ % len(contenders)
+            for contender in contenders[shift:] + contenders[:shift]:
                 cpu = time.process_time()
-                bulk[client.name].append(await timed(lambda c=client: bounded(requests, 50, c.get)))
-                bulk_cpu[client.name].append((time.process_time() - cpu) * 1000.0)
-            for flow in flows:
-                cpu = time.process_time()
-                bulk[flow.name].append((await flow.run(requests, 50))[1])
-                bulk_cpu[flow.name].append((time.process_time() - cpu) * 1000.0)
-            gc.collect()
+                if isinstance(contender, Flowdesk):
+                    elapsed = (await contender.run(requests, 50))[1]
+                else:
+                    elapsed = await timed(lambda c=contender: bounded(requests, 50, c.get))
+                bulk[contender.name].append(elapsed)
+                bulk_cpu[contender.name].append((time.process_time() - cpu) * 1000.0)
+                gc.collect()
     finally:
         for client in clients:
             await client.close()
@@ -284,18 +288,23 @@ async def main(repeat: int, requests: int) -> None:
         {name: median(values) for name, values in extra.items()},
         repeat,
         requests,
+        bulk_rounds,
     )
 
 
 def report(
-    results: dict[str, dict[str, float]], extra: dict[str, float], repeat: int, requests: int
+    results: dict[str, dict[str, float]],
+    extra: dict[str, float],
+    repeat: int,
+    requests: int,
+    bulk_rounds: int,
 ) -> None:
     bare = results["bare aiohttp"]
     print(
         f"HTTP fan-out benchmark (Python {sys.version.split()[0]}, aiohttp "
         f"{aiohttp.__version__}, httpx {httpx.__version__}); medians; fan-out: {repeat} "
         f"rounds of {FANOUT} concurrent GETs; bulk: {requests} GETs at concurrency 50, "
-        "5 rounds; contenders interleaved in each round; cpu: this process only"
+        f"{bulk_rounds} rounds; contenders interleaved in each round; cpu: this process only"
     )
     print(
         f"{'client':<30}{'100-way fan-out ms':>19}{'x bare':>7}{'cpu ms':>8}{'x bare':>7}"
@@ -331,5 +340,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--bulk-rounds", type=int, default=9)
     args = parser.parse_args()
-    asyncio.run(main(args.repeat, args.requests))
+    asyncio.run(main(args.repeat, args.requests, args.bulk_rounds))
