@@ -430,3 +430,39 @@ async def test_deadline_that_is_already_past_fires_at_the_next_turn() -> None:
 def test_deadline_needs_a_task() -> None:
     with pytest.raises(RuntimeError):
         Deadline(1.0)
+
+
+async def test_deadline_fires_no_earlier_and_at_most_one_slice_later() -> None:
+    from engine.nodes.builtin.http_request import DEADLINE_GRANULARITY_S
+
+    loop = asyncio.get_running_loop()
+    for limit in (0.01, 0.023, 0.05):
+        started = loop.time()
+        with pytest.raises(TimeoutError), Deadline(limit):
+            await asyncio.sleep(1)
+        waited = loop.time() - started
+        # (+ a scheduling allowance for a busy test machine)
+        assert limit <= waited <= limit + DEADLINE_GRANULARITY_S + 0.05
+
+
+async def test_deadlines_share_timers_and_leave_none_behind() -> None:
+    from engine.nodes.builtin.http_request import _sweeper
+
+    loop = asyncio.get_running_loop()
+    sweeper = _sweeper(loop)
+    timers_before = len(loop._scheduled)  # type: ignore[attr-defined]
+
+    async def quick() -> None:
+        with Deadline(30.0):
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(quick() for _ in range(200)))
+    assert sweeper._slices == {}
+    # the slices' timers are cancelled once empty
+    live = [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
+    assert len(live) <= timers_before
+
+
+async def test_deadline_none_is_no_limit() -> None:
+    with Deadline(None):
+        await asyncio.sleep(0.01)
