@@ -664,40 +664,25 @@ class HttpClient(httpx.AsyncClient):
         client without auth or event hooks, minus its layers of coroutines:
         cookies are stored, and a redirect's ``next_request`` is set (the
         caller follows it). Falls back to ``send`` when auth or hooks are set.
-        ``direct_transport`` and ``received_direct`` are its two halves, for
-        callers that await the transport themselves (one frame less).
         """
-        transport = self.direct_transport(request)
-        if transport is None:
-            return await self.send(request, stream=True, follow_redirects=False)
-        response = await transport.handle_async_request(request)
-        try:
-            self.received_direct(request, response)
-        except BaseException:
-            await response.aclose()
-            raise
-        return response
-
-    def direct_transport(self, request: httpx.Request) -> httpx.AsyncBaseTransport | None:
-        """The transport to hand ``request`` to, after what ``send`` does first;
-        None when auth or event hooks are set (then ``send`` it)."""
         if self._auth is not None or self._event_hooks["request"] or self._event_hooks["response"]:
-            return None
+            return await self.send(request, stream=True, follow_redirects=False)
         if self._state == ClientState.CLOSED:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
         self._state = ClientState.OPENED
         if "timeout" not in request.extensions:
             self._set_timeout(request)
-        return self._transport_for_url(request.url)
-
-    def received_direct(self, request: httpx.Request, response: httpx.Response) -> None:
-        """What ``send`` does with the transport's response (the caller closes
-        the response if this raises)."""
-        response.request = request
-        self._cookies.extract_cookies(response)
-        response.default_encoding = self._default_encoding
-        if response.status_code in _REDIRECT_STATUSES and response.has_redirect_location:
-            response.next_request = self._build_redirect_request(request, response)
+        response = await self._transport_for_url(request.url).handle_async_request(request)
+        try:
+            response.request = request
+            self._cookies.extract_cookies(response)
+            response.default_encoding = self._default_encoding
+            if response.status_code in _REDIRECT_STATUSES and response.has_redirect_location:
+                response.next_request = self._build_redirect_request(request, response)
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
 
 
 def make_http_client(

@@ -384,19 +384,11 @@ class _Exchange:
                 # Flowdesk's client sends straight to its transport (no auth
                 # flow, hooks or redirect loop to go through: redirects are
                 # followed here); any other httpx client goes through ``send``.
-                direct = client if isinstance(client, HttpClient) else None
+                direct = client.send_direct if isinstance(client, HttpClient) else None
                 redirects = 0
                 while True:
-                    transport = direct.direct_transport(request) if direct is not None else None
-                    if transport is not None:
-                        assert direct is not None
-                        # ``direct.send_direct(request)``, minus a coroutine frame
-                        response = await transport.handle_async_request(request)
-                        try:
-                            direct.received_direct(request, response)
-                        except BaseException:
-                            await response.aclose()
-                            raise
+                    if direct is not None:
+                        response = await direct(request)
                     else:
                         response = await client.send(request, stream=True, follow_redirects=False)
                     try:
