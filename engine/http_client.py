@@ -22,6 +22,7 @@ import re
 import ssl
 import weakref
 from collections.abc import AsyncIterator
+from http.cookies import SimpleCookie
 from typing import Any
 
 import aiohttp
@@ -43,6 +44,8 @@ COMPRESSED_CHUNK_BYTES = 4096
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy")
 
 _ssl_context: ssl.SSLContext | None = None
+_new_tuple = tuple.__new__
+_new_object = object.__new__
 
 
 def _default_ssl_context() -> ssl.SSLContext:
@@ -152,8 +155,10 @@ def parse_url(text: str) -> httpx.URL:
         _origins[origin] = parsed
     url = httpx.URL.__new__(httpx.URL)
     # ``parsed._replace(path=path, query=query)``, without namedtuple's slow path
-    url._uri_reference = ParseResult(
-        parsed.scheme, parsed.userinfo, parsed.host, parsed.port, path, query, parsed.fragment
+    # (nor the Python-level ``__new__`` of a NamedTuple)
+    url._uri_reference = _new_tuple(
+        ParseResult,
+        (parsed.scheme, parsed.userinfo, parsed.host, parsed.port, path, query, parsed.fragment),
     )
     return url
 
@@ -201,12 +206,96 @@ def _read_response(
     response.extensions = extensions
     response.history = []
     response.default_encoding = "utf-8"
-    response.stream = httpx.ByteStream(body)
+    response.stream = stream = _new_object(httpx.ByteStream)
+    stream._stream = body  # ``ByteStream(body)``
     response._content = body
     response._num_bytes_downloaded = len(body)
     response.is_stream_consumed = True
     response.is_closed = True
     return response
+
+
+#: yarl's cached properties that depend on a URL's scheme and authority only
+_ORIGIN_PROPERTIES = (
+    "absolute",
+    "scheme",
+    "raw_authority",
+    "authority",
+    "raw_user",
+    "user",
+    "raw_password",
+    "password",
+    "raw_host",
+    "host",
+    "host_subcomponent",
+    "host_port_subcomponent",
+    "port",
+    "explicit_port",
+)
+#: recent yarl (1.25 here; not 1.17) keeps a URL's parts and property cache in these slots
+_YARL_LAYOUT = {"_cache", "_scheme", "_netloc", "_path", "_query", "_fragment"} <= set(
+    getattr(URL, "__slots__", ())
+)
+#: an origin whose URLs ``yarl_url`` parses
+_PARSE: tuple[str, dict[str, Any]] = ("", {})
+#: (scheme, user info, host, port) -> (authority, yarl's properties of the origin)
+_yarl_origins: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = {}
+_MAX_YARL_ORIGINS = 256
+
+
+def yarl_url(url: httpx.URL) -> URL:
+    """``URL(str(url), encoded=True)``: httpx's URL as yarl's, without a second parse.
+
+    httpx has already normalized and percent-encoded the URL, so yarl takes its
+    parts as they are. What aiohttp asks of every request's URL (host, port,
+    ``Host`` header, …) depends on the scheme and authority only: it is worked
+    out once per origin and handed to each URL of that origin as yarl's own
+    property cache. This skips yarl's parse (its cache holds 128 URLs, fewer
+    than a fan-out sends) and half a dozen property computations per request.
+    It relies on yarl's private layout (``__slots__``): checked at import, and
+    the first URL of each origin is compared with yarl's parse; any difference
+    and that origin's URLs are parsed. tests/http/test_http_client.py compares
+    every property with yarl's own.
+    """
+    ref = url._uri_reference
+    key = (ref.scheme, ref.userinfo, ref.host, ref.port)
+    known = _yarl_origins.get(key)
+    if known is None:
+        known = _yarl_origin(url, key)
+    if known is _PARSE:
+        return URL(str(url), encoded=True)
+    return _yarl_build(ref, *known)
+
+
+def _yarl_build(ref: ParseResult, authority: str, seed: dict[str, Any]) -> URL:
+    built = _new_object(URL)
+    built._scheme = ref.scheme
+    built._netloc = authority
+    built._path = ref.path
+    built._query = ref.query or ""
+    built._fragment = ref.fragment or ""
+    built._cache = dict(seed)  # type: ignore[assignment]
+    return built
+
+
+def _yarl_origin(url: httpx.URL, key: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+    """What ``yarl_url`` reuses for the URLs of ``url``'s origin (``_PARSE``: nothing)."""
+    known = _PARSE
+    if _YARL_LAYOUT:
+        ref = url._uri_reference
+        authority = ref.authority
+        origin = URL(f"{ref.scheme}://{authority}", encoded=True)
+        candidate = (authority, {name: getattr(origin, name) for name in _ORIGIN_PROPERTIES})
+        built, parsed = _yarl_build(ref, *candidate), URL(str(url), encoded=True)
+        if str(built) == str(parsed) and all(
+            getattr(built, name) == getattr(parsed, name)
+            for name in (*_ORIGIN_PROPERTIES, "raw_path_qs", "raw_fragment")
+        ):
+            known = candidate
+    if len(_yarl_origins) >= _MAX_YARL_ORIGINS:
+        _yarl_origins.clear()
+    _yarl_origins[key] = known
+    return known
 
 
 #: most header lists a transport remembers (see ``_sent_headers``)
@@ -236,6 +325,20 @@ def _sent_headers(headers: httpx.Headers, cache: _SentHeaders) -> CIMultiDictPro
     return cached[1]
 
 
+class _NoCookieJar(aiohttp.DummyCookieJar):
+    """aiohttp's jar that keeps nothing, minus a new empty cookie set per request.
+
+    Cookies are httpx's business (the client's jar); the session never gets
+    any of its own to send (``_request`` is never given ``cookies=``, the one
+    case in which aiohttp adds to the set it got from the jar).
+    """
+
+    _EMPTY: SimpleCookie = SimpleCookie()
+
+    def filter_cookies(self, request_url: URL) -> SimpleCookie:
+        return self._EMPTY
+
+
 def _open_session(
     limits: httpx.Limits, ssl_context: ssl.SSLContext | None
 ) -> aiohttp.ClientSession:
@@ -247,7 +350,7 @@ def _open_session(
     )
     return aiohttp.ClientSession(
         connector=connector,
-        cookie_jar=aiohttp.DummyCookieJar(),
+        cookie_jar=_NoCookieJar(),
         auto_decompress=False,
         timeout=aiohttp.ClientTimeout(total=None),
         # Looking proxies up in the environment on every request is costly;
@@ -369,9 +472,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session = self._session
         if session is None:
             session = self._session = self._open()
-        try:
-            data = request.content
-        except httpx.RequestNotRead:
+        data = getattr(request, "_content", None)  # ``request.content``, if read
+        if data is None:
             # A body given as a stream (e.g. the re-sent body of a redirect):
             # buffer it, so that it goes out with a Content-Length, not chunked.
             data = await request.aread()
@@ -381,7 +483,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             # httpx has already normalized and percent-encoded it.
             response = await session._request(
                 request.method,
-                URL(str(request.url), encoded=True),
+                yarl_url(request.url),
                 headers=_sent_headers(request.headers, self._sent),
                 data=data or None,
                 allow_redirects=False,
@@ -423,6 +525,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             pool.release()
         elif session is not None:
             await session.close()
+
+
+def _no_cookies(cookies: httpx.Cookies) -> bool:
+    """``not cookies``, without a generator over the jar when it was never used."""
+    # The jar's store is a dict of domains; empty, there is not a cookie to find.
+    return not getattr(cookies.jar, "_cookies", True) or not cookies
 
 
 class _Cookies(httpx.Cookies):
@@ -572,7 +680,7 @@ class HttpClient(httpx.AsyncClient):
             and (headers is None or type(headers) is dict)
             and type(method) is str
             and not self._params
-            and not self._cookies
+            and _no_cookies(self._cookies)
         ):
             if type(url) is str:
                 url = parse_url(url)
@@ -645,7 +753,8 @@ class HttpClient(httpx.AsyncClient):
             phases = httpx.Timeout(spec).as_dict()
         request.extensions = {"timeout": phases}
         body = b"" if content is None else content
-        request.stream = httpx.ByteStream(body)
+        request.stream = stream = _new_object(httpx.ByteStream)
+        stream._stream = body  # ``ByteStream(body)``
         request._content = body
         return request
 
@@ -672,7 +781,8 @@ class HttpClient(httpx.AsyncClient):
         self._state = ClientState.OPENED
         if "timeout" not in request.extensions:
             self._set_timeout(request)
-        response = await self._transport_for_url(request.url).handle_async_request(request)
+        transport = self._transport_for_url(request.url) if self._mounts else self._transport
+        response = await transport.handle_async_request(request)
         try:
             response.request = request
             self._cookies.extract_cookies(response)

@@ -8,10 +8,18 @@ import random
 
 import httpx
 import pytest
+from yarl import URL
 
 from engine.expressions import to_text
-from engine.http_client import _read_response, _sent_headers, make_http_client, parse_url
-from engine.nodes.builtin.http_request import Deadline, _headers
+from engine.http_client import (
+    _ORIGIN_PROPERTIES,
+    _read_response,
+    _sent_headers,
+    make_http_client,
+    parse_url,
+    yarl_url,
+)
+from engine.nodes.builtin.http_request import Deadline, _headers, _json_body
 from tests.http.peer import Peer
 
 URLS = [
@@ -466,3 +474,110 @@ async def test_deadlines_share_timers_and_leave_none_behind() -> None:
 async def test_deadline_none_is_no_limit() -> None:
     with Deadline(None):
         await asyncio.sleep(0.01)
+
+
+# ------------------------------------------------------------------ yarl_url
+_YARL_PROPERTIES = (
+    *_ORIGIN_PROPERTIES,
+    "raw_path",
+    "path",
+    "raw_query_string",
+    "query_string",
+    "raw_path_qs",
+    "path_qs",
+    "raw_fragment",
+    "fragment",
+    "raw_parts",
+    "name",
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *URLS,
+        "https://user:pa%20ss@example.com:8443/a/b?x=1&y=%20#frag",
+        "https://EXAMPLE.com:443/a",
+        "http://example.com./x",
+        "http://u@h/p",
+        "https://h:1/?a=b#c",
+        "http://[::1]/",
+    ],
+)
+def test_yarl_url_is_what_yarl_parses(text: str) -> None:
+    """aiohttp gets the same URL, every property included, as from a parse."""
+    for url in (httpx.URL(text), parse_url(text)):
+        ours, theirs = yarl_url(url), URL(str(url), encoded=True)
+        assert ours == theirs and hash(ours) == hash(theirs) and str(ours) == str(theirs)
+        assert ours.origin() == theirs.origin()
+        for name in _YARL_PROPERTIES:
+            assert getattr(ours, name) == getattr(theirs, name), name
+        # a second URL of the same origin gets its own path and query
+        other = url.copy_with(path="/other", query=b"k=v")
+        assert yarl_url(other) == URL(str(other), encoded=True)
+        assert yarl_url(other).raw_path_qs == "/other?k=v"
+
+
+async def test_cookies_a_server_sets_are_sent_on_later_requests(peer: Peer) -> None:
+    """The template path of build_request steps aside once the client holds a cookie."""
+    client = make_http_client(shared_pool=False)
+    try:
+        first = await client.get(f"{peer.url}/echo")
+        assert json.loads(first.content)["cookies"] == {}
+        client.cookies.set("session", "s1", domain="127.0.0.1")
+        echoed = json.loads((await client.get(f"{peer.url}/echo")).content)
+        assert echoed["cookies"] == {"session": "s1"}
+        client.cookies.clear()
+        echoed = json.loads((await client.get(f"{peer.url}/echo")).content)
+        assert echoed["cookies"] == {}
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": [1, 2.5, null, true]}',
+        b"  [1, 2]  ",
+        b"7",
+        b"12",
+        rb'"\u00e9"',
+        '{"é": "ü"}'.encode(),
+        '{"a": 1}'.encode("utf-16-le"),
+        '{"a": 1}'.encode("utf-16-be"),
+        '{"a": 1}'.encode("utf-16"),
+        '{"a": 1}'.encode("utf-32"),
+        '{"a": 1}'.encode("utf-8-sig"),
+        "[]".encode("utf-16-le"),
+        b"\x001",
+    ],
+)
+def test_json_body_reads_like_json_loads_of_bytes(data: bytes) -> None:
+    try:
+        expected = json.loads(data)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            _json_body(data)
+    else:
+        assert _json_body(data) == expected
+
+
+def test_deadlines_work_on_one_loop_after_another() -> None:
+    """The sweeper remembered for the last loop is never another loop's."""
+
+    async def expires() -> None:
+        with pytest.raises(TimeoutError), Deadline(0.01):
+            await asyncio.sleep(1)
+
+    for _ in range(3):
+        asyncio.run(expires())
+
+
+def test_yarl_url_parses_when_yarl_is_laid_out_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.http_client as http_client
+
+    monkeypatch.setattr(http_client, "_YARL_LAYOUT", False)
+    monkeypatch.setattr(http_client, "_yarl_origins", {})
+    url = httpx.URL("http://127.0.0.1:9/item/1?x=2")
+    assert yarl_url(url) == URL(str(url), encoded=True)
+    assert http_client._yarl_origins == {("http", "", "127.0.0.1", 9): http_client._PARSE}
