@@ -472,8 +472,17 @@ class Compiled:
                 value = _MISS if reference is None else _lookup(reference, scope)
                 if value is _MISS:
                     value = part(scope)
-                out.append(to_text(_finish(value)))
-            return _concat(*out)
+                kind = type(value)
+                if kind is str:
+                    out.append(value)
+                elif kind is int:
+                    out.append(int.__repr__(value))  # (``to_text``, one call less)
+                else:
+                    out.append(to_text(_finish(value)))
+            # (``_concat`` minus its second pass: every part is text already)
+            if sum(map(len, out)) > MAX_STRING_CHARS:
+                raise LimitExceeded("the joined text would be over the size limit")
+            return "".join(out)
         except ExpressionError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes an EXPRESSION error

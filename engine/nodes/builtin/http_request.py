@@ -17,9 +17,10 @@ import codecs
 import functools
 import json
 import re
+import sys
 import uuid
 import weakref
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
@@ -84,6 +85,10 @@ def _parse_status_entry(entry: int | str) -> tuple[int, int]:
         f"ok_status entry {entry!r} is not a status code (404), a class ('2xx') "
         "or a range ('200-399') between 100 and 599"
     )
+
+
+#: the statuses of a single ``ok_status`` entry (a few distinct ones per program)
+_OK_BY_ENTRY: dict[int | str, frozenset[int]] = {}
 
 
 @functools.lru_cache(maxsize=256)
@@ -196,7 +201,16 @@ class HttpRequestConfig(BaseModel):
     def is_ok(self, status: int) -> bool:
         # Cached by ok_status (no private attribute: pydantic's are slow to set
         # and read, and a for_each validates a config per item).
-        return status in _ok_statuses(_entries(self.ok_status))
+        ok_status = self.ok_status
+        if not isinstance(ok_status, list):
+            statuses = _OK_BY_ENTRY.get(ok_status)
+            if statuses is None:
+                statuses = _ok_statuses((ok_status,))
+                if len(_OK_BY_ENTRY) >= 256:
+                    _OK_BY_ENTRY.clear()
+                _OK_BY_ENTRY[ok_status] = statuses
+            return status in statuses
+        return status in _ok_statuses(tuple(ok_status))
 
     def ok_text(self) -> str:
         return ", ".join(str(entry) for entry in _entries(self.ok_status))
@@ -256,18 +270,21 @@ class _Sweeper:
     them are done.
     """
 
-    __slots__ = ("_loop", "_slices")
+    __slots__ = ("_slices",)
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self) -> None:
+        # (No reference to the loop: the sweeper is the value of a weak
+        # dictionary keyed by the loop, which it must not keep alive.)
         self._slices: dict[int, tuple[set[Deadline], asyncio.TimerHandle]] = {}
 
-    def add(self, deadline: Deadline, when: float) -> tuple[int, set[Deadline]]:
+    def add(
+        self, deadline: Deadline, loop: asyncio.AbstractEventLoop, when: float
+    ) -> tuple[int, set[Deadline]]:
         # The slice's end is strictly after ``when`` (truncation rounds down).
         key = int(when / DEADLINE_GRANULARITY_S) + 1
         entry = self._slices.get(key)
         if entry is None:
-            timer = self._loop.call_at(key * DEADLINE_GRANULARITY_S, self._fire, key)
+            timer = loop.call_at(key * DEADLINE_GRANULARITY_S, self._fire, key)
             entry = self._slices[key] = (set(), timer)
         members = entry[0]
         members.add(deadline)
@@ -293,11 +310,31 @@ _sweepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = (
 )
 
 
+#: the last loop asked for and its sweeper (one weak-dictionary lookup less a request)
+_last_sweeper: tuple[weakref.ref[asyncio.AbstractEventLoop], _Sweeper] | None = None
+
+
 def _sweeper(loop: asyncio.AbstractEventLoop) -> _Sweeper:
+    global _last_sweeper
+    last = _last_sweeper
+    if last is not None and last[0]() is loop:
+        return last[1]
     sweeper = _sweepers.get(loop)
     if sweeper is None:
-        sweeper = _sweepers[loop] = _Sweeper(loop)
+        sweeper = _sweepers[loop] = _Sweeper()
+    _last_sweeper = (weakref.ref(loop), sweeper)
     return sweeper
+
+
+# ``asyncio.current_task(loop)``. Python 3.11's is a Python function around a
+# lookup in asyncio's table of running tasks (C from 3.12 on): a Deadline per
+# request looks it up directly.
+_running_tasks = getattr(asyncio.tasks, "_current_tasks", None)
+_current_task: Callable[[asyncio.AbstractEventLoop], asyncio.Task[Any] | None] = (
+    _running_tasks.get
+    if sys.version_info < (3, 12) and isinstance(_running_tasks, dict)
+    else asyncio.current_task
+)
 
 
 class Deadline:
@@ -320,14 +357,14 @@ class Deadline:
         self._members: set[Deadline] | None = None
         if seconds is None:
             return
-        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        task = _current_task(loop)
         if task is None:
             raise RuntimeError("Timeout should be used inside a task")
-        loop = task.get_loop()
         self._task = task
         self._cancelling = task.cancelling()
         self._sweeper = sweeper = _sweeper(loop)
-        self._key, self._members = sweeper.add(self, loop.time() + seconds)
+        self._key, self._members = sweeper.add(self, loop, loop.time() + seconds)
 
     def __enter__(self) -> Deadline:
         return self
@@ -396,7 +433,9 @@ class _Exchange:
                             # Plain dict, lower-case names: one pass over httpx's
                             # headers instead of a scan per lookup.
                             headers = _headers(response.headers)
-                            data = await self._read(response, headers)
+                            data = self._read_at_once(response, headers)
+                            if data is None:
+                                data = await self._read(response, headers)
                             break
                     finally:
                         if not response.is_closed:  # (a body read at once is closed already)
@@ -547,6 +586,18 @@ class _Exchange:
                 request.headers.pop(name, None)
         return request
 
+    def _read_at_once(self, response: httpx.Response, headers: dict[str, str]) -> bytes | None:
+        """The body if the transport has read it already (small ones), else None.
+
+        What ``_read`` gives for such a body, without a coroutine to await.
+        """
+        content = getattr(response, "_content", None)
+        if content is not None and len(content) <= self.config.max_response_bytes:
+            # (decoded, as ``_content`` always is; an announced length over
+            # the limit cannot have been read whole)
+            return content  # type: ignore[no-any-return]
+        return None
+
     async def _read(self, response: httpx.Response, headers: dict[str, str]) -> bytes:
         """The (decoded) body, refused as soon as it grows past the limit."""
         limit = self.config.max_response_bytes
@@ -644,10 +695,10 @@ class _Exchange:
             return base64.b64encode(data).decode("ascii")
         if mode == "text":
             return data.decode(_charset(content_type) or "utf-8", errors="replace")
-        if not data.strip():
+        if not data or data.isspace():
             return None
         try:
-            return json.loads(data)
+            return _json_body(data)
         except (ValueError, UnicodeDecodeError) as exc:
             excerpt = data[:200].decode("utf-8", errors="replace")
             raise ExecutionError(
@@ -692,7 +743,8 @@ def _parse_url(text: str) -> httpx.URL:
             f"config.url {text!r} is not a valid URL: {exc}",
             details={"field": "url", "url": text},
         ) from None
-    if url.scheme not in ("http", "https") or not url.host:
+    parts = url._uri_reference  # (``url.scheme``/``url.host`` minus IDNA decoding)
+    if parts.scheme not in ("http", "https") or not parts.host:
         raise ConfigError(
             f"config.url {text!r} must be an absolute http:// or https:// URL",
             details={"field": "url", "url": text},
@@ -783,6 +835,14 @@ def _header_dict(entries: list[tuple[bytes, bytes, bytes]], encoding: str) -> di
         else:
             out[name] = value
     return out
+
+
+def _json_body(data: bytes) -> Any:
+    """``json.loads(data)``, minus its encoding detection for plain ASCII text."""
+    if data.isascii() and data[:1] != b"\x00" and data[1:2] != b"\x00":
+        # json.loads(bytes) reads text without a BOM or NUL bytes in front as UTF-8
+        return json.loads(data.decode("ascii"))
+    return json.loads(data)
 
 
 def _is_json(media: str) -> bool:
