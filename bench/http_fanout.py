@@ -13,8 +13,13 @@ default transport, and httpx over Flowdesk's transport without the engine;
 Flowdesk both with its default keep-alive pool shared across runs and with a
 pool per run. Prints medians of wall time and of this process's CPU time, and
 the ratios the targets are stated in (issue 3: fan-out node <= 25 ms median
-and <= 2.5x bare aiohttp; 2,000 GETs <= 1.5x bare aiohttp).
-Usage: ``python -m bench.http_fanout [--repeat 40] [--requests 2000] [--bulk-rounds 9]``
+and <= 2.5x bare aiohttp; 2,000 GETs <= 1.5x bare aiohttp). The bulk ratio is
+checked on the median of the rounds' own ratios (each round runs every
+contender back to back): on a shared machine whose speed drifts between
+rounds, a round's ratio compares like with like; the ratio of the medians is
+printed beside it. httpx's default transport, ~20x slower, runs in the first
+3 bulk rounds only.
+Usage: ``python -m bench.http_fanout [--repeat 40] [--requests 2000] [--bulk-rounds 15]``
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from engine import Engine, MemorySecretStore, NodeRegistry, loads_workflow
 from engine.http_client import make_http_client
 
 FANOUT = 100
+#: bulk rounds of the (very slow) httpx default transport
+SLOW_BULK_ROUNDS = 3
 
 
 # ---------------------------------------------------------------- target server
@@ -262,6 +269,8 @@ async def main(repeat: int, requests: int, bulk_rounds: int) -> None:
             # the order turns round by round: no contender always comes first
             shift = round_ % len(contenders)
             for contender in contenders[shift:] + contenders[:shift]:
+                if contender is clients[1] and round_ >= SLOW_BULK_ROUNDS:
+                    continue  # httpx default: a few rounds tell its ~20x
                 cpu = time.process_time()
                 if isinstance(contender, Flowdesk):
                     elapsed = (await contender.run(requests, 50))[1]
@@ -275,6 +284,7 @@ async def main(repeat: int, requests: int, bulk_rounds: int) -> None:
             await client.close()
         process.terminate()
         process.join(5)
+    bare_bulk = bulk["bare aiohttp"]
     report(
         {
             name: {
@@ -282,6 +292,8 @@ async def main(repeat: int, requests: int, bulk_rounds: int) -> None:
                 "bulk": median(bulk[name]),
                 "fanout_cpu": median(fan_cpu[name]),
                 "bulk_cpu": median(bulk_cpu[name]),
+                # each round's own ratio to bare aiohttp, then their median
+                "bulk_paired": median([a / b for a, b in zip(bulk[name], bare_bulk, strict=False)]),
             }
             for name in names
         },
@@ -308,7 +320,7 @@ def report(
     )
     print(
         f"{'client':<30}{'100-way fan-out ms':>19}{'x bare':>7}{'cpu ms':>8}{'x bare':>7}"
-        f"{'2,000 GETs ms':>15}{'x bare':>7}{'cpu ms':>8}{'x bare':>7}"
+        f"{'2,000 GETs ms':>15}{'x bare':>7}{'cpu ms':>8}{'x bare':>7}{'x bare/round':>13}"
     )
     for name, figures in results.items():
         fan, bulk = figures["fanout"], figures["bulk"]
@@ -316,7 +328,7 @@ def report(
         print(
             f"{name:<30}{fan:>19.1f}{fan / bare['fanout']:>7.2f}{fan_cpu:>8.1f}"
             f"{fan_cpu / bare['fanout_cpu']:>7.2f}{bulk:>15.0f}{bulk / bare['bulk']:>7.2f}"
-            f"{bulk_cpu:>8.0f}{bulk_cpu / bare['bulk_cpu']:>7.2f}"
+            f"{bulk_cpu:>8.0f}{bulk_cpu / bare['bulk_cpu']:>7.2f}{figures['bulk_paired']:>13.2f}"
         )
     print(
         f"bare aiohttp with a new session per fan-out (connections opened): "
@@ -325,14 +337,15 @@ def report(
     print(f"flowdesk whole run of the fan-out (load excluded): {extra['flowdesk wall']:.1f} ms")
     flow = results["flowdesk node"]
     ok_fan = flow["fanout"] <= 25.0 and flow["fanout"] <= 2.5 * bare["fanout"]
-    ok_bulk = flow["bulk"] <= 1.5 * bare["bulk"]
+    ok_bulk = flow["bulk_paired"] <= 1.5
     print(
         f"target fan-out node <= 25 ms and <= 2.5x bare: {flow['fanout']:.1f} ms, "
         f"{flow['fanout'] / bare['fanout']:.2f}x -> {'MET' if ok_fan else 'MISSED'}"
     )
     print(
-        f"target 2,000 GETs <= 1.5x bare: {flow['bulk'] / bare['bulk']:.2f}x -> "
-        f"{'MET' if ok_bulk else 'MISSED'}"
+        f"target 2,000 GETs <= 1.5x bare (median of the rounds' ratios): "
+        f"{flow['bulk_paired']:.2f}x (ratio of the medians {flow['bulk'] / bare['bulk']:.2f}x) "
+        f"-> {'MET' if ok_bulk else 'MISSED'}"
     )
 
 
@@ -340,6 +353,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--bulk-rounds", type=int, default=9)
+    parser.add_argument("--bulk-rounds", type=int, default=15)
     args = parser.parse_args()
     asyncio.run(main(args.repeat, args.requests, args.bulk_rounds))

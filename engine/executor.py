@@ -814,7 +814,7 @@ class _Run:
             first = _first_error(group_error)
             raise first from None
         tally.attempts = max(tally.attempts, 1)
-        if not any(r is not None for r in routed):
+        if routed.count(None) == len(routed):
             return results, None
         # Routed items (flow.if in for_each): each port carries its items.
         per_port: dict[str, list[Any]] = {}

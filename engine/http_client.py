@@ -684,7 +684,8 @@ class HttpClient(httpx.AsyncClient):
         ):
             if type(url) is str:
                 url = parse_url(url)
-            if type(url) is httpx.URL and url.is_absolute_url:
+            # (``url.is_absolute_url``, minus a property call)
+            if type(url) is httpx.URL and url._uri_reference.scheme and url._uri_reference.host:
                 return self._build_request_from_template(method, url, content, headers, timeout)
         return super().build_request(
             method,
@@ -784,7 +785,8 @@ class HttpClient(httpx.AsyncClient):
         transport = self._transport_for_url(request.url) if self._mounts else self._transport
         response = await transport.handle_async_request(request)
         try:
-            response.request = request
+            if getattr(response, "_request", None) is not request:  # (ours: set already)
+                response.request = request
             self._cookies.extract_cookies(response)
             response.default_encoding = self._default_encoding
             if response.status_code in _REDIRECT_STATUSES and response.has_redirect_location:

@@ -194,7 +194,8 @@ class HttpRequestConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_body(self) -> HttpRequestConfig:
-        if "json_body" in self.model_fields_set and self.body is not None:
+        # (``__pydantic_fields_set__``: ``model_fields_set`` minus a property call)
+        if self.body is not None and "json_body" in self.__pydantic_fields_set__:
             raise ValueError("give either 'json' or 'body', not both")
         return self
 
@@ -534,7 +535,7 @@ class _Exchange:
                 key = str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, seed))
             headers["Idempotency-Key"] = key
         content: bytes | None = None
-        if "json_body" in config.model_fields_set:
+        if "json_body" in config.__pydantic_fields_set__:
             content = json.dumps(
                 config.json_body, ensure_ascii=False, separators=(",", ":")
             ).encode("utf-8")
