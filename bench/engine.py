@@ -214,6 +214,8 @@ def main() -> None:
             f"flowdesk run of the {n:,}-node chain (load, validate, run, print JSON, "
             f"record history): {statistics.median(times):.2f} s median of 3"
         )
+    if args.callgrind:
+        callgrind_report(n)
 
 
 if __name__ == "__main__":
