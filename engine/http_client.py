@@ -145,6 +145,8 @@ def parse_url(text: str) -> httpx.URL:
     origin, path, query = match.groups()
     if "/." in path or ("%" in text and _BAD_PERCENT.search(text)):
         return httpx.URL(text)
+    if "@" in origin:
+        return httpx.URL(text)  # user info (a password?) stays out of the cache
     parsed = _origins.get(origin)
     if parsed is None:
         parsed = httpx.URL(origin)._uri_reference
@@ -238,7 +240,8 @@ _YARL_LAYOUT = {"_cache", "_scheme", "_netloc", "_path", "_query", "_fragment"} 
 )
 #: an origin whose URLs ``yarl_url`` parses
 _PARSE: tuple[str, dict[str, Any]] = ("", {})
-#: (scheme, user info, host, port) -> (authority, yarl's properties of the origin)
+#: (scheme, host, port) -> (authority, yarl's properties of the origin); URLs
+#: with user info are not cached
 _yarl_origins: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = {}
 _MAX_YARL_ORIGINS = 256
 
@@ -258,7 +261,10 @@ def yarl_url(url: httpx.URL) -> URL:
     every property with yarl's own.
     """
     ref = url._uri_reference
-    key = (ref.scheme, ref.userinfo, ref.host, ref.port)
+    if ref.userinfo:
+        # (a password in the URL stays out of process-wide caches)
+        return URL(str(url), encoded=True)
+    key = (ref.scheme, ref.host, ref.port)
     known = _yarl_origins.get(key)
     if known is None:
         known = _yarl_origin(url, key)

@@ -580,4 +580,15 @@ def test_yarl_url_parses_when_yarl_is_laid_out_otherwise(monkeypatch: pytest.Mon
     monkeypatch.setattr(http_client, "_yarl_origins", {})
     url = httpx.URL("http://127.0.0.1:9/item/1?x=2")
     assert yarl_url(url) == URL(str(url), encoded=True)
-    assert http_client._yarl_origins == {("http", "", "127.0.0.1", 9): http_client._PARSE}
+    assert http_client._yarl_origins == {("http", "127.0.0.1", 9): http_client._PARSE}
+
+
+def test_urls_with_a_password_stay_out_of_the_url_caches() -> None:
+    import engine.http_client as http_client
+
+    text = "https://user:s3cret@example.com/a?b=1"
+    url = parse_url(text)
+    assert url == httpx.URL(text)
+    assert yarl_url(url) == URL(str(url), encoded=True)
+    cached = repr(http_client._origins) + repr(http_client._yarl_origins)
+    assert "s3cret" not in cached
