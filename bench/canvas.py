@@ -90,8 +90,8 @@ def run_case(nodes: int, edges: int, mode: str, repeat: int) -> dict[str, float]
     app = QApplication([])
     data = make_workflow(nodes, edges)
     if mode == "flowdesk":  # start-up work, not part of opening a file
-        import editor.canvas.view  # noqa: F401
-        from engine import NodeRegistry
+        import flowdesk.editor.canvas.view  # noqa: F401
+        from flowdesk.engine import NodeRegistry
 
         registry = NodeRegistry.default(plugins=False)
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,7 +151,7 @@ def run_case(nodes: int, edges: int, mode: str, repeat: int) -> dict[str, float]
         drags.append(time.perf_counter() - t)
     result["drag"] = statistics.median(drags)
     if mode == "flowdesk":
-        from engine import validate
+        from flowdesk.engine import validate
 
         t = time.perf_counter()
         validate(scene.document.workflow, scene.document.registry)
@@ -171,12 +171,12 @@ def view_fit(view: Any, scene: Any, mode: str) -> None:
 
 
 def _open_flowdesk(path: Path, registry: Any) -> tuple[Any, Any, Any]:
-    from editor.canvas.scene import CanvasScene
-    from editor.canvas.view import CanvasView
-    from editor.document import Document
-    from editor.gcpause import paused_gc
-    from editor.theme import DARK
-    from engine import load_workflow
+    from flowdesk.editor.canvas.scene import CanvasScene
+    from flowdesk.editor.canvas.view import CanvasView
+    from flowdesk.editor.document import Document
+    from flowdesk.editor.gcpause import paused_gc
+    from flowdesk.editor.theme import DARK
+    from flowdesk.engine import load_workflow
 
     with paused_gc():  # as the editor's FileController.load does
         document = Document(load_workflow(path, registry), registry)

@@ -33,8 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import Engine, NodeRegistry, parse_workflow
-from engine.expressions import ExpressionEngine
+from flowdesk.engine import Engine, NodeRegistry, parse_workflow
+from flowdesk.engine.expressions import ExpressionEngine
 
 CHAIN_EXPR = "{{ input + 1 }}"
 FAN_EXPR = "{{ vars.base * 2 + 1 }}"
@@ -203,7 +203,7 @@ def main() -> None:
         for _ in range(3):
             started = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-m", "engine.cli", "run", str(path), "--json"],
+                [sys.executable, "-m", "flowdesk", "run", str(path), "--json"],
                 env=env,
                 capture_output=True,
                 check=False,

@@ -27,7 +27,7 @@ from pathlib import Path
 # The repository first: bench/engine.py must not shadow the engine package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import Engine, MemorySecretStore, NodeRegistry, loads_workflow
+from flowdesk.engine import Engine, MemorySecretStore, NodeRegistry, loads_workflow
 
 COLUMNS = ["id", "name", "email", "amount", "country", "created_at", "note"]
 

@@ -42,8 +42,8 @@ import httpx
 # The repository first: bench/engine.py must not shadow the engine package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import Engine, MemorySecretStore, NodeRegistry, loads_workflow
-from engine.http_client import make_http_client
+from flowdesk.engine import Engine, MemorySecretStore, NodeRegistry, loads_workflow
+from flowdesk.engine.http_client import make_http_client
 
 FANOUT = 100
 #: bulk rounds of the (very slow) httpx default transport

@@ -42,11 +42,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from flowdesk.engine import Engine, NodeRegistry, NodeResult, RunResult, parse_workflow
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QApplication, QTreeView
-
-from engine import Engine, NodeRegistry, NodeResult, RunResult, parse_workflow
 
 
 def records(n: int) -> dict[str, Any]:
@@ -110,8 +109,8 @@ def eager_model(value: Any) -> QStandardItemModel:
 
 
 def bench_outputs(app: QApplication, count: int, skip_bare: bool) -> None:
-    from editor.main_window import MainWindow
-    from editor.run.run_state import RunState
+    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.run.run_state import RunState
 
     value = records(count)
     text = json.dumps(value)
@@ -214,8 +213,8 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def bench_run(app: QApplication, n: int, rounds: int) -> None:
-    from editor.main_window import MainWindow
-    from editor.run.engine_bridge import install_loop, uninstall_loop
+    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.run.engine_bridge import install_loop, uninstall_loop
 
     headless = Headless(n)
     headless.run()  # compiles the expressions, as the editor's cold run does
@@ -334,7 +333,7 @@ def main() -> None:
     os.environ.setdefault("FLOWDESK_DATA_DIR", tempfile.mkdtemp(prefix="flowdesk-bench-"))
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
-    from editor.theme import DARK, apply_theme
+    from flowdesk.editor.theme import DARK, apply_theme
 
     apply_theme(app, DARK)
     bench_outputs(app, args.records, args.skip_bare)

@@ -2,7 +2,7 @@
 
 import sys
 
-from editor.app import main
+from flowdesk.editor.app import main
 
 if __name__ == "__main__":
     sys.exit(main())

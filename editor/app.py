@@ -49,8 +49,8 @@ def build_engine(registry: Any, secrets: Any = None) -> Any:
     """The engine of the editor's runs. Secrets come from
     ``FLOWDESK_SECRET_<NAME>``, then the OS keyring (``default_secret_store``);
     tests pass a store of their own."""
-    from engine import Engine
-    from engine.keyring_store import default_secret_store
+    from flowdesk.engine import Engine
+    from flowdesk.engine.keyring_store import default_secret_store
 
     return Engine(registry, secrets=secrets if secrets is not None else default_secret_store())
 
@@ -83,14 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         level=getattr(logging, level, logging.WARNING), format="%(levelname)s %(name)s: %(message)s"
     )
     os.environ.setdefault("QT_API", "pyside6")  # qasync must pick PySide6
+    from flowdesk.editor import errors
+    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.settings import Settings
+    from flowdesk.editor.theme import app_icon, apply_theme, resolve_theme
+    from flowdesk.engine import NodeRegistry
+    from flowdesk.engine.history import HistoryStore
     from PySide6.QtWidgets import QApplication
-
-    from editor import errors
-    from editor.main_window import MainWindow
-    from editor.settings import Settings
-    from editor.theme import app_icon, apply_theme, resolve_theme
-    from engine import NodeRegistry
-    from engine.history import HistoryStore
 
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -138,9 +137,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def screenshot(app: object, window: object, out: Path, opened: bool) -> int:
     """Show the window at 1440×900, fit the flow, save a PNG."""
+    from flowdesk.editor.main_window import MainWindow
     from PySide6.QtWidgets import QApplication
-
-    from editor.main_window import MainWindow
 
     assert isinstance(app, QApplication) and isinstance(window, MainWindow)
     window.resize(*SCREENSHOT_SIZE)
@@ -164,11 +162,10 @@ def screenshot(app: object, window: object, out: Path, opened: bool) -> int:
 def run_screenshot(app: object, window: object, out: Path, args: argparse.Namespace) -> int:
     """Run the flow in the window, select ``--select``, save the screenshot
     when the run has finished. Exit 0 whatever the run's result."""
+    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.run.engine_bridge import install_loop, uninstall_loop
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
-
-    from editor.main_window import MainWindow
-    from editor.run.engine_bridge import install_loop, uninstall_loop
 
     assert isinstance(app, QApplication) and isinstance(window, MainWindow)
     loop = install_loop(app)
@@ -201,10 +198,10 @@ def run_screenshot(app: object, window: object, out: Path, args: argparse.Namesp
 
 
 def offer_recovery(window: object) -> None:
-    from editor.autosave import Autosave
-    from editor.dialogs import RecoveryDialog
-    from editor.main_window import MainWindow
-    from engine import WorkflowLoadError, load_workflow
+    from flowdesk.editor.autosave import Autosave
+    from flowdesk.editor.dialogs import RecoveryDialog
+    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.engine import WorkflowLoadError, load_workflow
 
     assert isinstance(window, MainWindow)
     folder = window.autosave.folder
@@ -235,7 +232,7 @@ def offer_recovery(window: object) -> None:
 async def close_http_pool() -> None:
     """Close the engine's shared HTTP connections of this loop (on quit)."""
     try:
-        from engine import http_client
+        from flowdesk.engine import http_client
 
         closer = getattr(http_client, "close_shared_pool", None)
         if closer is not None:

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flowdesk.editor.undo import DocumentController
+from flowdesk.engine import save_workflow
 from PySide6.QtCore import QObject, QTimer
-
-from editor.undo import DocumentController
-from engine import save_workflow
 
 log = logging.getLogger(__name__)
 

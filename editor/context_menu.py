@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flowdesk.editor.document import UNSET
+from flowdesk.editor.document.commands import SetNodeField
 from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtWidgets import QMenu
 
-from editor.document import UNSET
-from editor.document.commands import SetNodeField
-
 if TYPE_CHECKING:
-    from editor.main_window import MainWindow
+    from flowdesk.editor.main_window import MainWindow
 
 
 def canvas_menu(win: MainWindow, global_pos: QPoint, scene_pos: QPointF, node_id: str) -> QMenu:

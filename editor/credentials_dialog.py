@@ -18,6 +18,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from flowdesk.engine.credentials import ChainSecretStore, CredentialResolver, EnvSecretStore
+from flowdesk.engine.errors import FlowdeskError
+from flowdesk.engine.model.workflow import BearerCredential, CredentialRef
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -34,10 +37,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from engine.credentials import ChainSecretStore, CredentialResolver, EnvSecretStore
-from engine.errors import FlowdeskError
-from engine.model.workflow import BearerCredential, CredentialRef
 
 COLUMNS = ("Name", "Kind", "Secret", "Used by this workflow")
 
@@ -292,7 +291,7 @@ class CredentialsDialog(QDialog):
 
     def start_test(self, name: str, url: str) -> None:
         """One GET in a worker thread; the result lands in ``status``."""
-        from engine.oauth2 import probe
+        from flowdesk.engine.oauth2 import probe
 
         references = dict(self.references)
         if name not in references:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from flowdesk.editor.secrets import SecretStatus, node_credentials
+from flowdesk.engine.credentials import env_var_name
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
 
-from editor.secrets import SecretStatus, node_credentials
-from engine.credentials import env_var_name
-
 if TYPE_CHECKING:
-    from editor.main_window import MainWindow
+    from flowdesk.editor.main_window import MainWindow
 
 
 class CredentialsUi(QObject):
@@ -26,7 +25,7 @@ class CredentialsUi(QObject):
     def __init__(self, window: MainWindow, secret_store: Any = None) -> None:
         super().__init__(window)
         if secret_store is None:
-            from engine.keyring_store import KeyringSecretStore
+            from flowdesk.engine.keyring_store import KeyringSecretStore
 
             secret_store = KeyringSecretStore()
         self.window = window
@@ -83,7 +82,7 @@ class CredentialsUi(QObject):
     def open_dialog(self, select: str | None = None) -> Any:
         """The Credentials dialog (window-modal, not blocking); badges and the
         picker refresh when a secret changed and when it closes."""
-        from editor.credentials_dialog import CredentialsDialog
+        from flowdesk.editor.credentials_dialog import CredentialsDialog
 
         if self.dialog is not None:
             self.dialog.raise_()

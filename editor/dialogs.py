@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flowdesk.editor.autosave import Recovery
+from flowdesk.editor.theme import icon_pixmap
+from flowdesk.engine import Issue
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -24,10 +27,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from editor.autosave import Recovery
-from editor.theme import icon_pixmap
-from engine import Issue
 
 
 class ProblemsDialog(QDialog):

@@ -12,16 +12,15 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from flowdesk.editor.dialogs import ProblemsDialog, ask_save_changes
+from flowdesk.editor.document import Document, DocumentError
+from flowdesk.editor.document.document import integrity_issues
+from flowdesk.editor.gcpause import paused_gc
+from flowdesk.editor.settings import Settings
+from flowdesk.editor.undo import DocumentController
+from flowdesk.engine import Issue, Workflow, WorkflowLoadError, load_workflow, save_workflow
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
-
-from editor.dialogs import ProblemsDialog, ask_save_changes
-from editor.document import Document, DocumentError
-from editor.document.document import integrity_issues
-from editor.gcpause import paused_gc
-from editor.settings import Settings
-from editor.undo import DocumentController
-from engine import Issue, Workflow, WorkflowLoadError, load_workflow, save_workflow
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,34 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from flowdesk.editor.actions import Actions
+from flowdesk.editor.autosave import Autosave, default_folder
+from flowdesk.editor.canvas.editing import CanvasEditor
+from flowdesk.editor.canvas.interactions import Interactions
+from flowdesk.editor.canvas.quick_add import QuickAdd
+from flowdesk.editor.canvas.scene import CanvasScene
+from flowdesk.editor.canvas.view import CanvasView
+from flowdesk.editor.context_menu import canvas_menu
+from flowdesk.editor.credentials_ui import CredentialsUi
+from flowdesk.editor.document import Document
+from flowdesk.editor.document.commands import EditNote
+from flowdesk.editor.files import FileController
+from flowdesk.editor.inspector.panel import Inspector
+from flowdesk.editor.palette import Palette
+from flowdesk.editor.run.engine_bridge import EngineBridge
+from flowdesk.editor.run.workspace import RunWorkspace
+from flowdesk.editor.settings import Settings
+from flowdesk.editor.theme import (
+    app_icon,
+    apply_theme,
+    current_theme,
+    resolve_theme,
+    set_style_state,
+)
+from flowdesk.editor.undo import DocumentController
+from flowdesk.editor.validation import LiveValidator, problems_by_node
+from flowdesk.engine import Engine, NodeRegistry
+from flowdesk.engine.history import HistoryStore
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
@@ -22,29 +50,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from editor.actions import Actions
-from editor.autosave import Autosave, default_folder
-from editor.canvas.editing import CanvasEditor
-from editor.canvas.interactions import Interactions
-from editor.canvas.quick_add import QuickAdd
-from editor.canvas.scene import CanvasScene
-from editor.canvas.view import CanvasView
-from editor.context_menu import canvas_menu
-from editor.credentials_ui import CredentialsUi
-from editor.document import Document
-from editor.document.commands import EditNote
-from editor.files import FileController
-from editor.inspector.panel import Inspector
-from editor.palette import Palette
-from editor.run.engine_bridge import EngineBridge
-from editor.run.workspace import RunWorkspace
-from editor.settings import Settings
-from editor.theme import app_icon, apply_theme, current_theme, resolve_theme, set_style_state
-from editor.undo import DocumentController
-from editor.validation import LiveValidator, problems_by_node
-from engine import Engine, NodeRegistry
-from engine.history import HistoryStore
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +126,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.ui_actions = Actions(self, self.controller.stack)
         if engine is None:
-            from editor.app import build_engine
+            from flowdesk.editor.app import build_engine
 
             engine = build_engine(registry)
         self.bridge = EngineBridge(engine, history if history is not None else HistoryStore(), self)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flowdesk.editor.fuzzy import rank
+from flowdesk.editor.theme import category_color, current_theme, icon, icon_name, icon_pixmap
+from flowdesk.engine import NodeRegistry, NodeType
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -21,10 +24,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from editor.fuzzy import rank
-from editor.theme import category_color, current_theme, icon, icon_name, icon_pixmap
-from engine import NodeRegistry, NodeType
 
 NODE_TYPE_MIME = "application/x-flowdesk-node-type"
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1

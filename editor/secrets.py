@@ -13,11 +13,10 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from flowdesk.editor.workers import run_in_thread
+from flowdesk.engine.credentials import EnvSecretStore
+from flowdesk.engine.errors import FlowdeskError
 from PySide6.QtCore import QObject, Signal
-
-from editor.workers import run_in_thread
-from engine.credentials import EnvSecretStore
-from engine.errors import FlowdeskError
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +116,8 @@ def credential_fields(node_type: type) -> tuple[tuple[str, Any], ...]:
     """The credential fields of a node type: (key, default) pairs."""
     found = _FIELDS.get(node_type)
     if found is None:
-        from editor.document import UNSET
-        from editor.inspector.form import field_specs
+        from flowdesk.editor.document import UNSET
+        from flowdesk.editor.inspector.form import field_specs
 
         try:
             specs = field_specs(node_type.config_schema())  # type: ignore[attr-defined]

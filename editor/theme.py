@@ -12,6 +12,7 @@ import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
@@ -21,9 +22,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 log = logging.getLogger(__name__)
 
-RESOURCES = Path(
-    os.environ.get("FLOWDESK_RESOURCES", Path(__file__).resolve().parents[1] / "resources")
-)
+RESOURCES = Path(os.environ.get("FLOWDESK_RESOURCES") or str(files("flowdesk.resources")))
 
 
 def resource_path(*parts: str) -> Path:

@@ -13,12 +13,11 @@ import logging
 from collections.abc import Hashable
 from pathlib import Path
 
+from flowdesk.editor.document import Document
+from flowdesk.editor.document.commands import Command
+from flowdesk.engine import NodeRegistry
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
-
-from editor.document import Document
-from editor.document.commands import Command
-from engine import NodeRegistry
 
 log = logging.getLogger(__name__)
 

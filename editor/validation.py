@@ -9,11 +9,10 @@ from __future__ import annotations
 import logging
 import time
 
+from flowdesk.editor.document import Document
+from flowdesk.editor.undo import DocumentController
+from flowdesk.engine import Issue, validate
 from PySide6.QtCore import QObject, QTimer, Signal
-
-from editor.document import Document
-from editor.undo import DocumentController
-from engine import Issue, validate
 
 log = logging.getLogger(__name__)
 

@@ -3,16 +3,16 @@ runs workflows. This module is its public API; the editor and the CLI use only
 the names below.
 """
 
-from engine.context import NodeContext
-from engine.credentials import (
+from .context import NodeContext
+from .credentials import (
     ChainSecretStore,
     CredentialResolver,
     EnvSecretStore,
     MemorySecretStore,
     SecretStore,
 )
-from engine.errors import FlowdeskError, Issue, WorkflowLoadError
-from engine.events import (
+from .errors import FlowdeskError, Issue, WorkflowLoadError
+from .events import (
     NOT_IN_RUN,
     Event,
     NodeCancelled,
@@ -25,15 +25,15 @@ from engine.events import (
     RunFinished,
     RunStarted,
 )
-from engine.executor import Engine, RunHandle
-from engine.expressions import ExpressionEngine
-from engine.history import TRUNCATED_KEY, HistoryStore, RunSummary
-from engine.io import dumps_workflow, load_workflow, loads_workflow, parse_workflow, save_workflow
-from engine.model import Edge, Node, Workflow
-from engine.nodes.spec import NodeType, Port, Routed
-from engine.registry import NodeRegistry
-from engine.results import NodeResult, RunResult
-from engine.validate import validate
+from .executor import Engine, RunHandle
+from .expressions import ExpressionEngine
+from .history import TRUNCATED_KEY, HistoryStore, RunSummary
+from .io import dumps_workflow, load_workflow, loads_workflow, parse_workflow, save_workflow
+from .model import Edge, Node, Workflow
+from .nodes.spec import NodeType, Port, Routed
+from .registry import NodeRegistry
+from .results import NodeResult, RunResult
+from .validate import validate
 
 __version__ = "0.1.0"
 

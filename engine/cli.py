@@ -1,10 +1,11 @@
-"""The ``flowdesk`` command line: run, validate, nodes, history, credentials, edit.
+"""The engine's commands of the ``flowdesk`` command line: run, validate, nodes,
+history, credentials. ``flowdesk.cli`` (above the engine and the editor) adds
+``edit`` and is the console script.
 
 Exit codes of ``run``: 0 succeeded, 1 failed or cancelled, 2 the file could not
 be loaded or is invalid (every problem on stderr with its location).
-``validate``: 0 valid, 2 invalid. With no command (or ``edit``) the editor
-opens, when it is installed. Ctrl+C cancels a run cleanly; a second one quits.
-May import: every engine module; ``editor`` lazily for ``edit``.
+``validate``: 0 valid, 2 invalid. Ctrl+C cancels a run cleanly; a second one quits.
+May import: every engine module; never the editor.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine import __version__
-from engine.events import (
+from . import __version__
+from .events import (
     NOT_IN_RUN,
     Event,
     NodeCancelled,
@@ -32,13 +33,13 @@ from engine.events import (
     NodeSucceeded,
     RunStarted,
 )
-from engine.executor import Engine
-from engine.history import HistoryStore, is_truncated
-from engine.keyring_store import default_secret_store
-from engine.model.workflow import Workflow
-from engine.registry import NodeRegistry
-from engine.results import RunResult
-from engine.validate import check_file
+from .executor import Engine
+from .history import HistoryStore, is_truncated
+from .keyring_store import default_secret_store
+from .model.workflow import Workflow
+from .registry import NodeRegistry
+from .results import RunResult
+from .validate import check_file
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -49,7 +50,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INVALID, f"flowdesk: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+Command = tuple[Callable[[Any], None], Callable[[argparse.Namespace], int]]
+"""A command added from above the engine: (add its parser to the sub-parsers
+action, run it with the parsed arguments)."""
+
+
+def build_parser(extra: dict[str, Command] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="flowdesk",
         description="Flowdesk: build workflows visually, run them anywhere.",
@@ -93,32 +99,42 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, default=20, metavar="N")
     history.add_argument("--json", action="store_true")
 
-    from engine import cli_credentials
+    from . import cli_credentials
 
     cli_credentials.add_parser(sub)
 
-    edit = sub.add_parser("edit", help="open the editor (the default)")
-    edit.add_argument("flow", nargs="?", metavar="FLOW")
-    edit.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    for add_parser, _ in (extra or {}).values():
+        add_parser(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    extra: dict[str, Command] | None = None,
+    default: str | None = None,
+) -> int:
+    """Run one command. ``extra`` adds commands defined above the engine (the
+    editor's ``edit``); ``default`` is the command run when none is given
+    (without one, the usage is printed and the exit code is 2)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     _utf8_streams()
-    parser = build_parser()
+    parser = build_parser(extra)
+    if not args_list and default is not None:
+        args_list = [default]
     args = parser.parse_args(args_list)
     command = args.command
     if command is None:
-        return _edit([])
+        parser.print_usage(sys.stderr)
+        return EXIT_INVALID
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "run": _run,
         "validate": _validate,
         "nodes": _nodes,
         "history": _history,
         "credentials": _credentials,
-        "edit": lambda a: _edit(([a.flow] if a.flow else []) + list(a.rest)),
     }
+    handlers.update({name: handle for name, (_, handle) in (extra or {}).items()})
     return handlers[command](args)
 
 
@@ -473,23 +489,9 @@ def _history_show(store: HistoryStore, run_id: str, as_json: bool) -> int:
 
 # ----------------------------------------------------------- credentials
 def _credentials(args: argparse.Namespace) -> int:
-    from engine import cli_credentials
+    from . import cli_credentials
 
     return cli_credentials.run(args)
-
-
-# ------------------------------------------------------------------ edit
-def _edit(argv: list[str]) -> int:
-    try:
-        from editor.app import main as editor_main  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as exc:
-        sys.stderr.write(
-            f"flowdesk: the editor is not available ({exc}).\n"
-            "Install it with: pip install 'flowdesk[gui]'   "
-            "or run a workflow headless: flowdesk run FLOW.json\n"
-        )
-        return EXIT_INVALID
-    return int(editor_main(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

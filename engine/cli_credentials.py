@@ -19,10 +19,10 @@ import json
 import sys
 from typing import Any
 
-from engine.credentials import CredentialResolver, EnvSecretStore, env_var_name
-from engine.errors import FlowdeskError
-from engine.keyring_store import KeyringSecretStore, KeyringUnavailableError, default_secret_store
-from engine.model.workflow import BearerCredential, CredentialRef
+from .credentials import CredentialResolver, EnvSecretStore, env_var_name
+from .errors import FlowdeskError
+from .keyring_store import KeyringSecretStore, KeyringUnavailableError, default_secret_store
+from .model.workflow import BearerCredential, CredentialRef
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 def _references(flow: str | None) -> dict[str, CredentialRef] | None:
     if flow is None:
         return {}
-    from engine.cli import _load, _registry
+    from .cli import _load, _registry
 
     workflow = _load(flow, _registry(), sys.stderr)
     return None if workflow is None else dict(workflow.credentials)
@@ -155,7 +155,7 @@ def _delete(name: str) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from engine.oauth2 import probe
+    from .oauth2 import probe
 
     refs = _references(args.flow)
     if refs is None:

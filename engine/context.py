@@ -18,14 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.credentials import CredentialResolver
-from engine.events import NodeLog
-from engine.expressions import ExpressionEngine
+from .credentials import CredentialResolver
+from .events import NodeLog
+from .expressions import ExpressionEngine
 
 if TYPE_CHECKING:
     import httpx
 
-    from engine.model.workflow import Node, Settings
+    from .model.workflow import Node, Settings
 
 
 def merge_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
@@ -73,13 +73,13 @@ class RunServices:
             if self._http_client_factory is not None:
                 self._http_client = self._http_client_factory()
             else:
-                from engine.http_client import make_http_client
+                from .http_client import make_http_client
 
                 self._http_client = make_http_client()
             if self.credentials.uses_oauth2():
                 # OAuth2 credentials: the client swaps the placeholder token
                 # http_credential puts on a request for the run's access token.
-                from engine.oauth2 import OAuth2Auth
+                from .oauth2 import OAuth2Auth
 
                 self._http_client.auth = OAuth2Auth(self.credentials, self._http_client)
         return self._http_client

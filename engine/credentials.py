@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote, quote_plus
 
-from engine.errors import AuthError, ConfigError, FlowdeskError
-from engine.model.workflow import (
+from .errors import AuthError, ConfigError, FlowdeskError
+from .model.workflow import (
     ApiKeyCredential,
     BasicCredential,
     BearerCredential,
@@ -108,7 +108,7 @@ class CredentialResolver:
     def oauth2(self) -> Any:
         """The run's ``engine.oauth2.OAuth2Tokens`` (created on first use)."""
         if self._oauth2 is None:
-            from engine.oauth2 import OAuth2Tokens
+            from .oauth2 import OAuth2Tokens
 
             self._oauth2 = OAuth2Tokens(self)
         return self._oauth2
@@ -213,7 +213,7 @@ def http_credential(resolver: CredentialResolver, name: str) -> HttpCredential:
     secret = resolver.secret(name)
     variants = _secret_variants(secret)
     if isinstance(ref, OAuth2ClientCredentials):
-        from engine.oauth2 import placeholder
+        from .oauth2 import placeholder
 
         return HttpCredential(
             name,

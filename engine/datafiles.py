@@ -24,8 +24,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ConfigError, ExecutionError, FlowdeskError, SecurityError, json_type
-from engine.io import atomic_write
+from .errors import ConfigError, ExecutionError, FlowdeskError, SecurityError, json_type
+from .io import atomic_write
 
 FORMATS = ("text", "json", "jsonl", "csv", "bytes")
 _DRIVE = re.compile(r"^[A-Za-z]:")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.results import RunResult
+    from .results import RunResult
 
 
 @dataclass(slots=True)

@@ -41,9 +41,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from engine.context import NodeContext, RunServices, merge_usage
-from engine.credentials import CredentialResolver, EnvSecretStore, SecretStore
-from engine.errors import (
+from .context import NodeContext, RunServices, merge_usage
+from .credentials import CredentialResolver, EnvSecretStore, SecretStore
+from .errors import (
     ConfigError,
     ExpressionError,
     FlowdeskError,
@@ -52,7 +52,7 @@ from engine.errors import (
     WorkflowLoadError,
     json_type,
 )
-from engine.events import (
+from .events import (
     NOT_IN_RUN,
     Event,
     NodeCancelled,
@@ -64,13 +64,13 @@ from engine.events import (
     RunFinished,
     RunStarted,
 )
-from engine.expressions import Compiled, ExpressionEngine, Namespace
-from engine.io import format_location
-from engine.model.workflow import Node, Workflow
-from engine.nodes.spec import NodeType, Routed
-from engine.registry import NodeRegistry
-from engine.results import NodeResult, RunResult
-from engine.validate import validate
+from .expressions import Compiled, ExpressionEngine, Namespace
+from .io import format_location
+from .model.workflow import Node, Workflow
+from .nodes.spec import NodeType, Routed
+from .registry import NodeRegistry
+from .results import NodeResult, RunResult
+from .validate import validate
 
 log = logging.getLogger(__name__)
 

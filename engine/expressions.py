@@ -33,7 +33,7 @@ from jinja2.parser import Parser
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
-from engine.errors import ExpressionError
+from .errors import ExpressionError
 
 MAX_SOURCE_CHARS = 20_000
 MAX_STRING_CHARS = 20_000_000

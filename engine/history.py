@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.results import NodeResult, RunResult
+from .results import NodeResult, RunResult
 
 TRUNCATED_KEY = "__flowdesk_truncated__"
 DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024

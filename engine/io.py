@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from engine.errors import Issue, WorkflowLoadError
-from engine.model.migrations import MigrationError, migrate
-from engine.model.workflow import FORMAT, Workflow
+from .errors import Issue, WorkflowLoadError
+from .model.migrations import MigrationError, migrate
+from .model.workflow import FORMAT, Workflow
 
 if TYPE_CHECKING:
-    from engine.registry import NodeRegistry
+    from .registry import NodeRegistry
 
 _CREDENTIAL_TAGS = {"bearer", "basic", "api_key", "oauth2_client_credentials"}
 

@@ -21,8 +21,8 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from engine.credentials import ChainSecretStore, EnvSecretStore, env_var_name
-from engine.errors import AuthError
+from .credentials import ChainSecretStore, EnvSecretStore, env_var_name
+from .errors import AuthError
 
 SERVICE = "flowdesk"
 #: user name of the entry listing the names stored by Flowdesk (not a credential)

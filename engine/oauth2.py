@@ -37,11 +37,11 @@ from urllib.parse import quote
 
 import httpx
 
-from engine.errors import AuthError, ConfigError, TransportError
-from engine.model.workflow import OAuth2ClientCredentials
+from .errors import AuthError, ConfigError, TransportError
+from .model.workflow import OAuth2ClientCredentials
 
 if TYPE_CHECKING:
-    from engine.credentials import CredentialResolver
+    from .credentials import CredentialResolver
 
 PLACEHOLDER_PREFIX = "flowdesk-oauth2-token-for:"
 #: a token is renewed this long before it expires (at most a tenth of its lifetime)
@@ -245,8 +245,8 @@ async def probe(
     Used by ``flowdesk credentials test`` and the editor's Credentials dialog.
     Errors are ``FlowdeskError`` (secrets redacted).
     """
-    from engine.credentials import http_credential, redact_error
-    from engine.errors import FlowdeskError
+    from .credentials import http_credential, redact_error
+    from .errors import FlowdeskError
 
     await resolver.prefetch([name])
     own = client is None

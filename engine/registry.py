@@ -19,7 +19,7 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
-from engine.nodes.spec import NodeType
+from .nodes.spec import NodeType
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class NodeRegistry:
         return out
 
     def load_builtins(self) -> None:
-        from engine.nodes import builtin
+        from .nodes import builtin
 
         for info in pkgutil.iter_modules(builtin.__path__, builtin.__name__ + "."):
             self._register_from(importlib.import_module(info.name), defined_in=info.name)

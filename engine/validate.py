@@ -19,12 +19,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import ExpressionError, Issue, WorkflowLoadError
-from engine.expressions import ExpressionEngine, has_expression, referenced_names, walk_strings
-from engine.io import format_location, load_workflow, parse_workflow, read_json
-from engine.model.migrations import FORMAT_VERSION
-from engine.model.workflow import FORMAT, Node, Workflow
-from engine.registry import NodeRegistry
+from .errors import ExpressionError, Issue, WorkflowLoadError
+from .expressions import ExpressionEngine, has_expression, referenced_names, walk_strings
+from .io import format_location, load_workflow, parse_workflow, read_json
+from .model.migrations import FORMAT_VERSION
+from .model.workflow import FORMAT, Node, Workflow
+from .registry import NodeRegistry
 
 _shared_expressions = ExpressionEngine()
 

@@ -102,7 +102,7 @@ fi
 say "Installing Flowdesk and PyInstaller into the build venv"
 rm -rf "$SRC"
 mkdir -p "$SRC"
-cp -r pyproject.toml engine editor "$SRC/"
+cp -r pyproject.toml setup.py flowdesk engine editor resources "$SRC/"
 for f in README.md LICENSE; do [ -e "$f" ] && cp "$f" "$SRC/"; done
 [ -e "$SRC/README.md" ] || echo "# Flowdesk" > "$SRC/README.md"   # pyproject names it as readme
 find "$SRC" -name __pycache__ -prune -exec rm -rf {} +
@@ -114,7 +114,7 @@ pip_install() {
 : > "$PIP_LOG"
 pip_install -c packaging/constraints.txt "$SRC[gui]" -r packaging/requirements-build.txt
 pip_install --no-deps --force-reinstall "$SRC"   # same version number, new code
-VERSION=$("$VENV/bin/python" -c 'import engine; print(engine.__version__)')
+VERSION=$("$VENV/bin/python" -c 'import flowdesk; print(flowdesk.__version__)')
 echo "    flowdesk $VERSION, $("$VENV/bin/python" -c 'import PySide6; print("PySide6", PySide6.__version__)'), $("$VENV/bin/pyinstaller" --version | sed 's/^/PyInstaller /')"
 T_VENV=$(elapsed "$T0")
 

@@ -93,8 +93,8 @@ if [ $RC = 0 ] && [ -z "$MISSING" ]; then ok "node types: $TYPES"
 else bad "node types (rc $RC) missing:$MISSING"; show "$SCRATCH/nodes.json"; fi
 
 # --- 3. headless run of the quick-start example ------------------------------------------
-EXAMPLES="$BUNDLE/_internal/resources/examples"
-[ -d "$EXAMPLES" ] || EXAMPLES="$BUNDLE/resources/examples"
+EXAMPLES="$BUNDLE/_internal/flowdesk/resources/examples"
+[ -d "$EXAMPLES" ] || EXAMPLES="$BUNDLE/flowdesk/resources/examples"
 WORK="$SCRATCH/work"
 mkdir -p "$WORK" && cp -r "$EXAMPLES" "$WORK/examples" && rm -rf "$WORK/examples/output"
 FLOW="$WORK/examples/quickstart.flow.json"

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import Event, RunResult
+from flowdesk.engine import Event, RunResult
 
 
 @dataclass

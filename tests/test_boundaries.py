@@ -8,8 +8,8 @@ import sys
 
 CHECK = """
 import importlib, pkgutil, sys
-import engine, editor.document
-for package in (engine, editor.document):
+import flowdesk.engine, flowdesk.editor.document
+for package in (flowdesk.engine, flowdesk.editor.document):
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         importlib.import_module(info.name)
 bad = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6", "qasync"))

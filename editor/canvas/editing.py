@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QMimeData, QObject, QPointF, Signal
-from PySide6.QtGui import QGuiApplication
-
-from editor.canvas.scene import CanvasScene
-from editor.canvas.style import GRID, HEADER_HEIGHT, NODE_WIDTH
-from editor.canvas.view import CanvasView
-from editor.document import Document, DocumentError
-from editor.document.clipboard import (
+from flowdesk.editor.canvas.scene import CanvasScene
+from flowdesk.editor.canvas.style import GRID, HEADER_HEIGHT, NODE_WIDTH
+from flowdesk.editor.canvas.view import CanvasView
+from flowdesk.editor.document import Document, DocumentError
+from flowdesk.editor.document.clipboard import (
     FragmentError,
     fragment_text,
     new_node_json,
     parse_fragment,
     plan_paste,
 )
-from editor.document.commands import (
+from flowdesk.editor.document.commands import (
     AddEdge,
     AddNode,
     AddNote,
@@ -32,8 +29,10 @@ from editor.document.commands import (
     MoveNodes,
     RemoveItems,
 )
-from editor.document.layout import layered_layout
-from editor.undo import DocumentController
+from flowdesk.editor.document.layout import layered_layout
+from flowdesk.editor.undo import DocumentController
+from PySide6.QtCore import QMimeData, QObject, QPointF, Signal
+from PySide6.QtGui import QGuiApplication
 
 log = logging.getLogger(__name__)
 

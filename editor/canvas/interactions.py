@@ -7,20 +7,19 @@ May import: PySide6, editor.canvas, editor.document, editor.undo.
 
 from __future__ import annotations
 
+from flowdesk.editor.canvas.editing import CanvasEditor, PendingWire
+from flowdesk.editor.canvas.items.edge_item import EdgeItem, bezier
+from flowdesk.editor.canvas.items.node_item import PORT_OK, PORT_REFUSED, NodeItem
+from flowdesk.editor.canvas.items.note_item import NoteItem
+from flowdesk.editor.canvas.scene import CanvasScene
+from flowdesk.editor.canvas.style import GRID
+from flowdesk.editor.canvas.view import CanvasView
+from flowdesk.editor.document import Document
+from flowdesk.editor.document.commands import AddEdge, Composite, EditNote, MoveNodes, RemoveEdges
+from flowdesk.editor.document.events import EdgeKey
 from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QDragMoveEvent, QDropEvent, QKeyEvent, QMouseEvent, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
-
-from editor.canvas.editing import CanvasEditor, PendingWire
-from editor.canvas.items.edge_item import EdgeItem, bezier
-from editor.canvas.items.node_item import PORT_OK, PORT_REFUSED, NodeItem
-from editor.canvas.items.note_item import NoteItem
-from editor.canvas.scene import CanvasScene
-from editor.canvas.style import GRID
-from editor.canvas.view import CanvasView
-from editor.document import Document
-from editor.document.commands import AddEdge, Composite, EditNote, MoveNodes, RemoveEdges
-from editor.document.events import EdgeKey
 
 NODE_TYPE_MIME = "application/x-flowdesk-node-type"
 DRAG_THRESHOLD = 4

@@ -17,7 +17,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QTransform
 
 if TYPE_CHECKING:
-    from editor.canvas.view import CanvasView
+    from flowdesk.editor.canvas.view import CanvasView
 
 SIZE = (210, 132)
 MARGIN = 12

@@ -6,14 +6,13 @@ May import: PySide6, engine (public API), editor.palette, editor.fuzzy.
 
 from __future__ import annotations
 
+from flowdesk.editor.fuzzy import rank
+from flowdesk.editor.palette import SEARCH_ROLE, TYPE_ROLE, NodeTypeDelegate, type_item
+from flowdesk.editor.theme import icon
+from flowdesk.engine import NodeRegistry, NodeType
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QStandardItemModel
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
-
-from editor.fuzzy import rank
-from editor.palette import SEARCH_ROLE, TYPE_ROLE, NodeTypeDelegate, type_item
-from editor.theme import icon
-from engine import NodeRegistry, NodeType
 
 
 class QuickAdd(QFrame):

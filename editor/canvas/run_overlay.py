@@ -15,11 +15,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from flowdesk.editor.canvas.scene import CanvasScene
+from flowdesk.editor.run.run_state import RETRYING, RUNNING, RunChange, RunState, badge, tooltip
 from PySide6.QtCore import QObject, QRectF, QTimer
 from PySide6.QtGui import QColor
-
-from editor.canvas.scene import CanvasScene
-from editor.run.run_state import RETRYING, RUNNING, RunChange, RunState, badge, tooltip
 
 #: spinner frame interval
 TICK_MS = 80

@@ -14,16 +14,12 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsScene
-
-from editor.canvas.items.edge_item import EdgeItem
-from editor.canvas.items.node_item import NodeItem, NodeVisual
-from editor.canvas.items.note_item import NoteItem
-from editor.canvas.style import NODE_WIDTH, CanvasStyle
-from editor.document import Document
-from editor.document.events import (
+from flowdesk.editor.canvas.items.edge_item import EdgeItem
+from flowdesk.editor.canvas.items.node_item import NodeItem, NodeVisual
+from flowdesk.editor.canvas.items.note_item import NoteItem
+from flowdesk.editor.canvas.style import NODE_WIDTH, CanvasStyle
+from flowdesk.editor.document import Document
+from flowdesk.editor.document.events import (
     DocumentEvent,
     EdgeAdded,
     EdgeKey,
@@ -37,10 +33,13 @@ from editor.document.events import (
     NoteChanged,
     NoteRemoved,
 )
-from editor.document.layout import layered_layout
-from editor.gcpause import paused_gc
-from editor.theme import PLACEHOLDER_COLOR, Theme, category_color, icon_name
-from engine import Node, NodeType
+from flowdesk.editor.document.layout import layered_layout
+from flowdesk.editor.gcpause import paused_gc
+from flowdesk.editor.theme import PLACEHOLDER_COLOR, Theme, category_color, icon_name
+from flowdesk.engine import Node, NodeType
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsScene
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flowdesk.editor.theme import Theme
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
-
-from editor.theme import Theme
 
 NODE_WIDTH = 200.0
 HEADER_HEIGHT = 30.0

@@ -16,6 +16,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from flowdesk.editor.canvas.minimap import Minimap
+from flowdesk.editor.canvas.scene import CanvasScene
+from flowdesk.editor.canvas.style import GRID, OVERVIEW_ZOOM
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -33,12 +36,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
-from editor.canvas.minimap import Minimap
-from editor.canvas.scene import CanvasScene
-from editor.canvas.style import GRID, OVERVIEW_ZOOM
-
 if TYPE_CHECKING:
-    from editor.canvas.interactions import Interactions
+    from flowdesk.editor.canvas.interactions import Interactions
 
 MIN_ZOOM = 0.02
 MAX_ZOOM = 4.0

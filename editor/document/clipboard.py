@@ -17,9 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
-from editor.document.commands import (
+from flowdesk.editor.document.commands import (
     AddEdge,
     AddNode,
     AddNote,
@@ -28,10 +26,11 @@ from editor.document.commands import (
     SetWorkflowField,
     plural,
 )
-from editor.document.document import Document, JsonDict, edge_json, node_json, sanitize_id
-from editor.document.events import EdgeKey, Point
-from editor.document.refs import rewrite_references
-from engine import Edge, Node
+from flowdesk.editor.document.document import Document, JsonDict, edge_json, node_json, sanitize_id
+from flowdesk.editor.document.events import EdgeKey, Point
+from flowdesk.editor.document.refs import rewrite_references
+from flowdesk.engine import Edge, Node
+from pydantic import ValidationError
 
 FORMAT = "flowdesk/workflow"
 

@@ -13,9 +13,9 @@ import copy
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
-from editor.document.document import UNSET, Document, JsonDict, edge_key_text, node_json
-from editor.document.events import EdgeKey, Point
-from editor.document.refs import rename_references
+from flowdesk.editor.document.document import UNSET, Document, JsonDict, edge_key_text, node_json
+from flowdesk.editor.document.events import EdgeKey, Point
+from flowdesk.editor.document.refs import rename_references
 
 
 def plural(count: int, word: str) -> str:

@@ -14,9 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
-from editor.document.events import (
+from flowdesk.editor.document.events import (
     DocumentEvent,
     EdgeAdded,
     EdgeKey,
@@ -32,9 +30,9 @@ from editor.document.events import (
     Point,
     WorkflowChanged,
 )
-from editor.document.observer import Signal
-from editor.document.snapshot import run_copy
-from editor.document.values import (
+from flowdesk.editor.document.observer import Signal
+from flowdesk.editor.document.snapshot import run_copy
+from flowdesk.editor.document.values import (
     NODE_ID_RE,
     UNSET,
     JsonDict,
@@ -48,7 +46,8 @@ from editor.document.values import (
     node_json,
     sanitize_id,
 )
-from engine import Edge, Node, NodeRegistry, NodeType, Workflow
+from flowdesk.engine import Edge, Node, NodeRegistry, NodeType, Workflow
+from pydantic import ValidationError
 
 __all__ = [
     "NODE_ID_RE",

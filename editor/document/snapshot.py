@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-from engine import Workflow
+from flowdesk.engine import Workflow
 
 
 def _shallow(model: Any, **fields: Any) -> Any:

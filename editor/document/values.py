@@ -10,10 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flowdesk.editor.document.events import EdgeKey
+from flowdesk.engine import Edge, Issue, Node, Workflow
 from pydantic import ValidationError
-
-from editor.document.events import EdgeKey
-from engine import Edge, Issue, Node, Workflow
 
 NODE_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 JsonDict = dict[str, Any]

@@ -15,19 +15,18 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from flowdesk.editor.inspector.widgets import FieldEditor, JsonField, TextField, has_expression
+from flowdesk.editor.outputs.jsonpaths import capped_json
+from flowdesk.editor.run.run_state import expression_scope, node_inputs
+from flowdesk.editor.theme import set_style_state
+from flowdesk.engine import FlowdeskError
+from flowdesk.engine.expressions import ExpressionEngine
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QLabel, QListWidget, QPlainTextEdit, QWidget
 
-from editor.inspector.widgets import FieldEditor, JsonField, TextField, has_expression
-from editor.outputs.jsonpaths import capped_json
-from editor.run.run_state import expression_scope, node_inputs
-from editor.theme import set_style_state
-from engine import FlowdeskError
-from engine.expressions import ExpressionEngine
-
 if TYPE_CHECKING:
-    from editor.run.controller import RunController
+    from flowdesk.editor.run.controller import RunController
 
 #: the name being typed at the cursor: ``nodes.fetch.bo``
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\.?$|$")

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from editor.document import UNSET
-from editor.inspector.widgets import (
+from flowdesk.editor.document import UNSET
+from flowdesk.editor.inspector.widgets import (
     BoolField,
     ChoiceField,
     FieldEditor,

@@ -15,6 +15,36 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from flowdesk.editor.document import UNSET, Document, DocumentError
+from flowdesk.editor.document.commands import (
+    Command,
+    RenameNode,
+    SetConfig,
+    SetNodeField,
+    SetWorkflowField,
+)
+from flowdesk.editor.document.document import NODE_ID_RE, node_json
+from flowdesk.editor.document.events import (
+    DocumentEvent,
+    NodeChanged,
+    NodeRemoved,
+    NodeRenamed,
+    WorkflowChanged,
+)
+from flowdesk.editor.inspector.expression_help import ExpressionAssist
+from flowdesk.editor.inspector.form import build_editor, field_specs
+from flowdesk.editor.inspector.widgets import (
+    BoolField,
+    ChoiceField,
+    FieldEditor,
+    JsonField,
+    NumberField,
+    TextField,
+    has_expression,
+)
+from flowdesk.editor.theme import PLACEHOLDER_COLOR, category_color, icon_name, icon_pixmap
+from flowdesk.editor.undo import DocumentController
+from flowdesk.engine import Issue
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -26,37 +56,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from editor.document import UNSET, Document, DocumentError
-from editor.document.commands import (
-    Command,
-    RenameNode,
-    SetConfig,
-    SetNodeField,
-    SetWorkflowField,
-)
-from editor.document.document import NODE_ID_RE, node_json
-from editor.document.events import (
-    DocumentEvent,
-    NodeChanged,
-    NodeRemoved,
-    NodeRenamed,
-    WorkflowChanged,
-)
-from editor.inspector.expression_help import ExpressionAssist
-from editor.inspector.form import build_editor, field_specs
-from editor.inspector.widgets import (
-    BoolField,
-    ChoiceField,
-    FieldEditor,
-    JsonField,
-    NumberField,
-    TextField,
-    has_expression,
-)
-from editor.theme import PLACEHOLDER_COLOR, category_color, icon_name, icon_pixmap
-from editor.undo import DocumentController
-from engine import Issue
 
 TYPED_KINDS = ("integer", "number", "bool", "enum")
 LOCATION_RE = re.compile(r"^nodes\[\d+\]\.(?:(config)\.)?([A-Za-z0-9_]+)")

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from flowdesk.editor.theme import current_theme, icon
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -37,8 +38,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from editor.theme import current_theme, icon
 
 EXPRESSION_RE = re.compile(r"\{\{.*?\}\}")
 JSON_TOKENS = re.compile(
@@ -547,7 +546,7 @@ class SchemaField(FieldEditor):
         return text
 
     def _validate(self, text: str) -> Any:
-        from engine.schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema
+        from flowdesk.engine.schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema
 
         value = self.parse_value(text)
         self.schema = None

@@ -11,11 +11,10 @@ import html
 import json
 from typing import Any
 
+from flowdesk.editor.outputs.jsonpaths import capped_json
+from flowdesk.editor.run.run_state import NodeRun, format_ms
+from flowdesk.editor.theme import current_theme
 from PySide6.QtWidgets import QTextBrowser, QWidget
-
-from editor.outputs.jsonpaths import capped_json
-from editor.run.run_state import NodeRun, format_ms
-from editor.theme import current_theme
 
 #: details shown as their own rows, in this order
 KNOWN = (

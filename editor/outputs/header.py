@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flowdesk.editor.document import Document
+from flowdesk.editor.run.run_state import NodeRun, RunState, format_ms
+from flowdesk.editor.theme import current_theme, icon
+from flowdesk.engine.history import TRUNCATED_KEY
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
-
-from editor.document import Document
-from editor.run.run_state import NodeRun, RunState, format_ms
-from editor.theme import current_theme, icon
-from engine.history import TRUNCATED_KEY
 
 STATUS_WORDS = {
     "queued": "Queued",

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowdesk.editor.outputs.jsonpaths import JsonPath, PathPart, capped_json, preview, type_name
+from flowdesk.editor.theme import current_theme
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase
-
-from editor.outputs.jsonpaths import JsonPath, PathPart, capped_json, preview, type_name
-from editor.theme import current_theme
 
 #: rows fetched at a time (the view asks for more when scrolled to the end)
 BATCH = 1000

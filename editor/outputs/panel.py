@@ -14,6 +14,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flowdesk.editor.document import Document
+from flowdesk.editor.document.events import DocumentEvent, NodeChanged, NodeRemoved, NodeRenamed
+from flowdesk.editor.outputs.error_view import ErrorView
+from flowdesk.editor.outputs.header import OutputHeader
+from flowdesk.editor.outputs.json_model import PATH_ROLE, VALUE_ROLE, JsonTreeModel
+from flowdesk.editor.outputs.jsonpaths import (
+    JsonPath,
+    count_text,
+    path_expression,
+    type_name,
+    value_at,
+)
+from flowdesk.editor.outputs.raw_view import RawView
+from flowdesk.editor.outputs.search import ValueSearch
+from flowdesk.editor.outputs.table_model import JsonTableModel
+from flowdesk.editor.run.run_state import NodeRun, RunChange, RunState, node_inputs
+from flowdesk.editor.theme import icon
+from flowdesk.editor.undo import DocumentController
+from flowdesk.engine.history import TRUNCATED_KEY
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -32,20 +51,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from editor.document import Document
-from editor.document.events import DocumentEvent, NodeChanged, NodeRemoved, NodeRenamed
-from editor.outputs.error_view import ErrorView
-from editor.outputs.header import OutputHeader
-from editor.outputs.json_model import PATH_ROLE, VALUE_ROLE, JsonTreeModel
-from editor.outputs.jsonpaths import JsonPath, count_text, path_expression, type_name, value_at
-from editor.outputs.raw_view import RawView
-from editor.outputs.search import ValueSearch
-from editor.outputs.table_model import JsonTableModel
-from editor.run.run_state import NodeRun, RunChange, RunState, node_inputs
-from editor.theme import icon
-from editor.undo import DocumentController
-from engine.history import TRUNCATED_KEY
 
 TABS = ("output", "input", "error")
 MODES = ("tree", "table", "raw")

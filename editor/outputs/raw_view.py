@@ -12,6 +12,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from flowdesk.editor.inspector.widgets import ExpressionHighlighter
+from flowdesk.editor.outputs.jsonpaths import capped_json
+from flowdesk.editor.workers import run_in_thread
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
@@ -23,10 +26,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from editor.inspector.widgets import ExpressionHighlighter
-from editor.outputs.jsonpaths import capped_json
-from editor.workers import run_in_thread
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from flowdesk.editor.outputs.jsonpaths import JsonPath, search
 from PySide6.QtCore import QObject, QTimer, Signal
-
-from editor.outputs.jsonpaths import JsonPath, search
 
 #: time spent searching per event-loop turn
 SLICE_S = 0.012

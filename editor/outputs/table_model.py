@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowdesk.editor.outputs.json_model import PATH_ROLE, TOOLTIP_CHARS, VALUE_ROLE, type_colors
+from flowdesk.editor.outputs.jsonpaths import JsonPath, capped_json, cell_text, type_name
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
-
-from editor.outputs.json_model import PATH_ROLE, TOOLTIP_CHARS, VALUE_ROLE, type_colors
-from editor.outputs.jsonpaths import JsonPath, capped_json, cell_text, type_name
 
 #: rows whose keys make the columns
 SAMPLE_ROWS = 1000

@@ -13,19 +13,18 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from flowdesk.editor.document import UNSET
+from flowdesk.editor.document.commands import SetPinned
+from flowdesk.editor.document.events import DocumentEvent, WorkflowChanged
+from flowdesk.editor.errors import show_error
+from flowdesk.editor.run.engine_bridge import EngineBridge
+from flowdesk.editor.run.history_panel import local_time
+from flowdesk.editor.run.run_state import RunState, format_ms
+from flowdesk.editor.undo import DocumentController
+from flowdesk.engine import Issue, RunResult
+from flowdesk.engine.history import TRUNCATED_KEY, RunSummary
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
-
-from editor.document import UNSET
-from editor.document.commands import SetPinned
-from editor.document.events import DocumentEvent, WorkflowChanged
-from editor.errors import show_error
-from editor.run.engine_bridge import EngineBridge
-from editor.run.history_panel import local_time
-from editor.run.run_state import RunState, format_ms
-from editor.undo import DocumentController
-from engine import Issue, RunResult
-from engine.history import TRUNCATED_KEY, RunSummary
 
 log = logging.getLogger(__name__)
 

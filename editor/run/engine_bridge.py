@@ -27,12 +27,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flowdesk.editor.run.run_state import RunState, merge_results
+from flowdesk.engine import Engine, Event, Issue, RunHandle, RunResult, Workflow, validate
+from flowdesk.engine.history import HistoryStore, RunSummary
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
-
-from editor.run.run_state import RunState, merge_results
-from engine import Engine, Event, Issue, RunHandle, RunResult, Workflow, validate
-from engine.history import HistoryStore, RunSummary
 
 log = logging.getLogger(__name__)
 

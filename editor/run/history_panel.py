@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flowdesk.editor.run.run_state import format_ms
+from flowdesk.editor.theme import current_theme, icon
+from flowdesk.engine.history import RunSummary
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -22,10 +25,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from editor.run.run_state import format_ms
-from editor.theme import current_theme, icon
-from engine.history import RunSummary
 
 MARKS = {"succeeded": "✓", "failed": "✗", "cancelled": "⊘", "running": "…"}
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowdesk.editor.run.run_state import LEVELS, LogLine, RunChange, RunState
+from flowdesk.editor.theme import current_theme
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -22,9 +24,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from editor.run.run_state import LEVELS, LogLine, RunChange, RunState
-from editor.theme import current_theme
 
 Index = QModelIndex | QPersistentModelIndex
 ALL = ""

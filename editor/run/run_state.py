@@ -18,9 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from editor.document.events import EdgeKey
-from editor.document.observer import Signal
-from engine import (
+from flowdesk.editor.document.events import EdgeKey
+from flowdesk.editor.document.observer import Signal
+from flowdesk.engine import (
     Event,
     NodeCancelled,
     NodeFailed,

@@ -11,6 +11,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from flowdesk.editor.actions import Actions
+from flowdesk.editor.canvas.run_overlay import RunOverlay
+from flowdesk.editor.canvas.scene import CanvasScene
+from flowdesk.editor.outputs.panel import OutputPanel
+from flowdesk.editor.run.controller import RunController
+from flowdesk.editor.run.engine_bridge import EngineBridge
+from flowdesk.editor.run.history_panel import HistoryPanel
+from flowdesk.editor.run.log_panel import LogPanel
+from flowdesk.editor.run.run_state import RunChange, RunState, format_ms
+from flowdesk.editor.run.variables_panel import VariablesPanel
+from flowdesk.editor.theme import set_style_state
+from flowdesk.editor.undo import DocumentController
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -21,19 +33,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
 )
-
-from editor.actions import Actions
-from editor.canvas.run_overlay import RunOverlay
-from editor.canvas.scene import CanvasScene
-from editor.outputs.panel import OutputPanel
-from editor.run.controller import RunController
-from editor.run.engine_bridge import EngineBridge
-from editor.run.history_panel import HistoryPanel
-from editor.run.log_panel import LogPanel
-from editor.run.run_state import RunChange, RunState, format_ms
-from editor.run.variables_panel import VariablesPanel
-from editor.theme import set_style_state
-from editor.undo import DocumentController
 
 RUN_ACTIONS = ("run", "run_node", "run_up_to")
 MARKS = {"succeeded": "✓", "failed": "✗", "cancelled": "⊘"}

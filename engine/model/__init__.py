@@ -1,7 +1,7 @@
 """The persisted document: pydantic models of the workflow file and its migrations."""
 
-from engine.model.migrations import FORMAT_VERSION, MIGRATIONS, migrate
-from engine.model.workflow import (
+from .migrations import FORMAT_VERSION, MIGRATIONS, migrate
+from .workflow import (
     FORMAT,
     ApiKeyCredential,
     BasicCredential,

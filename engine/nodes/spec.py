@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
-    from engine.context import NodeContext
+    from ..context import NodeContext
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-
-from engine import NodeRegistry
+from flowdesk.engine import NodeRegistry
 
 from .fake_llm import FakeLLM
 

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from multidict import CIMultiDict
-
-from engine import (
+from flowdesk.engine import (
     Engine,
     Event,
     MemorySecretStore,
@@ -24,6 +22,7 @@ from engine import (
     Workflow,
     parse_workflow,
 )
+from multidict import CIMultiDict
 
 SECRET = "sk-test-SECRET-0123456789abcdef"
 

@@ -9,9 +9,8 @@ import time
 from typing import Any
 
 import pytest
-
-from engine import NodeRegistry, NodeRetrying, WorkflowLoadError, validate
-from engine.nodes.builtin.ai_transform import parse_json_answer, parse_retry_after
+from flowdesk.engine import NodeRegistry, NodeRetrying, WorkflowLoadError, validate
+from flowdesk.engine.nodes.builtin.ai_transform import parse_json_answer, parse_retry_after
 
 from .fake_llm import SECRET, FakeLLM, Reply, completion, run, workflow
 from .fake_llm import ai_node as node

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from engine import NodeRegistry, load_workflow, validate
+from flowdesk.engine import NodeRegistry, load_workflow, validate
 
 from .fake_llm import FakeLLM, Reply, completion, run
 

@@ -9,10 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from engine.schema_dsl import (
+from flowdesk.engine.schema_dsl import (
     Arr,
     Lit,
     Obj,
@@ -29,6 +26,8 @@ from engine.schema_dsl import (
     to_strict_schema,
     validate_value,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def obj(**props: Any) -> dict[str, Any]:

@@ -10,8 +10,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-
-from engine.keyring_store import KeyringSecretStore
+from flowdesk.engine.keyring_store import KeyringSecretStore
 
 from .server import AuthServer
 

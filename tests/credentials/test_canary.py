@@ -76,7 +76,7 @@ def test_the_canary_secret_is_in_no_file_the_run_wrote(auth_server: AuthServer, 
         **{f"FLOWDESK_SECRET_{n}": CANARY for n in ("TOK", "LOGIN", "QKEY", "OAUTH")},
     }
     result = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "run", str(flow), "--json"],
+        [sys.executable, "-m", "flowdesk", "run", str(flow), "--json"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -93,7 +93,7 @@ def test_the_canary_secret_is_in_no_file_the_run_wrote(auth_server: AuthServer, 
     assert nodes["unauthorized"]["error"]["category"] == "AUTH"
     assert (tmp_path / "out" / "result.json").exists()
     history = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "history", "show", run["run_id"], "--json"],
+        [sys.executable, "-m", "flowdesk", "history", "show", run["run_id"], "--json"],
         capture_output=True,
         text=True,
         timeout=30,

@@ -10,13 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.credentials import CredentialResolver
-from engine.keyring_store import INDEX_USER, KeyringSecretStore, default_secret_store
-from engine.model.workflow import BearerCredential
+from flowdesk.engine.credentials import CredentialResolver
+from flowdesk.engine.keyring_store import INDEX_USER, KeyringSecretStore, default_secret_store
+from flowdesk.engine.model.workflow import BearerCredential
 
 from .server import AuthServer
 
-FLOWDESK = [sys.executable, "-m", "engine.cli"]
+FLOWDESK = [sys.executable, "-m", "flowdesk"]
 
 
 def flowdesk(*args: str, stdin: str = "", env: dict[str, str] | None = None):

@@ -12,10 +12,9 @@ import uuid
 from typing import Any
 
 import pytest
-
-from engine import Engine, NodeRegistry, loads_workflow
-from engine.credentials import MemorySecretStore
-from engine.errors import AuthError
+from flowdesk.engine import Engine, NodeRegistry, loads_workflow
+from flowdesk.engine.credentials import MemorySecretStore
+from flowdesk.engine.errors import AuthError
 
 from .server import CLIENT_ID, AuthServer
 
@@ -79,9 +78,9 @@ async def test_concurrent_nodes_share_one_token_fetch(auth_server: AuthServer):
 
 
 async def test_a_token_is_renewed_shortly_before_it_expires(auth_server: AuthServer):
-    from engine.credentials import CredentialResolver
-    from engine.model.workflow import OAuth2ClientCredentials
-    from engine.oauth2 import probe
+    from flowdesk.engine.credentials import CredentialResolver
+    from flowdesk.engine.model.workflow import OAuth2ClientCredentials
+    from flowdesk.engine.oauth2 import probe
 
     key = uuid.uuid4().hex
     realm = auth_server.realm(key, SECRET, ttl=1)
@@ -104,9 +103,9 @@ async def test_a_token_is_renewed_shortly_before_it_expires(auth_server: AuthSer
 
 
 async def test_a_401_refreshes_the_token_once_and_retries(auth_server: AuthServer):
-    from engine.credentials import CredentialResolver
-    from engine.model.workflow import OAuth2ClientCredentials
-    from engine.oauth2 import probe
+    from flowdesk.engine.credentials import CredentialResolver
+    from flowdesk.engine.model.workflow import OAuth2ClientCredentials
+    from flowdesk.engine.oauth2 import probe
 
     key = uuid.uuid4().hex
     realm = auth_server.realm(key, SECRET)

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from editor.document import Document
-from editor.document.observer import Signal
-from engine import NodeRegistry, parse_workflow
+from flowdesk.editor.document import Document
+from flowdesk.editor.document.observer import Signal
+from flowdesk.engine import NodeRegistry, parse_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "resources" / "examples" / "quickstart.flow.json"

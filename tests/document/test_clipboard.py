@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from editor.document import Document
-from editor.document.clipboard import (
+from flowdesk.editor.document import Document
+from flowdesk.editor.document.clipboard import (
     FragmentError,
     copy_fragment,
     fragment_text,
@@ -16,7 +15,7 @@ from editor.document.clipboard import (
     parse_fragment,
     plan_paste,
 )
-from engine import loads_workflow
+from flowdesk.engine import loads_workflow
 
 
 def test_copied_selection_is_a_loadable_workflow(doc: Document) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-
-from editor.document import UNSET, Document, DocumentError
-from editor.document.clipboard import new_node_json, parse_fragment, plan_paste
-from editor.document.commands import (
+from flowdesk.editor.document import UNSET, Document, DocumentError
+from flowdesk.editor.document.clipboard import new_node_json, parse_fragment, plan_paste
+from flowdesk.editor.document.commands import (
     AddEdge,
     AddNode,
     AddNote,

@@ -8,11 +8,10 @@ import json
 from typing import Any
 
 import pytest
-
-from editor.document import Document, DocumentError
-from editor.document.commands import AddNode, RemoveItems, SetConfig
-from editor.document.events import EdgeRemoved, NodeRemoved
-from engine import NodeRegistry, dumps_workflow, loads_workflow, parse_workflow
+from flowdesk.editor.document import Document, DocumentError
+from flowdesk.editor.document.commands import AddNode, RemoveItems, SetConfig
+from flowdesk.editor.document.events import EdgeRemoved, NodeRemoved
+from flowdesk.engine import NodeRegistry, dumps_workflow, loads_workflow, parse_workflow
 
 from .conftest import make_doc
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 
-from editor.document import Document
-from editor.document.commands import MoveNodes
-from editor.document.layout import layered_layout
+from flowdesk.editor.document import Document
+from flowdesk.editor.document.commands import MoveNodes
+from flowdesk.editor.document.layout import layered_layout
 
 SIZE = (200.0, 80.0)
 

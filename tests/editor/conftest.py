@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flowdesk.editor.document.observer import Signal
+from flowdesk.editor.main_window import MainWindow
+from flowdesk.editor.settings import Settings
+from flowdesk.editor.theme import DARK, apply_theme
+from flowdesk.engine import NodeRegistry
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-
-from editor.document.observer import Signal
-from editor.main_window import MainWindow
-from editor.settings import Settings
-from editor.theme import DARK, apply_theme
-from engine import NodeRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "resources" / "examples" / "quickstart.flow.json"
@@ -132,7 +131,7 @@ def qloop(themed_app: QApplication) -> Iterator[Any]:
     """qasync's loop as the running loop while pytest-qt spins Qt's (the
     editor's runs need it); removed afterwards so that other tests can run
     their own loops."""
-    from editor.run.engine_bridge import install_loop, uninstall_loop
+    from flowdesk.editor.run.engine_bridge import install_loop, uninstall_loop
 
     loop = install_loop(themed_app)
     yield loop
@@ -141,7 +140,7 @@ def qloop(themed_app: QApplication) -> Iterator[Any]:
 
 @pytest.fixture
 def history(tmp_path: Path) -> Any:
-    from engine.history import HistoryStore
+    from flowdesk.engine.history import HistoryStore
 
     store = HistoryStore(tmp_path / "history.sqlite3")
     yield store
@@ -157,7 +156,7 @@ def run_window(
     tmp_path: Path,
     history: Any,
 ) -> Iterator[MainWindow]:
-    from editor.app import build_engine
+    from flowdesk.editor.app import build_engine
 
     win = MainWindow(
         registry,

@@ -4,14 +4,13 @@ opens quick-add and connects the new node in the same undo step."""
 
 from __future__ import annotations
 
+from flowdesk.editor.fuzzy import rank
+from flowdesk.editor.main_window import MainWindow
+from flowdesk.editor.palette import NODE_TYPE_MIME, TYPE_ROLE
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-
-from editor.fuzzy import rank
-from editor.main_window import MainWindow
-from editor.palette import NODE_TYPE_MIME, TYPE_ROLE
 
 from .conftest import drag, port_point, stack_texts, view_point
 

@@ -8,14 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from flowdesk.editor.app import main
+from flowdesk.editor.inspector.widgets import TextField
+from flowdesk.editor.main_window import MainWindow
+from flowdesk.engine import load_workflow
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtTest import QTest
-
-from editor.app import main
-from editor.inspector.widgets import TextField
-from editor.main_window import MainWindow
-from engine import load_workflow
 
 from .conftest import QUICKSTART, close_window, drag, make_window, port_point, stack_texts
 from .test_adding_nodes import drop_type
@@ -132,10 +131,9 @@ def test_zoom_keys_and_fit(quickstart: MainWindow) -> None:
 
 
 def test_macos_file_open_event_opens_through_the_window(window: MainWindow, qtbot: Any) -> None:
+    from flowdesk.editor.app import install_file_open_filter
     from PySide6.QtGui import QFileOpenEvent
     from PySide6.QtWidgets import QApplication
-
-    from editor.app import install_file_open_filter
 
     app = QApplication.instance()
     event_filter = install_file_open_filter(app, window)

@@ -7,10 +7,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-
-from editor.credentials_dialog import CredentialsDialog
-from engine.credentials import MemorySecretStore
-from engine.model.workflow import BasicCredential, BearerCredential
+from flowdesk.editor.credentials_dialog import CredentialsDialog
+from flowdesk.engine.credentials import MemorySecretStore
+from flowdesk.engine.model.workflow import BasicCredential, BearerCredential
 
 SECRET = "dialog-secret-42"
 

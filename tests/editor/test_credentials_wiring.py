@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flowdesk.editor.main_window import MainWindow
+from flowdesk.engine.credentials import MemorySecretStore
+from flowdesk.engine.errors import AuthError
 from PySide6.QtWidgets import QPushButton
-
-from editor.main_window import MainWindow
-from engine.credentials import MemorySecretStore
-from engine.errors import AuthError
 
 from .conftest import ROOT, close_window
 

@@ -10,13 +10,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from flowdesk.editor.autosave import Autosave
+from flowdesk.editor.document.commands import MoveNodes
+from flowdesk.editor.main_window import MainWindow
+from flowdesk.engine import load_workflow
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QMessageBox
-
-from editor.autosave import Autosave
-from editor.document.commands import MoveNodes
-from editor.main_window import MainWindow
-from engine import load_workflow
 
 from .conftest import QUICKSTART, close_window, make_window
 

@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flowdesk.editor.main_window import MainWindow
+from flowdesk.editor.outputs.json_model import JsonTreeModel
+from flowdesk.editor.outputs.table_model import JsonTableModel
+from flowdesk.editor.run.run_state import RunState
+from flowdesk.engine import NodeResult, RunResult
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-
-from editor.main_window import MainWindow
-from editor.outputs.json_model import JsonTreeModel
-from editor.outputs.table_model import JsonTableModel
-from editor.run.run_state import RunState
-from engine import NodeResult, RunResult
 
 from .conftest import QUICKSTART, open_flow, run_and_wait, write_flow
 

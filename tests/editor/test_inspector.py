@@ -6,15 +6,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from flowdesk.editor.inspector.form import field_specs
+from flowdesk.editor.inspector.widgets import (
+    BoolField,
+    ChoiceField,
+    JsonField,
+    NumberField,
+    TextField,
+)
+from flowdesk.editor.main_window import MainWindow
+from flowdesk.engine import NodeType, Port
 from pydantic import BaseModel, ConfigDict, Field
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolButton
-
-from editor.inspector.form import field_specs
-from editor.inspector.widgets import BoolField, ChoiceField, JsonField, NumberField, TextField
-from editor.main_window import MainWindow
-from engine import NodeType, Port
 
 
 class SampleConfig(BaseModel):

@@ -5,10 +5,9 @@ keyboard selection, delete, nudge."""
 
 from __future__ import annotations
 
+from flowdesk.editor.main_window import MainWindow
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-
-from editor.main_window import MainWindow
 
 from .conftest import click, drag, port_point, stack_texts, view_point
 

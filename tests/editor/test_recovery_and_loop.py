@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flowdesk.editor.app import offer_recovery
+from flowdesk.editor.main_window import MainWindow
 from PySide6.QtCore import QPointF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog
-
-from editor.app import offer_recovery
-from editor.main_window import MainWindow
 
 from .conftest import QUICKSTART, close_window, make_window
 
@@ -31,7 +30,7 @@ def test_recovery_is_offered_and_restores_the_work(
         str(2**22 + 4321)
     )  # its process is gone
     monkeypatch.setattr(
-        "editor.dialogs.RecoveryDialog.exec", lambda self: QDialog.DialogCode.Accepted
+        "flowdesk.editor.dialogs.RecoveryDialog.exec", lambda self: QDialog.DialogCode.Accepted
     )
     fresh = make_window(qtbot, crashed.registry, crashed.settings, folder)
     offer_recovery(fresh)
@@ -53,7 +52,7 @@ def test_discard_all(quickstart: MainWindow, qtbot: Any, monkeypatch: Any) -> No
         self._discard()
         return QDialog.DialogCode.Rejected
 
-    monkeypatch.setattr("editor.dialogs.RecoveryDialog.exec", discard)
+    monkeypatch.setattr("flowdesk.editor.dialogs.RecoveryDialog.exec", discard)
     fresh = make_window(qtbot, crashed.registry, crashed.settings, folder)
     offer_recovery(fresh)
     assert fresh.controller.document.node_ids() == []
@@ -71,7 +70,7 @@ def test_event_loop_runs_on_qasync(tmp_path: Path) -> None:
         "ran = []\n"
         "async def tick(): ran.append(1); app.quit()\n"
         "QTimer.singleShot(50, lambda: asyncio.ensure_future(tick()))\n"
-        "from editor.app import run_event_loop\n"
+        "from flowdesk.editor.app import run_event_loop\n"
         "print(run_event_loop(app), ran)\n"
     )
     env = {**os.environ, "FLOWDESK_DATA_DIR": str(tmp_path)}

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flowdesk.editor.main_window import MainWindow
 from PySide6.QtCore import QTimer
-
-from editor.main_window import MainWindow
 
 from .conftest import QUICKSTART, open_flow, run_and_wait, write_flow
 from .slow_server import LocalServer

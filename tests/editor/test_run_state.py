@@ -10,13 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from editor.run.run_state import (
+from flowdesk.editor.run.run_state import (
     RunState,
     badge,
     merge_results,
     node_inputs,
 )
-from engine import (
+from flowdesk.engine import (
     NodeFailed,
     NodeResult,
     NodeRetrying,
@@ -109,7 +109,7 @@ def test_edit_run_select_screenshot_exits_0(tmp_path: Path) -> None:
     shutil.copytree(QUICKSTART.parent / "data", folder / "data")
     out = tmp_path / "shots" / "run.png"
     code = (
-        "import sys; from engine.cli import main; "
+        "import sys; from flowdesk.cli import main; "
         f"sys.exit(main(['edit', {str(folder / QUICKSTART.name)!r}, '--run', '--select', "
         f"'summarise', '--screenshot', {str(out)!r}]))"
     )

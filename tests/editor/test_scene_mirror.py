@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import random
 
-from PySide6.QtCore import QPointF
-
-from editor.canvas.scene import CanvasScene
-from editor.document.clipboard import fragment_text, new_node_json, parse_fragment, plan_paste
-from editor.document.commands import (
+from flowdesk.editor.canvas.scene import CanvasScene
+from flowdesk.editor.document.clipboard import (
+    fragment_text,
+    new_node_json,
+    parse_fragment,
+    plan_paste,
+)
+from flowdesk.editor.document.commands import (
     AddEdge,
     AddNode,
     AddNote,
@@ -22,7 +25,8 @@ from editor.document.commands import (
     SetConfig,
     SetNodeField,
 )
-from editor.main_window import MainWindow
+from flowdesk.editor.main_window import MainWindow
+from PySide6.QtCore import QPointF
 
 
 def assert_mirrors(scene: CanvasScene) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 
+from flowdesk.editor.inspector.widgets import SchemaField
 from PySide6.QtGui import QSyntaxHighlighter
 from PySide6.QtWidgets import QPlainTextEdit
-
-from editor.inspector.widgets import SchemaField
 
 from .conftest import ROOT
 

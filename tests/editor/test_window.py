@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flowdesk.editor.document.commands import MoveNodes
+from flowdesk.editor.main_window import MainWindow
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu
-
-from editor.document.commands import MoveNodes
-from editor.main_window import MainWindow
 
 from .conftest import QUICKSTART
 

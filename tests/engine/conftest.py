@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flowdesk.engine import NodeRegistry, Workflow, parse_workflow
 
-from engine import NodeRegistry, Workflow, parse_workflow
 from tests.engine.stub_nodes import Probe, Sleep, stub_registry
 from tests.workflows import flow
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from flowdesk.engine import NodeContext, NodeRegistry, NodeType, Port
+from flowdesk.engine.errors import FlowdeskError
 from pydantic import BaseModel, ConfigDict
-
-from engine import NodeContext, NodeRegistry, NodeType, Port
-from engine.errors import FlowdeskError
 
 
 class Probe:

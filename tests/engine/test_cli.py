@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
-FLOWDESK = [sys.executable, "-m", "engine.cli"]
+FLOWDESK = [sys.executable, "-m", "flowdesk"]
 
 PLUGIN = """
 import asyncio
 from pydantic import BaseModel, ConfigDict
-from engine import NodeType, Port
+from flowdesk.engine import NodeType, Port
 
 class SleepConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -283,15 +283,23 @@ def test_no_command_without_the_editor_says_how_to_get_it(env, tmp_path):
         import sys, builtins
         real = builtins.__import__
         def fake(name, *a, **k):
-            if name.startswith("editor"):
-                raise ImportError("No module named 'PySide6'")
+            if name.split(".")[0] in ("PySide6", "qasync"):
+                raise ImportError("No module named 'PySide6'", name="PySide6")
             return real(name, *a, **k)
         builtins.__import__ = fake
-        from engine.cli import main
-        sys.exit(main([]))
+        from flowdesk.cli import main
+        sys.exit(main(sys.argv[1:]))
     """)
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30
-    )
-    assert done.returncode == 2
-    assert "pip install 'flowdesk[gui]'" in done.stderr
+    for argv in ([], ["edit", "flow.json"]):
+        done = subprocess.run(
+            [sys.executable, "-c", script, *argv],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode == 2
+        assert "Traceback" not in done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, lines  # one line: what is missing and what to install
+        assert "pip install 'PySide6-Essentials" in lines[0] and "qasync" in lines[0]

@@ -7,8 +7,7 @@ import time
 from typing import Any
 
 import pytest
-
-from engine import (
+from flowdesk.engine import (
     Engine,
     NodeCancelled,
     NodeRetrying,
@@ -19,7 +18,8 @@ from engine import (
     RunStarted,
     WorkflowLoadError,
 )
-from engine.executor import backoff_delay
+from flowdesk.engine.executor import backoff_delay
+
 from tests.engine.conftest import make
 from tests.engine.stub_nodes import Probe
 

@@ -6,9 +6,8 @@ import time
 import tracemalloc
 
 import pytest
-
-from engine.errors import ExpressionError
-from engine.expressions import Compiled, ExpressionEngine, Namespace, referenced_names
+from flowdesk.engine.errors import ExpressionError
+from flowdesk.engine.expressions import Compiled, ExpressionEngine, Namespace, referenced_names
 
 SCOPE = {
     "input": {"count": 3, "name": "Ann", "items": [{"id": 7}, {"id": 8}], "ok": True},

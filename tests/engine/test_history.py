@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from flowdesk.engine import Engine, NodeRegistry
+from flowdesk.engine.history import TRUNCATED_KEY, HistoryStore
+from flowdesk.engine.nodes.spec import NodeType
+from flowdesk.engine.results import NodeResult, RunResult
 
-from engine import Engine, NodeRegistry
-from engine.history import TRUNCATED_KEY, HistoryStore
-from engine.nodes.spec import NodeType
-from engine.results import NodeResult, RunResult
 from tests.engine.conftest import make
 
 

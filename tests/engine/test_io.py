@@ -8,12 +8,17 @@ import os
 from pathlib import Path
 
 import pytest
+from flowdesk.engine import (
+    WorkflowLoadError,
+    dumps_workflow,
+    load_workflow,
+    loads_workflow,
+    save_workflow,
+)
+from flowdesk.engine.io import parse_workflow
+from flowdesk.engine.model import migrations
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from engine import WorkflowLoadError, dumps_workflow, load_workflow, loads_workflow, save_workflow
-from engine.io import parse_workflow
-from engine.model import migrations
 
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "workflows").glob("v*/*.json"))
 EXAMPLES = sorted((Path(__file__).parents[2] / "resources" / "examples").glob("*.flow.json"))
@@ -180,9 +185,8 @@ def test_older_versions_are_migrated_step_by_step(monkeypatch) -> None:
 
 
 def test_node_config_upgrades_run_per_type_version(registry) -> None:
+    from flowdesk.engine import NodeType
     from pydantic import BaseModel
-
-    from engine import NodeType
 
     class NewConfig(BaseModel):
         url: str

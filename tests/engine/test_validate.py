@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import validate
-from engine.validate import check_source
+from flowdesk.engine import validate
+from flowdesk.engine.validate import check_source
+
 from tests.engine.conftest import flow, make
 
 

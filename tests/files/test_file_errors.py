@@ -120,7 +120,7 @@ async def test_overwrite_keeps_the_file_mode(write, root: Path):
 _CHILD = textwrap.dedent(
     """
     import asyncio, concurrent.futures.thread, json, os, sys
-    from engine import Engine, EnvSecretStore, NodeRegistry, loads_workflow
+    from flowdesk.engine import Engine, EnvSecretStore, NodeRegistry, loads_workflow
     registry = NodeRegistry.default(plugins=False)
     workflow = loads_workflow(sys.stdin.read(), registry)
     engine = Engine(registry, secrets=EnvSecretStore({}))

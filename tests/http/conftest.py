@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flowdesk.engine import Engine, EnvSecretStore, Event, NodeRegistry, loads_workflow
 
-from engine import Engine, EnvSecretStore, Event, NodeRegistry, loads_workflow
 from tests.run_view import Run
 from tests.workflows import flow
 

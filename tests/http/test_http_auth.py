@@ -8,8 +8,7 @@ import base64
 import json
 
 import pytest
-
-from engine import NodeLog, NodeRegistry, loads_workflow, validate
+from flowdesk.engine import NodeLog, NodeRegistry, loads_workflow, validate
 
 from .conftest import flow, http
 from .peer import closed_port

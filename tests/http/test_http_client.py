@@ -8,10 +8,8 @@ import random
 
 import httpx
 import pytest
-from yarl import URL
-
-from engine.expressions import to_text
-from engine.http_client import (
+from flowdesk.engine.expressions import to_text
+from flowdesk.engine.http_client import (
     _ORIGIN_PROPERTIES,
     _read_response,
     _sent_headers,
@@ -19,7 +17,9 @@ from engine.http_client import (
     parse_url,
     yarl_url,
 )
-from engine.nodes.builtin.http_request import Deadline, _headers, _json_body
+from flowdesk.engine.nodes.builtin.http_request import Deadline, _headers, _json_body
+from yarl import URL
+
 from tests.http.peer import Peer
 
 URLS = [
@@ -441,7 +441,7 @@ def test_deadline_needs_a_task() -> None:
 
 
 async def test_deadline_fires_no_earlier_and_at_most_one_slice_later() -> None:
-    from engine.nodes.builtin.http_request import DEADLINE_GRANULARITY_S
+    from flowdesk.engine.nodes.builtin.http_request import DEADLINE_GRANULARITY_S
 
     loop = asyncio.get_running_loop()
     for limit in (0.01, 0.023, 0.05):
@@ -454,7 +454,7 @@ async def test_deadline_fires_no_earlier_and_at_most_one_slice_later() -> None:
 
 
 async def test_deadlines_share_timers_and_leave_none_behind() -> None:
-    from engine.nodes.builtin.http_request import _sweeper
+    from flowdesk.engine.nodes.builtin.http_request import _sweeper
 
     loop = asyncio.get_running_loop()
     sweeper = _sweeper(loop)
@@ -574,7 +574,7 @@ def test_deadlines_work_on_one_loop_after_another() -> None:
 
 
 def test_yarl_url_parses_when_yarl_is_laid_out_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.http_client as http_client
+    import flowdesk.engine.http_client as http_client
 
     monkeypatch.setattr(http_client, "_YARL_LAYOUT", False)
     monkeypatch.setattr(http_client, "_yarl_origins", {})
@@ -584,7 +584,7 @@ def test_yarl_url_parses_when_yarl_is_laid_out_otherwise(monkeypatch: pytest.Mon
 
 
 def test_urls_with_a_password_stay_out_of_the_url_caches() -> None:
-    import engine.http_client as http_client
+    import flowdesk.engine.http_client as http_client
 
     text = "https://user:s3cret@example.com/a?b=1"
     url = parse_url(text)

@@ -9,9 +9,8 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-
-from engine import NodeRetrying
-from engine.nodes.builtin.http_request import parse_retry_after
+from flowdesk.engine import NodeRetrying
+from flowdesk.engine.nodes.builtin.http_request import parse_retry_after
 
 from .conftest import http
 from .peer import closed_port

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from engine import Engine, EnvSecretStore, NodeRegistry, load_workflow, validate
+from flowdesk.engine import Engine, EnvSecretStore, NodeRegistry, load_workflow, validate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "httpbin-tour.flow.json"
 

@@ -11,7 +11,7 @@ import time
 import uuid
 from pathlib import Path
 
-from engine import Engine, EnvSecretStore, http_client, loads_workflow
+from flowdesk.engine import Engine, EnvSecretStore, http_client, loads_workflow
 
 from .conftest import flow, http
 

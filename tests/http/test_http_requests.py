@@ -7,8 +7,7 @@ import base64
 import json
 
 import pytest
-
-from engine import NodeRegistry, loads_workflow, validate
+from flowdesk.engine import NodeRegistry, loads_workflow, validate
 
 from .conftest import flow, http
 

@@ -12,12 +12,11 @@ May import: PySide6, editor.canvas.style.
 
 from __future__ import annotations
 
+from flowdesk.editor.canvas.style import CanvasStyle
+from flowdesk.editor.document.events import EdgeKey
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
-
-from editor.canvas.style import CanvasStyle
-from editor.document.events import EdgeKey
 
 HIT_WIDTH = 10.0
 #: edges longer than this (scene units) are stroked piece by piece

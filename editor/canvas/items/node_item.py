@@ -11,17 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
-
-from editor.canvas.items.status_paint import (
+from flowdesk.editor.canvas.items.status_paint import (
     STATUS_LINE_HEIGHT,
     paint_status_glyph,
     paint_status_line,
     pin_glyph,
 )
-from editor.canvas.style import (
+from flowdesk.editor.canvas.style import (
     BODY_PADDING,
     CORNER,
     HEADER_HEIGHT,
@@ -32,8 +28,11 @@ from editor.canvas.style import (
     TEXT_ZOOM,
     CanvasStyle,
 )
-from editor.document import PortInfo
-from editor.theme import icon_pixmap
+from flowdesk.editor.document import PortInfo
+from flowdesk.editor.theme import icon_pixmap
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 #: highlight states of a port while a wire is being drawn
 PORT_OK, PORT_REFUSED = 1, 2

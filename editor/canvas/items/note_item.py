@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flowdesk.editor.canvas.style import CanvasStyle
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFocusEvent, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
@@ -16,8 +17,6 @@ from PySide6.QtWidgets import (
     QStyleOptionGraphicsItem,
     QWidget,
 )
-
-from editor.canvas.style import CanvasStyle
 
 DEFAULT_SIZE = (240.0, 140.0)
 MIN_SIZE = (80.0, 48.0)

@@ -7,11 +7,10 @@ May import: PySide6, editor.canvas.style, editor.theme.
 
 from __future__ import annotations
 
+from flowdesk.editor.canvas.style import NODE_WIDTH, CanvasStyle
+from flowdesk.editor.theme import icon_pixmap
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmap
-
-from editor.canvas.style import NODE_WIDTH, CanvasStyle
-from editor.theme import icon_pixmap
 
 STATUS_LINE_HEIGHT = 20.0
 PIN_COLOR = "#b49cf0"

@@ -22,21 +22,21 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from engine.context import NodeContext, RunServices
-from engine.errors import (
+from ...context import NodeContext, RunServices
+from ...errors import (
     ConfigError,
     FlowdeskError,
     NodeTimeoutError,
     TransportError,
 )
-from engine.expressions import has_expression, to_text
-from engine.nodes.spec import NodeType, Port
-from engine.schema_dsl import (
+from ...expressions import has_expression, to_text
+from ...schema_dsl import (
     SchemaError,
     SchemaSyntaxError,
     to_strict_schema,
     validate_value,
 )
+from ..spec import NodeType, Port
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 DEFAULT_CREDENTIAL = "openrouter"

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.context import NodeContext
-from engine.nodes.spec import NodeType, Port
+from ...context import NodeContext
+from ..spec import NodeType, Port
 
 
 class TransformConfig(BaseModel):

@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.context import NodeContext
-from engine.datafiles import write_file
-from engine.nodes.spec import NodeType, Port
+from ...context import NodeContext
+from ...datafiles import write_file
+from ..spec import NodeType, Port
 
 
 class FileWriteConfig(BaseModel):

@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.context import NodeContext
-from engine.nodes.spec import NodeType, Port
+from ...context import NodeContext
+from ..spec import NodeType, Port
 
 
 class MergeConfig(BaseModel):

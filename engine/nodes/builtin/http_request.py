@@ -28,17 +28,17 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from engine.context import NodeContext
-from engine.credentials import HttpCredential, http_credential, redact, redact_error
-from engine.errors import (
+from ...context import NodeContext
+from ...credentials import HttpCredential, http_credential, redact, redact_error
+from ...errors import (
     ConfigError,
     ExecutionError,
     FlowdeskError,
     NodeTimeoutError,
     TransportError,
 )
-from engine.http_client import HttpClient, parse_url
-from engine.nodes.spec import NodeType, Port
+from ...http_client import HttpClient, parse_url
+from ..spec import NodeType, Port
 
 DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 MAX_REDIRECTS = 20
