@@ -132,7 +132,7 @@ class EventBus:
         for callback in (*named, *self._all) if self._all else named:
             try:
                 callback(event)
-            except Exception:  # noqa: BLE001 - a subscriber never breaks a run
+            except Exception:
                 log.exception("event subscriber %r failed on %s", callback, event.name)
 
     def signal(self, name: str, **data: Any) -> None:
@@ -192,7 +192,9 @@ def describe(event: Any) -> str:
         return f"{name}{where}: {event.message}"
     if name == "node.failed":
         error = event.error
-        return f"{name}{where}: {error.get('code')} ({error.get('category')}): {error.get('message')}"
+        return (
+            f"{name}{where}: {error.get('code')} ({error.get('category')}): {error.get('message')}"
+        )
     if name == "node.retrying":
         error = event.error
         return (

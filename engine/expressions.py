@@ -23,6 +23,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
+from types import GeneratorType
 from typing import Any, ClassVar
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
@@ -490,14 +491,63 @@ class Compiled:
 
 
 def _finish(value: Any) -> Any:
+    """The expression's value as JSON: scalars as they are, lists and
+    objects checked (tuples, ranges, dict views and generators become lists);
+    anything else — a Jinja or Python object — is an error, never its repr."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
     if isinstance(value, StrictUndefined):
         # Touching it raises UndefinedError with the hint.
         str(value)
-    if isinstance(value, range):
-        return list(value)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+    return _json_value(value, 0)
+
+
+class NotJsonError(TypeError):
+    """An expression gave something that is not a JSON value."""
+
+
+_MAX_JSON_DEPTH = 200
+_SEQUENCES: tuple[type, ...] = (
+    list,
+    tuple,
+    range,
+    GeneratorType,
+    type({}.keys()),
+    type({}.values()),
+    type({}.items()),
+)
+
+
+def _json_value(value: Any, depth: int) -> Any:
+    if isinstance(value, str):
+        return str(value) if type(value) is not str else value  # (Markup → str)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if depth > _MAX_JSON_DEPTH:
+        raise LimitExceeded("the value is nested too deeply")
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                if key is None or isinstance(key, bool | int | float):
+                    key = to_text(key)
+                else:
+                    raise NotJsonError(
+                        f"gave an object with a key of type {type(key).__name__}, not a JSON value"
+                    )
+            out[key] = _json_value(item, depth + 1)
+        return out
+    if isinstance(value, _SEQUENCES):
+        if type(value) is list and all(
+            type(v) in (str, int, float, bool) or v is None for v in value
+        ):
+            return value
+        return [_json_value(item, depth + 1) for item in value]
+    raise NotJsonError(
+        f"gave a {type(value).__name__}, which is not a JSON value (text, number, "
+        "true/false, null, list or object)"
+    )
 
 
 def expression_error(exc: BaseException, source: str) -> ExpressionError:
@@ -525,6 +575,11 @@ def expression_error(exc: BaseException, source: str) -> ExpressionError:
         return ExpressionError(
             f"syntax error in expression {source!r}: {exc.message}",
             details={"expression": source, "reason": "syntax"},
+        )
+    if isinstance(exc, NotJsonError):
+        return ExpressionError(
+            f"expression {source!r} {exc}",
+            details={"expression": source, "reason": "not_json"},
         )
     return ExpressionError(
         f"expression {source!r} failed: {type(exc).__name__}: {exc}",

@@ -313,10 +313,10 @@ async def test_503_retry_after_is_honoured(llm: FakeLLM, registry: NodeRegistry)
 async def test_a_retry_after_beyond_the_cap_fails_with_rate_limited(
     llm: FakeLLM, registry: NodeRegistry
 ) -> None:
-    llm.fallback = Reply(503, {"error": {"message": "maintenance"}}, headers={"Retry-After": "999999"})
-    wf = workflow(
-        registry, [node("n", llm.base_url, user_prompt="x", retry={"preset": "network"})]
+    llm.fallback = Reply(
+        503, {"error": {"message": "maintenance"}}, headers={"Retry-After": "999999"}
     )
+    wf = workflow(registry, [node("n", llm.base_url, user_prompt="x", retry={"preset": "network"})])
     started = time.monotonic()
     result = await run(registry, wf)
     assert time.monotonic() - started < 5

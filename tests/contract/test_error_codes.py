@@ -31,8 +31,8 @@ def _raised_codes() -> list[tuple[str, str, str | None]]:
     """(where, code, category or None when not a literal) of every error the
     engine's source builds with a literal code, or a class default code."""
     # make sure every module defining error classes is imported
-    import flowdesk.engine.keyring_store  # noqa: F401
-    import flowdesk.engine.nodes.builtin.ai_transform  # noqa: F401
+    import flowdesk.engine.keyring_store
+    import flowdesk.engine.nodes.builtin.ai_transform
     import flowdesk.engine.nodes.builtin.http_request  # noqa: F401
 
     classes = _error_classes()
@@ -93,7 +93,9 @@ def test_every_raised_code_is_in_the_table_with_its_category(
 @pytest.mark.parametrize("code", sorted(ERROR_CODES))
 def test_every_code_is_retryable_exactly_when_its_category_is(code: str) -> None:
     for category in ERROR_CODES[code]:
-        error = FlowdeskError("x", code=code, category=category, retryable=not CATEGORY_RETRYABLE[category])
+        error = FlowdeskError(
+            "x", code=code, category=category, retryable=not CATEGORY_RETRYABLE[category]
+        )
         assert error.retryable is CATEGORY_RETRYABLE[category]
         assert error.to_dict()["retryable"] is CATEGORY_RETRYABLE[category]
 
@@ -113,9 +115,19 @@ def test_a_code_with_a_category_the_table_does_not_allow_is_a_bug() -> None:
 
 @pytest.mark.parametrize(
     ("status", "category"),
-    [(400, "EXECUTION"), (401, "AUTH"), (403, "AUTH"), (404, "EXECUTION"), (408, "TRANSPORT"),
-     (409, "EXECUTION"), (422, "EXECUTION"), (425, "TRANSPORT"), (429, "RATE_LIMIT"),
-     (500, "TRANSPORT"), (503, "TRANSPORT")],
+    [
+        (400, "EXECUTION"),
+        (401, "AUTH"),
+        (403, "AUTH"),
+        (404, "EXECUTION"),
+        (408, "TRANSPORT"),
+        (409, "EXECUTION"),
+        (422, "EXECUTION"),
+        (425, "TRANSPORT"),
+        (429, "RATE_LIMIT"),
+        (500, "TRANSPORT"),
+        (503, "TRANSPORT"),
+    ],
 )
 def test_http_statuses_map_to_categories(status: int, category: str) -> None:
     assert errors.http_status_category(status) == category

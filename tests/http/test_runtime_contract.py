@@ -63,7 +63,13 @@ async def test_the_retry_after_cap_is_a_workflow_setting(run_flow: Any, peer: Pe
     )
     assert capped.error("get")["details"]["retry_after_s"] == 2
     obeyed = await run_flow(
-        [http("get", f"{peer.url}/rate-limited/obeyed?times=1&after=0.2", node={"retry": {"max_attempts": 3}})],
+        [
+            http(
+                "get",
+                f"{peer.url}/rate-limited/obeyed?times=1&after=0.2",
+                node={"retry": {"max_attempts": 3}},
+            )
+        ],
         settings={"max_retry_after_s": 1},
     )
     assert obeyed.status == "succeeded"

@@ -715,7 +715,9 @@ class _Exchange:
             ) from None
 
 
-def _redirect_refused(method: str, url: str, response: httpx.Response, scheme: str) -> SecurityError:
+def _redirect_refused(
+    method: str, url: str, response: httpx.Response, scheme: str
+) -> SecurityError:
     location = response.headers.get("location", "")
     shown = location.split("?", 1)[0][:200]
     return SecurityError(
