@@ -539,11 +539,12 @@ def _json_value(value: Any, depth: int) -> Any:
             out[key] = _json_value(item, depth + 1)
         return out
     if isinstance(value, _SEQUENCES):
-        if type(value) is list and all(
-            type(v) in (str, int, float, bool) or v is None for v in value
+        sequence: Any = value
+        if type(sequence) is list and all(
+            type(v) in (str, int, float, bool) or v is None for v in sequence
         ):
-            return value
-        return [_json_value(item, depth + 1) for item in value]
+            return sequence
+        return [_json_value(item, depth + 1) for item in sequence]
     raise NotJsonError(
         f"gave a {type(value).__name__}, which is not a JSON value (text, number, "
         "true/false, null, list or object)"
