@@ -155,6 +155,7 @@ class AiTransform(NodeType):
     inputs = (Port("in", "The value read as `input` (the default prompt)"),)
     outputs = (Port("out", "The validated JSON value, or the text without a schema"),)
     Config = AiTransformConfig
+    default_retry = "network"
     credential_kinds = ("bearer",)
     deterministic = False
 

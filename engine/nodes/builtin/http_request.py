@@ -235,6 +235,7 @@ class HttpRequest(NodeType):
     outputs = (Port("out", "{status, headers, body}"),)
     Config = HttpRequestConfig
     deterministic = False
+    default_retry = "network"
     credential_kinds = ("bearer", "basic", "api_key", "oauth2_client_credentials")
 
     def execute(self, ctx: NodeContext, config: HttpRequestConfig) -> Coroutine[Any, Any, Any]:
