@@ -18,6 +18,7 @@ CATEGORIES = frozenset(
         "VALIDATION",
         "EXPRESSION",
         "TRANSPORT",
+        "CONNECTION",
         "TIMEOUT",
         "AUTH",
         "RATE_LIMIT",
@@ -30,13 +31,13 @@ CATEGORIES = frozenset(
 
 
 #: Whether an error of each category may be retried: the ONE source of every
-#: error's ``retryable`` flag (docs/runtime-contract.md). A connection failure
-#: (the contract's CONNECTION) is a ``TRANSPORT`` error here.
+#: error's ``retryable`` flag (docs/runtime-contract.md).
 CATEGORY_RETRYABLE: dict[str, bool] = {
     "CONFIG": False,
     "VALIDATION": False,
     "EXPRESSION": False,
     "TRANSPORT": True,
+    "CONNECTION": True,
     "TIMEOUT": True,
     "AUTH": False,
     "RATE_LIMIT": True,
@@ -86,6 +87,13 @@ ERROR_CODES: dict[str, tuple[str, ...]] = {
     "ENCODING": ("VALIDATION",),
     "PARSE_ERROR": ("VALIDATION",),
     "CSV_COLUMNS": ("VALIDATION",),
+    # tool sources (engine.sources)
+    "SOURCE_UNKNOWN": ("CONFIG",),
+    "SOURCE_UNAVAILABLE": ("CONFIG", "CONNECTION"),
+    "TOOL_NOT_FOUND": ("CONFIG",),
+    "INVALID_PARAMS": ("VALIDATION",),
+    "TOOL_ERROR": ("EXECUTION",),
+    "MCP_PROCESS_DIED": ("CONNECTION",),
     # the engine
     "SECURITY": ("SECURITY",),
     "EXECUTION_FAILED": ("EXECUTION",),
@@ -216,6 +224,20 @@ class TransportError(FlowdeskError):
 class InternalError(FlowdeskError):
     code = "INTERNAL_ERROR"
     category = "INTERNAL"
+
+
+# Tool sources (engine.sources): codes shared by every source type.
+#: a tool name that the source does not have (CONFIG; the message names near matches)
+TOOL_NOT_FOUND = "TOOL_NOT_FOUND"
+#: arguments that do not fit the tool's input schema (VALIDATION; every issue with its path)
+INVALID_PARAMS = "INVALID_PARAMS"
+#: a source that cannot be opened: spec unreadable or invalid (CONFIG), or the
+#: network/server failed (CONNECTION, retryable)
+SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+#: the tool itself reported a failure (EXECUTION)
+TOOL_ERROR = "TOOL_ERROR"
+#: an MCP server process exited (CONNECTION, retryable)
+MCP_PROCESS_DIED = "MCP_PROCESS_DIED"
 
 
 def json_type(value: Any) -> str:
