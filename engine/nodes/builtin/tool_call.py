@@ -78,7 +78,7 @@ class ToolCall(NodeType):
             return result
         except FlowdeskError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a source's bug is the tool's failure
+        except Exception as exc:
             raise FlowdeskError(
                 f"{config.source}__{tool.name} failed: {type(exc).__name__}: {exc}",
                 code=TOOL_ERROR,
