@@ -74,7 +74,7 @@ from .model.workflow import Node, Workflow
 from .nodes.spec import NodeType, Routed
 from .registry import NodeRegistry
 from .results import NodeResult, RunResult
-from .retry import effective_policy
+from .retry import Policy, effective_policy
 from .validate import validate
 
 log = logging.getLogger(__name__)
@@ -292,6 +292,7 @@ class _Run:
         self.finished = asyncio.Event()
         self._upstream_cache: dict[tuple[str, str], bool] = {}
         self._config_cache: dict[str, Any] = {}
+        self._policies: dict[str, Policy] = {}
 
         self.plan, self.reuse = self._plan(only, up_to, previous)
         self.previous = previous
@@ -932,7 +933,9 @@ class _Run:
         index: int | None = None,
     ) -> Any:
         """Run attempts until one succeeds or the error is final."""
-        policy = effective_policy(node, self.workflow.settings)
+        policy = self._policies.get(node.id)
+        if policy is None:
+            policy = self._policies[node.id] = effective_policy(node, self.workflow.settings)
         max_attempts = policy.max_attempts
         node_type = self.types[node.id]
         config = self._render_config(node, node_type, scope)

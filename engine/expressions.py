@@ -458,8 +458,11 @@ class Compiled:
                 reference = references[0]
                 value = _MISS if reference is None else _lookup(reference, scope)
                 if value is _MISS:
-                    value = self._single(scope)
-                value = _finish(value)
+                    value = _finish(self._single(scope))
+                elif type(value) not in _PLAIN:
+                    # (a value from the scope is JSON already: only a
+                    # namespace such as ``vars`` itself needs turning into one)
+                    value = _finish(value)
                 _check_result_size(value)
                 return value
             out = []
@@ -478,6 +481,8 @@ class Compiled:
                     out.append(value)
                 elif kind is int:
                     out.append(int.__repr__(value))  # (``to_text``, one call less)
+                elif type(value) in _PLAIN and reference is not None:
+                    out.append(to_text(value))
                 else:
                     out.append(to_text(_finish(value)))
             # (``_concat`` minus its second pass: every part is text already)
@@ -501,6 +506,10 @@ def _finish(value: Any) -> Any:
         # Touching it raises UndefinedError with the hint.
         str(value)
     return _json_value(value, 0)
+
+
+#: JSON types as they come out of a run's scope (no check needed)
+_PLAIN = frozenset({str, int, float, bool, type(None), dict, list})
 
 
 class NotJsonError(TypeError):
