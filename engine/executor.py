@@ -74,7 +74,7 @@ from .model.workflow import Node, Workflow
 from .nodes.spec import NodeType, Routed
 from .registry import NodeRegistry
 from .results import NodeResult, RunResult
-from .retry import Policy, effective_policy
+from .retry import NO_RETRY, Policy, effective_policy, resolve
 from .validate import validate
 
 log = logging.getLogger(__name__)
@@ -293,6 +293,7 @@ class _Run:
         self._upstream_cache: dict[tuple[str, str], bool] = {}
         self._config_cache: dict[str, Any] = {}
         self._policies: dict[str, Policy] = {}
+        self._default_policy = resolve(workflow.settings.retry) or NO_RETRY
 
         self.plan, self.reuse = self._plan(only, up_to, previous)
         self.previous = previous
@@ -855,10 +856,7 @@ class _Run:
         next_index = 0
         node_type = self.types[node.id]
         instance = self._instance(node_type)
-        single = (
-            effective_policy(node, self.workflow.settings).max_attempts <= 1
-            and node.timeout_s is None
-        )
+        single = self._policy(node).max_attempts <= 1 and node.timeout_s is None
 
         async def worker() -> None:
             nonlocal next_index
@@ -933,9 +931,7 @@ class _Run:
         index: int | None = None,
     ) -> Any:
         """Run attempts until one succeeds or the error is final."""
-        policy = self._policies.get(node.id)
-        if policy is None:
-            policy = self._policies[node.id] = effective_policy(node, self.workflow.settings)
+        policy = self._policy(node)
         max_attempts = policy.max_attempts
         node_type = self.types[node.id]
         config = self._render_config(node, node_type, scope)
@@ -999,6 +995,15 @@ class _Run:
                 )
                 await asyncio.sleep(delay)
                 self.emit(NodeStarted, node_id=node.id, attempt=attempt + 1)
+
+    def _policy(self, node: Node) -> Policy:
+        """The node's retry policy: its own, else the workflow's default."""
+        if node.retry is None:
+            return self._default_policy
+        policy = self._policies.get(node.id)
+        if policy is None:
+            policy = self._policies[node.id] = effective_policy(node, self.workflow.settings)
+        return policy
 
     def _instance(self, node_type: type[NodeType]) -> NodeType:
         """The run's one instance of a node type."""

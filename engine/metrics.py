@@ -71,11 +71,19 @@ class CallMetrics:
 
     def record_type(self, node_type: str, duration_s: float, ok: bool) -> None:
         """One node result of ``node_type`` (all its attempts) in ``duration_s``."""
+        # (``CallStats.add`` inlined: the executor calls this once per node)
         with self._lock:
             stats = self._types.get(node_type)
             if stats is None:
-                stats = self._types[node_type] = CallStats()
-            stats.add(duration_s, ok)
+                stats = self._types[node_type] = CallStats(0, 0, 0.0, duration_s, duration_s)
+            elif duration_s < stats.min_s:
+                stats.min_s = duration_s
+            elif duration_s > stats.max_s:
+                stats.max_s = duration_s
+            stats.count += 1
+            stats.total_s += duration_s
+            if ok:
+                stats.successes += 1
 
     def snapshot(self) -> dict[str, dict[str, dict[str, Any]]]:
         """A JSON copy: ``{"sources": {origin: stats}, "types": {type: stats}}``."""
