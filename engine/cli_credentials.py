@@ -1,4 +1,5 @@
-"""``flowdesk credentials list|set|delete|test``: secrets in the OS keyring.
+"""``flowdesk credentials list|set|delete|test|login``: secrets in the OS keyring
+(``login``: signing in with OAuth2, ``engine.cli_login``).
 
 ``set NAME`` reads the secret from standard input when it is not a terminal
 (one line; the trailing newline is dropped), else from a no-echo prompt asked
@@ -46,6 +47,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     testing.add_argument("name", metavar="NAME")
     testing.add_argument("--url", required=True, metavar="URL")
     testing.add_argument("--flow", metavar="FLOW", help="workflow declaring the credential")
+    from .cli_login import add_login_parser
+
+    add_login_parser(sub)
     return parser
 
 
@@ -58,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
             return _set(args.name)
         if action == "delete":
             return _delete(args.name)
+        if action == "login":
+            from .cli_login import run_login
+
+            return run_login(args)
         return _test(args)
     except FlowdeskError as error:
         sys.stderr.write(f"flowdesk credentials {action}: {error.message}\n")
