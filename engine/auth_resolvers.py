@@ -83,7 +83,7 @@ def load(name: str, credential: str) -> AuthResolverPlugin:
     try:
         obj = found[0].load()
         plugin = obj() if isinstance(obj, type) else obj
-    except Exception as exc:  # noqa: BLE001 - a broken plug-in is one located error
+    except Exception as exc:
         raise ConfigError(
             f"credential {credential!r}: the auth resolver {name!r} could not be loaded "
             f"({type(exc).__name__}: {exc})",
@@ -97,7 +97,7 @@ def load(name: str, credential: str) -> AuthResolverPlugin:
             details={"credential": credential, "resolver": name},
         )
     _LOADED[name] = plugin
-    return plugin
+    return plugin  # type: ignore[no-any-return]
 
 
 async def resolve_headers(
@@ -115,7 +115,7 @@ async def resolve_headers(
         result = await plugin.resolve(ask)
     except FlowdeskError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a failing plug-in is one located error
+    except Exception as exc:
         raise AuthError(
             f"credential {name!r}: the auth resolver {ref.resolver!r} failed "
             f"({type(exc).__name__}: {str(exc)[:200]})",

@@ -64,7 +64,7 @@ def _find_reference(name: str, flow: str | None) -> OAuth2AuthorizationCode | No
             )
             return None
         return ref
-    from .io import check_file
+    from .validate import check_file
 
     found = []
     for path in sorted(Path.cwd().glob("*.flow.json")):
@@ -113,7 +113,9 @@ def run_login(args: argparse.Namespace) -> int:
     keyring.set_secret(tokens_key(args.name), record.to_json())
     left = ""
     if record.expires_at is not None:
-        left = f"; the access token is good for {max(0, record.expires_at - time.time()) / 60:.0f} min"
+        left = (
+            f"; the access token is good for {max(0, record.expires_at - time.time()) / 60:.0f} min"
+        )
     refresh = "with" if record.refresh_token else "without"
     sys.stdout.write(
         f"Signed in {args.name!r} ({refresh} a refresh token{left}); "

@@ -103,7 +103,9 @@ class Ledger:
     def release(self, key: str, owner: str) -> None:
         db = self._connect()
         try:
-            db.execute("DELETE FROM sends WHERE key = ? AND owner = ? AND state = 'sending'", (key, owner))
+            db.execute(
+                "DELETE FROM sends WHERE key = ? AND owner = ? AND state = 'sending'", (key, owner)
+            )
         finally:
             db.close()
 

@@ -21,7 +21,14 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .credentials import ChainSecretStore, EnvSecretStore, TOKENS_SUFFIX, env_var_name, is_tokens_key, tokens_key
+from .credentials import (
+    TOKENS_SUFFIX,
+    ChainSecretStore,
+    EnvSecretStore,
+    env_var_name,
+    is_tokens_key,
+    tokens_key,
+)
 from .errors import AuthError
 
 SERVICE = "flowdesk"
@@ -128,7 +135,9 @@ class KeyringSecretStore:
 
         deleted = self._call(name, delete)
         if not is_tokens_key(name):
-            deleted = self._call(name, lambda b: _delete(b, self.service, tokens_key(name))) or deleted
+            deleted = (
+                self._call(name, lambda b: _delete(b, self.service, tokens_key(name))) or deleted
+            )
         names = self._indexed()
         if name in names or tokens_key(name) in names:
             self._write_index([n for n in names if n not in (name, tokens_key(name))])

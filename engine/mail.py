@@ -51,15 +51,21 @@ class MessageFields(BaseModel):
         description="Sender, 'Name <address>' or an address",
         json_schema_extra={"placeholder": "Flowdesk <robot@example.com>"},
     )
-    to: Addresses = Field(default_factory=list, description="Recipients (a list or comma-separated)")
+    to: Addresses = Field(
+        default_factory=list, description="Recipients (a list or comma-separated)"
+    )
     cc: Addresses = Field(default_factory=list, description="Copy recipients")
     bcc: Addresses = Field(
         default_factory=list, description="Hidden recipients (never in the headers)"
     )
     reply_to: Addresses = Field(default_factory=list, description="Reply-To addresses")
     subject: str = Field("", description="Subject line")
-    text: str | None = Field(None, description="Plain-text body", json_schema_extra={"widget": "multiline"})
-    html: str | None = Field(None, description="HTML body", json_schema_extra={"widget": "multiline"})
+    text: str | None = Field(
+        None, description="Plain-text body", json_schema_extra={"widget": "multiline"}
+    )
+    html: str | None = Field(
+        None, description="HTML body", json_schema_extra={"widget": "multiline"}
+    )
     attachments: list[Attachment] = Field(
         default_factory=list,
         description="Files: {name, mime_type, content_base64}",
@@ -137,9 +143,7 @@ def prepare(config: MessageFields, *, sender_required: bool) -> Prepared:
     """Check every address and build the MIME message (Bcc kept out of the headers)."""
     sender = addresses("from", config.from_) if config.from_ else []
     if sender_required and not sender:
-        raise InvalidParamsError(
-            "from: a sender address is required", details={"field": "from"}
-        )
+        raise InvalidParamsError("from: a sender address is required", details={"field": "from"})
     if len(sender) > 1:
         raise InvalidParamsError("from: give one sender", details={"field": "from"})
     to = addresses("to", config.to)

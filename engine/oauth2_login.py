@@ -28,10 +28,13 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import AuthError, ConfigError, FlowdeskError, NodeTimeoutError, TransportError
 from .model.workflow import OAuth2AuthorizationCode
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 LOGIN_TIMEOUT_S = 300.0
 TOKEN_TIMEOUT_S = 30.0
@@ -132,7 +135,9 @@ def _record(token: dict[str, Any], previous_refresh: str | None = None) -> Token
     expires_at = token.get("expires_at")
     if not isinstance(expires_at, int | float):
         expires_in = token.get("expires_in")
-        expires_at = time.time() + float(expires_in) if isinstance(expires_in, int | float) else None
+        expires_at = (
+            time.time() + float(expires_in) if isinstance(expires_in, int | float) else None
+        )
     refresh = token.get("refresh_token")
     return TokenRecord(
         access_token=access,
@@ -173,7 +178,9 @@ def _oauth_client(ref: OAuth2AuthorizationCode, client_secret: str | None, **kw:
     )
 
 
-def _token_error(name: str, exc: BaseException, what: str, secrets: tuple[str, ...]) -> FlowdeskError:
+def _token_error(
+    name: str, exc: BaseException, what: str, secrets: tuple[str, ...]
+) -> FlowdeskError:
     """authlib / httpx failures as located Flowdesk errors (secrets stripped)."""
     import httpx
 
@@ -251,7 +258,7 @@ async def refresh(
     client = _oauth_client(ref, client_secret)
     try:
         token = await client.refresh_token(token_url, refresh_token=record.refresh_token)
-    except Exception as exc:  # noqa: BLE001 - every failure becomes one located error
+    except Exception as exc:
         raise _token_error(name, exc, "token refresh", secrets) from exc
     finally:
         await client.aclose()
@@ -264,7 +271,7 @@ max-width:32em;color:#222;text-align:center}}h1{{font-size:1.4em}}</style></head
 <body><h1>{title}</h1><p>{text}</p></body></html>"""
 
 
-def _page(title: str, text: str, status: int = 200) -> Any:
+def _page(title: str, text: str, status: int = 200) -> web.Response:
     from aiohttp import web
 
     body = _PAGE.format(title=html.escape(title), text=html.escape(text))

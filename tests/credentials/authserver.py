@@ -38,6 +38,7 @@ PUBLIC_CLIENT = "flowdesk-desktop"
 CONFIDENTIAL_CLIENT = "flowdesk-confidential"
 CLIENT_SECRET = "client-secret-9Z+/="
 SCOPE = "mail.send"
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 
 @dataclass
@@ -57,7 +58,9 @@ class Client:
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         # RFC 8252 §7.3: any port on the loopback address
         parts = urlsplit(redirect_uri)
-        return parts.scheme == "http" and parts.hostname == "127.0.0.1" and parts.path == "/callback"
+        return (
+            parts.scheme == "http" and parts.hostname == "127.0.0.1" and parts.path == "/callback"
+        )
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self.secret is not None and client_secret == self.secret
@@ -212,7 +215,7 @@ class OAuthServer:
         )
 
         class CodeGrant(grants.AuthorizationCodeGrant):
-            TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+            TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
             def save_authorization_code(self, code: str, req: Any) -> None:
                 outer.state.codes[code] = Code(
@@ -235,7 +238,7 @@ class OAuthServer:
                 return "alice"
 
         class RefreshGrant(grants.RefreshTokenGrant):
-            TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+            TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
             INCLUDE_NEW_REFRESH_TOKEN = True  # rotation
 
             def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
@@ -250,7 +253,7 @@ class OAuthServer:
                 outer.state.refreshes += 1
 
         class Revocation(RevocationEndpoint):
-            CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+            CLIENT_AUTH_METHODS = AUTH_METHODS
 
             def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
                 return outer.state.by_refresh(token_string) or outer.state.by_access(token_string)

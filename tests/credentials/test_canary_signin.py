@@ -78,8 +78,10 @@ def test_no_sign_in_secret_in_any_file_or_output(
     }
     outputs = []
     login = subprocess.Popen(
-        [sys.executable, "-m", "flowdesk", "credentials", "login", cred_name]
-        + ["--flow", str(flow), "--no-browser", "--timeout", "20"],
+        [
+            *(sys.executable, "-m", "flowdesk", "credentials", "login", cred_name),
+            *("--flow", str(flow), "--no-browser", "--timeout", "20"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

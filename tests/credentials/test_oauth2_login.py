@@ -85,8 +85,10 @@ def test_cli_login_with_no_browser_end_to_end(
     flow.write_text(json.dumps(_flow(oauth_server, cred_name)))
     env = {**os.environ, "FLOWDESK_DATA_DIR": str(tmp_path / "data")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flowdesk", "credentials", "login", cred_name]
-        + ["--flow", str(flow), "--no-browser", "--timeout", "20"],
+        [
+            *(sys.executable, "-m", "flowdesk", "credentials", "login", cred_name),
+            *("--flow", str(flow), "--no-browser", "--timeout", "20"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -201,7 +203,7 @@ async def test_a_refused_consent_and_a_timeout_are_clear_errors(oauth_server: OA
     oauth_server.state.deny = True
     with pytest.raises(AuthError, match="access_denied: the user said no"):
         await _sign_in(oauth_server, ref)
-    with pytest.raises(FlowdeskError, match="no sign-in arrived within 0.3 s") as caught:
+    with pytest.raises(FlowdeskError, match=r"no sign-in arrived within 0\.3 s") as caught:
         await login("mail", ref, None, lambda url: None, timeout_s=0.3)
     assert caught.value.code == "OAUTH2_LOGIN_TIMEOUT"
 
@@ -250,8 +252,9 @@ async def test_a_revoked_sign_in_says_to_sign_in_again(oauth_server: OAuthServer
     result = await _run(oauth_server, store)
     error = result["nodes"]["n0"]["error"]
     assert error["category"] == "AUTH" and error["code"] == "OAUTH2_SIGN_IN_REQUIRED"
-    assert "sign in again" in error["message"] and "flowdesk credentials login mail" in (
-        error["message"]
+    assert (
+        "sign in again" in error["message"]
+        and "flowdesk credentials login mail" in (error["message"])
     )
     assert error["details"]["action"] == "sign_in" and not error["retryable"]
     assert record.refresh_token not in json.dumps(result)
@@ -282,7 +285,6 @@ def test_presets_fill_google_and_microsoft_endpoints():
     assert "https://graph.microsoft.com/Mail.Send" in ends.scopes
     assert "offline_access" in ends.scopes
     with pytest.raises(ValueError, match="authorize_url"):
-        OAuth2AuthorizationCode.model_validate({"type": "oauth2_authorization_code", "client_id": "x"})
-
-
-
+        OAuth2AuthorizationCode.model_validate(
+            {"type": "oauth2_authorization_code", "client_id": "x"}
+        )

@@ -51,14 +51,16 @@ class Handler:
             server.transport.close()
         return "250 OK queued"
 
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802, ANN001
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
         if address.startswith("nobody@"):
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
 
-def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+def _authenticate(
+    server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+) -> AuthResult:
     ok = (
         isinstance(auth_data, LoginPassword)
         and auth_data.login.decode() == USER

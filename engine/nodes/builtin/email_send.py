@@ -37,13 +37,20 @@ DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 
 class EmailSendConfig(MessageFields):
     host: str = Field(
-        ..., min_length=1, description="SMTP server", json_schema_extra={"placeholder": "smtp.example.com"}
+        ...,
+        min_length=1,
+        description="SMTP server",
+        json_schema_extra={"placeholder": "smtp.example.com"},
     )
     port: int | None = Field(
-        None, ge=1, le=65535, description="Port (default 587 for starttls, 465 for tls, 25 for none)"
+        None,
+        ge=1,
+        le=65535,
+        description="Port (default 587 for starttls, 465 for tls, 25 for none)",
     )
     security: Literal["starttls", "tls", "none"] = Field(
-        "starttls", description="starttls (upgrade after connecting), tls (TLS from the start) or none"
+        "starttls",
+        description="starttls (upgrade after connecting), tls (TLS from the start) or none",
     )
     credential: str | None = Field(
         None,
@@ -82,9 +89,7 @@ class EmailSend(NodeType):
         key = idempotency_key(ctx, self.type_name, config)
         lease = config.timeout_s * 6 + 30  # connect, hello, tls, auth, envelope, data
         try:
-            return await ledger().once(
-                key, lambda: _send(config, prepared, login), lease_s=lease
-            )
+            return await ledger().once(key, lambda: _send(config, prepared, login), lease_s=lease)
         except FlowdeskError as error:
             raise redact_error(error, secrets) from error
 

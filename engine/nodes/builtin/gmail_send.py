@@ -16,7 +16,15 @@ from pydantic import Field
 
 from ...context import NodeContext
 from ...idempotency import MaybeDelivered
-from ...mail import MessageFields, Prepared, SentUncertain, api_send, idempotency_key, ledger, prepare
+from ...mail import (
+    MessageFields,
+    Prepared,
+    SentUncertain,
+    api_send,
+    idempotency_key,
+    ledger,
+    prepare,
+)
 from ..spec import NodeType, Port
 
 GMAIL_API = "https://gmail.googleapis.com"
@@ -57,7 +65,9 @@ class GmailSend(NodeType):
             return await _send(ctx, config, prepared)
 
         lease = config.timeout_s * 3 + 30
-        return await ledger().once(idempotency_key(ctx, self.type_name, config), send, lease_s=lease)
+        return await ledger().once(
+            idempotency_key(ctx, self.type_name, config), send, lease_s=lease
+        )
 
 
 async def _send(ctx: NodeContext, config: GmailSendConfig, prepared: Prepared) -> dict[str, Any]:

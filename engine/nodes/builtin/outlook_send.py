@@ -19,7 +19,15 @@ from pydantic import Field
 
 from ...context import NodeContext
 from ...idempotency import MaybeDelivered
-from ...mail import MessageFields, Prepared, SentUncertain, api_send, idempotency_key, ledger, prepare
+from ...mail import (
+    MessageFields,
+    Prepared,
+    SentUncertain,
+    api_send,
+    idempotency_key,
+    ledger,
+    prepare,
+)
 from ..spec import NodeType, Port
 
 GRAPH_API = "https://graph.microsoft.com/v1.0"
@@ -33,7 +41,9 @@ class OutlookSendConfig(MessageFields):
         "(scope Mail.Send)",
         json_schema_extra={"widget": "credential"},
     )
-    base_url: str = Field(GRAPH_API, description="Microsoft Graph's address (tests: a local server)")
+    base_url: str = Field(
+        GRAPH_API, description="Microsoft Graph's address (tests: a local server)"
+    )
     timeout_s: float = Field(60.0, gt=0, description="Time limit of the request, in seconds")
 
 
