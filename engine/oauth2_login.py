@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import inspect
 import json
 import time
 import warnings
@@ -367,7 +368,7 @@ async def login(
             ends.authorize_url, state=state, code_verifier=verifier, **ends.authorize_params
         )
         shown = announce(url)
-        if shown is not None:
+        if inspect.isawaitable(shown):
             await shown
         try:
             return await asyncio.wait_for(asyncio.shield(outcome), timeout_s)
