@@ -125,7 +125,21 @@ class OAuth2Tokens:
             current = self._tokens.get(name)
             if current and current.fresh(time.monotonic()) and current.access_token != stale:
                 return current.access_token
-            raw = await asyncio.to_thread(self.resolver.load_entry, tokens_key(name))
+            try:
+                raw = await asyncio.to_thread(self.resolver.load_entry, tokens_key(name))
+            except AuthError as error:
+                if error.code != "KEYRING_UNAVAILABLE":
+                    raise
+                reason = error.details.get("reason", "")
+                raise AuthError(
+                    f"credential {name!r}: its sign-in is kept in the system keyring, which "
+                    f"is not usable ({reason}): install and unlock a Secret Service such as "
+                    "gnome-keyring or KWallet (on a headless Linux machine: run Flowdesk "
+                    "inside 'dbus-run-session' after 'gnome-keyring-daemon --unlock'), then "
+                    f"sign in with 'flowdesk credentials login {name}'",
+                    code="KEYRING_UNAVAILABLE",
+                    details={"credential": name, "reason": reason},
+                ) from error
             record = TokenRecord.from_json(raw) if raw else None
             if record is None:
                 raise AuthError(
