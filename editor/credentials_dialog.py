@@ -396,21 +396,29 @@ class CredentialsDialog(QDialog):
         resolver = CredentialResolver({name: ref}, ChainSecretStore(self.env, self.store))
         store = self.store
 
+        relay = self._relay
+
+        def emit(signal: Any, *args: Any) -> None:
+            try:
+                signal.emit(*args)
+            except RuntimeError:  # the dialog was closed meanwhile
+                pass
+
         def work() -> None:
             async def go() -> Any:
                 secret = await resolver.optional_secret_async(name)
                 return await login(
-                    name, ref, secret, lambda url: self._relay.sign_in_url.emit(name, url)
+                    name, ref, secret, lambda url: emit(relay.sign_in_url, name, url)
                 )
 
             try:
                 record = asyncio.run(go())
                 store.set_secret(tokens_key(name), record.to_json())
-                self._relay.sign_in_done.emit(name, f"Signed in {name!r}.", True)
+                emit(relay.sign_in_done, name, f"Signed in {name!r}.", True)
             except FlowdeskError as error:
-                self._relay.sign_in_done.emit(name, f"Not signed in: {error.message}", False)
+                emit(relay.sign_in_done, name, f"Not signed in: {error.message}", False)
             except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
-                self._relay.sign_in_done.emit(name, f"Not signed in: {type(exc).__name__}", False)
+                emit(relay.sign_in_done, name, f"Not signed in: {type(exc).__name__}", False)
 
         thread = threading.Thread(target=work, name="credential-sign-in", daemon=True)
         self._threads.append(thread)

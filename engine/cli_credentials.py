@@ -4,7 +4,8 @@
 ``set NAME`` reads the secret from standard input when it is not a terminal
 (one line; the trailing newline is dropped), else from a no-echo prompt asked
 twice — never from an argument. ``list`` shows names, kinds and where a secret
-is (keyring, environment, missing) — never a secret. ``test NAME --url URL``
+is (keyring, environment, missing; for a sign-in: signed in or not) — never a
+secret. ``test NAME --url URL``
 sends one GET with the credential applied (kind from ``--flow``, else bearer).
 Exit codes: 0 done, 1 failed (no keyring, nothing to delete, request failed or
 not 2xx), 2 usage error.
@@ -20,7 +21,7 @@ import json
 import sys
 from typing import Any
 
-from .credentials import CredentialResolver, EnvSecretStore, env_var_name
+from .credentials import CredentialResolver, EnvSecretStore, env_var_name, tokens_key
 from .errors import FlowdeskError
 from .keyring_store import KeyringSecretStore, KeyringUnavailableError, default_secret_store
 from .model.workflow import BearerCredential, CredentialRef
@@ -101,6 +102,8 @@ def _list(args: argparse.Namespace) -> int:
         else:
             where = "missing"
         ref = refs.get(name)
+        if ref is not None and ref.type == "oauth2_authorization_code" and problem is None:
+            where = "signed in" if store.get_secret(tokens_key(name)) else "not signed in"
         rows.append(
             {
                 "name": name,

@@ -144,7 +144,8 @@ class HttpRequestConfig(BaseModel):
     )
     credential: str | None = Field(
         None,
-        description="Name of a credential of the workflow (bearer, basic or api_key)",
+        description="Name of a credential of the workflow (bearer, basic, api_key, OAuth2 "
+        "or a custom auth plug-in)",
         json_schema_extra={"widget": "credential"},
     )
     response: Literal["auto", "json", "text", "bytes"] = Field(
