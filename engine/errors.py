@@ -18,6 +18,7 @@ CATEGORIES = frozenset(
         "VALIDATION",
         "EXPRESSION",
         "TRANSPORT",
+        "CONNECTION",
         "TIMEOUT",
         "AUTH",
         "RATE_LIMIT",
@@ -147,6 +148,20 @@ class InvalidParamsError(FlowdeskError):
 class InternalError(FlowdeskError):
     code = "INTERNAL_ERROR"
     category = "INTERNAL"
+
+
+# Tool sources (engine.sources): codes shared by every source type.
+#: a tool name that the source does not have (CONFIG; the message names near matches)
+TOOL_NOT_FOUND = "TOOL_NOT_FOUND"
+#: arguments that do not fit the tool's input schema (VALIDATION; every issue with its path)
+INVALID_PARAMS = "INVALID_PARAMS"
+#: a source that cannot be opened: spec unreadable or invalid (CONFIG), or the
+#: network/server failed (CONNECTION, retryable)
+SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+#: the tool itself reported a failure (EXECUTION)
+TOOL_ERROR = "TOOL_ERROR"
+#: an MCP server process exited (CONNECTION, retryable)
+MCP_PROCESS_DIED = "MCP_PROCESS_DIED"
 
 
 def json_type(value: Any) -> str:

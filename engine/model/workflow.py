@@ -147,6 +147,9 @@ class Workflow(_Strict):
     variables: dict[str, JsonValue] = Field(default_factory=dict)
     env: list[str] = Field(default_factory=list)
     credentials: dict[str, CredentialRef] = Field(default_factory=dict)
+    #: tool sources (an OpenAPI document, an MCP server) by name; each entry's
+    #: keys besides "type" are checked against its source type in engine.validate
+    sources: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
     settings: Settings = Field(default_factory=Settings)
     nodes: list[Node]
     edges: list[Edge]
