@@ -34,6 +34,7 @@ from .events import (
     RunStarted,
 )
 from .executor import Engine
+from .expressions import interrupt as interrupt_expressions
 from .history import HistoryStore, is_truncated
 from .keyring_store import default_secret_store
 from .model.workflow import Workflow
@@ -259,27 +260,32 @@ async def _run_async(
     loop = asyncio.get_running_loop()
     interrupts = 0
 
-    def on_interrupt() -> None:
+    def on_interrupt(signum: int, frame: Any) -> None:
+        # A plain signal handler, not the loop's: it runs between two steps
+        # of whatever holds the event loop (a long expression included).
         nonlocal interrupts
         interrupts += 1
         if interrupts == 1:
-            sys.stderr.write("\ncancelling the run… (Ctrl+C again to quit at once)\n")
-            handle.cancel()
+            _write_now("\ncancelling the run… (Ctrl+C again to quit at once)\n")
+            interrupt_expressions()  # an expression in progress stops at its next step
+            loop.call_soon_threadsafe(handle.cancel)
         else:
+            _write_now("quitting at once (the run was not recorded as finished)\n")
             os._exit(130)
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_interrupt)
-        loop.add_signal_handler(signal.SIGTERM, on_interrupt)
-    except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
-        pass
+    previous_handlers: dict[int, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous_handlers[sig] = signal.signal(sig, on_interrupt)
+        except (ValueError, OSError):  # pragma: no cover - not the main thread
+            pass
     try:
         result = await handle.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig, previous_handler in previous_handlers.items():
             try:
-                loop.remove_signal_handler(sig)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover
+                signal.signal(sig, previous_handler)
+            except (ValueError, OSError, TypeError):  # pragma: no cover
                 pass
     if history is not None:
         _try(
@@ -288,6 +294,14 @@ async def _run_async(
             )
         )
     return result
+
+
+def _write_now(text: str) -> None:
+    """Write to stderr from a signal handler (no buffered stream involved)."""
+    try:
+        os.write(2, text.encode("utf-8", "replace"))
+    except OSError:
+        pass
 
 
 def _try(action: Callable[[], None]) -> None:

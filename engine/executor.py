@@ -64,7 +64,13 @@ from .events import (
     RunFinished,
     RunStarted,
 )
-from .expressions import Compiled, ExpressionEngine, Namespace
+from .expressions import (
+    Compiled,
+    ExpressionEngine,
+    Namespace,
+    node_deadline,
+    reset_node_deadline,
+)
 from .io import format_location
 from .model.workflow import Node, Workflow
 from .nodes.spec import NodeType, Routed
@@ -890,7 +896,15 @@ class _Run:
         policy = node.retry
         max_attempts = policy.max_attempts if policy is not None else 1
         node_type = self.types[node.id]
-        config = self._render_config(node, node_type, scope)
+        if node.timeout_s is not None:
+            # expressions stop at the node's deadline (they hold the event loop)
+            token = node_deadline(node.timeout_s)
+            try:
+                config = self._render_config(node, node_type, scope)
+            finally:
+                reset_node_deadline(token)
+        else:
+            config = self._render_config(node, node_type, scope)
         instance = self._instance(node_type)
         attempt = 0
         while True:
