@@ -33,6 +33,7 @@ from .events import (
     NodeSucceeded,
     RunStarted,
 )
+from .credentials import redact
 from .executor import Engine
 from .expressions import interrupt as interrupt_expressions
 from .history import HistoryStore, is_truncated
@@ -218,11 +219,12 @@ def _run(args: argparse.Namespace) -> int:
     live = sys.stderr if args.json else sys.stdout
     show_lines = not args.quiet and (not args.json or sys.stderr.isatty())
     printer = _LinePrinter(live, workflow) if show_lines else None
-    result = asyncio.run(
+    result, secrets = asyncio.run(
         _run_async(workflow, registry, variables, root, args, previous, history, flow_path, printer)
     )
     if args.json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, default=str) + "\n")
+        data = redact(result.to_json(), sorted(secrets, key=len, reverse=True))
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
     elif not args.quiet:
         _print_summary(result, sys.stdout)
     return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
@@ -238,7 +240,8 @@ async def _run_async(
     history: HistoryStore | None,
     flow_path: str,
     printer: _LinePrinter | None,
-) -> RunResult:
+) -> tuple[RunResult, list[str]]:
+    """The run's result, and the secret values to redact from what is printed."""
     engine = Engine(registry, secrets=default_secret_store())
     listeners = [printer] if printer else []
     handle = engine.start(
@@ -273,7 +276,7 @@ async def _run_async(
             _write_now("quitting at once (the run was not recorded as finished)\n")
             os._exit(130)
 
-    previous_handlers: dict[int, Any] = {}
+    previous_handlers: dict[signal.Signals, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             previous_handlers[sig] = signal.signal(sig, on_interrupt)
@@ -293,7 +296,7 @@ async def _run_async(
                 result, workflow_path=flow_path, secrets=handle.secrets_used()
             )
         )
-    return result
+    return result, handle.secrets_used()
 
 
 def _write_now(text: str) -> None:

@@ -233,7 +233,7 @@ class CredentialResolver:
                 details={"credential": name, "env_var": env_var_name(name)},
             )
         self._cache[name] = value
-        self.used_secrets.add(value)
+        self.used_secrets.update(_secret_variants(value))
         return value
 
 
@@ -298,11 +298,15 @@ def http_credential(resolver: CredentialResolver, name: str) -> HttpCredential:
         )
     if isinstance(ref, BasicCredential):
         token = base64.b64encode(f"{ref.username}:{secret}".encode()).decode("ascii")
+        # the Basic token in every base64 spelling: what a server echoing the
+        # request (or a log) shows is redacted too
+        tokens = _base64_forms(f"{ref.username}:{secret}")
+        resolver.used_secrets.update(tokens)
         return HttpCredential(
             name,
             ref.type,
             headers={"Authorization": f"Basic {token}"},
-            secrets=(*variants, token),
+            secrets=(*variants, *tokens),
         )
     if isinstance(ref, ApiKeyCredential):
         if ref.in_ == "header":
@@ -315,9 +319,32 @@ def http_credential(resolver: CredentialResolver, name: str) -> HttpCredential:
     )
 
 
+def _base64_forms(text: str) -> tuple[str, ...]:
+    """``text`` base64-encoded: standard and URL-safe, with and without padding."""
+    raw = text.encode("utf-8")
+    forms: set[str] = set()
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        spelled = encoded.decode("ascii")
+        forms.update((spelled, spelled.rstrip("=")))
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def env_secret_forms(environ: Mapping[str, str]) -> set[str]:
+    """Every ``FLOWDESK_SECRET_*`` value of ``environ`` in the forms it could
+    show up in (raw, URL-encoded, base64): redacted wherever it appears."""
+    forms: set[str] = set()
+    for name, value in environ.items():
+        if name.upper().startswith(ENV_PREFIX) and len(value) >= 4:
+            forms.update(_secret_variants(value))
+    return forms
+
+
 def _secret_variants(secret: str) -> tuple[str, ...]:
-    """The secret as written, and as it appears once URL-encoded in a query."""
+    """The secret as written, as it appears once URL-encoded in a query, and
+    base64-encoded (standard and URL-safe)."""
     forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
+    if len(secret) >= 4:
+        forms.update(_base64_forms(secret))
     # Longest first: replacing a short form first could leave part of a longer one.
     return tuple(sorted(forms, key=len, reverse=True))
 

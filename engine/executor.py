@@ -42,7 +42,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .context import NodeContext, RunServices, merge_usage
-from .credentials import CredentialResolver, EnvSecretStore, SecretStore
+from .credentials import CredentialResolver, EnvSecretStore, SecretStore, env_secret_forms
 from .errors import (
     ConfigError,
     ExpressionError,
@@ -320,6 +320,9 @@ class _Run:
             expressions=engine.expressions,
             http_client_factory=engine.http_client_factory,
         )
+        # FLOWDESK_SECRET_* values are redacted wherever they would appear,
+        # whether or not a credential of this run uses them
+        self.services.credentials.used_secrets.update(env_secret_forms(engine.environ))
         #: whether the run closes its tool sources (not when handed in)
         self.owns_sources = tool_sources is None
         if tool_sources is not None:

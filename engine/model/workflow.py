@@ -12,12 +12,37 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 FORMAT = "flowdesk/workflow"
 NODE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 
 NodeId = Annotated[str, StringConstraints(pattern=NODE_ID_PATTERN)]
+#: environment variables holding credentials' secrets: never readable by ``env``
+SECRET_ENV_PREFIX = "FLOWDESK_SECRET_"
+
+
+def _public_env_name(name: str) -> str:
+    if name.upper().startswith(SECRET_ENV_PREFIX):
+        raise PydanticCustomError(
+            "secret_env",
+            "variable {name} holds a credential's secret and cannot be read by expressions; "
+            "declare a credential (it puts the secret into requests without "
+            "showing it)",
+            {"name": name},
+        )
+    return name
+
+
+EnvName = Annotated[str, AfterValidator(_public_env_name)]
 JsonValue = Any
 
 
@@ -145,7 +170,7 @@ class Workflow(_Strict):
     name: str = Field(min_length=1)
     description: str | None = None
     variables: dict[str, JsonValue] = Field(default_factory=dict)
-    env: list[str] = Field(default_factory=list)
+    env: list[EnvName] = Field(default_factory=list)
     credentials: dict[str, CredentialRef] = Field(default_factory=dict)
     #: tool sources (an OpenAPI document, an MCP server) by name; each entry's
     #: keys besides "type" are checked against its source type in engine.validate

@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +89,48 @@ def edge(source: str, target: str) -> dict[str, Any]:
 
 def node(node_id: str, node_type: str = "data.transform", **fields: Any) -> dict[str, Any]:
     return {"id": node_id, "type": node_type, "position": [0, 0], **fields}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """A hostile (or merely honest) server on 127.0.0.1."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def _send(self, body: bytes, headers: dict[str, str], status: int = 200) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+        routes = self.server.routes  # type: ignore[attr-defined]
+        route = routes.get(self.path.split("?", 1)[0])
+        if route is None:
+            self._send(b"{}", {"Content-Type": "application/json"}, 404)
+            return
+        body, headers = route(self)
+        self._send(body, headers)
+
+
+def _echo(handler: _Handler) -> tuple[bytes, dict[str, str]]:
+    data = {"headers": dict(handler.headers.items()), "path": handler.path}
+    return json.dumps(data).encode(), {"Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="session")
+def server() -> Any:
+    """``server.url``; ``server.routes[path] = handler -> (body, headers)``."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    httpd.routes = {"/echo": _echo}  # type: ignore[attr-defined]
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
