@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
+from .credentials import redact
 from .events import (
     NOT_IN_RUN,
     Event,
@@ -33,7 +34,6 @@ from .events import (
     NodeSucceeded,
     RunStarted,
 )
-from .credentials import redact
 from .executor import Engine
 from .expressions import interrupt as interrupt_expressions
 from .history import HistoryStore, is_truncated

@@ -51,9 +51,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         "[flowdesk.node_types]\nblock = fd_block:Block\n"
     )
     environ = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_SECRET_")}
-    environ["PYTHONPATH"] = os.pathsep.join(
-        [str(site), str(REPO), environ.get("PYTHONPATH", "")]
-    )
+    environ["PYTHONPATH"] = os.pathsep.join([str(site), str(REPO), environ.get("PYTHONPATH", "")])
     environ["FLOWDESK_DATA_DIR"] = str(tmp_path / "data")
     environ["PYTHONIOENCODING"] = "utf-8"
     return environ
@@ -107,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+    def do_GET(self) -> None:
         routes = self.server.routes  # type: ignore[attr-defined]
         route = routes.get(self.path.split("?", 1)[0])
         if route is None:

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from flowdesk.engine import Engine, NodeRegistry, loads_workflow
 from flowdesk.engine.datafiles import read_file, write_file
 from flowdesk.engine.errors import FlowdeskError
@@ -32,7 +31,13 @@ def _renameat2():
     function = getattr(libc, "renameat2", None)
     if function is None:
         pytest.skip("renameat2 is not available")
-    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
     return function
 
 

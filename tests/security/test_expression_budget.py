@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from flowdesk.engine import expressions
 from flowdesk.engine.errors import ExpressionError
 from flowdesk.engine.expressions import ExpressionEngine
