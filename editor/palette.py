@@ -108,7 +108,7 @@ class NodeTypeDelegate(QStyledItemDelegate):
         painter.drawText(
             QRect(text_left, rect.top() + 6, width, 18),
             Qt.AlignmentFlag.AlignVCenter,
-            str(index.data()),
+            painter.fontMetrics().elidedText(str(index.data()), Qt.TextElideMode.ElideRight, width),
         )
         small = QFont(option.font)
         small.setPointSizeF(small.pointSizeF() * 0.88)

@@ -393,4 +393,6 @@ def install(window: MainWindow, secret_store: Any = None) -> SourcesUi:
     ui.dock = window._dock(  # type: ignore[attr-defined]
         "sourcesDock", "Sources", ui.panel, Qt.DockWidgetArea.LeftDockWidgetArea
     )
+    # the palette keeps most of the height; the list of sources is short
+    window.resizeDocks([window.palette_dock, ui.dock], [640, 170], Qt.Orientation.Vertical)
     return ui
