@@ -29,12 +29,21 @@ def github_spec() -> tuple[Path | None, str]:
         return target, ""
     npm = shutil.which("npm")
     if npm is None:
-        return None, f"npm is not installed: GitHub's REST description ({OCTOKIT_OPENAPI}) is needed"
+        return None, f"npm is not installed: GitHub's REST description ({OCTOKIT_OPENAPI}) needs it"
     folder.mkdir(parents=True, exist_ok=True)
     try:
         done = subprocess.run(
-            [npm, "install", "--prefix", str(folder), "--no-save", "--no-audit", "--no-fund",
-             "--ignore-scripts", OCTOKIT_OPENAPI],
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(folder),
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--ignore-scripts",
+                OCTOKIT_OPENAPI,
+            ],
             capture_output=True,
             text=True,
             timeout=600,

@@ -68,12 +68,16 @@ async def test_loading_and_indexing_github_is_fast(github_root: Path) -> None:
 
 def test_tools_list_on_github_is_under_3_seconds(github_root: Path, tmp_path: Path) -> None:
     path = github_root / "gh.flow.json"
-    path.write_text(json.dumps(flow([], sources={"github": {"type": "openapi", "spec": "github.json"}})))
+    sources = {"github": {"type": "openapi", "spec": "github.json"}}
+    path.write_text(json.dumps(flow([], sources=sources)))
     env = dict(os.environ, PYTHONPATH=str(ROOT), FLOWDESK_DATA_DIR=str(tmp_path / "data"))
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "flowdesk", "tools", "list", str(path)],
-        capture_output=True, text=True, timeout=60, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     elapsed = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
@@ -89,12 +93,26 @@ async def test_a_github_tool_called_for_real(
     go_on = {"on_error": "continue"}
     run = await run_flow(
         [
-            tool("create", "github", "issues_create", owner="octo", repo="hello",
-                 title="Found a bug", body="Steps…", labels=["bug"]),
+            tool(
+                "create",
+                "github",
+                "issues_create",
+                owner="octo",
+                repo="hello",
+                title="Found a bug",
+                body="Steps…",
+                labels=["bug"],
+            ),
             tool("bad", "github", "issues_create", owner="octo", node=go_on),
         ],
-        sources={"github": {"type": "openapi", "spec": "github.json",
-                            "base_url": f"{httpbin_url}/anything", "credential": "gh"}},
+        sources={
+            "github": {
+                "type": "openapi",
+                "spec": "github.json",
+                "base_url": f"{httpbin_url}/anything",
+                "credential": "gh",
+            }
+        },
         credentials={"gh": {"type": "bearer"}},
         secrets={"gh": "ghp_secret"},
         data_root=github_root,

@@ -74,9 +74,10 @@ class OpenApiConfig(BaseModel):
     )
 
 
-@dataclass
+@dataclass(repr=False)
 class LoadedSpec:
-    """A document read and turned into tools."""
+    """A document read and turned into tools (no generated repr: asyncio
+    describes futures with their result, and this one holds megabytes)."""
 
     document: Document
     resolver: Resolver
@@ -86,6 +87,9 @@ class LoadedSpec:
 
     def credential_suggestions(self) -> list[dict[str, Any]]:
         return credential_suggestions(self.document.data, self.version)
+
+    def __repr__(self) -> str:
+        return f"<LoadedSpec {self.document.shown} {self.version}: {len(self.tools)} tools>"
 
     @property
     def base_url(self) -> str | None:

@@ -233,7 +233,7 @@ def check_version(doc: Any, shown: str) -> str:
 
 
 # --------------------------------------------------------------- documents
-@dataclass
+@dataclass(repr=False)
 class Document:
     """A parsed document: its data, how it is shown, and where it lives."""
 
@@ -242,6 +242,9 @@ class Document:
     #: path relative to the root (local files), or the URL
     location: str
     is_url: bool = False
+
+    def __repr__(self) -> str:
+        return f"<Document {self.shown}>"
 
 
 def _pointer_get(data: Any, pointer: str, shown: str, ref: str, where: str) -> Any:
@@ -278,7 +281,7 @@ class _Memo:
     needs: frozenset[str]
 
 
-@dataclass
+@dataclass(repr=False)
 class Resolver:
     """``$ref`` resolution across the main document and the files it names."""
 
