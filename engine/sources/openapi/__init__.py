@@ -332,7 +332,13 @@ class OpenApiSourceType(SourceType):
     type = "openapi"
     title = "OpenAPI document"
     config_model = OpenApiConfig
-    credential_kinds = ("bearer", "basic", "api_key", "oauth2_client_credentials")
+
+    @property  # type: ignore[override]
+    def credential_kinds(self) -> tuple[str, ...]:  # type: ignore[override]
+        """Those of ``http.request``: calls go through its exchange."""
+        from ...nodes.builtin.http_request import HttpRequest
+
+        return tuple(HttpRequest.credential_kinds)
 
     def open(self, name: str, config: BaseModel, env: SourceEnv) -> ToolSource:
         assert isinstance(config, OpenApiConfig)
