@@ -48,11 +48,11 @@ class MessageFields(BaseModel):
     from_: str | None = Field(
         None,
         alias="from",
-        description="Sender, 'Name <address>' or an address",
+        description="Sender: an address, optionally with a display name",
         json_schema_extra={"placeholder": "Flowdesk <robot@example.com>"},
     )
     to: Addresses = Field(
-        default_factory=list, description="Recipients (a list or comma-separated)"
+        default_factory=list, description="Recipients: a list, or addresses separated by commas"
     )
     cc: Addresses = Field(default_factory=list, description="Copy recipients")
     bcc: Addresses = Field(

@@ -49,6 +49,10 @@ EXPIRY_MARGIN_S = 30.0
 #: a signed-in (authorization code) access token is refreshed this long before it expires
 USER_TOKEN_MARGIN_S = 60.0
 TOKEN_TIMEOUT_S = 30.0
+#: a refused refresh re-reads the keyring this often (another run may be saving
+#: the tokens it rotated a moment earlier)
+ROTATION_WAIT_TRIES = 5
+ROTATION_WAIT_S = 0.1
 
 
 def placeholder(name: str) -> str:
@@ -152,17 +156,46 @@ class OAuth2Tokens:
             if record.access_token == stale or not record.fresh(USER_TOKEN_MARGIN_S):
                 secret = await self.resolver.optional_secret_async(name)
                 self.fetches[name] = self.fetches.get(name, 0) + 1
-                record = await refresh(name, ref, record, secret)
-                self.resolver.used_secrets.update(record.secrets())
-                await asyncio.to_thread(
-                    self.resolver.save_entry, tokens_key(name), record.to_json()
-                )
+                try:
+                    fresh = await refresh(name, ref, record, secret)
+                except AuthError as error:
+                    # Another run (another process) may have refreshed with the same
+                    # refresh token a moment earlier: the server rotated it and refused
+                    # ours. Its new tokens are in the keyring (or about to be).
+                    newer = await self._rotated_elsewhere(name, record, error)
+                    if newer.fresh(USER_TOKEN_MARGIN_S) and newer.access_token != stale:
+                        fresh = newer
+                    else:
+                        fresh = await refresh(name, ref, newer, secret)
+                if fresh is not record:
+                    record = fresh
+                    self.resolver.used_secrets.update(record.secrets())
+                    await asyncio.to_thread(
+                        self.resolver.save_entry, tokens_key(name), record.to_json()
+                    )
             expires_at = None
             if record.expires_at is not None:
                 left = record.expires_at - time.time() - USER_TOKEN_MARGIN_S
                 expires_at = time.monotonic() + max(left, 0.0)
             self._tokens[name] = Token(record.access_token, expires_at)
             return record.access_token
+
+    async def _rotated_elsewhere(self, name: str, used: Any, error: AuthError) -> Any:
+        """The sign-in another run saved after rotating ``used``'s refresh token;
+        ``error`` again when there is none (the sign-in really was revoked)."""
+        from .credentials import tokens_key
+        from .oauth2_login import TokenRecord
+
+        if error.code != "OAUTH2_SIGN_IN_REQUIRED":
+            raise error
+        for _ in range(ROTATION_WAIT_TRIES):
+            raw = await asyncio.to_thread(self.resolver.load_entry, tokens_key(name))
+            newer = TokenRecord.from_json(raw) if raw else None
+            if newer is not None and newer.refresh_token != used.refresh_token:
+                self.resolver.used_secrets.update(newer.secrets())
+                return newer
+            await asyncio.sleep(ROTATION_WAIT_S)
+        raise error
 
     async def custom_headers(
         self, name: str, request: httpx.Request, *, stale: bool = False

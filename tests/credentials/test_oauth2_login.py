@@ -288,3 +288,31 @@ def test_presets_fill_google_and_microsoft_endpoints():
         OAuth2AuthorizationCode.model_validate(
             {"type": "oauth2_authorization_code", "client_id": "x"}
         )
+
+
+async def test_a_refresh_token_rotated_by_another_run_is_picked_up(oauth_server: OAuthServer):
+    """Two runs read the same expiring sign-in; the other one refreshes first
+    (the server rotates the refresh token and refuses the old one): this run
+    takes the tokens the other one saved instead of asking to sign in again."""
+    ref = _ref(oauth_server)
+    record, _ = await _sign_in(oauth_server, ref)
+    record.expires_at = time.time() + 5
+    stale = record.to_json()
+
+    class RacingStore(MemorySecretStore):
+        """The first read returns what the keyring held before the other run saved."""
+
+        reads = 0
+
+        def get_secret(self, name: str) -> str | None:
+            self.reads += 1
+            return stale if self.reads == 1 else super().get_secret(name)
+
+    other = MemorySecretStore({tokens_key("mail"): stale})
+    assert (await _run(oauth_server, other))["status"] == "succeeded"  # the other run
+    assert oauth_server.state.refreshes == 1
+    store = RacingStore({tokens_key("mail"): other.get_secret(tokens_key("mail")) or ""})
+    result = await _run(oauth_server, store)
+    assert result["status"] == "succeeded", result
+    assert oauth_server.state.refreshes == 1  # no second refresh: the rotated tokens were used
+    assert any(r.get("grant_type") == "refresh_token" for r in oauth_server.state.token_requests)
