@@ -58,9 +58,7 @@ class Client:
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         # RFC 8252 §7.3: any port on the loopback address
         parts = urlsplit(redirect_uri)
-        return (
-            parts.scheme == "http" and parts.hostname == "127.0.0.1" and parts.path == "/"
-        )
+        return parts.scheme == "http" and parts.hostname == "127.0.0.1" and parts.path == "/"
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self.secret is not None and client_secret == self.secret
