@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,8 @@ class LoadedSpec:
 #: documents read from files: (real path, size, mtime) -> LoadedSpec
 _CACHE: OrderedDict[tuple[str, int, int], LoadedSpec] = OrderedDict()
 _CACHE_SIZE = 4
+#: the editor reads documents on worker threads
+_CACHE_LOCK = threading.Lock()
 
 
 def build_spec(data: bytes, shown: str, location: str, url: bool, root: Path | None) -> LoadedSpec:
@@ -131,15 +134,17 @@ async def load_spec(
     data, target = await asyncio.to_thread(read_local, root, spec, shown)
     stat = target.stat()
     key = (str(target), stat.st_size, stat.st_mtime_ns)
-    cached = _CACHE.get(key)
-    if cached is not None:
-        _CACHE.move_to_end(key)
-        return cached
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+            return cached
     location = os.path.relpath(target, os.path.realpath(root)) if root else spec
     loaded = await asyncio.to_thread(build_spec, data, spec, Path(location).as_posix(), False, root)
-    _CACHE[key] = loaded
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = loaded
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return loaded
 
 
