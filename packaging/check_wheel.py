@@ -62,7 +62,7 @@ def venv(path: Path, *packages: str) -> Path:
 
 def build() -> tuple[Path, Path]:
     print("== build the sdist and the wheel", flush=True)
-    tools = venv(TOOLS, "build>=1.2", "twine>=5")
+    tools = venv(TOOLS, "build>=1.2", "twine>=5", "pipx>=1.5")
     shutil.rmtree(DIST, ignore_errors=True)
     done = run([str(tools / "python"), "-m", "build", "--outdir", str(DIST), str(REPO)])
     if done.returncode != 0:
@@ -158,6 +158,23 @@ def use_installed(wheel: Path, scratch: Path) -> None:
               f"{shown.stdout.strip()}; {changed:.1%} of pixels differ from an empty workflow")
 
 
+def pipx_install(wheel: Path, scratch: Path) -> None:
+    print("== pipx install the wheel", flush=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(PIPX_HOME=str(scratch / "pipx"), PIPX_BIN_DIR=str(scratch / "pipx-bin"),
+               PIPX_MAN_DIR=str(scratch / "pipx-man"), HOME=str(scratch / "home"),
+               FLOWDESK_DATA_DIR=str(scratch / "data"))
+    done = run([str(TOOLS / "bin" / "pipx"), "install", str(wheel)], env=env, cwd=scratch)
+    check(done.returncode == 0, "pipx install WHEEL", (done.stdout + done.stderr).strip()[-300:])
+    flowdesk = scratch / "pipx-bin" / "flowdesk"
+    version = run([str(flowdesk), "--version"], env=env, cwd=scratch)
+    check(version.returncode == 0 and version.stdout.startswith("flowdesk "),
+          "the pipx-installed flowdesk --version", version.stdout.strip() or version.stderr[-300:])
+    nodes = run([str(flowdesk), "nodes"], env=env, cwd=scratch)
+    check(nodes.returncode == 0 and "data.transform" in nodes.stdout,
+          "the pipx-installed flowdesk nodes lists the built-in types")
+
+
 def differing_share(py: str, a: Path, b: Path, env: dict[str, str]) -> float:
     code = (
         "import sys; from PySide6.QtGui import QImage\n"
@@ -182,6 +199,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="flowdesk-wheel-"))
     try:
         use_installed(wheel, scratch)
+        pipx_install(wheel, scratch)
     finally:
         if keep:
             print(f"kept {scratch}")
