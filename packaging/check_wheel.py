@@ -33,8 +33,15 @@ REPO = Path(__file__).resolve().parents[1]
 DIST = REPO / "dist" / "py"
 TOOLS = REPO / "build" / "venv-wheel-tools"
 # node types that need a network peer (a server, an API key) to run
-NEEDS_PEER = {"http.request", "ai.transform", "tool.call", "email.send", "gmail.send",
-              "outlook.send", "trigger.webhook"}
+NEEDS_PEER = {
+    "http.request",
+    "ai.transform",
+    "tool.call",
+    "email.send",
+    "gmail.send",
+    "outlook.send",
+    "trigger.webhook",
+}
 failures: list[str] = []
 
 
@@ -53,8 +60,15 @@ def venv(path: Path, *packages: str) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
     if packages:
         subprocess.run(
-            [str(path / "bin" / "python"), "-m", "pip", "install", "-q",
-             "--disable-pip-version-check", *packages],
+            [
+                str(path / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                *packages,
+            ],
             check=True,
         )
     return path / "bin"
@@ -81,10 +95,13 @@ def inspect_wheel(wheel: Path) -> None:
     tops = sorted({name.split("/")[0] for name in names})
     stray = [top for top in tops if top != "flowdesk" and not top.startswith("flowdesk-")]
     check(not stray, "nothing but flowdesk at the top level", ", ".join(tops))
-    for wanted in ("flowdesk/resources/icons/box.svg", "flowdesk/resources/themes/base.qss",
-                   "flowdesk/resources/examples/quickstart.flow.json",
-                   "flowdesk/resources/examples/data/orders.csv",
-                   "flowdesk/engine/py.typed"):
+    for wanted in (
+        "flowdesk/resources/icons/box.svg",
+        "flowdesk/resources/themes/base.qss",
+        "flowdesk/resources/examples/quickstart.flow.json",
+        "flowdesk/resources/examples/data/orders.csv",
+        "flowdesk/engine/py.typed",
+    ):
         check(wanted in names, f"wheel carries {wanted}")
 
 
@@ -104,34 +121,74 @@ def use_installed(wheel: Path, scratch: Path) -> None:
     work = scratch / "work"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FLOWDESK_RESOURCES")}
-    env.update(QT_QPA_PLATFORM="offscreen", HOME=str(scratch / "home"),
-               FLOWDESK_DATA_DIR=str(scratch / "data"), XDG_DATA_HOME=str(scratch / "xdg"))
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        HOME=str(scratch / "home"),
+        FLOWDESK_DATA_DIR=str(scratch / "data"),
+        XDG_DATA_HOME=str(scratch / "xdg"),
+    )
     py = str(bin_dir / "python")
-    where = run([py, "-c", "import flowdesk, flowdesk.engine, flowdesk.resources as r; "
-                 "print(flowdesk.__file__); print(r.__file__)"], cwd=work, env=env)
+    where = run(
+        [
+            py,
+            "-c",
+            "import flowdesk, flowdesk.engine, flowdesk.resources as r; "
+            "print(flowdesk.__file__); print(r.__file__)",
+        ],
+        cwd=work,
+        env=env,
+    )
     paths = where.stdout.split()
-    check(where.returncode == 0 and all(str(REPO) not in p for p in paths),
-          "flowdesk imports from the venv, not the repository", " ".join(paths) or where.stderr)
-    generic = run([py, "-c", "import importlib.util as u; "
-                   "print([n for n in ('engine', 'editor', 'resources') if u.find_spec(n)])"],
-                  cwd=work, env=env)
-    check(generic.stdout.strip() == "[]", "no top-level engine/editor/resources importable",
-          generic.stdout.strip())
+    check(
+        where.returncode == 0 and all(str(REPO) not in p for p in paths),
+        "flowdesk imports from the venv, not the repository",
+        " ".join(paths) or where.stderr,
+    )
+    generic = run(
+        [
+            py,
+            "-c",
+            "import importlib.util as u; "
+            "print([n for n in ('engine', 'editor', 'resources') if u.find_spec(n)])",
+        ],
+        cwd=work,
+        env=env,
+    )
+    check(
+        generic.stdout.strip() == "[]",
+        "no top-level engine/editor/resources importable",
+        generic.stdout.strip(),
+    )
     version = run([str(bin_dir / "flowdesk"), "--version"], cwd=work, env=env)
-    check(version.returncode == 0 and version.stdout.startswith("flowdesk "),
-          "flowdesk --version", version.stdout.strip() or version.stderr.strip())
+    check(
+        version.returncode == 0 and version.stdout.startswith("flowdesk "),
+        "flowdesk --version",
+        version.stdout.strip() or version.stderr.strip(),
+    )
     module = run([py, "-m", "flowdesk", "--version"], cwd=work, env=env)
     check(module.stdout == version.stdout, "python -m flowdesk --version", module.stdout.strip())
 
-    located = run([py, "-c", "from importlib.resources import files; "
-                   "print(files('flowdesk.resources') / 'examples')"], cwd=work, env=env)
+    located = run(
+        [
+            py,
+            "-c",
+            "from importlib.resources import files; "
+            "print(files('flowdesk.resources') / 'examples')",
+        ],
+        cwd=work,
+        env=env,
+    )
     examples = work / "examples"
     shutil.copytree(located.stdout.strip(), examples)
     chosen = offline_examples(examples)
     check(bool(chosen), "offline examples found", ", ".join(p.name for p in chosen))
     for flow in chosen:
-        done = run([str(bin_dir / "flowdesk"), "run", str(flow), "--json", "--no-history"],
-                   cwd=work, env=env, timeout=120)
+        done = run(
+            [str(bin_dir / "flowdesk"), "run", str(flow), "--json", "--no-history"],
+            cwd=work,
+            env=env,
+            timeout=120,
+        )
         status = ""
         try:
             status = json.loads(done.stdout).get("status", "")
@@ -140,39 +197,60 @@ def use_installed(wheel: Path, scratch: Path) -> None:
         check(done.returncode == 0 and status == "succeeded", f"flowdesk run {flow.name}", status)
 
     empty = work / "empty.flow.json"
-    empty.write_text(json.dumps({"format": "flowdesk/workflow", "version": 1,
-                                 "name": "Empty", "nodes": [], "edges": []}))
+    empty.write_text(
+        json.dumps(
+            {"format": "flowdesk/workflow", "version": 1, "name": "Empty", "nodes": [], "edges": []}
+        )
+    )
     shots = {}
     for flow in [empty, *chosen]:
         out = scratch / f"{flow.stem}.png"
-        done = run([str(bin_dir / "flowdesk"), "edit", str(flow), "--screenshot", str(out)],
-                   cwd=work, env=env, timeout=120)
-        check(done.returncode == 0 and out.is_file(), f"flowdesk edit {flow.name} --screenshot",
-              done.stderr.strip()[-300:])
+        done = run(
+            [str(bin_dir / "flowdesk"), "edit", str(flow), "--screenshot", str(out)],
+            cwd=work,
+            env=env,
+            timeout=120,
+        )
+        check(
+            done.returncode == 0 and out.is_file(),
+            f"flowdesk edit {flow.name} --screenshot",
+            done.stderr.strip()[-300:],
+        )
         shots[flow] = out
     for flow in chosen:
         shown = run([py, str(REPO / "packaging" / "check_png.py"), str(shots[flow])], env=env)
         changed = differing_share(py, shots[empty], shots[flow], env)
-        check(shown.returncode == 0 and changed >= 0.02,
-              f"screenshot of {flow.name} shows the graph",
-              f"{shown.stdout.strip()}; {changed:.1%} of pixels differ from an empty workflow")
+        check(
+            shown.returncode == 0 and changed >= 0.02,
+            f"screenshot of {flow.name} shows the graph",
+            f"{shown.stdout.strip()}; {changed:.1%} of pixels differ from an empty workflow",
+        )
 
 
 def pipx_install(wheel: Path, scratch: Path) -> None:
     print("== pipx install the wheel", flush=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(PIPX_HOME=str(scratch / "pipx"), PIPX_BIN_DIR=str(scratch / "pipx-bin"),
-               PIPX_MAN_DIR=str(scratch / "pipx-man"), HOME=str(scratch / "home"),
-               FLOWDESK_DATA_DIR=str(scratch / "data"))
+    env.update(
+        PIPX_HOME=str(scratch / "pipx"),
+        PIPX_BIN_DIR=str(scratch / "pipx-bin"),
+        PIPX_MAN_DIR=str(scratch / "pipx-man"),
+        HOME=str(scratch / "home"),
+        FLOWDESK_DATA_DIR=str(scratch / "data"),
+    )
     done = run([str(TOOLS / "bin" / "pipx"), "install", str(wheel)], env=env, cwd=scratch)
     check(done.returncode == 0, "pipx install WHEEL", (done.stdout + done.stderr).strip()[-300:])
     flowdesk = scratch / "pipx-bin" / "flowdesk"
     version = run([str(flowdesk), "--version"], env=env, cwd=scratch)
-    check(version.returncode == 0 and version.stdout.startswith("flowdesk "),
-          "the pipx-installed flowdesk --version", version.stdout.strip() or version.stderr[-300:])
+    check(
+        version.returncode == 0 and version.stdout.startswith("flowdesk "),
+        "the pipx-installed flowdesk --version",
+        version.stdout.strip() or version.stderr[-300:],
+    )
     nodes = run([str(flowdesk), "nodes"], env=env, cwd=scratch)
-    check(nodes.returncode == 0 and "data.transform" in nodes.stdout,
-          "the pipx-installed flowdesk nodes lists the built-in types")
+    check(
+        nodes.returncode == 0 and "data.transform" in nodes.stdout,
+        "the pipx-installed flowdesk nodes lists the built-in types",
+    )
 
 
 def differing_share(py: str, a: Path, b: Path, env: dict[str, str]) -> float:
@@ -194,7 +272,7 @@ def differing_share(py: str, a: Path, b: Path, env: dict[str, str]) -> float:
 
 def main() -> int:
     keep = "--keep" in sys.argv[1:]
-    sdist, wheel = build()
+    _sdist, wheel = build()
     inspect_wheel(wheel)
     scratch = Path(tempfile.mkdtemp(prefix="flowdesk-wheel-"))
     try:
