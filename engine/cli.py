@@ -102,6 +102,9 @@ def build_parser(extra: dict[str, Command] | None = None) -> argparse.ArgumentPa
     from . import cli_credentials
 
     cli_credentials.add_parser(sub)
+    from . import cli_tools
+
+    cli_tools.add_parser(sub)
 
     for add_parser, _ in (extra or {}).values():
         add_parser(sub)
@@ -133,6 +136,7 @@ def main(
         "nodes": _nodes,
         "history": _history,
         "credentials": _credentials,
+        "tools": _tools,
     }
     handlers.update({name: handle for name, (_, handle) in (extra or {}).items()})
     return handlers[command](args)
@@ -492,6 +496,12 @@ def _credentials(args: argparse.Namespace) -> int:
     from . import cli_credentials
 
     return cli_credentials.run(args)
+
+
+def _tools(args: argparse.Namespace) -> int:
+    from . import cli_tools
+
+    return cli_tools.run(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

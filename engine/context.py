@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import httpx
 
     from .model.workflow import Node, Settings
+    from .sources.manager import SourceManager
 
 
 def merge_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
@@ -66,6 +67,8 @@ class RunServices:
         self.usage: dict[str, Any] = {}
         #: anything a node type wants to share across its nodes in one run
         self.shared: dict[str, Any] = {}
+        #: the run's tool sources (``tool.call``); None when the workflow has none
+        self.tool_sources: SourceManager | None = None
 
     def http_client(self) -> httpx.AsyncClient:
         """The run's shared HTTP client (connection pooling across nodes)."""

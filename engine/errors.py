@@ -18,6 +18,7 @@ CATEGORIES = frozenset(
         "VALIDATION",
         "EXPRESSION",
         "TRANSPORT",
+        "CONNECTION",
         "TIMEOUT",
         "AUTH",
         "RATE_LIMIT",
@@ -126,9 +127,41 @@ class TransportError(FlowdeskError):
     retryable = True
 
 
+class InvalidParamsError(FlowdeskError):
+    """A value a node was given cannot be used (e.g. a malformed e-mail
+    address); the message names it. Never retried: the same value fails again."""
+
+    code = "INVALID_PARAMS"
+    category = "VALIDATION"
+
+
+#: Codes of sign-in and e-mail (category, retryable), raised with the classes above:
+#: OAUTH2_SIGN_IN_REQUIRED (AUTH, no: not signed in, or the sign-in was revoked or
+#: expired; details.action = "sign_in"), OAUTH2_LOGIN_FAILED (AUTH, no),
+#: OAUTH2_LOGIN_TIMEOUT (TIMEOUT, no), AUTH_RESOLVER_UNKNOWN (CONFIG, no),
+#: AUTH_RESOLVER_FAILED (AUTH, no), SMTP_AUTH_FAILED (AUTH, no), SMTP_UNREACHABLE
+#: (TRANSPORT, yes), SMTP_REJECTED (EXECUTION, no; TRANSPORT and yes for 4xx
+#: replies), MAIL_API_ERROR (AUTH/RATE_LIMIT/TRANSPORT/EXECUTION by HTTP status),
+#: IDEMPOTENCY_BUSY (TRANSPORT, yes: another run holds the key), INVALID_PARAMS.
+
+
 class InternalError(FlowdeskError):
     code = "INTERNAL_ERROR"
     category = "INTERNAL"
+
+
+# Tool sources (engine.sources): codes shared by every source type.
+#: a tool name that the source does not have (CONFIG; the message names near matches)
+TOOL_NOT_FOUND = "TOOL_NOT_FOUND"
+#: arguments that do not fit the tool's input schema (VALIDATION; every issue with its path)
+INVALID_PARAMS = "INVALID_PARAMS"
+#: a source that cannot be opened: spec unreadable or invalid (CONFIG), or the
+#: network/server failed (CONNECTION, retryable)
+SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+#: the tool itself reported a failure (EXECUTION)
+TOOL_ERROR = "TOOL_ERROR"
+#: an MCP server process exited (CONNECTION, retryable)
+MCP_PROCESS_DIED = "MCP_PROCESS_DIED"
 
 
 def json_type(value: Any) -> str:

@@ -80,6 +80,10 @@ _NO_VALUE = object()
 Listener = Callable[[Event], None]
 
 
+def _log_source_line(message: str, level: str = "info") -> None:
+    log.log(logging.WARNING if level == "warning" else logging.INFO, "%s", message)
+
+
 def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -119,9 +123,12 @@ class Engine:
         listeners: Iterable[Listener] = (),
         check: bool = True,
         run_id: str | None = None,
+        tool_sources: Any = None,
     ) -> RunHandle:
         """Start a run on the running event loop and return its handle.
 
+        ``tool_sources``: a ``SourceManager`` owned by the caller (the editor's
+        warm sources), used instead of one the run opens and closes itself.
         Raises ``WorkflowLoadError`` when ``check`` and the workflow is invalid.
         """
         if check:
@@ -140,6 +147,7 @@ class Engine:
             only=only,
             up_to=up_to,
             previous=previous,
+            tool_sources=tool_sources,
         )
         handle = RunHandle(run)
         for listener in listeners:
@@ -220,6 +228,7 @@ class _Run:
         only: str | None,
         up_to: str | None,
         previous: RunResult | None,
+        tool_sources: Any = None,
     ) -> None:
         self.engine = engine
         self.workflow = workflow
@@ -305,6 +314,33 @@ class _Run:
             expressions=engine.expressions,
             http_client_factory=engine.http_client_factory,
         )
+        #: whether the run closes its tool sources (not when handed in)
+        self.owns_sources = tool_sources is None
+        if tool_sources is not None:
+            self.services.tool_sources = tool_sources
+        elif workflow.sources:
+            self.services.tool_sources = self._source_manager()
+
+    def _source_manager(self) -> Any:
+        from .sources.base import SourceEnv
+        from .sources.catalogue import make_render
+        from .sources.manager import SourceManager
+
+        env = SourceEnv(
+            workflow_dir=self.services.data_root,
+            data_root=self.services.data_root,
+            credentials=self.services.credentials,
+            http_client=self.services.http_client,
+            render=make_render(
+                self.services.variables,
+                self.engine.environ,
+                self.workflow.env,
+                self.engine.expressions,
+            ),
+            environ=self.engine.environ,
+            log=_log_source_line,
+        )
+        return SourceManager(self.workflow.sources, env)
 
     # ----------------------------------------------------------------- plan
     def _ancestors(self, node_id: str) -> set[str]:
@@ -369,7 +405,11 @@ class _Run:
                     credential
                     for node in self.workflow.nodes
                     if node.id in self.plan
-                    and isinstance(credential := node.config.get("credential"), str)
+                    and isinstance(
+                        credential := node.config.get("credential")
+                        or self._source_credential(node),
+                        str,
+                    )
                 )
             for node_id in self.order:
                 if node_id in self.reuse:
@@ -388,11 +428,24 @@ class _Run:
             self._finish()
             raise
         finally:
+            sources = self.services.tool_sources
+            if sources is not None and self.owns_sources:
+                # Also on failure and cancel: MCP processes must not outlive the run.
+                try:
+                    await sources.aclose()
+                except Exception:
+                    log.exception("closing the run's tool sources failed")
             try:
                 await self.services.aclose()
             except Exception:
                 log.exception("closing the run's HTTP client failed")
         self._finish()
+
+    def _source_credential(self, node: Node) -> Any:
+        """The credential of the source a ``tool.call`` node uses (prefetched)."""
+        name = node.config.get("source") if node.type == "tool.call" else None
+        entry = self.workflow.sources.get(name) if isinstance(name, str) else None
+        return entry.get("credential") if entry is not None else None
 
     async def _drain(self) -> None:
         while self.running:

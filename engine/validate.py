@@ -59,7 +59,57 @@ class _Validator:
         self._check_cycles()
         for position, node in enumerate(self.workflow.nodes):
             self._check_node(position, node)
+        if self.workflow.sources:
+            self._check_sources()
         return self.issues
+
+    def _check_sources(self) -> None:
+        """Each ``sources`` entry: its name, type, config and credential."""
+        from .sources.manager import config_issues
+        from .sources.registry import SourceTypes
+
+        types = SourceTypes.default()
+        for name, entry in self.workflow.sources.items():
+            where = f"sources.{name}"
+            if not _SOURCE_NAME.match(name) or "__" in name:
+                self.add(
+                    where,
+                    f"invalid source name {name!r}: use letters, digits and single '_', "
+                    "starting with a letter (tools appear as NAME__tool)",
+                )
+            kind = entry.get("type")
+            if not isinstance(kind, str):
+                self.add(f"{where}.type", "field required (the source type, e.g. 'openapi')")
+                continue
+            source_type = types.find(kind)
+            if source_type is None:
+                known = ", ".join(types.names()) or "none"
+                self.add(f"{where}.type", f"unknown source type {kind!r} (known: {known})")
+                continue
+            try:
+                source_type.parse_config(entry)
+            except ValidationError as exc:
+                for (location, message), error in zip(
+                    config_issues(exc, name), exc.errors(), strict=True
+                ):
+                    if not self._holds_expression(entry, tuple(error["loc"])):
+                        self.add(location, message)
+            credential = entry.get("credential")
+            if isinstance(credential, str) and credential and not has_expression(credential):
+                ref = self.workflow.credentials.get(credential)
+                if ref is None:
+                    declared = ", ".join(sorted(self.workflow.credentials)) or "none"
+                    self.add(
+                        f"{where}.credential",
+                        f'credential {credential!r} is not declared in "credentials" '
+                        f"(declared: {declared})",
+                    )
+                elif source_type.credential_kinds and ref.type not in source_type.credential_kinds:
+                    self.add(
+                        f"{where}.credential",
+                        f"credential {credential!r} is of type {ref.type!r}; {kind} sources "
+                        f"take {', '.join(source_type.credential_kinds)}",
+                    )
 
     def _check_ids(self) -> None:
         for position, node in enumerate(self.workflow.nodes):
@@ -224,6 +274,16 @@ class _Validator:
                     message = f"unknown field for {node.type}"
                 self.add(format_location((where, "config", *loc)), message, node.id)
         self._check_credential(where, node, node_type)
+        if node.type == "tool.call":
+            source = node.config.get("source")
+            if isinstance(source, str) and source and not has_expression(source):
+                if source not in self.workflow.sources:
+                    declared = ", ".join(self.workflow.sources) or "none"
+                    self.add(
+                        f"{where}.config.source",
+                        f'source {source!r} is not declared in "sources" (declared: {declared})',
+                        node.id,
+                    )
 
     def _holds_expression(self, config: Any, loc: tuple[Any, ...]) -> bool:
         value = config
@@ -291,6 +351,7 @@ class _Validator:
             )
 
 
+_SOURCE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _INDEXED = re.compile(r"^(nodes|edges)\[(\d+)\]")
 
 

@@ -1,0 +1,80 @@
+"""``tool.call``: call one tool of a source declared in the workflow's
+``sources`` (an OpenAPI operation, an MCP tool).
+
+Config ``{"source", "tool", "arguments"}``; argument values may hold
+expressions (rendered before the call). The run's ``SourceManager``
+(``ctx.services.tool_sources``) opens the source on first use; the tool is
+looked up (``TOOL_NOT_FOUND``, CONFIG, naming near matches), the arguments
+coerced and validated against its input schema (``INVALID_PARAMS``,
+VALIDATION, every issue with its path) before anything is sent, then the
+source calls it. The output is the source's: ``{status, headers, body}`` for
+an OpenAPI operation.
+May import: pydantic, engine.context, engine.errors, engine.sources, engine.nodes.spec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...context import NodeContext
+from ...errors import TOOL_ERROR, ConfigError, FlowdeskError
+from ...sources.schema import validate_arguments
+from ..spec import NodeType, Port
+
+
+class ToolCallConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(
+        ...,
+        min_length=1,
+        description='Name of a source of the workflow (its top-level "sources")',
+        json_schema_extra={"widget": "source"},
+    )
+    tool: str = Field(..., min_length=1, description="Name of a tool of that source")
+    arguments: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The tool's arguments (its input schema); values may hold expressions",
+        json_schema_extra={"widget": "json"},
+    )
+
+
+class ToolCall(NodeType):
+    type_name = "tool.call"
+    title = "Tool call"
+    category = "Tools"
+    description = (
+        "Call one tool of a source (an operation of an OpenAPI document, a tool of an MCP "
+        "server). Arguments are checked against the tool's input schema before the call "
+        "(INVALID_PARAMS); an unknown tool is TOOL_NOT_FOUND; a source that cannot be "
+        "opened is SOURCE_UNAVAILABLE. OpenAPI tools output {status, headers, body}."
+    )
+    icon = "tool"
+    inputs = (Port("in", "Available to expressions as `input`"),)
+    outputs = (Port("out", "The tool's result ({status, headers, body} for OpenAPI)"),)
+    Config = ToolCallConfig
+    deterministic = False
+
+    async def execute(self, ctx: NodeContext, config: ToolCallConfig) -> Any:
+        manager = ctx.services.tool_sources
+        if manager is None:
+            raise ConfigError(
+                f'source {config.source!r} is not declared: the workflow has no "sources"',
+                code="SOURCE_UNKNOWN",
+                details={"source": config.source},
+            )
+        source, tool = await manager.tool(config.source, config.tool)
+        arguments = validate_arguments(tool.input_schema, config.arguments, tool=tool.name)
+        try:
+            return await source.call(tool, arguments, ctx)
+        except FlowdeskError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a source's bug is the tool's failure
+            raise FlowdeskError(
+                f"{config.source}__{tool.name} failed: {type(exc).__name__}: {exc}",
+                code=TOOL_ERROR,
+                category="EXECUTION",
+                details={"source": config.source, "tool": tool.name},
+            ) from None
