@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
             ]
             + [dock.toggleViewAction() for dock in self.run.docks]
         )
+        self.sources.add_menu_entries()
         self.toolbar = self.ui_actions.build_toolbar()
         self.ui_actions.attach_canvas(self.view)
         self._build_status_bar()

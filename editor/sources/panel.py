@@ -32,6 +32,7 @@ from flowdesk.editor.sources.tool_form import tool_form_for
 from flowdesk.editor.workers import run_in_thread
 from flowdesk.engine.sources import split_tool_ref
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -192,6 +194,37 @@ class SourcesUi:
         self._sources_seen = copy.deepcopy(self.workflow.sources)
         self.refresh()
 
+    def add_menu_entries(self) -> None:
+        """File ▸ Import API… (a file) and Import API from URL…, above Credentials…"""
+        menu = self.window.menuBar().findChild(QMenu, "menu_file")
+        if menu is None:
+            return
+        before = self.window.ui_actions.by_name.get("credentials")
+        for name, text, tip, slot in (
+            (
+                "import_api",
+                "Import API…",
+                "Add an OpenAPI document from a file as a source",
+                self.panel._add_file_dialog,
+            ),
+            (
+                "import_api_url",
+                "Import API from URL…",
+                "Add an OpenAPI document from an http(s) URL as a source",
+                self.panel._add_url_dialog,
+            ),
+        ):
+            action = QAction(text, self.window)
+            action.setObjectName(f"action_{name}")
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            action.triggered.connect(slot)
+            if before is not None:
+                menu.insertAction(before, action)
+            else:
+                menu.addAction(action)
+            setattr(self, f"{name}_action", action)
+
     # -------------------------------------------------------------- state
     @property
     def workflow(self) -> Any:
@@ -295,8 +328,7 @@ class SourcesUi:
         spec, root = str(entry.get("spec", "")), self.data_root()
 
         def work() -> list[dict[str, Any]]:
-            if re.match(r"^https?://", spec):
-                return []  # read already; the scheme list needs no second download
+            # (files come from the process cache; a URL is fetched once more)
             return asyncio.run(load_spec(spec, root)).credential_suggestions()
 
         def done(result: Any, error: BaseException | None) -> None:

@@ -173,3 +173,26 @@ def test_a_tool_node_runs_in_the_editor(
     output = result.nodes[node_id].output
     assert output["status"] == 200
     assert output["body"]["url"].endswith("/anything/pets/42")
+
+
+def test_file_import_api_adds_a_source(
+    window: MainWindow, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog, QMenu
+
+    path = write_flow(tmp_path, [])
+    open_flow(window, path)
+    menu = window.menuBar().findChild(QMenu, "menu_file")
+    texts = [a.text().replace("&", "") for a in menu.actions()]
+    assert texts.index("Import API…") < texts.index("Credentials…")
+    chosen = str(SPECS / "petstore31.json")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (chosen, ""))
+    window.sources.ask_credential = lambda *_a: None
+    window.sources.import_api_action.trigger()
+    assert window.controller.document.workflow.sources == {
+        "petstore31": {"type": "openapi", "spec": "specs/petstore31.json"}
+    }
+    qtbot.waitUntil(lambda: "petstore31" in window.sources.catalogue.tools, timeout=10_000)
+    assert "petstore31__placeOrder" in visible_tool_refs(window)
+    window.ui_actions["undo"].trigger()
+    assert "petstore31" not in window.controller.document.workflow.sources

@@ -5,6 +5,7 @@ called through the engine against a real httpbin on 127.0.0.1 (its
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -328,3 +329,133 @@ async def test_a_missing_spec_url_page_is_a_config_error(run_flow: Any, httpbin_
     error = run.error("a")
     assert error["code"] == "SOURCE_UNAVAILABLE"
     assert error["category"] == "CONFIG" and "404" in error["message"]
+
+
+def _bomb_yaml() -> str:
+    lines = ["openapi: 3.0.0", "info: {title: bomb, version: '1'}"]
+    lines.append("x-0: &l0 {type: string}")
+    for level in range(1, 9):
+        props = ", ".join(f"p{i}: *l{level - 1}" for i in range(9))
+        lines.append(f"x-{level}: &l{level} {{type: object, properties: {{{props}}}}}")
+    lines += ["paths:", "  /x:", "    post:"]
+    lines.append("      requestBody: {content: {application/json: {schema: *l8}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _bomb_json() -> str:
+    schemas: dict[str, Any] = {"S0": {"type": "string"}}
+    for level in range(1, 9):
+        ref = {"$ref": f"#/components/schemas/S{level - 1}"}
+        schemas[f"S{level}"] = {"type": "object", "properties": {f"p{i}": ref for i in range(9)}}
+    body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/S8"}}}}
+    doc = {
+        "openapi": "3.0.0",
+        "components": {"schemas": schemas},
+        "paths": {"/x": {"post": {"requestBody": body}}},
+    }
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize("name", ["aliases.yaml", "refs.json"])
+async def test_expansion_bombs_are_refused_quickly(
+    run_flow: Any, tmp_path: Path, name: str
+) -> None:
+    text = _bomb_yaml() if name.endswith(".yaml") else _bomb_json()
+    (tmp_path / name).write_text(text)
+    run = await run_flow(
+        [tool("a", "bomb", "post_x")],
+        sources={"bomb": {"type": "openapi", "spec": name, "base_url": "http://x"}},
+        data_root=tmp_path,
+    )
+    error = run.error("a")
+    assert error["code"] == "SOURCE_UNAVAILABLE"
+    assert "expand to more than 1,000,000 nodes" in error["message"]
+    assert run.seconds < 8
+
+
+SWAGGER = {
+    "swagger": "2.0",
+    "info": {"title": "Swagger 2.0 store", "version": "1"},
+    "host": "store.invalid",
+    "basePath": "/v1",
+    "schemes": ["http"],
+    "securityDefinitions": {
+        "basicAuth": {"type": "basic"},
+        "key": {"type": "apiKey", "in": "query", "name": "api_key"},
+        "app": {
+            "type": "oauth2",
+            "flow": "application",
+            "tokenUrl": "https://t.invalid/token",
+            "scopes": {"write": "w"},
+        },
+    },
+    "definitions": {
+        "Item": {
+            "type": "object",
+            "required": ["sku"],
+            "properties": {"sku": {"type": "string"}, "count": {"type": "integer"}},
+        }
+    },
+    "paths": {
+        "/anything/items": {
+            "post": {
+                "operationId": "addItem",
+                "parameters": [
+                    {
+                        "in": "body",
+                        "name": "item",
+                        "required": True,
+                        "schema": {"$ref": "#/definitions/Item"},
+                    },
+                    {
+                        "in": "query",
+                        "name": "tags",
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "collectionFormat": "csv",
+                    },
+                ],
+            }
+        },
+        "/anything/upload": {
+            "post": {
+                "operationId": "upload",
+                "consumes": ["multipart/form-data"],
+                "parameters": [
+                    {"in": "formData", "name": "note", "type": "string", "required": True},
+                    {"in": "formData", "name": "n", "type": "int"},
+                ],
+            }
+        },
+    },
+}
+
+
+async def test_swagger_20_body_form_and_collection_formats(
+    run_flow: Any, tmp_path: Path, httpbin_url: str
+) -> None:
+    (tmp_path / "swagger.json").write_text(json.dumps(SWAGGER))
+    spec = await load_spec("swagger.json", tmp_path)
+    assert spec.version == "2.0" and spec.base_url == "http://store.invalid/v1"
+    suggestions = {s["scheme"]: s["credential"] for s in spec.credential_suggestions()}
+    assert suggestions["basicAuth"]["type"] == "basic"
+    assert suggestions["key"] == {"type": "api_key", "name": "api_key", "in": "query"}
+    assert suggestions["app"]["token_url"] == "https://t.invalid/token"
+    tools = {t.name: t for t in spec.tools}
+    assert tools["addItem"].input_schema["required"] == ["sku"]
+    assert tools["upload"].input_schema["properties"]["n"]["type"] == "integer"
+    run = await run_flow(
+        [
+            tool("add", "store", "addItem", sku="A-1", count="2", tags=["x", "y"]),
+            tool("up", "store", "upload", note="hello", n=3),
+        ],
+        sources={"store": {"type": "openapi", "spec": "swagger.json", "base_url": httpbin_url}},
+        data_root=tmp_path,
+    )
+    assert run.status == "succeeded", run.json
+    added = run.output("add")["body"]
+    assert added["json"] == {"sku": "A-1", "count": 2}
+    assert added["args"] == {"tags": "x,y"}
+    uploaded = run.output("up")["body"]
+    assert uploaded["form"] == {"note": "hello", "n": "3"}
+    assert uploaded["headers"]["Content-Type"].startswith("multipart/form-data; boundary=")

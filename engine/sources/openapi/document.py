@@ -38,7 +38,7 @@ MAX_SPEC_BYTES = 32 * 1024 * 1024
 #: nesting of inlined schemas beyond which a schema is left open ({})
 MAX_INLINE_DEPTH = 48
 #: schema nodes one document may inline in total (guards against YAML alias bombs)
-MAX_INLINE_NODES = 5_000_000
+MAX_INLINE_NODES = 1_000_000
 FETCH_TIMEOUT_S = 30.0
 
 
@@ -279,6 +279,8 @@ _DEF_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 class _Memo:
     value: Any
     needs: frozenset[str]
+    #: schema nodes of the value once expanded (a reuse counts them again)
+    size: int = 0
 
 
 @dataclass(repr=False)
@@ -387,6 +389,14 @@ class Resolver:
             self._def_names[key] = name
         return name
 
+    def _check_work(self, base: Document) -> None:
+        if self._work > MAX_INLINE_NODES:
+            raise unavailable(
+                f"{base.shown}: the schemas expand to more than {MAX_INLINE_NODES:,} nodes "
+                "(repeated aliases or references)",
+                spec=base.shown,
+            )
+
     def _inline(
         self,
         schema: Any,
@@ -397,12 +407,7 @@ class Resolver:
         depth: int,
     ) -> Any:
         self._work += 1
-        if self._work > MAX_INLINE_NODES:
-            raise unavailable(
-                f"{base.shown}: the schemas expand to more than {MAX_INLINE_NODES:,} nodes "
-                "(repeated aliases or references)",
-                spec=base.shown,
-            )
+        self._check_work(base)
         if depth > MAX_INLINE_DEPTH:
             return {}
         if isinstance(schema, list):
@@ -419,9 +424,14 @@ class Resolver:
                 return {"$ref": f"#/$defs/{name}"}
             memo = self._memo.get(key)
             if memo is not None:
+                # Shared, but written out in full by 'tools list --json' and the
+                # planner: a reference bomb must be refused like an alias bomb.
+                self._work += memo.size
+                self._check_work(base)
                 needs.update(memo.needs)
                 return memo.value
             target = _pointer_get(doc.data, pointer, doc.shown, ref, where)
+            before = self._work
             own: set[str] = set()
             stack.append(key)
             try:
@@ -435,7 +445,7 @@ class Resolver:
             siblings = {k: v for k, v in schema.items() if k != "$ref"}
             if siblings and isinstance(value, dict):  # 3.1: $ref with description etc.
                 value = {**value, **self._inline(siblings, base, where, stack, own, depth + 1)}
-            self._memo[key] = _Memo(value, frozenset(own))
+            self._memo[key] = _Memo(value, frozenset(own), self._work - before)
             needs.update(own)
             return value
         return {
