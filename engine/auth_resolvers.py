@@ -13,7 +13,9 @@ when none is stored). ``AuthResult`` holds the headers to add and
 ``expires_in`` seconds: the headers are cached for the run until then (``None``
 caches them for the whole run; ``0`` asks again for every request, e.g. a
 signed-request scheme). A 401 answer asks once more and retries once.
-Header values and ``AuthResult.secrets`` are redacted like any secret.
+The values of ``Authorization``, ``Cookie`` and headers whose name says token,
+secret, signature, password, api key or session, and ``AuthResult.secrets``,
+are redacted like any secret.
 
 A resolver that raises is an ``AUTH`` error naming the credential
 (``AUTH_RESOLVER_FAILED``; a ``FlowdeskError`` it raises is kept as is); an
@@ -23,6 +25,7 @@ May import: engine.credentials, engine.errors, engine.model, stdlib.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -37,6 +40,12 @@ if TYPE_CHECKING:
     from .credentials import CredentialResolver
 
 ENTRY_POINT_GROUP = "flowdesk.auth_resolvers"
+#: headers whose values are redacted like secrets (others, e.g. a key id or a
+#: timestamp, stay readable; a plug-in lists further secrets in ``AuthResult.secrets``)
+_SECRET_HEADER = re.compile(
+    r"^(proxy-)?authorization$|^cookie$|token|secret|signature|password|api-?key|session",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,5 +141,6 @@ async def resolve_headers(
             details={"credential": name, "resolver": ref.resolver},
         )
     headers = dict(result.headers)
-    resolver.used_secrets.update(v for v in (*headers.values(), *result.secrets) if len(v) >= 4)
+    hidden = [v for k, v in headers.items() if _SECRET_HEADER.search(k)]
+    resolver.used_secrets.update(v for v in (*hidden, *result.secrets) if len(v) >= 4)
     return headers, result.expires_in

@@ -39,7 +39,10 @@ if TYPE_CHECKING:
 
 LOGIN_TIMEOUT_S = 300.0
 TOKEN_TIMEOUT_S = 30.0
-CALLBACK_PATH = "/callback"
+#: the redirect is the root of the loopback listener: Google documents
+#: ``http://127.0.0.1:PORT`` for desktop apps, and Microsoft matches the path
+#: of a registered ``http://127.0.0.1`` exactly (the port is free on loopback)
+CALLBACK_PATH = "/"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 components (Flask integration, served by werkzeug in a thread):
 
 - ``/authorize``: authorization code grant with PKCE required (S256), the
-  loopback redirect of RFC 8252 (``http://127.0.0.1:ANY_PORT/callback``); the
+  loopback redirect of RFC 8252 (``http://127.0.0.1:ANY_PORT/``); the
   end user consents at once (``deny`` makes it answer ``access_denied``);
 - ``/token``: authorization_code and refresh_token grants; refresh tokens
   rotate (a new one on every refresh, the old one revoked); public clients
@@ -50,7 +50,7 @@ class Client:
         return self.client_id
 
     def get_default_redirect_uri(self) -> str:
-        return "http://127.0.0.1/callback"
+        return "http://127.0.0.1/"
 
     def get_allowed_scope(self, scope: str) -> str:
         return " ".join(s for s in (scope or "").split() if s in (SCOPE, "offline"))
@@ -58,9 +58,7 @@ class Client:
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         # RFC 8252 §7.3: any port on the loopback address
         parts = urlsplit(redirect_uri)
-        return (
-            parts.scheme == "http" and parts.hostname == "127.0.0.1" and parts.path == "/callback"
-        )
+        return parts.scheme == "http" and parts.hostname == "127.0.0.1" and parts.path == "/"
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self.secret is not None and client_secret == self.secret

@@ -124,3 +124,54 @@ async def test_a_revoked_sign_in_fails_the_send_with_sign_in_again(oauth_server:
     assert node["error"]["code"] == "OAUTH2_SIGN_IN_REQUIRED" and node["attempts"] == 1
     assert "sign in again" in node["error"]["message"]
     assert oauth_server.state.gmail == []
+
+
+async def test_a_connection_lost_after_the_request_is_not_sent_again():
+    """The API received the message but the connection dropped before the answer:
+    the retry returns the first result (uncertain) instead of posting again."""
+    import asyncio
+
+    received: list[bytes] = []
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        received.append(await reader.readexactly(length))
+        writer.close()  # no answer
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    doc = {
+        "format": "flowdesk/workflow",
+        "version": 1,
+        "name": "mail",
+        "credentials": {"token": {"type": "bearer"}},
+        "nodes": [
+            {
+                "id": "send",
+                "type": "gmail.send",
+                "config": {
+                    "credential": "token",
+                    "base_url": f"http://127.0.0.1:{port}",
+                    "to": "ann@example.com",
+                    "text": "once",
+                },
+                "retry": {"max_attempts": 3, "base_delay_s": 0.01},
+            }
+        ],
+        "edges": [],
+    }
+    try:
+        result = await _run(doc, MemorySecretStore({"token": "bearer-token-123"}))
+    finally:
+        server.close()
+        await server.wait_closed()
+    node = result["nodes"]["send"]
+    assert result["status"] == "succeeded", result
+    assert node["attempts"] == 2 and len(received) == 1
+    assert node["output"]["deduplicated"] is True and node["output"]["uncertain"] is True
+    assert json.loads(received[0])["raw"]

@@ -125,6 +125,16 @@ def test_cli_login_with_no_browser_end_to_end(
     result = json.loads(run.stdout)
     assert result["nodes"]["n0"]["output"]["body"] == {"user": "alice"}, result
 
+    listing = subprocess.run(
+        [sys.executable, "-m", "flowdesk", "credentials", "list", "--flow", str(flow), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    rows = json.loads(listing.stdout)["credentials"]
+    assert [r["secret"] for r in rows if r["name"] == cred_name] == ["signed in"]
+
     # delete = sign out: the tokens go too
     keyring_store.delete_secret(cred_name)
     assert not keyring_store.signed_in(cred_name)
