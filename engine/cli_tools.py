@@ -143,11 +143,16 @@ def _list(args: argparse.Namespace) -> int:
             kind = workflow.sources[name].get("type")
             out.write(f"{name} ({kind}, {len(tools)} tool{'s' if len(tools) != 1 else ''})\n")
             width = max((len(name) + 2 + len(t.name) for t in tools), default=0)
+            paths = max((len(t.path) for t in tools), default=0)
             for tool in tools:
                 ref = f"{name}__{tool.name}"
                 summary = tool.title or tool.description.split("\n", 1)[0]
-                line = f"  {ref:<{width}}  {tool.path}" + (f"  {summary}" if summary else "")
+                line = f"  {ref:<{width}}  {tool.path:<{paths}}" + (
+                    f"  {summary}" if summary else ""
+                )
                 out.write(line.rstrip() + "\n")
+        if not workflow.sources:
+            sys.stderr.write(f'{args.flow}: no sources (add one under "sources")\n')
     for name, error in errors.items():
         sys.stderr.write(f"{args.flow}: source {name!r}: {error.code}: {error.message}\n")
     return EXIT_FAILED if errors else EXIT_OK

@@ -38,9 +38,16 @@ def argument_specs(schema: dict[str, Any]) -> list[FieldSpec]:
         nullable = "null" in kinds or bool(prop.get("nullable"))
         concrete = [k for k in kinds if k != "null"]
         kind = "json"
+        members = prop.get("oneOf") or prop.get("anyOf")
+        if not concrete and isinstance(members, list) and members:
+            # a union of scalars ("string or integer"): typed as text, read as the run would
+            member_kinds = {m.get("type") for m in members if isinstance(m, dict)}
+            if member_kinds and member_kinds <= {"string", "integer", "number", "boolean", "null"}:
+                concrete = ["string"]
+                nullable = nullable or "null" in member_kinds
         if isinstance(prop.get("enum"), list) and prop["enum"]:
             kind = "enum"
-        elif len(concrete) == 1 and not any(k in prop for k in ("oneOf", "anyOf", "$ref")):
+        elif len(concrete) == 1 and "$ref" not in prop:
             kind = {
                 "boolean": "bool",
                 "integer": "integer",

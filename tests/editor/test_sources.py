@@ -196,3 +196,26 @@ def test_file_import_api_adds_a_source(
     assert "petstore31__placeOrder" in visible_tool_refs(window)
     window.ui_actions["undo"].trigger()
     assert "petstore31" not in window.controller.document.workflow.sources
+
+
+def test_argument_form_kinds_follow_the_schema() -> None:
+    from flowdesk.editor.sources.tool_form import argument_specs
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "labels": {"type": "array", "items": {"type": "string"}},
+            "title": {"oneOf": [{"type": "string"}, {"type": "integer"}], "description": "T"},
+            "state": {"type": "string", "enum": ["open", "closed"]},
+            "count": {"type": ["integer", "null"], "minimum": 1},
+            "draft": {"type": "boolean"},
+        },
+        "required": ["title", "state"],
+    }
+    specs = {s.key: s for s in argument_specs(schema)}
+    assert list(specs)[:2] == ["title", "state"]  # required first
+    assert specs["title"].kind == "text" and specs["title"].description == "T"
+    assert specs["state"].kind == "enum" and specs["state"].options == ["open", "closed"]
+    assert specs["count"].kind == "integer" and specs["count"].minimum == 1
+    assert specs["draft"].kind == "bool"
+    assert specs["labels"].kind == "json"
