@@ -30,6 +30,7 @@ def canvas_menu(win: MainWindow, global_pos: QPoint, scene_pos: QPointF, node_id
                 a["pin_output"].icon(), "Unpin Output" if node.pinned is not None else "Pin Output"
             )
             pin.triggered.connect(lambda: win.run.runs.pin(node_id, node.pinned is None))
+            add_sign_in_again(win, menu, node_id)
             menu.addSeparator()
         for name in ("cut", "copy", "duplicate", "delete"):
             menu.addAction(a[name])
@@ -52,6 +53,26 @@ def canvas_menu(win: MainWindow, global_pos: QPoint, scene_pos: QPointF, node_id
         menu.addSeparator()
         menu.addAction(a["run"])
     return menu
+
+
+def sign_in_credential(win: MainWindow, node_id: str) -> str | None:
+    """The credential whose sign-in the node's last failure asks to renew."""
+    run = win.run.runs.shown.node(node_id)
+    error = run.error if run is not None else None
+    details = error.get("details") if isinstance(error, dict) else None
+    if isinstance(details, dict) and details.get("action") == "sign_in":
+        name = details.get("credential")
+        return name if isinstance(name, str) else None
+    return None
+
+
+def add_sign_in_again(win: MainWindow, menu: QMenu, node_id: str) -> None:
+    """ "Sign in again…" on a node that failed because its sign-in expired or was revoked."""
+    name = sign_in_credential(win, node_id)
+    if name is not None:
+        action = menu.addAction(f"Sign in again ({name})…")
+        action.setObjectName("signInAgainAction")
+        action.triggered.connect(lambda: win.credentials.sign_in_again(name))
 
 
 def toggle_disabled(win: MainWindow, node_id: str) -> None:

@@ -1,7 +1,11 @@
 """The Credentials dialog: the credentials the open workflow references and
 those stored on this computer, with kind and whether a secret is stored; add,
-set/replace a secret (a stored secret is never shown), delete, and Test (one
-GET to a URL the user gives, in a worker thread so the UI never freezes).
+set/replace a secret (a stored secret is never shown), delete, Test (one
+GET to a URL the user gives, in a worker thread so the UI never freezes), and
+Sign in for ``oauth2_authorization_code`` credentials (the browser opens on the
+provider's page; ``engine.oauth2_login`` waits for the answer in a worker
+thread and the tokens go to the store — for those credentials the Secret
+column says whether they are signed in).
 
 ``CredentialsDialog(references, store)``: ``references`` is the workflow's
 ``credentials`` mapping (name → reference), ``store`` the secret store
@@ -18,10 +22,21 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from flowdesk.engine.credentials import ChainSecretStore, CredentialResolver, EnvSecretStore
+from flowdesk.engine.credentials import (
+    ChainSecretStore,
+    CredentialResolver,
+    EnvSecretStore,
+    is_tokens_key,
+    tokens_key,
+)
 from flowdesk.engine.errors import FlowdeskError
-from flowdesk.engine.model.workflow import BearerCredential, CredentialRef
-from PySide6.QtCore import QObject, Qt, Signal
+from flowdesk.engine.model.workflow import (
+    BearerCredential,
+    CredentialRef,
+    OAuth2AuthorizationCode,
+)
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -84,12 +99,18 @@ class _TestRelay(QObject):
     """Carries a finished test from the worker thread to the UI thread."""
 
     finished = Signal(str, str)  # credential name, message
+    #: a sign-in's authorization URL, to open in the browser (credential name, URL)
+    sign_in_url = Signal(str, str)
+    #: a sign-in ended (credential name, message, signed in?)
+    sign_in_done = Signal(str, str, bool)
 
 
 class CredentialsDialog(QDialog):
     secrets_changed = Signal()
     #: emitted when a Test finished: credential name, message shown
     test_finished = Signal(str, str)
+    #: emitted when a sign-in ended: credential name, message shown, signed in?
+    sign_in_finished = Signal(str, str, bool)
 
     def __init__(
         self,
@@ -99,12 +120,15 @@ class CredentialsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Credentials")
-        self.resize(640, 380)
+        self.resize(720, 380)
         self.references = dict(references)
         self.store = store
         self.env = EnvSecretStore()
         self._relay = _TestRelay(self)
         self._relay.finished.connect(self._test_done)
+        self._relay.sign_in_url.connect(self._sign_in_url)
+        self._relay.sign_in_done.connect(self._sign_in_done)
+        self._signing_in: str | None = None
         self._threads: list[threading.Thread] = []
 
         layout = QVBoxLayout(self)
@@ -126,10 +150,17 @@ class CredentialsDialog(QDialog):
         self.add_button = QPushButton("Add…")
         self.edit_button = QPushButton("Set secret…")
         self.delete_button = QPushButton("Delete")
+        self.sign_in_button = QPushButton("Sign in…")
+        self.sign_in_button.setObjectName("signInButton")
+        self.sign_in_button.setToolTip(
+            "Sign in with the provider in your browser (OAuth2 credentials)"
+        )
         for button in (self.add_button, self.edit_button, self.delete_button):
             row.addWidget(button)
         row.addStretch(1)
+        row.addWidget(self.sign_in_button)
         layout.addLayout(row)
+        self.sign_in_button.clicked.connect(self.sign_in_selected)
         self.add_button.clicked.connect(self.add_credential)
         self.edit_button.clicked.connect(self.edit_selected)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -144,7 +175,11 @@ class CredentialsDialog(QDialog):
         layout.addLayout(test_row)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+        )
+        self.status.setOpenExternalLinks(True)
         layout.addWidget(self.status)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
@@ -154,7 +189,8 @@ class CredentialsDialog(QDialog):
     # ------------------------------------------------------------- rows
     def _stored_names(self) -> set[str]:
         try:
-            names = set(self.store.list_names())
+            # (a sign-in's token entry belongs to its credential's row)
+            names = {n for n in self.store.list_names() if not is_tokens_key(n)}
         except FlowdeskError as error:
             self._show_problem(error.message)
             return set()
@@ -174,6 +210,13 @@ class CredentialsDialog(QDialog):
             self._show_problem(error.message)
             return "missing"
 
+    def signed_in(self, name: str) -> bool:
+        try:
+            return bool(self.store.get_secret(tokens_key(name)))
+        except FlowdeskError as error:
+            self._show_problem(error.message)
+            return False
+
     def refresh(self) -> None:
         selected = self.selected_name()
         names = sorted(set(self.references) | self._stored_names())
@@ -181,12 +224,14 @@ class CredentialsDialog(QDialog):
         for row, name in enumerate(names):
             ref = self.references.get(name)
             state = self.secret_state(name)
-            cells = (
-                name,
-                ref.type if ref is not None else "—",
-                {"keyring": "stored", "environment": "from environment"}.get(state, "missing"),
-                "yes" if ref is not None else "no",
-            )
+            shown = {"keyring": "stored", "environment": "from environment"}.get(state, "missing")
+            if isinstance(ref, OAuth2AuthorizationCode):
+                state = "keyring" if self.signed_in(name) else "missing"
+                shown = "signed in" if state == "keyring" else "not signed in"
+            kind = ref.type if ref is not None else "—"
+            if isinstance(ref, OAuth2AuthorizationCode):
+                kind = "OAuth2 sign-in" + (f" ({ref.preset.title()})" if ref.preset else "")
+            cells = (name, kind, shown, "yes" if ref else "no")
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, name)
@@ -226,6 +271,12 @@ class CredentialsDialog(QDialog):
         self.edit_button.setEnabled(name is not None)
         self.delete_button.setEnabled(name is not None)
         self.test_button.setEnabled(name is not None)
+        ref = self.references.get(name) if name is not None else None
+        can_sign_in = isinstance(ref, OAuth2AuthorizationCode)
+        self.sign_in_button.setEnabled(can_sign_in and self._signing_in is None)
+        self.sign_in_button.setText(
+            "Sign in again…" if can_sign_in and name and self.signed_in(name) else "Sign in…"
+        )
 
     # ---------------------------------------------------------- actions
     def ask_secret(self, name: str | None) -> tuple[str, str] | None:
@@ -320,3 +371,73 @@ class CredentialsDialog(QDialog):
         self.status.setText(message)
         self._update_buttons()
         self.test_finished.emit(name, message)
+
+    # ----------------------------------------------------------- sign in
+    def open_url(self, url: str) -> None:
+        """Open the sign-in page in the browser. Replaced in tests."""
+        QDesktopServices.openUrl(QUrl(url))
+
+    def sign_in_selected(self) -> None:
+        name = self.selected_name()
+        if name is not None:
+            self.start_sign_in(name)
+
+    def start_sign_in(self, name: str) -> None:
+        """Sign in ``name`` in a worker thread: the browser opens on the
+        provider's page; the tokens are stored when the answer arrives."""
+        from flowdesk.engine.oauth2_login import login
+
+        ref = self.references.get(name)
+        if not isinstance(ref, OAuth2AuthorizationCode) or self._signing_in is not None:
+            return
+        self._signing_in = name
+        self._update_buttons()
+        self.status.setText(f"Opening the sign-in page for {name!r} in your browser…")
+        resolver = CredentialResolver({name: ref}, ChainSecretStore(self.env, self.store))
+        store = self.store
+
+        relay = self._relay
+
+        def emit(signal: Any, *args: Any) -> None:
+            try:
+                signal.emit(*args)
+            except RuntimeError:  # the dialog was closed meanwhile
+                pass
+
+        def work() -> None:
+            async def go() -> Any:
+                secret = await resolver.optional_secret_async(name)
+                return await login(
+                    name, ref, secret, lambda url: emit(relay.sign_in_url, name, url)
+                )
+
+            try:
+                record = asyncio.run(go())
+                store.set_secret(tokens_key(name), record.to_json())
+                emit(relay.sign_in_done, name, f"Signed in {name!r}.", True)
+            except FlowdeskError as error:
+                emit(relay.sign_in_done, name, f"Not signed in: {error.message}", False)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
+                emit(relay.sign_in_done, name, f"Not signed in: {type(exc).__name__}", False)
+
+        thread = threading.Thread(target=work, name="credential-sign-in", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _sign_in_url(self, name: str, url: str) -> None:
+        import html
+
+        self.status.setText(
+            f"Waiting for the sign-in of {html.escape(name)!r} in your browser. If it did "
+            f'not open, <a href="{html.escape(url, quote=True)}">open the sign-in page</a>.'
+        )
+        self.open_url(url)
+
+    def _sign_in_done(self, name: str, message: str, ok: bool) -> None:
+        self._signing_in = None
+        self.status.setText(message)
+        self.refresh()
+        self.select(name)
+        if ok:
+            self.secrets_changed.emit()
+        self.sign_in_finished.emit(name, message, ok)

@@ -97,6 +97,13 @@ class CredentialsUi(QObject):
         dialog.open()
         return dialog
 
+    def sign_in_again(self, name: str) -> Any:
+        """The failed node's "Sign in again": the dialog on ``name``, signing in."""
+        dialog = self.open_dialog(name)
+        dialog.select(name)
+        dialog.start_sign_in(name)
+        return dialog
+
     def _dialog_closed(self) -> None:
         dialog, self.dialog = self.dialog, None
         if dialog is not None:
@@ -148,6 +155,13 @@ class CredentialsUi(QObject):
             node = doc.node(node_id)
             for name in node_credentials(node.config, doc.node_type(node_id)):
                 if self.secret_status.has_secret(name) is False:
+                    ref = self._workflow_credentials().get(name)
+                    if getattr(ref, "type", "") == "oauth2_authorization_code":
+                        warnings[node_id] = (
+                            f"Credential “{name}” is not signed in. Sign in with "
+                            "File ▸ Credentials… (Sign in), or right-click the node."
+                        )
+                        break
                     warnings[node_id] = (
                         f"Credential “{name}” has no secret stored. Set it with "
                         f"File ▸ Credentials… (or the key button in the toolbar), "

@@ -138,13 +138,21 @@ class MainWindow(QMainWindow):
         self.central_layout.insertWidget(1, self.credentials.bar)
         self.run.overlay.visible = self.view.visible_rect
         self.view.viewport_changed.connect(self.run.overlay.catch_up)
+        from flowdesk.editor.sources.panel import install as install_sources
+
+        self.sources = install_sources(self, secret_store)
         self.inspector.assist.runs = self.run.runs
         self.run.runs.shown_changed.connect(lambda _s: self.inspector.assist.refresh())
         self.bridge.run_finished.connect(lambda _r: self.inspector.assist.refresh())
         self.ui_actions.build_menus(
-            [self.palette_dock.toggleViewAction(), self.inspector_dock.toggleViewAction()]
+            [
+                self.palette_dock.toggleViewAction(),
+                self.sources.dock.toggleViewAction(),
+                self.inspector_dock.toggleViewAction(),
+            ]
             + [dock.toggleViewAction() for dock in self.run.docks]
         )
+        self.sources.add_menu_entries()
         self.toolbar = self.ui_actions.build_toolbar()
         self.ui_actions.attach_canvas(self.view)
         self._build_status_bar()

@@ -8,6 +8,7 @@ May import: PySide6, engine (public API), editor.theme, editor.fuzzy.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flowdesk.editor.fuzzy import rank
 from flowdesk.editor.theme import category_color, current_theme, icon, icon_name, icon_pixmap
@@ -31,6 +32,9 @@ DESCRIPTION_ROLE = Qt.ItemDataRole.UserRole + 2
 COLOR_ROLE = Qt.ItemDataRole.UserRole + 3
 ICON_ROLE = Qt.ItemDataRole.UserRole + 4
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 5
+#: a source's tool (``source__tool``), on the rows editor.sources.palette_tools adds
+TOOL_ROLE = Qt.ItemDataRole.UserRole + 6
+TOOL_MIME = "application/x-flowdesk-tool"
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -104,7 +108,7 @@ class NodeTypeDelegate(QStyledItemDelegate):
         painter.drawText(
             QRect(text_left, rect.top() + 6, width, 18),
             Qt.AlignmentFlag.AlignVCenter,
-            str(index.data()),
+            painter.fontMetrics().elidedText(str(index.data()), Qt.TextElideMode.ElideRight, width),
         )
         small = QFont(option.font)
         small.setPointSizeF(small.pointSizeF() * 0.88)
@@ -135,11 +139,16 @@ class PaletteModel(QStandardItemModel):
             self.appendRow(heading)
 
     def mimeTypes(self) -> list[str]:  # noqa: N802 - Qt override
-        return [NODE_TYPE_MIME]
+        return [NODE_TYPE_MIME, TOOL_MIME]
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # noqa: N802 - Qt override
         mime = QMimeData()
         for index in indexes:
+            tool = index.data(TOOL_ROLE)
+            if tool:  # a source's tool: dropped as a tool.call node set up for it
+                mime.setData(TOOL_MIME, str(tool).encode("utf-8"))
+                mime.setText(str(tool))
+                break
             type_name = index.data(TYPE_ROLE)
             if type_name:
                 mime.setData(NODE_TYPE_MIME, str(type_name).encode("utf-8"))
@@ -152,6 +161,8 @@ class Palette(QWidget):
     """Filter box and the tree of node types. ``activated`` gives a type name."""
 
     activated = Signal(str)
+    #: a source's tool chosen (``source__tool``)
+    tool_activated = Signal(str)
 
     def __init__(self, registry: NodeRegistry, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -165,6 +176,8 @@ class Palette(QWidget):
         self.filter.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.filter.textChanged.connect(self.apply_filter)
         self.model = PaletteModel(registry)
+        #: search over the sources' tools (editor.sources.palette_tools sets it)
+        self.tool_index: Any = None
         self.tree = QTreeView(self)
         self.tree.setObjectName("paletteTree")
         self.tree.setAccessibleName("Node types")
@@ -188,6 +201,10 @@ class Palette(QWidget):
         layout.addWidget(self.tree)
 
     def _on_activated(self, index: QModelIndex) -> None:
+        tool = index.data(TOOL_ROLE)
+        if tool:
+            self.tool_activated.emit(str(tool))
+            return
         type_name = index.data(TYPE_ROLE)
         if type_name:
             self.activated.emit(str(type_name))
@@ -195,12 +212,20 @@ class Palette(QWidget):
     def apply_filter(self, text: str) -> None:
         """Hide types that do not match (fuzzy); hide empty categories."""
         root = self.model.invisibleRootItem()
+        tool_hits: set[str] | None = None
+        if self.tool_index is not None and text.strip():
+            tool_hits = {entry.ref for entry in self.tool_index.search(text)}
         for row in range(root.rowCount()):
             heading = root.child(row)
             shown = 0
             for child_row in range(heading.rowCount()):
-                fields = heading.child(child_row).data(SEARCH_ROLE)
-                match = not text.strip() or bool(rank(text, [(True, fields)]))
+                child = heading.child(child_row)
+                tool = child.data(TOOL_ROLE)
+                if tool and tool_hits is not None:
+                    match = tool in tool_hits
+                else:
+                    fields = child.data(SEARCH_ROLE)
+                    match = not text.strip() or bool(rank(text, [(True, fields)]))
                 self.tree.setRowHidden(child_row, heading.index(), not match)
                 shown += bool(match)
             self.tree.setRowHidden(row, QModelIndex(), shown == 0)

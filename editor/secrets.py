@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flowdesk.editor.workers import run_in_thread
-from flowdesk.engine.credentials import EnvSecretStore
+from flowdesk.engine.credentials import EnvSecretStore, tokens_key
 from flowdesk.engine.errors import FlowdeskError
 from PySide6.QtCore import QObject, Signal
 
@@ -79,7 +79,10 @@ class SecretStatus(QObject):
                 found[name] = True
                 continue
             try:
-                found[name] = bool(self.store.get_secret(name))
+                # a signed-in OAuth2 credential counts (its client secret is optional)
+                found[name] = bool(self.store.get_secret(name)) or bool(
+                    self.store.get_secret(tokens_key(name))
+                )
             except FlowdeskError as exc:
                 problem = problem or exc.message
                 found[name] = False

@@ -127,6 +127,7 @@ CATEGORY_COLORS = {
     "HTTP": "#8257c9",
     "Web": "#8257c9",
     "AI": "#c2487f",
+    "Email": "#b8543a",
     "Other": "#6b6b75",
 }
 PLACEHOLDER_COLOR = "#5b5b60"
@@ -153,6 +154,7 @@ CATEGORY_ICONS = {
     "Files": "file-in",
     "Flow": "branch",
     "Data": "transform",
+    "Email": "mail",
 }
 
 

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .bus import BUS, install_logging
+from .credentials import redact
 from .events import (
     NOT_IN_RUN,
     Event,
@@ -37,6 +38,7 @@ from .events import (
     RunStarted,
 )
 from .executor import Engine
+from .expressions import interrupt as interrupt_expressions
 from .history import HistoryStore, is_truncated
 from .keyring_store import default_secret_store
 from .model.workflow import Workflow
@@ -225,11 +227,12 @@ def _run(args: argparse.Namespace) -> int:
     live = sys.stderr if args.json else sys.stdout
     show_lines = not args.quiet and (not args.json or sys.stderr.isatty())
     printer = _LinePrinter(live, workflow) if show_lines else None
-    result = asyncio.run(
+    result, secrets = asyncio.run(
         _run_async(workflow, registry, variables, root, args, previous, history, flow_path, printer)
     )
     if args.json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, default=str) + "\n")
+        data = redact(result.to_json(), sorted(secrets, key=len, reverse=True))
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
     elif not args.quiet:
         _print_summary(result, sys.stdout)
     return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
@@ -245,7 +248,8 @@ async def _run_async(
     history: HistoryStore | None,
     flow_path: str,
     printer: _LinePrinter | None,
-) -> RunResult:
+) -> tuple[RunResult, list[str]]:
+    """The run's result, and the secret values to redact from what is printed."""
     engine = Engine(registry, secrets=default_secret_store())
     run_id = uuid.uuid4().hex
     unsubscribe: list[Callable[[], None]] = []
@@ -294,7 +298,7 @@ async def _run_handle(
     previous: RunResult | None,
     history: HistoryStore | None,
     flow_path: str,
-) -> RunResult:
+) -> tuple[RunResult, list[str]]:
     handle = engine.start(
         workflow,
         variables=variables,
@@ -314,27 +318,32 @@ async def _run_handle(
     loop = asyncio.get_running_loop()
     interrupts = 0
 
-    def on_interrupt() -> None:
+    def on_interrupt(signum: int, frame: Any) -> None:
+        # A plain signal handler, not the loop's: it runs between two steps
+        # of whatever holds the event loop (a long expression included).
         nonlocal interrupts
         interrupts += 1
         if interrupts == 1:
-            sys.stderr.write("\ncancelling the run… (Ctrl+C again to quit at once)\n")
-            handle.cancel()
+            _write_now("\ncancelling the run… (Ctrl+C again to quit at once)\n")
+            interrupt_expressions()  # an expression in progress stops at its next step
+            loop.call_soon_threadsafe(handle.cancel)
         else:
+            _write_now("quitting at once (the run was not recorded as finished)\n")
             os._exit(130)
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_interrupt)
-        loop.add_signal_handler(signal.SIGTERM, on_interrupt)
-    except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
-        pass
+    previous_handlers: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous_handlers[sig] = signal.signal(sig, on_interrupt)
+        except (ValueError, OSError):  # pragma: no cover - not the main thread
+            pass
     try:
         result = await handle.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig, previous_handler in previous_handlers.items():
             try:
-                loop.remove_signal_handler(sig)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover
+                signal.signal(sig, previous_handler)
+            except (ValueError, OSError, TypeError):  # pragma: no cover
                 pass
     if history is not None:
         _try(
@@ -342,7 +351,15 @@ async def _run_handle(
                 result, workflow_path=flow_path, secrets=handle.secrets_used()
             )
         )
-    return result
+    return result, handle.secrets_used()
+
+
+def _write_now(text: str) -> None:
+    """Write to stderr from a signal handler (no buffered stream involved)."""
+    try:
+        os.write(2, text.encode("utf-8", "replace"))
+    except OSError:
+        pass
 
 
 def _try(action: Callable[[], None]) -> None:

@@ -1,9 +1,11 @@
-"""``flowdesk credentials list|set|delete|test``: secrets in the OS keyring.
+"""``flowdesk credentials list|set|delete|test|login``: secrets in the OS keyring
+(``login``: signing in with OAuth2, ``engine.cli_login``).
 
 ``set NAME`` reads the secret from standard input when it is not a terminal
 (one line; the trailing newline is dropped), else from a no-echo prompt asked
 twice — never from an argument. ``list`` shows names, kinds and where a secret
-is (keyring, environment, missing) — never a secret. ``test NAME --url URL``
+is (keyring, environment, missing; for a sign-in: signed in or not) — never a
+secret. ``test NAME --url URL``
 sends one GET with the credential applied (kind from ``--flow``, else bearer).
 Exit codes: 0 done, 1 failed (no keyring, nothing to delete, request failed or
 not 2xx), 2 usage error.
@@ -19,7 +21,7 @@ import json
 import sys
 from typing import Any
 
-from .credentials import CredentialResolver, EnvSecretStore, env_var_name
+from .credentials import CredentialResolver, EnvSecretStore, env_var_name, tokens_key
 from .errors import FlowdeskError
 from .keyring_store import KeyringSecretStore, KeyringUnavailableError, default_secret_store
 from .model.workflow import BearerCredential, CredentialRef
@@ -46,6 +48,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     testing.add_argument("name", metavar="NAME")
     testing.add_argument("--url", required=True, metavar="URL")
     testing.add_argument("--flow", metavar="FLOW", help="workflow declaring the credential")
+    from .cli_login import add_login_parser
+
+    add_login_parser(sub)
     return parser
 
 
@@ -58,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
             return _set(args.name)
         if action == "delete":
             return _delete(args.name)
+        if action == "login":
+            from .cli_login import run_login
+
+            return run_login(args)
         return _test(args)
     except FlowdeskError as error:
         sys.stderr.write(f"flowdesk credentials {action}: {error.message}\n")
@@ -93,6 +102,8 @@ def _list(args: argparse.Namespace) -> int:
         else:
             where = "missing"
         ref = refs.get(name)
+        if ref is not None and ref.type == "oauth2_authorization_code" and problem is None:
+            where = "signed in" if store.get_secret(tokens_key(name)) else "not signed in"
         rows.append(
             {
                 "name": name,

@@ -1,10 +1,10 @@
 """``flowdesk tools list|call``: the tools of a workflow's sources, headless.
 
-``list FLOW [--source NAME] [--json]``: every tool as ``source__tool`` with its
+``list FLOW [--source NAME] [--json] [--var NAME=VALUE]``: every tool as ``source__tool`` with its
 path and summary (``--json``: each with its input schema); exit 0, 1 when a
 source could not be opened (its error on stderr, the other sources still
 listed), 2 when the file is invalid.
-``call FLOW SOURCE__TOOL --args JSON [--json]``: one ``tool.call`` node run
+``call FLOW SOURCE__TOOL --args JSON [--json] [--var NAME=VALUE]``: one ``tool.call`` node run
 through the engine (same HTTP path, credentials, redaction as a run); prints
 the output (``--json``: the node's result object); exit codes as ``run``:
 0 succeeded, 1 failed, 2 invalid file or arguments.
@@ -39,12 +39,26 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     listing.add_argument("--source", metavar="NAME", help="only this source")
     listing.add_argument("--json", action="store_true", help="tools with their input schemas")
     listing.add_argument("--root", metavar="DIR", help="data root (default: the workflow's folder)")
+    listing.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a variable (as 'run' does); repeatable",
+    )
     calling = sub.add_parser("call", help="call one tool and print its output")
     calling.add_argument("flow", metavar="FLOW")
     calling.add_argument("tool", metavar="SOURCE__TOOL")
     calling.add_argument("--args", default="{}", metavar="JSON", help="the arguments (an object)")
     calling.add_argument("--json", action="store_true", help="print the node's result as JSON")
     calling.add_argument("--root", metavar="DIR", help="data root (default: the workflow's folder)")
+    calling.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a variable (as 'run' does); repeatable",
+    )
     for add, _ in ACTIONS.values():
         add(sub)
     return parser
@@ -74,11 +88,24 @@ def _load(args: argparse.Namespace) -> Any:
     return load_checked(args.flow, _registry(), sys.stderr)
 
 
+def _variables(args: argparse.Namespace) -> dict[str, Any] | None:
+    from .cli import _parse_vars
+
+    try:
+        return _parse_vars(args.var)
+    except ValueError as exc:
+        sys.stderr.write(f"flowdesk: error: {exc}\n")
+        return None
+
+
 def _list(args: argparse.Namespace) -> int:
     from .errors import FlowdeskError
     from .keyring_store import default_secret_store
     from .sources.catalogue import list_catalogue
 
+    variables = _variables(args)
+    if variables is None:
+        return EXIT_INVALID
     workflow = _load(args)
     root = _root(args)
     if workflow is None or root is None:
@@ -95,6 +122,7 @@ def _list(args: argparse.Namespace) -> int:
             only=[args.source] if args.source else None,
             errors=errors,
             secrets=default_secret_store(),
+            variables=variables,
         )
     )
     if args.json:
@@ -115,11 +143,16 @@ def _list(args: argparse.Namespace) -> int:
             kind = workflow.sources[name].get("type")
             out.write(f"{name} ({kind}, {len(tools)} tool{'s' if len(tools) != 1 else ''})\n")
             width = max((len(name) + 2 + len(t.name) for t in tools), default=0)
+            paths = max((len(t.path) for t in tools), default=0)
             for tool in tools:
                 ref = f"{name}__{tool.name}"
                 summary = tool.title or tool.description.split("\n", 1)[0]
-                line = f"  {ref:<{width}}  {tool.path}" + (f"  {summary}" if summary else "")
+                line = f"  {ref:<{width}}  {tool.path:<{paths}}" + (
+                    f"  {summary}" if summary else ""
+                )
                 out.write(line.rstrip() + "\n")
+        if not workflow.sources:
+            sys.stderr.write(f'{args.flow}: no sources (add one under "sources")\n')
     for name, error in errors.items():
         sys.stderr.write(f"{args.flow}: source {name!r}: {error.code}: {error.message}\n")
     return EXIT_FAILED if errors else EXIT_OK
@@ -130,6 +163,9 @@ def _call(args: argparse.Namespace) -> int:
     from .cli import _registry
     from .sources import split_tool_ref
 
+    variables = _variables(args)
+    if variables is None:
+        return EXIT_INVALID
     try:
         arguments = json.loads(args.args)
     except json.JSONDecodeError as exc:
@@ -161,7 +197,7 @@ def _call(args: argparse.Namespace) -> int:
         id="call", type="tool.call", config={"source": source, "tool": tool, "arguments": arguments}
     )
     one = workflow.model_copy(update={"nodes": [node], "edges": []})
-    result = asyncio.run(_run_one(one, registry, root))
+    result = asyncio.run(_run_one(one, registry, root, variables))
     node_result = result.nodes["call"]
     if args.json:
         sys.stdout.write(json.dumps(node_result.to_json(), ensure_ascii=False, default=str) + "\n")
@@ -179,9 +215,9 @@ def _call(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _run_one(workflow: Any, registry: Any, root: Path) -> Any:
+async def _run_one(workflow: Any, registry: Any, root: Path, variables: dict[str, Any]) -> Any:
     from .executor import Engine
     from .keyring_store import default_secret_store
 
     engine = Engine(registry, secrets=default_secret_store())
-    return await engine.run(workflow, data_root=root, check=False)
+    return await engine.run(workflow, data_root=root, check=False, variables=variables)

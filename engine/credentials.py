@@ -28,10 +28,24 @@ from .model.workflow import (
     BasicCredential,
     BearerCredential,
     CredentialRef,
+    CustomCredential,
+    OAuth2AuthorizationCode,
     OAuth2ClientCredentials,
 )
 
 ENV_PREFIX = "FLOWDESK_SECRET_"
+#: the keyring entry of a signed-in credential's tokens is ``NAME + TOKENS_SUFFIX``
+#: (a JSON object: access and refresh token, expiry); never listed as a credential
+TOKENS_SUFFIX = "::oauth2_tokens"
+
+
+def tokens_key(credential: str) -> str:
+    """Where the tokens of an ``oauth2_authorization_code`` credential are stored."""
+    return credential + TOKENS_SUFFIX
+
+
+def is_tokens_key(name: str) -> bool:
+    return name.endswith(TOKENS_SUFFIX)
 
 
 def env_var_name(credential: str) -> str:
@@ -86,6 +100,18 @@ class ChainSecretStore:
                 return value
         return None
 
+    def set_secret(self, name: str, value: str) -> None:
+        """Stored in the first store that can store (the keyring, not the environment)."""
+        for store in self.stores:
+            setter = getattr(store, "set_secret", None)
+            if setter is not None:
+                setter(name, value)
+                return
+        raise AuthError(
+            f"no secret store here can keep {name!r}",
+            details={"credential": name},
+        )
+
 
 class CredentialResolver:
     """Turns credential names used by nodes into references plus secrets.
@@ -115,7 +141,41 @@ class CredentialResolver:
         return self._oauth2
 
     def uses_oauth2(self) -> bool:
-        return any(isinstance(ref, OAuth2ClientCredentials) for ref in self.references.values())
+        """Whether the run's HTTP client needs ``engine.oauth2.OAuth2Auth`` (tokens
+        fetched or refreshed per run, plug-in headers)."""
+        return any(
+            isinstance(ref, OAuth2ClientCredentials | OAuth2AuthorizationCode | CustomCredential)
+            for ref in self.references.values()
+        )
+
+    async def optional_secret_async(self, name: str) -> str | None:
+        """The secret of ``name``, or None when none is stored (optional secrets:
+        a public OAuth2 client has no client secret)."""
+        try:
+            return await self.secret_async(name)
+        except AuthError as error:
+            if error.code == "CREDENTIAL_MISSING":
+                return None
+            raise
+
+    def load_entry(self, key: str) -> str | None:
+        """A stored entry that is not a credential's own secret (signed-in tokens);
+        blocking (keyring): call in a thread. Recorded for redaction."""
+        value = self.store.get_secret(key)
+        if value:
+            self.used_secrets.add(value)
+        return value or None
+
+    def save_entry(self, key: str, value: str) -> None:
+        """Store an entry (rotated tokens) where secrets are kept; blocking."""
+        self.used_secrets.add(value)
+        setter = getattr(self.store, "set_secret", None)
+        if setter is None:
+            raise AuthError(
+                f"{key!r} cannot be saved: this run's secret store cannot store",
+                details={"credential": key},
+            )
+        setter(key, value)
 
     def reference(self, name: str) -> CredentialRef:
         ref = self.references.get(name)
@@ -183,7 +243,7 @@ class CredentialResolver:
                 details={"credential": name, "env_var": env_var_name(name)},
             )
         self._cache[name] = value
-        self.used_secrets.add(value)
+        self.used_secrets.update(_secret_variants(value))
         return value
 
 
@@ -220,6 +280,17 @@ def http_credential(resolver: CredentialResolver, name: str) -> HttpCredential:
     all nodes — and on a 401 refreshes it once and retries once.
     """
     ref = resolver.reference(name)
+    if isinstance(ref, OAuth2AuthorizationCode | CustomCredential):
+        # The token (or the plug-in's headers) is put on the request by the
+        # run client's OAuth2Auth: looked up, refreshed or resolved there, async.
+        from .oauth2 import placeholder
+
+        return HttpCredential(
+            name,
+            ref.type,
+            headers={"Authorization": f"Bearer {placeholder(name)}"},
+            secrets=tuple(sorted(resolver.used_secrets, key=len, reverse=True)),
+        )
     secret = resolver.secret(name)
     variants = _secret_variants(secret)
     if isinstance(ref, OAuth2ClientCredentials):
@@ -237,11 +308,15 @@ def http_credential(resolver: CredentialResolver, name: str) -> HttpCredential:
         )
     if isinstance(ref, BasicCredential):
         token = base64.b64encode(f"{ref.username}:{secret}".encode()).decode("ascii")
+        # the Basic token in every base64 spelling: what a server echoing the
+        # request (or a log) shows is redacted too
+        tokens = _base64_forms(f"{ref.username}:{secret}")
+        resolver.used_secrets.update(tokens)
         return HttpCredential(
             name,
             ref.type,
             headers={"Authorization": f"Basic {token}"},
-            secrets=(*variants, token),
+            secrets=(*variants, *tokens),
         )
     if isinstance(ref, ApiKeyCredential):
         if ref.in_ == "header":
@@ -254,9 +329,32 @@ def http_credential(resolver: CredentialResolver, name: str) -> HttpCredential:
     )
 
 
+def _base64_forms(text: str) -> tuple[str, ...]:
+    """``text`` base64-encoded: standard and URL-safe, with and without padding."""
+    raw = text.encode("utf-8")
+    forms: set[str] = set()
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        spelled = encoded.decode("ascii")
+        forms.update((spelled, spelled.rstrip("=")))
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def env_secret_forms(environ: Mapping[str, str]) -> set[str]:
+    """Every ``FLOWDESK_SECRET_*`` value of ``environ`` in the forms it could
+    show up in (raw, URL-encoded, base64): redacted wherever it appears."""
+    forms: set[str] = set()
+    for name, value in environ.items():
+        if name.upper().startswith(ENV_PREFIX) and len(value) >= 4:
+            forms.update(_secret_variants(value))
+    return forms
+
+
 def _secret_variants(secret: str) -> tuple[str, ...]:
-    """The secret as written, and as it appears once URL-encoded in a query."""
+    """The secret as written, as it appears once URL-encoded in a query, and
+    base64-encoded (standard and URL-safe)."""
     forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
+    if len(secret) >= 4:
+        forms.update(_base64_forms(secret))
     # Longest first: replacing a short form first could leave part of a longer one.
     return tuple(sorted(forms, key=len, reverse=True))
 

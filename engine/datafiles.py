@@ -15,17 +15,19 @@ import base64
 import binascii
 import codecs
 import csv
+import errno
 import io
 import json
 import os
 import re
+import secrets
 import stat
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, ExecutionError, FlowdeskError, SecurityError, json_type
-from .io import atomic_write
 
 FORMATS = ("text", "json", "jsonl", "csv", "bytes")
 #: largest file ``file.read`` reads unless its ``max_bytes`` says otherwise
@@ -38,7 +40,10 @@ _ENCODED = re.compile(r"%(?:2e|2f|5c|00|25)", re.IGNORECASE)
 # turns into the real characters (the "WorstFit" attacks).
 _LOOKALIKES = frozenset("\uff0f\u2215\u2044\u29f8\uff3c\u2216\u29f5\u29f9\ufe68\uff0e\u2024")
 _OPEN_FLAGS = (
-    getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
 )
 
 
@@ -67,7 +72,10 @@ def resolve_in_root(root: Path, path: str) -> Path:
     if not _LOOKALIKES.isdisjoint(path):
         raise path_traversal(path, "it holds a look-alike of '/', '\\' or '.'")
     real_root = Path(os.path.realpath(root))
-    candidate = Path(os.path.realpath(real_root / path))
+    try:
+        candidate = Path(os.path.realpath(real_root / path))
+    except OSError as exc:  # a link changing while it is read
+        raise _file_error(exc, path) from None
     if candidate != real_root and real_root not in candidate.parents:
         raise path_traversal(path, "it resolves outside the data root")
     if candidate == real_root:
@@ -126,20 +134,88 @@ def _parse_error(path: str, message: str, line: int | None = None) -> FlowdeskEr
     )
 
 
+_DIR_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_DIRECTORY", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_FD_WALK = os.open in os.supports_dir_fd and bool(getattr(os, "O_NOFOLLOW", 0))
+
+
+def _changed(path: str) -> FlowdeskError:
+    return path_traversal(path, "a folder on its way was replaced by a link while it was used")
+
+
+def _open_dir_at(parent: int, name: str, path: str) -> int:
+    """The folder ``name`` of ``parent``, never through a link."""
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=parent)
+    except OSError:
+        try:
+            if stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode):
+                raise _changed(path) from None
+        except OSError:
+            pass
+        raise
+
+
+def open_parent(target: Path, path: str, *, create: bool = False) -> tuple[int, str]:
+    """A descriptor of ``target``'s folder and ``target``'s name in it.
+
+    ``target`` is what ``resolve_in_root`` gave: a real path, without links.
+    It is opened component by component from ``/`` with ``O_NOFOLLOW``, so
+    that a folder swapped for a link after the check (a race) is refused
+    instead of followed out of the root. ``create`` makes missing folders.
+    """
+    parts = target.parts
+    fd = os.open(parts[0], _DIR_FLAGS)
+    try:
+        for name in parts[1:-1]:
+            try:
+                following = _open_dir_at(fd, name, path)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                try:
+                    os.mkdir(name, 0o777, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                following = _open_dir_at(fd, name, path)
+            os.close(fd)
+            fd = following
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, parts[-1]
+
+
 def _open_regular(target: Path, path: str) -> int:
     """A descriptor of the regular file ``target`` (errors name ``path``)."""
-    # O_NOFOLLOW: the resolved target must not have been swapped for a link
-    # since it was checked; O_NONBLOCK: opening a FIFO must not hang the run.
+    # No link is followed on the way (``open_parent``) nor at the end
+    # (O_NOFOLLOW); O_NONBLOCK: opening a FIFO must not hang the run.
     try:
-        fd = os.open(target, os.O_RDONLY | _OPEN_FLAGS)
+        if _FD_WALK:
+            parent, name = open_parent(target, path)
+            try:
+                fd = os.open(name, os.O_RDONLY | _OPEN_FLAGS, dir_fd=parent)
+            finally:
+                os.close(parent)
+        else:  # pragma: no cover - systems without openat
+            fd = os.open(target, os.O_RDONLY | _OPEN_FLAGS)
+    except FlowdeskError:
+        raise
     except OSError as exc:
+        # (ELOOP: a link where the real path had none — swapped in since, or a loop)
         raise _file_error(exc, path) from None
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
             raise _file_error(IsADirectoryError(), path)
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(info.st_mode):
             raise _not_a_file(path)
+        if info.st_nlink > 1:
+            raise _hard_link(path)
     except BaseException:
         os.close(fd)
         raise
@@ -167,6 +243,12 @@ def _check_size(fd: int, path: str, max_bytes: int | None) -> None:
             code="FILE_TOO_LARGE",
             details={"path": path, "size_bytes": size, "max_bytes": max_bytes},
         )
+
+
+def _hard_link(path: str) -> FlowdeskError:
+    return path_traversal(
+        path, "it is a hard link (the same file has another name, maybe outside the root)"
+    )
 
 
 def _read_bytes(target: Path, path: str, max_bytes: int | None = None) -> bytes:
@@ -398,15 +480,14 @@ def encode_content(
     return text.encode("utf-8")
 
 
-def _csv_header(target: Path, path: str) -> list[str] | None:
+def _csv_header(fd: int, path: str) -> list[str] | None:
     """The header row of an existing non-empty CSV file (None when there is none)."""
     try:
-        with open(target, encoding="utf-8-sig", newline="") as handle:
+        with open(os.dup(fd), encoding="utf-8-sig", newline="", closefd=True) as handle:
+            handle.seek(0)
             for row in csv.reader(handle):
                 if row:
                     return row
-    except FileNotFoundError:
-        return None
     except UnicodeDecodeError:
         raise ExecutionError(
             f"cannot append to {path!r}: it is not UTF-8 text",
@@ -419,19 +500,120 @@ def _csv_header(target: Path, path: str) -> list[str] | None:
     return None
 
 
-def _lacks_final_newline(target: Path) -> bool:
+def _lacks_final_newline(fd: int) -> bool:
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+
+
+#: temporary files of an overwrite: ``.NAME.PID.RANDOM.tmp``
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]{8}\.tmp$")
+#: one lock per file being appended to: deciding whether to write the CSV
+#: header row and appending must not interleave (``for_each`` in parallel)
+_append_locks: dict[str, threading.Lock] = {}
+_append_locks_guard = threading.Lock()
+
+
+def _append_lock(target: Path) -> threading.Lock:
+    key = os.fspath(target)
+    with _append_locks_guard:
+        lock = _append_locks.get(key)
+        if lock is None:
+            if len(_append_locks) > 1024:
+                _append_locks.clear()  # (locks in use stay referenced by holders)
+            lock = _append_locks[key] = threading.Lock()
+        return lock
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
     try:
-        with open(target, "rb") as handle:
-            if handle.seek(0, os.SEEK_END) == 0:
-                return False
-            handle.seek(-1, os.SEEK_END)
-            return handle.read(1) != b"\n"
-    except FileNotFoundError:
+        os.kill(pid, 0)
+    except ProcessLookupError:
         return False
+    except OSError:
+        return True
+    return True
 
 
-def write_file(root: Path, path: str, fmt: str, content: Any, mode: str) -> dict[str, Any]:
-    """Write ``content`` to ``path`` under ``root``; ``{"path", "bytes"}``."""
+def _clean_stale_temps(parent: int, name: str) -> None:
+    """Remove temporary files of ``name`` left by a process that died mid-write."""
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMP.match(entry)
+        if match and match["name"] == name and not _pid_alive(int(match["pid"])):
+            try:
+                os.unlink(entry, dir_fd=parent)
+            except OSError:
+                pass
+
+
+def _replace_at(
+    parent: int, name: str, data: bytes, cancelled: Callable[[], bool] | None = None
+) -> bool:
+    """Write ``data`` to ``name`` in the folder ``parent`` through a temporary
+    file, fsync and rename — all relative to ``parent``; False if
+    ``cancelled()`` said so before the rename (the target is then unchanged)."""
+    _clean_stale_temps(parent, name)
+    tmp = f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS
+    try:
+        mode = os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
+    fd = os.open(tmp, flags & ~getattr(os, "O_NONBLOCK", 0), 0o600, dir_fd=parent)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                if cancelled is not None and cancelled():
+                    raise _Cancelled()
+                written = os.write(fd, view[: 1 << 20])
+                view = view[written:]
+            os.fsync(fd)
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        if cancelled is not None and cancelled():
+            raise _Cancelled()
+        os.replace(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp, dir_fd=parent)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, _Cancelled):
+            return False
+        raise
+    try:
+        os.fsync(parent)
+    except OSError:
+        pass
+    return True
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def write_file(
+    root: Path,
+    path: str,
+    fmt: str,
+    content: Any,
+    mode: str,
+    cancelled: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
+    """Write ``content`` to ``path`` under ``root``; ``{"path", "bytes"}``.
+
+    Every step goes through a descriptor of the target's folder (no link is
+    followed). ``cancelled()`` is asked before the file is replaced or
+    appended to: when it says so, nothing changes and ``{"cancelled": True}``
+    is returned.
+    """
     target = resolve_in_root(root, path)
     if path.endswith("/"):
         raise _file_error(IsADirectoryError(), path)  # "out/" names a folder
@@ -442,38 +624,80 @@ def write_file(root: Path, path: str, fmt: str, content: Any, mode: str) -> dict
             code="CONFIG_INVALID",
             details={"path": path},
         )
+    relative = target.relative_to(Path(os.path.realpath(root))).as_posix()
     try:
         try:
-            existing = os.stat(target)
-        except (FileNotFoundError, NotADirectoryError):
-            existing = None  # a parent that is a file is reported by mkdir below
-        if existing is not None and stat.S_ISDIR(existing.st_mode):
-            raise IsADirectoryError()
-        if existing is not None and not stat.S_ISREG(existing.st_mode):
-            raise _not_a_file(path)
-        columns = _csv_header(target, path) if append and fmt == "csv" and existing else None
-        data = encode_content(content, fmt, path=path, csv_columns=columns)
-        if append and fmt in ("csv", "jsonl") and data and _lacks_final_newline(target):
-            data = b"\n" + data  # a record must not be glued to the file's last line
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            parent, name = open_parent(target, path, create=True)
         except (FileExistsError, NotADirectoryError):
             raise ExecutionError(
                 f"cannot write {path!r}: one of its parent folders is a file",
                 code="NOT_A_DIRECTORY",
                 details={"path": path},
             ) from None
-        # The folders just made hold no links; check again that the target's
-        # real location is still where it was resolved to (no swapped link).
-        if resolve_in_root(root, path) != target:
-            raise path_traversal(path, "it changed while being written")
-        if append:
-            fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _OPEN_FLAGS, 0o644)
-            with open(fd, "ab", closefd=True) as handle:
-                handle.write(data)
-        else:
-            atomic_write(target, data)
+        try:
+            if append:
+                with _append_lock(target):
+                    written = _append_at(parent, name, path, fmt, content, cancelled)
+            else:
+                try:
+                    existing = os.stat(name, dir_fd=parent, follow_symlinks=False)
+                except FileNotFoundError:
+                    existing = None
+                _check_existing(existing, path)
+                data = encode_content(content, fmt, path=path)
+                written = len(data) if _replace_at(parent, name, data, cancelled) else None
+        finally:
+            os.close(parent)
+    except FlowdeskError:
+        raise
     except OSError as exc:
         raise _file_error(exc, path) from None
-    relative = target.relative_to(Path(os.path.realpath(root))).as_posix()
-    return {"path": relative, "bytes": len(data)}
+    if written is None:
+        return {"path": relative, "bytes": 0, "cancelled": True}
+    return {"path": relative, "bytes": written}
+
+
+def _check_existing(existing: os.stat_result | None, path: str) -> None:
+    if existing is None:
+        return
+    if stat.S_ISDIR(existing.st_mode):
+        raise _file_error(IsADirectoryError(), path)
+    if stat.S_ISLNK(existing.st_mode):
+        raise _changed(path)  # resolved without links a moment ago
+    if not stat.S_ISREG(existing.st_mode):
+        raise _not_a_file(path)
+
+
+def _append_at(
+    parent: int,
+    name: str,
+    path: str,
+    fmt: str,
+    content: Any,
+    cancelled: Callable[[], bool] | None,
+) -> int | None:
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | _OPEN_FLAGS
+    try:
+        fd = os.open(name, flags, 0o644, dir_fd=parent)
+    except OSError as exc:
+        if exc.errno == errno.EISDIR:
+            raise _file_error(IsADirectoryError(), path) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        _check_existing(info, path)
+        if info.st_nlink > 1:
+            raise _hard_link(path)
+        existing = info.st_size > 0
+        columns = _csv_header(fd, path) if fmt == "csv" and existing else None
+        data = encode_content(content, fmt, path=path, csv_columns=columns)
+        if fmt in ("csv", "jsonl") and data and existing and _lacks_final_newline(fd):
+            data = b"\n" + data  # a record must not be glued to the file's last line
+        if cancelled is not None and cancelled():
+            return None
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        return len(data)
+    finally:
+        os.close(fd)

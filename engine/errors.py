@@ -94,6 +94,17 @@ ERROR_CODES: dict[str, tuple[str, ...]] = {
     "INVALID_PARAMS": ("VALIDATION",),
     "TOOL_ERROR": ("EXECUTION",),
     "MCP_PROCESS_DIED": ("CONNECTION",),
+    # sign-in, auth resolvers, mail (issues 16, 17)
+    "AUTH_RESOLVER_UNKNOWN": ("CONFIG",),
+    "AUTH_RESOLVER_FAILED": ("AUTH",),
+    "OAUTH2_LOGIN_FAILED": ("AUTH",),
+    "OAUTH2_LOGIN_TIMEOUT": ("TIMEOUT",),
+    "OAUTH2_SIGN_IN_REQUIRED": ("AUTH",),
+    "IDEMPOTENCY_BUSY": ("TRANSPORT",),
+    "MAIL_API_ERROR": ("TRANSPORT", "AUTH", "RATE_LIMIT", "EXECUTION"),
+    "SMTP_AUTH_FAILED": ("AUTH",),
+    "SMTP_REJECTED": ("EXECUTION", "TRANSPORT"),
+    "SMTP_UNREACHABLE": ("TRANSPORT",),
     # the engine
     "SECURITY": ("SECURITY",),
     "EXECUTION_FAILED": ("EXECUTION",),
@@ -219,6 +230,24 @@ class TransportError(FlowdeskError):
     code = "TRANSPORT"
     category = "TRANSPORT"
     retryable = True
+
+
+class InvalidParamsError(FlowdeskError):
+    """A value a node was given cannot be used (e.g. a malformed e-mail
+    address); the message names it. Never retried: the same value fails again."""
+
+    code = "INVALID_PARAMS"
+    category = "VALIDATION"
+
+
+#: Codes of sign-in and e-mail (category, retryable), raised with the classes above:
+#: OAUTH2_SIGN_IN_REQUIRED (AUTH, no: not signed in, or the sign-in was revoked or
+#: expired; details.action = "sign_in"), OAUTH2_LOGIN_FAILED (AUTH, no),
+#: OAUTH2_LOGIN_TIMEOUT (TIMEOUT, no), AUTH_RESOLVER_UNKNOWN (CONFIG, no),
+#: AUTH_RESOLVER_FAILED (AUTH, no), SMTP_AUTH_FAILED (AUTH, no), SMTP_UNREACHABLE
+#: (TRANSPORT, yes), SMTP_REJECTED (EXECUTION, no; TRANSPORT and yes for 4xx
+#: replies), MAIL_API_ERROR (AUTH/RATE_LIMIT/TRANSPORT/EXECUTION by HTTP status),
+#: IDEMPOTENCY_BUSY (TRANSPORT, yes: another run holds the key), INVALID_PARAMS.
 
 
 class InternalError(FlowdeskError):

@@ -43,7 +43,13 @@ from pydantic import BaseModel, ValidationError
 
 from .bus import BUS
 from .context import NodeContext, RunServices, merge_usage
-from .credentials import CredentialResolver, EnvSecretStore, SecretStore, redact
+from .credentials import (
+    CredentialResolver,
+    EnvSecretStore,
+    SecretStore,
+    env_secret_forms,
+    redact,
+)
 from .errors import (
     ConfigError,
     ExpressionError,
@@ -67,7 +73,13 @@ from .events import (
     RunFinished,
     RunStarted,
 )
-from .expressions import Compiled, ExpressionEngine, Namespace
+from .expressions import (
+    Compiled,
+    ExpressionEngine,
+    Namespace,
+    node_deadline,
+    reset_node_deadline,
+)
 from .io import format_location
 from .metrics import METRICS, CallMetrics
 from .model.workflow import Node, Workflow
@@ -328,6 +340,9 @@ class _Run:
             expressions=engine.expressions,
             http_client_factory=engine.http_client_factory,
         )
+        # FLOWDESK_SECRET_* values are redacted wherever they would appear,
+        # whether or not a credential of this run uses them
+        self.services.credentials.used_secrets.update(env_secret_forms(engine.environ))
         #: whether the run closes its tool sources (not when handed in)
         self.owns_sources = tool_sources is None
         if tool_sources is not None:
@@ -934,7 +949,15 @@ class _Run:
         policy = self._policy(node)
         max_attempts = policy.max_attempts
         node_type = self.types[node.id]
-        config = self._render_config(node, node_type, scope)
+        if node.timeout_s is not None:
+            # expressions stop at the node's deadline (they hold the event loop)
+            token = node_deadline(node.timeout_s)
+            try:
+                config = self._render_config(node, node_type, scope)
+            finally:
+                reset_node_deadline(token)
+        else:
+            config = self._render_config(node, node_type, scope)
         instance = self._instance(node_type)
         attempt = 0
         while True:

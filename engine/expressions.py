@@ -18,15 +18,19 @@ run or per process). May import: jinja2, engine.errors, stdlib. Main classes:
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import json
 import math
 import operator
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from types import GeneratorType
 from typing import Any, ClassVar
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError as JinjaSecurityError
 from jinja2.exceptions import UndefinedError
@@ -34,7 +38,7 @@ from jinja2.parser import Parser
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
-from .errors import ExpressionError
+from .errors import ExpressionError, FlowdeskError, NodeTimeoutError
 
 MAX_SOURCE_CHARS = 20_000
 MAX_STRING_CHARS = 20_000_000
@@ -42,6 +46,14 @@ MAX_SEQUENCE_ITEMS = 2_000_000
 #: numbers are JSON: integers beyond 64 bits are refused (``9 ** 9 ** 9``)
 MAX_INT_BITS = 64
 MAX_RANGE = 100_000
+#: what one evaluation may build in all (characters of text plus items of
+#: lists and objects, summed over every filter, call and operator result)
+MAX_EVALUATION_OUTPUT = 100_000_000
+#: a value an expression gives, measured structurally (a list repeating the
+#: same big list counts every repetition: that is what JSON would write)
+MAX_VALUE_SIZE = 50_000_000
+#: how long one evaluation may take (a node's ``timeout_s`` shortens it)
+DEFAULT_DEADLINE_S = 10.0
 
 #: Names an expression can read (``item``/``index`` only inside ``for_each``).
 SCOPE_NAMES = ("input", "inputs", "nodes", "vars", "env", "item", "index", "run")
@@ -51,6 +63,139 @@ _EXPR_START = "{{"
 
 class LimitExceeded(Exception):
     """An operation would build a value over the size limits."""
+
+
+class DeadlineExceeded(LimitExceeded):
+    """The evaluation ran past its deadline."""
+
+
+class Budget:
+    """What one evaluation may still spend: a deadline and an output size.
+
+    Every allowed filter, test, method call and operator checks it (the
+    sandbox offers no loops: all repetition goes through those), so that a
+    CPU-bound expression stops at its deadline instead of blocking the event
+    loop for hours.
+    """
+
+    __slots__ = ("deadline", "node_timeout", "spent")
+
+    def __init__(self, deadline: float, node_timeout: float | None = None) -> None:
+        self.deadline = deadline
+        #: the node's ``timeout_s`` when it set the deadline (then exceeding
+        #: it is the node's ``TIMEOUT``)
+        self.node_timeout = node_timeout
+        self.spent = 0
+
+    def check(self) -> None:
+        if _interrupted:
+            raise asyncio.CancelledError()
+        if time.monotonic() > self.deadline:
+            if self.node_timeout is not None:
+                raise NodeTimeoutError(
+                    f"evaluating an expression took longer than the node's timeout of "
+                    f"{self.node_timeout:g} s",
+                    details={"timeout_s": self.node_timeout},
+                )
+            raise DeadlineExceeded(
+                f"it ran longer than the limit of {DEFAULT_DEADLINE_S:g} s for an expression"
+            )
+
+    def spend(self, value: Any) -> None:
+        size = _size(value)
+        if size:
+            self.spent += size
+            if self.spent > MAX_EVALUATION_OUTPUT:
+                raise LimitExceeded(
+                    f"it built more than {MAX_EVALUATION_OUTPUT:,} characters and items in all"
+                )
+
+
+#: the budget of the evaluation in progress (None outside one)
+_BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
+    "flowdesk_expression_budget", default=None
+)
+#: ``(deadline, timeout_s)`` a node attempt sets for the expressions it evaluates
+_NODE_DEADLINE: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
+    "flowdesk_node_deadline", default=None
+)
+_interrupted = False
+
+
+def interrupt() -> None:
+    """Stop every evaluation in progress at its next check (the CLI's Ctrl+C:
+    runs in a signal handler while an expression may hold the event loop)."""
+    global _interrupted
+    _interrupted = True
+
+
+def clear_interrupt() -> None:
+    global _interrupted
+    _interrupted = False
+
+
+def node_deadline(timeout_s: float | None) -> contextvars.Token[tuple[float, float] | None]:
+    """Bound the expressions evaluated from now on in this task by a node's
+    ``timeout_s`` (``reset_node_deadline(token)`` ends it)."""
+    value = None if timeout_s is None else (time.monotonic() + timeout_s, timeout_s)
+    return _NODE_DEADLINE.set(value)
+
+
+def reset_node_deadline(token: contextvars.Token[tuple[float, float] | None]) -> None:
+    _NODE_DEADLINE.reset(token)
+
+
+def _new_budget() -> Budget:
+    deadline = time.monotonic() + DEFAULT_DEADLINE_S
+    node = _NODE_DEADLINE.get()
+    if node is not None and node[0] < deadline:
+        return Budget(node[0], node[1])
+    return Budget(deadline)
+
+
+def _check_budget(value: Any = None) -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.check()
+        if value is not None:
+            budget.spend(value)
+
+
+def measure(value: Any, cap: int = MAX_VALUE_SIZE) -> int:
+    """Structural size (characters of text, one per item, key and scalar),
+    counting shared parts every time they appear; stops counting past ``cap``.
+    Raises ``UndefinedError`` for an undefined value anywhere inside."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item) + 1
+        elif isinstance(item, Mapping):
+            total += 1
+            for key, sub in item.items():
+                stack.append(key)
+                stack.append(sub)
+        elif isinstance(item, list | tuple):
+            total += 1
+            stack.extend(item)
+        elif isinstance(item, Undefined):
+            str(item)  # raises UndefinedError with its hint
+            total += 1
+        else:
+            total += 1
+        if total > cap:
+            return total
+    return total
+
+
+def _check_structure(value: Any) -> None:
+    if isinstance(value, list | tuple | Mapping):
+        size = measure(value)
+        if size > MAX_VALUE_SIZE:
+            raise LimitExceeded(
+                f"the value is over the size limit of {MAX_VALUE_SIZE:,} characters and items"
+            )
 
 
 class Namespace(Mapping[str, Any]):
@@ -138,9 +283,11 @@ def _size(value: Any) -> int | None:
 def _check_result_size(value: Any) -> None:
     if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
         raise LimitExceeded(f"a string of {len(value):,} characters is over the limit")
+    _check_structure(value)
 
 
 def _guarded_mul(left: Any, right: Any) -> Any:
+    _check_budget()
     for seq, count in ((left, right), (right, left)):
         length = _size(seq)
         if length is not None and isinstance(count, int):
@@ -149,7 +296,16 @@ def _guarded_mul(left: Any, right: Any) -> Any:
                 raise LimitExceeded(
                     f"repeating a value of length {length:,} {count:,} times is over the limit"
                 )
-            return left * right
+            if not isinstance(seq, str | bytes) and count > 1:
+                # a list of big parts: what JSON would write, not its length
+                if measure(seq, MAX_VALUE_SIZE // count + 1) * count > MAX_VALUE_SIZE:
+                    raise LimitExceeded(
+                        f"repeating a list {count:,} times would build a value over the "
+                        f"limit of {MAX_VALUE_SIZE:,} characters and items"
+                    )
+            result = left * right
+            _check_budget(result)
+            return result
     if isinstance(left, int) and isinstance(right, int):
         if left.bit_length() + right.bit_length() > MAX_INT_BITS:
             raise LimitExceeded("the product is too large a number")
@@ -157,6 +313,7 @@ def _guarded_mul(left: Any, right: Any) -> Any:
 
 
 def _guarded_pow(left: Any, right: Any) -> Any:
+    _check_budget()
     if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
         if right * math.log2(abs(left)) > MAX_INT_BITS:
             raise LimitExceeded(f"{left} ** {right} is too large a number")
@@ -172,26 +329,40 @@ _FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\*|\d+)(?:\.(\*|\d+))?")
 
 
 def _guarded_mod(left: Any, right: Any) -> Any:
+    _check_budget()
     if isinstance(left, str):
         for width, precision in _FORMAT_WIDTH.findall(left):
             for part in (width, precision):
                 if part == "*" or (part and int(part) > 10_000):
                     raise LimitExceeded("format width too large")
-    return left % right
+        # the arguments' text goes into the result: measure it first
+        size = len(left) + measure(right, MAX_STRING_CHARS)
+        if size > MAX_STRING_CHARS:
+            raise LimitExceeded("the formatted text would be over the size limit")
+    result = left % right
+    _check_budget(result)
+    return result
 
 
 def _guarded_add(left: Any, right: Any) -> Any:
+    _check_budget()
     a, b = _size(left), _size(right)
     if a is not None and b is not None and a + b > MAX_STRING_CHARS:
         raise LimitExceeded("the result would be over the size limit")
-    return left + right
+    result = left + right
+    _check_budget(result)
+    return result
 
 
 def _concat(*parts: Any) -> str:
-    texts = [p if isinstance(p, str) else to_text(p) for p in parts]
-    if sum(map(len, texts)) > MAX_STRING_CHARS:
+    _check_budget()
+    size = sum(len(p) if isinstance(p, str) else measure(p, MAX_STRING_CHARS) for p in parts)
+    if size > MAX_STRING_CHARS:
         raise LimitExceeded("the joined text would be over the size limit")
-    return "".join(texts)
+    texts = [p if isinstance(p, str) else to_text(p) for p in parts]
+    result = "".join(texts)
+    _check_budget(result)
+    return result
 
 
 def _guarded_replace(text: Any, old: Any, new: Any, count: Any = -1) -> Any:
@@ -220,7 +391,56 @@ def to_text(value: Any) -> str:
 def _tojson(value: Any, indent: int | None = None) -> str:
     if indent is not None and (not isinstance(indent, int) or not 0 <= indent <= 16):
         raise LimitExceeded("tojson indent must be 0 to 16")
+    # (indented JSON writes up to ``indent`` more characters per item)
+    if measure(value, MAX_STRING_CHARS) * (1 + (indent or 0)) > MAX_STRING_CHARS:
+        raise LimitExceeded("tojson would write text over the size limit")
     return json.dumps(value, ensure_ascii=False, indent=indent, default=str)
+
+
+def _materialize(value: Any) -> Any:
+    """A generator (``map``, ``select`` …) as a list, so that it can be measured."""
+    if isinstance(value, str | Mapping | list | tuple):
+        return value
+    try:
+        return list(value)
+    except TypeError:
+        return value
+
+
+def _guarded_join(
+    join: Callable[..., Any], context: Any, value: Any, d: Any = "", attribute: Any = None
+) -> Any:
+    items = _materialize(value)
+    if isinstance(items, list | tuple):
+        sep = len(d) if isinstance(d, str) else 0
+        size = sep * max(len(items) - 1, 0)
+        if size <= MAX_STRING_CHARS:
+            size += measure(items, MAX_STRING_CHARS)
+        if size > MAX_STRING_CHARS:
+            raise LimitExceeded("join would build a string over the size limit")
+    return join(context, items, d, attribute)
+
+
+def _guarded_sum(
+    sum_: Callable[..., Any], environment: Any, iterable: Any, attribute: Any = None, start: Any = 0
+) -> Any:
+    items = _materialize(iterable)
+    if attribute is None and isinstance(items, list | tuple):
+        # adding lists or strings builds every partial result: measure the whole
+        if any(isinstance(v, list | tuple | str) for v in items[:1]) or not isinstance(
+            start, int | float
+        ):
+            if measure(items, MAX_VALUE_SIZE) + measure(start, MAX_VALUE_SIZE) > MAX_VALUE_SIZE:
+                raise LimitExceeded("sum would build a value over the size limit")
+            if len(items) > 10_000 and not isinstance(start, int | float):
+                raise LimitExceeded("sum of more than 10,000 lists is not offered")
+    return sum_(environment, items, attribute, start)
+
+
+def _guarded_string(value: Any) -> str:
+    if measure(value, MAX_STRING_CHARS) > MAX_STRING_CHARS:
+        raise LimitExceeded("the text would be over the size limit")
+    return to_text(value) if not isinstance(value, str) else value
 
 
 def _fromjson(text: Any) -> Any:
@@ -328,11 +548,24 @@ class _Sandbox(SandboxedEnvironment):
         return super().getitem(obj, argument)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.check()
         if getattr(__obj, "__name__", None) == "replace" and isinstance(
             getattr(__obj, "__self__", None), str
         ):
-            return _guarded_replace(__obj.__self__, *args, **kwargs)
-        return super().call(__context, __obj, *args, **kwargs)
+            result = _guarded_replace(__obj.__self__, *args, **kwargs)
+        elif getattr(__obj, "__name__", None) == "join" and isinstance(
+            getattr(__obj, "__self__", None), str
+        ):
+            sep = __obj.__self__
+            items = args[0] if args else ()
+            result = _guarded_join(lambda _c, items, d, _a: d.join(items), None, items, sep)
+        else:
+            result = super().call(__context, __obj, *args, **kwargs)
+        if budget is not None:
+            budget.spend(result)
+        return result
 
 
 def _make_environment() -> _Sandbox:
@@ -352,6 +585,20 @@ def _make_environment() -> _Sandbox:
     env.filters["fromjson"] = _fromjson
     env.filters["keys"] = lambda m: list(m.keys())
     env.filters["values"] = lambda m: list(m.values())
+    join, sum_ = env.filters["join"], env.filters["sum"]
+    guarded_join, guarded_sum = (
+        functools.partial(_guarded_join, join),
+        functools.partial(_guarded_sum, sum_),
+    )
+    # (the same Jinja mark as the filter they wrap: eval context, environment)
+    guarded_join.jinja_pass_arg = join.jinja_pass_arg  # type: ignore[attr-defined]
+    guarded_sum.jinja_pass_arg = sum_.jinja_pass_arg  # type: ignore[attr-defined]
+    env.filters["join"] = guarded_join
+    env.filters["sum"] = guarded_sum
+    env.filters["string"] = _guarded_string
+    # Every filter and test checks the evaluation's budget (deadline, output).
+    env.filters = {name: _budgeted(f) for name, f in env.filters.items()}
+    env.tests = {name: _budgeted(f) for name, f in env.tests.items()}  # type: ignore[arg-type]
     env.globals = {
         "range": _bounded_range,
         "dict": dict,
@@ -361,7 +608,43 @@ def _make_environment() -> _Sandbox:
     return env
 
 
+def _budgeted(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` checking the evaluation's budget before it runs and
+    counting what it gives (Jinja's ``pass_context`` marks are kept)."""
+
+    def budgeted(*args: Any, **kwargs: Any) -> Any:
+        budget = _BUDGET.get()
+        if budget is None:
+            return function(*args, **kwargs)
+        budget.check()
+        result = function(*args, **kwargs)
+        budget.spend(result)
+        return result
+
+    mark = getattr(function, "jinja_pass_arg", None)
+    if mark is not None:
+        budgeted.jinja_pass_arg = mark  # type: ignore[attr-defined]
+    return budgeted
+
+
+class _Evaluation:
+    """A compiled expression that runs with a fresh budget each call."""
+
+    __slots__ = ("_expression",)
+
+    def __init__(self, expression: TemplateExpression) -> None:
+        self._expression = expression
+
+    def __call__(self, scope: Mapping[str, Any]) -> Any:
+        token = _BUDGET.set(_new_budget())
+        try:
+            return self._expression(scope)
+        finally:
+            _BUDGET.reset(token)
+
+
 def _bounded_range(*args: int) -> range:
+    _check_budget()
     rng = range(*args)
     if len(rng) > MAX_RANGE:
         raise LimitExceeded(f"range of {len(rng):,} items is over the limit of {MAX_RANGE:,}")
@@ -431,8 +714,8 @@ class Compiled:
     def __init__(
         self,
         source: str,
-        single: TemplateExpression | None,
-        parts: list[str | TemplateExpression],
+        single: _Evaluation | None,
+        parts: list[str | _Evaluation],
         expressions: list[nodes.Expr],
     ) -> None:
         self.source = source
@@ -489,8 +772,8 @@ class Compiled:
             if sum(map(len, out)) > MAX_STRING_CHARS:
                 raise LimitExceeded("the joined text would be over the size limit")
             return "".join(out)
-        except ExpressionError:
-            raise
+        except FlowdeskError:
+            raise  # (an ExpressionError, or the node's TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an EXPRESSION error
             raise expression_error(exc, self.source) from None
 
@@ -659,7 +942,7 @@ class ExpressionEngine:
         texts = [p for p in parts if isinstance(p, str)]
         if len(trees) == 1 and all(not t.strip() for t in texts):
             return Compiled(source, self._build(trees[0], source), [], trees)
-        built: list[str | TemplateExpression] = [
+        built: list[str | _Evaluation] = [
             p if isinstance(p, str) else self._build(p, source) for p in parts
         ]
         return Compiled(source, None, built, trees)
@@ -676,7 +959,7 @@ class ExpressionEngine:
             raise expression_error(exc, source) from None
         return tree
 
-    def _build(self, tree: nodes.Expr, source: str) -> TemplateExpression:
+    def _build(self, tree: nodes.Expr, source: str) -> _Evaluation:
         tree = _ConcatToCall().visit(tree)
         tree.set_environment(self._env)
         body = [nodes.Assign(nodes.Name("result", "store"), tree, lineno=1)]
@@ -684,7 +967,7 @@ class ExpressionEngine:
             template = self._env.from_string(nodes.Template(body, lineno=1))
         except (TemplateSyntaxError, RecursionError, SyntaxError, MemoryError) as exc:
             raise expression_error(exc, source) from None
-        return TemplateExpression(template, undefined_to_none=False)
+        return _Evaluation(TemplateExpression(template, undefined_to_none=False))
 
     def evaluate(self, source: str, scope: Mapping[str, Any], *, bare: bool = False) -> Any:
         """Compile (cached) and evaluate in one call."""

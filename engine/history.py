@@ -159,7 +159,8 @@ class HistoryStore:
         secrets: Iterable[str] = (),
     ) -> None:
         """Store a finished run (replacing its ``running`` row)."""
-        secrets = [s for s in secrets if s]
+        # longest first: a short form replaced first could leave part of a longer one
+        secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
         rows = []
         for position, (node_id, node) in enumerate(result.nodes.items()):
             data = node.to_json()
@@ -170,7 +171,8 @@ class HistoryStore:
                 data["output"] = {
                     TRUNCATED_KEY: True,
                     "size_bytes": size,
-                    "preview": output_text[:PREVIEW_CHARS],
+                    # redacted before it is cut: a cut could keep a secret's prefix
+                    "preview": _redact(output_text, secrets)[:PREVIEW_CHARS],
                 }
             text = _redact(json.dumps(data, ensure_ascii=False, default=str), secrets)
             rows.append((result.run_id, position, node_id, text, size, int(truncated)))

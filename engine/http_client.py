@@ -76,6 +76,8 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._compressed = "Content-Encoding" in response.headers
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._compressed:
+            _check_content_encoding(self._response.headers, self._request)
         content = self._response.content
         # httpx inflates each raw chunk in one go: keep compressed chunks small
         # so that a body limit holds within a few MB even for a zip bomb
@@ -94,6 +96,34 @@ class _ResponseStream(httpx.AsyncByteStream):
         # Returns the connection to the pool when the body was read to the end,
         # closes it otherwise (a half-read body cannot be reused).
         self._response.release()
+
+
+#: encodings whose decoder inflates a chunk without bound: refused
+UNBOUNDED_CONTENT_ENCODINGS = frozenset({"br", "zstd"})
+
+
+def _check_content_encoding(headers: Any, request: httpx.Request) -> None:
+    """Refuse what could inflate without bound before any of it is decoded:
+    ``br`` and ``zstd`` (one chunk can inflate to gigabytes) and stacked
+    encodings (``gzip, gzip``: each layer multiplies the other)."""
+    codings = [
+        value.strip().lower()
+        for header in headers.getall("Content-Encoding", ())
+        for value in header.split(",")
+        if value.strip() and value.strip().lower() != "identity"
+    ]
+    if len(codings) > 1:
+        raise httpx.DecodingError(
+            f"stacked Content-Encoding {', '.join(codings)!r} refused "
+            "(decompression bomb protection: one of gzip or deflate is accepted)",
+            request=request,
+        )
+    if codings and codings[0] in UNBOUNDED_CONTENT_ENCODINGS:
+        raise httpx.DecodingError(
+            f"Content-Encoding {codings[0]!r} refused (decompression bomb protection: "
+            "gzip or deflate is accepted)",
+            request=request,
+        )
 
 
 def _map_error(exc: BaseException, request: httpx.Request, *, reading: bool) -> httpx.HTTPError:

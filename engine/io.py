@@ -26,7 +26,14 @@ from .model.workflow import FORMAT, Workflow
 if TYPE_CHECKING:
     from .registry import NodeRegistry
 
-_CREDENTIAL_TAGS = {"bearer", "basic", "api_key", "oauth2_client_credentials"}
+_CREDENTIAL_TAGS = {
+    "bearer",
+    "basic",
+    "api_key",
+    "oauth2_client_credentials",
+    "oauth2_authorization_code",
+    "custom",
+}
 
 
 def format_location(loc: tuple[int | str, ...] | list[int | str]) -> str:

@@ -21,7 +21,14 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .credentials import ChainSecretStore, EnvSecretStore, env_var_name
+from .credentials import (
+    TOKENS_SUFFIX,
+    ChainSecretStore,
+    EnvSecretStore,
+    env_var_name,
+    is_tokens_key,
+    tokens_key,
+)
 from .errors import AuthError
 
 SERVICE = "flowdesk"
@@ -110,12 +117,13 @@ class KeyringSecretStore:
         if not value:
             raise ValueError("the secret is empty")
         self._call(name, lambda b: b.set_password(self.service, name, value), value)
-        names = self.list_names()
+        names = self._indexed()
         if name not in names:
             self._write_index([*names, name])
 
     def delete_secret(self, name: str) -> bool:
-        """Delete the secret; False when there was none."""
+        """Delete the secret (and a signed-in credential's tokens: signing out);
+        False when there was neither."""
         from keyring.errors import PasswordDeleteError
 
         def delete(backend: Any) -> bool:
@@ -126,13 +134,26 @@ class KeyringSecretStore:
             return True
 
         deleted = self._call(name, delete)
-        names = self.list_names()
-        if name in names:
-            self._write_index([n for n in names if n != name])
+        if not is_tokens_key(name):
+            deleted = (
+                self._call(name, lambda b: _delete(b, self.service, tokens_key(name))) or deleted
+            )
+        names = self._indexed()
+        if name in names or tokens_key(name) in names:
+            self._write_index([n for n in names if n not in (name, tokens_key(name))])
         return deleted
 
     def list_names(self) -> list[str]:
-        """The names Flowdesk stored a secret under (from the index entry), sorted."""
+        """The credential names Flowdesk stored a secret or a sign-in under, sorted."""
+        names = {n[: -len(TOKENS_SUFFIX)] if is_tokens_key(n) else n for n in self._indexed()}
+        return sorted(names)
+
+    def signed_in(self, name: str) -> bool:
+        """Whether tokens of a sign-in are stored for ``name``."""
+        return self.get_secret(tokens_key(name)) is not None
+
+    def _indexed(self) -> list[str]:
+        """Every entry of the index (token entries included), sorted."""
         raw = self._call(None, lambda b: b.get_password(self.service, INDEX_USER))
         if not raw:
             return []
@@ -160,6 +181,16 @@ class KeyringSecretStore:
                     pass
 
             self._call(None, delete)
+
+
+def _delete(backend: Any, service: str, user: str) -> bool:
+    from keyring.errors import PasswordDeleteError
+
+    try:
+        backend.delete_password(service, user)
+    except PasswordDeleteError:
+        return False
+    return True
 
 
 def _only_fail(backend: Any) -> bool:

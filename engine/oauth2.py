@@ -39,7 +39,7 @@ import httpx
 
 from .bus import BUS
 from .errors import AuthError, ConfigError, FlowdeskError, TransportError, http_status_category
-from .model.workflow import OAuth2ClientCredentials
+from .model.workflow import CustomCredential, OAuth2AuthorizationCode, OAuth2ClientCredentials
 
 if TYPE_CHECKING:
     from .credentials import CredentialResolver
@@ -47,7 +47,13 @@ if TYPE_CHECKING:
 PLACEHOLDER_PREFIX = "flowdesk-oauth2-token-for:"
 #: a token is renewed this long before it expires (at most a tenth of its lifetime)
 EXPIRY_MARGIN_S = 30.0
+#: a signed-in (authorization code) access token is refreshed this long before it expires
+USER_TOKEN_MARGIN_S = 60.0
 TOKEN_TIMEOUT_S = 30.0
+#: a refused refresh re-reads the keyring this often (another run may be saving
+#: the tokens it rotated a moment earlier)
+ROTATION_WAIT_TRIES = 5
+ROTATION_WAIT_S = 0.1
 
 
 def placeholder(name: str) -> str:
@@ -80,6 +86,8 @@ class OAuth2Tokens:
         self._locks: dict[str, asyncio.Lock] = {}
         #: token requests sent, per credential (tests and diagnostics)
         self.fetches: dict[str, int] = {}
+        #: plug-in credentials' headers: name -> (headers, monotonic expiry or None)
+        self._custom: dict[str, tuple[dict[str, str], float | None]] = {}
 
     def secret_forms(self, name: str) -> tuple[str, ...]:
         token = self._tokens.get(name)
@@ -93,6 +101,9 @@ class OAuth2Tokens:
 
     async def token(self, name: str, client: httpx.AsyncClient, *, stale: str | None = None) -> str:
         """A valid access token; ``stale``: a token the server refused (renew it)."""
+        ref = self.resolver.reference(name)
+        if isinstance(ref, OAuth2AuthorizationCode):
+            return await self._user_token(name, ref, stale)
         current = self._tokens.get(name)
         if current and current.fresh(time.monotonic()) and current.access_token != stale:
             return current.access_token
@@ -115,6 +126,113 @@ class OAuth2Tokens:
                 else round(token.expires_at - time.monotonic(), 3),
             )
             return token.access_token
+
+    async def _user_token(self, name: str, ref: OAuth2AuthorizationCode, stale: str | None) -> str:
+        """The signed-in access token from the keyring, refreshed shortly before it
+        expires or when the server refused it (``stale``); a rotated refresh
+        token is saved at once. Re-read under the lock: another run may have
+        refreshed (and rotated) meanwhile."""
+        current = self._tokens.get(name)
+        if current and current.fresh(time.monotonic()) and current.access_token != stale:
+            return current.access_token
+        from .credentials import tokens_key
+        from .oauth2_login import TokenRecord, refresh
+
+        async with self._lock(name):
+            current = self._tokens.get(name)
+            if current and current.fresh(time.monotonic()) and current.access_token != stale:
+                return current.access_token
+            try:
+                raw = await asyncio.to_thread(self.resolver.load_entry, tokens_key(name))
+            except AuthError as error:
+                if error.code != "KEYRING_UNAVAILABLE":
+                    raise
+                reason = error.details.get("reason", "")
+                raise AuthError(
+                    f"credential {name!r}: its sign-in is kept in the system keyring, which "
+                    f"is not usable ({reason}): install and unlock a Secret Service such as "
+                    "gnome-keyring or KWallet (on a headless Linux machine: run Flowdesk "
+                    "inside 'dbus-run-session' after 'gnome-keyring-daemon --unlock'), then "
+                    f"sign in with 'flowdesk credentials login {name}'",
+                    code="KEYRING_UNAVAILABLE",
+                    details={"credential": name, "reason": reason},
+                ) from error
+            record = TokenRecord.from_json(raw) if raw else None
+            if record is None:
+                raise AuthError(
+                    f"credential {name!r} is not signed in: run 'flowdesk credentials "
+                    f"login {name}' or use Sign in in the Credentials dialog",
+                    code="OAUTH2_SIGN_IN_REQUIRED",
+                    details={"credential": name, "action": "sign_in"},
+                )
+            self.resolver.used_secrets.update(record.secrets())
+            if record.access_token == stale or not record.fresh(USER_TOKEN_MARGIN_S):
+                secret = await self.resolver.optional_secret_async(name)
+                self.fetches[name] = self.fetches.get(name, 0) + 1
+                try:
+                    fresh = await refresh(name, ref, record, secret)
+                except AuthError as error:
+                    # Another run (another process) may have refreshed with the same
+                    # refresh token a moment earlier: the server rotated it and refused
+                    # ours. Its new tokens are in the keyring (or about to be).
+                    newer = await self._rotated_elsewhere(name, record, error)
+                    if newer.fresh(USER_TOKEN_MARGIN_S) and newer.access_token != stale:
+                        fresh = newer
+                    else:
+                        fresh = await refresh(name, ref, newer, secret)
+                if fresh is not record:
+                    record = fresh
+                    self.resolver.used_secrets.update(record.secrets())
+                    await asyncio.to_thread(
+                        self.resolver.save_entry, tokens_key(name), record.to_json()
+                    )
+            expires_at = None
+            if record.expires_at is not None:
+                left = record.expires_at - time.time() - USER_TOKEN_MARGIN_S
+                expires_at = time.monotonic() + max(left, 0.0)
+            self._tokens[name] = Token(record.access_token, expires_at)
+            return record.access_token
+
+    async def _rotated_elsewhere(self, name: str, used: Any, error: AuthError) -> Any:
+        """The sign-in another run saved after rotating ``used``'s refresh token;
+        ``error`` again when there is none (the sign-in really was revoked)."""
+        from .credentials import tokens_key
+        from .oauth2_login import TokenRecord
+
+        if error.code != "OAUTH2_SIGN_IN_REQUIRED":
+            raise error
+        for _ in range(ROTATION_WAIT_TRIES):
+            raw = await asyncio.to_thread(self.resolver.load_entry, tokens_key(name))
+            newer = TokenRecord.from_json(raw) if raw else None
+            if newer is not None and newer.refresh_token != used.refresh_token:
+                self.resolver.used_secrets.update(newer.secrets())
+                return newer
+            await asyncio.sleep(ROTATION_WAIT_S)
+        raise error
+
+    async def custom_headers(
+        self, name: str, request: httpx.Request, *, stale: bool = False
+    ) -> dict[str, str]:
+        """A plug-in credential's headers, cached until the expiry it gave."""
+        from .auth_resolvers import resolve_headers
+
+        cached = self._custom.get(name)
+        if cached and not stale and (cached[1] is None or time.monotonic() < cached[1]):
+            return cached[0]
+        async with self._lock(name):
+            cached = self._custom.get(name)
+            if cached and not stale and (cached[1] is None or time.monotonic() < cached[1]):
+                return cached[0]
+            ref = self.resolver.reference(name)
+            assert isinstance(ref, CustomCredential)
+            self.fetches[name] = self.fetches.get(name, 0) + 1
+            headers, expires_in = await resolve_headers(self.resolver, name, ref, request)
+            if expires_in is None or expires_in > 0:
+                until = None if expires_in is None else time.monotonic() + expires_in
+                self._custom[name] = (headers, until)
+            else:
+                self._custom.pop(name, None)
+            return headers
 
     async def _fetch(self, name: str, client: httpx.AsyncClient) -> Token:
         ref = self.resolver.reference(name)
@@ -249,6 +367,14 @@ class OAuth2Auth(httpx.Auth):
             yield request
             return
         tokens = self.resolver.oauth2
+        if isinstance(self.resolver.reference(name), CustomCredential):
+            del request.headers["Authorization"]
+            request.headers.update(await tokens.custom_headers(name, request))
+            response = yield request
+            if response.status_code == 401:
+                request.headers.update(await tokens.custom_headers(name, request, stale=True))
+                yield request
+            return
         token = await tokens.token(name, self.client)
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request

@@ -114,7 +114,7 @@ pip_install() {
 : > "$PIP_LOG"
 pip_install -c packaging/constraints.txt "$SRC[gui]" -r packaging/requirements-build.txt
 pip_install --no-deps --force-reinstall "$SRC"   # same version number, new code
-VERSION=$("$VENV/bin/python" -c 'import flowdesk; print(flowdesk.__version__)')
+VERSION=$("$VENV/bin/python" -I -c 'import flowdesk; print(flowdesk.__version__)')
 echo "    flowdesk $VERSION, $("$VENV/bin/python" -c 'import PySide6; print("PySide6", PySide6.__version__)'), $("$VENV/bin/pyinstaller" --version | sed 's/^/PyInstaller /')"
 T_VENV=$(elapsed "$T0")
 
@@ -155,5 +155,5 @@ fi
 
 say "Done in $(elapsed "$T_START") s"
 printf '    %-28s %s s\n' "venv + install" "$T_VENV" "PyInstaller" "$T_PYI" ".deb" "$T_DEB" "tar.gz" "$T_TAR"
-ls -l "$REPO"/dist/*.deb "$REPO"/dist/*.tar.gz 2>/dev/null | awk '{printf "    %-48s %6.1f MB\n", $NF, $5/1e6}' | sed "s|$REPO/||"
+{ ls -l "$REPO"/dist/*.deb "$REPO"/dist/*.tar.gz 2>/dev/null || true; } | awk '{printf "    %-48s %6.1f MB\n", $NF, $5/1e6}' | sed "s|$REPO/||"
 printf '    %-48s %6.1f MB\n' "dist/flowdesk/ (unpacked)" "$(echo "$BUNDLE_BYTES" | awk '{print $1/1e6}')"

@@ -19,6 +19,8 @@ if [[ "${1:-}" == "--test" ]]; then
   extra="dev"
   # a real Secret Service (gnome-keyring under dbus-run-session) for keyring tests
   packages+=(gnome-keyring dbus)
+  # npm: the OpenAPI tests install GitHub's REST description (@octokit/openapi) with it
+  packages+=(npm)
 fi
 
 missing=()

@@ -7,6 +7,8 @@ May import: PySide6, editor.canvas, editor.document, editor.undo.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flowdesk.editor.canvas.editing import CanvasEditor, PendingWire
 from flowdesk.editor.canvas.items.edge_item import EdgeItem, bezier
 from flowdesk.editor.canvas.items.node_item import PORT_OK, PORT_REFUSED, NodeItem
@@ -22,6 +24,7 @@ from PySide6.QtGui import QDragMoveEvent, QDropEvent, QKeyEvent, QMouseEvent, QP
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 NODE_TYPE_MIME = "application/x-flowdesk-node-type"
+TOOL_MIME = "application/x-flowdesk-tool"  # a source's tool (editor.sources)
 DRAG_THRESHOLD = 4
 
 
@@ -50,6 +53,8 @@ class Interactions(QObject):
         self.view = view
         self.editor = editor
         self.gesture: Gesture | None = None
+        #: ``(source__tool, scene position)`` for a tool dropped from the palette
+        self.tool_dropped: Callable[[str, QPointF], None] | None = None
         view.interactions = self
         editor.status_message.connect(self.status_message)
 
@@ -200,13 +205,19 @@ class Interactions(QObject):
 
     # ------------------------------------------------------------- drops
     def drag_enter(self, event: QDragMoveEvent) -> bool:
-        if event.mimeData().hasFormat(NODE_TYPE_MIME):
+        if event.mimeData().hasFormat(NODE_TYPE_MIME) or event.mimeData().hasFormat(TOOL_MIME):
             event.acceptProposedAction()
             return True
         return False
 
     def drop(self, event: QDropEvent) -> bool:
         mime = event.mimeData()
+        if mime.hasFormat(TOOL_MIME) and self.tool_dropped is not None:
+            ref = bytes(mime.data(TOOL_MIME).data()).decode("utf-8")
+            self.tool_dropped(ref, self.view.mapToScene(event.position().toPoint()))
+            event.acceptProposedAction()
+            self.view.setFocus()
+            return True
         if not mime.hasFormat(NODE_TYPE_MIME):
             return False
         type_name = bytes(mime.data(NODE_TYPE_MIME).data()).decode("utf-8")

@@ -89,6 +89,11 @@ class Inspector(QWidget):
         self.base_dir = ""
         #: the window's ``SecretStatus`` (None: secrets are not shown)
         self.secret_status: Any = None
+        #: ``tool_form(inspector, node_id)``: for a tool.call node whose tool is
+        #: known, a function adding the tool's argument form (editor.sources)
+        self.tool_form: Callable[[Inspector, str], Callable[[], None] | None] | None = None
+        #: refreshers of forms built outside this class (run after ``_refresh``)
+        self.extra_refresh: list[Callable[[], None]] = []
         self.scroll_area = QScrollArea(self)
         self.scroll_area.setObjectName("inspectorScroll")
         self.scroll_area.setWidgetResizable(True)
@@ -158,6 +163,7 @@ class Inspector(QWidget):
         self.defaults = {}
         self.typed = {}
         self.common = {}
+        self.extra_refresh = []
         content = QWidget()
         content.setObjectName("inspectorContent")
         content.setMinimumWidth(0)
@@ -318,7 +324,13 @@ class Inspector(QWidget):
             for name, ref in self.doc.workflow.credentials.items()
             if not kinds or ref.type in kinds
         )
+        tool_form = None
+        if self.tool_form is not None and node_type is not None:
+            if node_type.type_name == "tool.call":
+                tool_form = self.tool_form(self, node_id)
         for spec in specs:
+            if tool_form is not None and spec.key == "arguments":
+                continue  # edited through the tool's own form below
             value = config.get(spec.key, UNSET)
             labels = self.credential_labels(credentials) if spec.kind == "credential" else None
             editor = build_editor(spec, value, self.base_dir, credentials, labels)
@@ -332,6 +344,8 @@ class Inspector(QWidget):
                 toggle = self._expression_toggle(spec.key, spec.title, has_expression(value))
                 self.typed[spec.key] = has_expression(value)
             self._row(spec.title, editor, spec.required, spec.description, toggle)
+        if tool_form is not None:
+            tool_form()
 
     def _expression_toggle(self, key: str, title: str, on: bool) -> QToolButton:
         """The ``{ }`` switch of a number, boolean or choice field: a fixed
@@ -600,6 +614,8 @@ class Inspector(QWidget):
                 editor.set_value(self.node_id)
             else:
                 editor.set_value(data.get(key))
+        for refresh in self.extra_refresh:
+            refresh()
 
     def _apply_issues(self) -> None:
         box = getattr(self, "problem_box", None)

@@ -12,12 +12,37 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 FORMAT = "flowdesk/workflow"
 NODE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 
 NodeId = Annotated[str, StringConstraints(pattern=NODE_ID_PATTERN)]
+#: environment variables holding credentials' secrets: never readable by ``env``
+SECRET_ENV_PREFIX = "FLOWDESK_SECRET_"
+
+
+def _public_env_name(name: str) -> str:
+    if name.upper().startswith(SECRET_ENV_PREFIX):
+        raise PydanticCustomError(
+            "secret_env",
+            "variable {name} holds a credential's secret and cannot be read by expressions; "
+            "declare a credential (it puts the secret into requests without "
+            "showing it)",
+            {"name": name},
+        )
+    return name
+
+
+EnvName = Annotated[str, AfterValidator(_public_env_name)]
 JsonValue = Any
 
 
@@ -94,8 +119,48 @@ class OAuth2ClientCredentials(_Strict):
     scopes: list[str] = Field(default_factory=list)
 
 
+class OAuth2AuthorizationCode(_Strict):
+    """A user's sign-in (authorization code + PKCE); tokens live in the keyring.
+
+    ``preset`` (``google`` | ``microsoft``) fills ``authorize_url``,
+    ``token_url``, ``scopes`` and extra authorize parameters for sending mail;
+    fields written here win over the preset's (``engine.oauth2_login``).
+    """
+
+    type: Literal["oauth2_authorization_code"]
+    preset: Literal["google", "microsoft"] | None = None
+    authorize_url: str | None = Field(None, min_length=1)
+    token_url: str | None = Field(None, min_length=1)
+    client_id: str = Field(min_length=1)
+    scopes: list[str] | None = None
+    audience: str | None = None
+    authorize_params: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _endpoints(self) -> OAuth2AuthorizationCode:
+        if self.preset is None and not (self.authorize_url and self.token_url):
+            raise ValueError(
+                "give 'authorize_url' and 'token_url', or a 'preset' (google, microsoft)"
+            )
+        return self
+
+
+class CustomCredential(_Strict):
+    """A plug-in credential kind: the ``flowdesk.auth_resolvers`` entry point
+    named ``resolver`` returns the request headers (``engine.auth_resolvers``)."""
+
+    type: Literal["custom"]
+    resolver: str = Field(min_length=1)
+    options: dict[str, JsonValue] = Field(default_factory=dict)
+
+
 CredentialRef = Annotated[
-    BearerCredential | BasicCredential | ApiKeyCredential | OAuth2ClientCredentials,
+    BearerCredential
+    | BasicCredential
+    | ApiKeyCredential
+    | OAuth2ClientCredentials
+    | OAuth2AuthorizationCode
+    | CustomCredential,
     Field(discriminator="type"),
 ]
 
@@ -116,7 +181,7 @@ class Workflow(_Strict):
     name: str = Field(min_length=1)
     description: str | None = None
     variables: dict[str, JsonValue] = Field(default_factory=dict)
-    env: list[str] = Field(default_factory=list)
+    env: list[EnvName] = Field(default_factory=list)
     credentials: dict[str, CredentialRef] = Field(default_factory=dict)
     #: tool sources (an OpenAPI document, an MCP server) by name; each entry's
     #: keys besides "type" are checked against its source type in engine.validate

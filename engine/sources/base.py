@@ -46,11 +46,11 @@ class ToolInfo:
     name: str
     title: str
     description: str
-    input_schema: dict[str, Any]
+    input_schema: dict[str, Any] = field(repr=False)
     tags: tuple[str, ...] = ()
     path: str = ""
     read_only: bool | None = None
-    output_schema: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = field(default=None, repr=False)
     extra: Any = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:

@@ -94,11 +94,15 @@ async def list_catalogue(
     types: SourceTypes | None = None,
     secrets: SecretStore | None = None,
     environ: Mapping[str, str] | None = None,
+    variables: Mapping[str, Any] | None = None,
 ) -> dict[str, list[ToolInfo]]:
-    """``{source: [tools]}`` of the workflow's sources (``only``: those names)."""
+    """``{source: [tools]}`` of the workflow's sources (``only``: those names;
+    ``variables`` override the workflow's for ``{{ vars.x }}`` in source configs)."""
     own = manager is None
     if manager is None:
-        env = standalone_env(workflow, workflow_dir, secrets=secrets, environ=environ)
+        env = standalone_env(
+            workflow, workflow_dir, secrets=secrets, environ=environ, variables=variables
+        )
         manager = SourceManager(workflow.sources, env, types)
     names = list(workflow.sources) if only is None else list(only)
     out: dict[str, list[ToolInfo]] = {}

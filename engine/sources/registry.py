@@ -15,6 +15,7 @@ import importlib
 import inspect
 import logging
 import pkgutil
+import threading
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -43,10 +44,16 @@ class SourceTypes:
         key = bool(plugins)
         cached = _DEFAULTS.get(key)
         if cached is None:
-            cached = _DEFAULTS[key] = cls()
-            cached.load_builtins()
-            if plugins:
-                cached.load_entry_points()
+            # The editor validates and lists tools on worker threads: build the
+            # registry whole under a lock, then publish it.
+            with _DEFAULTS_LOCK:
+                cached = _DEFAULTS.get(key)
+                if cached is None:
+                    cached = cls()
+                    cached.load_builtins()
+                    if plugins:
+                        cached.load_entry_points()
+                    _DEFAULTS[key] = cached
         return cached
 
     def register(self, source_type: type[SourceType] | SourceType) -> SourceType:
@@ -132,3 +139,4 @@ class SourceTypes:
 
 
 _DEFAULTS: dict[bool, SourceTypes] = {}
+_DEFAULTS_LOCK = threading.Lock()

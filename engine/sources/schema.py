@@ -94,8 +94,10 @@ class _Normaliser:
                 return cached[1]
         out = self._normalise(schema, path, depth)
         if self.memo is not None:
-            # (the source kept alive beside the result: its id stays unique)
+            # (the source kept alive beside the result: its id stays unique;
+            # a normalised schema normalises to itself)
             self.memo[id(schema)] = (schema, out)
+            self.memo[id(out)] = (out, out)
         return out
 
     def _normalise(self, schema: dict[str, Any], path: str, depth: int) -> dict[str, Any]:
@@ -171,6 +173,11 @@ class _Normaliser:
             enum = out.get("enum")
             if isinstance(enum, list) and None not in enum:
                 out["enum"] = [*enum, None]
+            if kind is None:
+                for key in ("oneOf", "anyOf"):
+                    members = out.get(key)
+                    if isinstance(members, list) and {"type": "null"} not in members:
+                        out[key] = [*members, {"type": "null"}]
 
     def _fix_required(self, out: dict[str, Any], here: str) -> None:
         required = out.get("required")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from flowdesk.engine.keyring_store import KeyringSecretStore
 
+from .authserver import OAuthServer
 from .server import AuthServer
 
 
@@ -40,3 +41,17 @@ def auth_server() -> Iterator[AuthServer]:
     server = AuthServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def _oauth_server() -> Iterator[OAuthServer]:
+    server = OAuthServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def oauth_server(_oauth_server: OAuthServer) -> OAuthServer:
+    """The authorization server with fresh state (no codes, tokens or mail)."""
+    _oauth_server.reset()
+    return _oauth_server

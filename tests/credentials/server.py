@@ -63,6 +63,7 @@ class AuthServer:
         app.router.add_get("/api/{key}", self.api)
         app.router.add_get("/secure", self.secure)
         app.router.add_get("/fail", self.fail)
+        app.router.add_get("/signed", self.signed)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -124,6 +125,19 @@ class AuthServer:
         if self.bearer and header in (f"Bearer {self.bearer}", f"Basic {basic}"):
             return web.json_response({"ok": True})
         return web.json_response({"error": "unauthorized"}, status=401)
+
+    async def signed(self, request: web.Request) -> web.Response:
+        """Checks the example resolver's HMAC signature (key: ``bearer``)."""
+        import hashlib
+        import hmac
+
+        stamp = request.headers.get("X-Timestamp", "")
+        url = str(request.url.with_query(None))
+        text = f"{request.method} {url} {stamp}"
+        good = hmac.new(self.bearer.encode(), text.encode(), hashlib.sha256).hexdigest()
+        if self.bearer and hmac.compare_digest(request.headers.get("X-Signature", ""), good):
+            return web.json_response({"ok": True, "key_id": request.headers.get("X-Key-Id")})
+        return web.json_response({"error": "bad signature"}, status=401)
 
     async def fail(self, request: web.Request) -> web.Response:
         return web.Response(status=500, text="internal trouble, try later")

@@ -117,3 +117,40 @@ def test_tools_on_an_invalid_file_exit_2_with_located_problems(env, tmp_path):
     assert done.returncode == 2
     assert "sources.probe.tools:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.fixture(scope="module")
+def httpbin_url():  # type: ignore[no-untyped-def]
+    from tests.http.peer import HttpbinServer
+
+    server = HttpbinServer().start()
+    yield server.url
+    server.stop()
+
+
+def test_tools_call_of_an_openapi_tool_with_a_variable(env, tmp_path, httpbin_url):
+    import shutil
+
+    shutil.copytree(Path(__file__).parent / "specs", tmp_path / "specs")
+    sources = {
+        "pets": {"type": "openapi", "spec": "specs/petstore30.yaml", "base_url": "{{ vars.api }}"}
+    }
+    path = write(tmp_path / "pets.flow.json", sources=sources, variables={"api": "http://x"})
+    done = flowdesk(env, "tools", "list", str(path), "--source", "pets")
+    assert done.returncode == 0, done.stderr
+    assert any(line.split()[0] == "pets__getPet" for line in done.stdout.splitlines()[1:])
+    done = flowdesk(
+        env,
+        "tools",
+        "call",
+        str(path),
+        "pets__getPet",
+        "--args",
+        '{"petId": "5"}',
+        "--var",
+        f"api={httpbin_url}",
+    )
+    assert done.returncode == 0, done.stderr
+    output = json.loads(done.stdout)
+    assert output["status"] == 200
+    assert output["body"]["url"] == f"{httpbin_url}/anything/pets/5"

@@ -7,6 +7,7 @@ May import: pydantic, engine.context, engine.datafiles, engine.nodes.spec, stdli
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,6 +49,27 @@ class FileWrite(NodeType):
         content = config.content
         if "content" not in ctx.node.config:
             content = ctx.input  # the default "{{ input }}" without a round trip
-        return await asyncio.to_thread(
-            write_file, ctx.data_root, config.path, config.format, content, config.mode
+        cancelled = threading.Event()
+        task = asyncio.ensure_future(
+            asyncio.to_thread(
+                write_file,
+                ctx.data_root,
+                config.path,
+                config.format,
+                content,
+                config.mode,
+                cancelled.is_set,
+            )
         )
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # The writing thread cannot be stopped: tell it not to replace (or
+            # append to) the file, and wait for it, so that "cancelled" means
+            # the file was left alone.
+            cancelled.set()
+            try:
+                await task
+            except Exception:  # noqa: BLE001 - the run is cancelled: its error is moot
+                pass
+            raise

@@ -146,7 +146,8 @@ class HttpRequestConfig(BaseModel):
     )
     credential: str | None = Field(
         None,
-        description="Name of a credential of the workflow (bearer, basic or api_key)",
+        description="Name of a credential of the workflow (bearer, basic, api_key, OAuth2 "
+        "or a custom auth plug-in)",
         json_schema_extra={"widget": "credential"},
     )
     response: Literal["auto", "json", "text", "bytes"] = Field(
@@ -236,7 +237,14 @@ class HttpRequest(NodeType):
     Config = HttpRequestConfig
     deterministic = False
     default_retry = "network"
-    credential_kinds = ("bearer", "basic", "api_key", "oauth2_client_credentials")
+    credential_kinds = (
+        "bearer",
+        "basic",
+        "api_key",
+        "oauth2_client_credentials",
+        "oauth2_authorization_code",
+        "custom",
+    )
 
     def execute(self, ctx: NodeContext, config: HttpRequestConfig) -> Coroutine[Any, Any, Any]:
         # A plain function handing back the exchange's coroutine (the executor
@@ -254,7 +262,9 @@ class HttpRequest(NodeType):
         try:
             return await _Exchange(ctx, config, credential).run()
         except FlowdeskError as error:
-            raise redact_error(error, credential.secrets) from None
+            # (tokens of a signed-in credential are loaded while the request is sent)
+            secrets = (*credential.secrets, *ctx.services.credentials.used_secrets)
+            raise redact_error(error, secrets) from None
 
 
 #: how much later than its time a ``Deadline`` may fire: deadlines falling in
@@ -506,7 +516,9 @@ class _Exchange:
         return self._redirected(response.next_request)
 
     def _secrets(self) -> tuple[str, ...]:
-        return self.credential.secrets if self.credential is not None else ()
+        if self.credential is None:
+            return ()
+        return (*self.credential.secrets, *self.ctx.services.credentials.used_secrets)
 
     def _timeout_error(self, exc: httpx.TimeoutException | None = None) -> FlowdeskError:
         limit = self.config.timeout_s

@@ -1,0 +1,430 @@
+"""The Sources panel and its wiring: the workflow's tool sources with their
+state (tools, loading, the error), buttons to add an OpenAPI document from a
+file or a URL, refresh one, remove one; the offer to create the credential
+the document's security schemes call for; and the hooks that put the tools
+in the palette, drop them on the canvas as ``tool.call`` nodes, and give the
+inspector their argument forms.
+
+A file outside the workflow's folder is copied into its ``specs/`` folder
+(source paths are relative to the workflow's folder); a workflow never saved
+takes URLs only. Every change is one undoable command.
+May import: PySide6, engine (sources), editor.*.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import re
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from flowdesk.editor.canvas.style import HEADER_HEIGHT, NODE_WIDTH
+from flowdesk.editor.document import UNSET, DocumentError
+from flowdesk.editor.document.clipboard import new_node_json
+from flowdesk.editor.document.commands import AddNode, Composite, SetWorkflowField
+from flowdesk.editor.document.document import sanitize_id
+from flowdesk.editor.sources.catalogue import ToolCatalogue
+from flowdesk.editor.sources.palette_tools import set_tools
+from flowdesk.editor.sources.tool_form import tool_form_for
+from flowdesk.editor.workers import run_in_thread
+from flowdesk.engine.sources import split_tool_ref
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+if TYPE_CHECKING:
+    from flowdesk.editor.main_window import MainWindow
+
+NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+SPEC_FILTER = "API descriptions (*.json *.yaml *.yml);;All files (*)"
+
+
+def source_name(spec: str, taken: set[str]) -> str:
+    """A source name from a file name or URL: an identifier without ``__``."""
+    if re.match(r"^https?://", spec):
+        parts = urlsplit(spec)
+        stem = (parts.hostname or "api").split(".")
+        base = next((p for p in stem if p not in ("www", "api", "127", "localhost")), stem[0])
+        if base.isdigit():
+            base = "api"
+    else:
+        base = Path(spec).name.split(".")[0]
+    name = re.sub(r"[^A-Za-z0-9]+", "_", base).strip("_").lower() or "api"
+    if not name[0].isalpha():
+        name = f"api_{name}"
+    name = re.sub(r"_+", "_", name)[:40]
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
+
+
+class SourcesPanel(QWidget):
+    """The list of sources and its buttons (see the module docstring)."""
+
+    def __init__(self, ui: SourcesUi, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ui = ui
+        self.setObjectName("sourcesPanel")
+        self.setAccessibleName("Tool sources")
+        self.list = QListWidget(self)
+        self.list.setObjectName("sourcesList")
+        self.list.setAccessibleName("Sources")
+        self.list.setWordWrap(True)
+        self.add_file = QPushButton("Add file…")
+        self.add_url = QPushButton("Add URL…")
+        self.refresh_button = QPushButton("Refresh")
+        self.remove_button = QPushButton("Remove")
+        for button, tip in (
+            (self.add_file, "Add an OpenAPI document (JSON or YAML) from a file"),
+            (self.add_url, "Add an OpenAPI document from an http(s) URL"),
+            (self.refresh_button, "Read the selected source again (all when none is selected)"),
+            (self.remove_button, "Remove the selected source from the workflow"),
+        ):
+            button.setToolTip(tip)
+            button.setAccessibleName(button.text().rstrip("…"))
+        self.add_file.clicked.connect(self._add_file_dialog)
+        self.add_url.clicked.connect(self._add_url_dialog)
+        self.refresh_button.clicked.connect(lambda: self.ui.refresh(self.selected(), force=True))
+        self.remove_button.clicked.connect(self._remove_selected)
+        self.empty = QLabel(
+            "No sources yet. Add an OpenAPI document: its operations become tools in the palette."
+        )
+        self.empty.setObjectName("fieldHelp")
+        self.empty.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 6, 4)
+        layout.setSpacing(6)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.list, 1)
+        first = QHBoxLayout()
+        first.addWidget(self.add_file)
+        first.addWidget(self.add_url)
+        second = QHBoxLayout()
+        second.addWidget(self.refresh_button)
+        second.addWidget(self.remove_button)
+        layout.addLayout(first)
+        layout.addLayout(second)
+
+    def selected(self) -> str | None:
+        item = self.list.currentItem()
+        return str(item.data(NAME_ROLE)) if item is not None else None
+
+    def update_list(self) -> None:
+        catalogue = self.ui.catalogue
+        sources = self.ui.workflow.sources
+        current = self.selected()
+        self.list.clear()
+        for name, entry in sources.items():
+            kind = entry.get("type", "?")
+            if name in catalogue.loading:
+                state = "loading…"
+            elif name in catalogue.errors:
+                state = f"⚠ {catalogue.errors[name].message}"
+            elif name in catalogue.tools:
+                count = len(catalogue.tools[name])
+                state = f"{count} tool{'s' if count != 1 else ''}"
+            else:
+                state = ""
+            spec = entry.get("spec") or entry.get("command") or ""
+            item = QListWidgetItem(f"{name}  ·  {kind}  ·  {state}\n{spec}")
+            item.setData(NAME_ROLE, name)
+            item.setToolTip(f"{name}: {state}\n{spec}")
+            self.list.addItem(item)
+            if name == current:
+                self.list.setCurrentItem(item)
+        self.empty.setVisible(not sources)
+
+    def _add_file_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Add an API description", str(self.ui.data_root()), SPEC_FILTER
+        )
+        if path:
+            self.ui.add_source(path)
+
+    def _add_url_dialog(self) -> None:
+        url, ok = QInputDialog.getText(
+            self, "Add an API description", "URL of an OpenAPI document (JSON or YAML):"
+        )
+        if ok and url.strip():
+            self.ui.add_source(url.strip())
+
+    def _remove_selected(self) -> None:
+        name = self.selected()
+        if name is not None:
+            self.ui.remove_source(name)
+
+
+class SourcesUi:
+    """The window's tool sources: catalogue, panel, palette and inspector hooks."""
+
+    def __init__(self, window: MainWindow, secret_store: Any = None) -> None:
+        self.window = window
+        self.catalogue = ToolCatalogue(secret_store, window)
+        self.panel = SourcesPanel(self)
+        #: ``ask_credential(source, suggestions) -> reference | None`` (tests replace it)
+        self.ask_credential = self._ask_credential
+        self.pending_offer: set[str] = set()
+        controller = window.controller
+        controller.document_replaced.connect(lambda _d: self.refresh())
+        controller.edited.connect(self._edited)
+        controller.path_changed.connect(lambda _p: self.refresh())
+        self.catalogue.changed.connect(self._catalogue_changed)
+        window.node_palette.tool_activated.connect(
+            lambda ref: self.add_tool_node(ref, window.view.center_scene())
+        )
+        window.interactions.tool_dropped = self.add_tool_node
+        window.inspector.tool_form = tool_form_for(self.catalogue.tool)
+        self._sources_seen = copy.deepcopy(self.workflow.sources)
+        self.refresh()
+
+    def add_menu_entries(self) -> None:
+        """File ▸ Import API… (a file) and Import API from URL…, above Credentials…"""
+        menu = self.window.menuBar().findChild(QMenu, "menu_file")
+        if menu is None:
+            return
+        before = self.window.ui_actions.by_name.get("credentials")
+        for name, text, tip, slot in (
+            (
+                "import_api",
+                "Import API…",
+                "Add an OpenAPI document from a file as a source",
+                self.panel._add_file_dialog,
+            ),
+            (
+                "import_api_url",
+                "Import API from URL…",
+                "Add an OpenAPI document from an http(s) URL as a source",
+                self.panel._add_url_dialog,
+            ),
+        ):
+            action = QAction(text, self.window)
+            action.setObjectName(f"action_{name}")
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            action.triggered.connect(slot)
+            if before is not None:
+                menu.insertAction(before, action)
+            else:
+                menu.addAction(action)
+            setattr(self, f"{name}_action", action)
+
+    # -------------------------------------------------------------- state
+    @property
+    def workflow(self) -> Any:
+        return self.window.controller.document.workflow
+
+    def data_root(self) -> Path:
+        return Path(self.window.run.runs.data_root())
+
+    def refresh(self, name: str | None = None, *, force: bool = False) -> None:
+        workflow = self.workflow
+        if name is not None and force:
+            self.catalogue.errors.pop(name, None)
+            self.catalogue._keys.pop(name, None)
+            force = False
+        self.catalogue.refresh(workflow, self.data_root(), force=force)
+
+    def _edited(self) -> None:
+        sources = self.workflow.sources
+        if sources != self._sources_seen:
+            self._sources_seen = copy.deepcopy(sources)
+            self.refresh()
+
+    def _catalogue_changed(self) -> None:
+        set_tools(self.window.node_palette, self.catalogue.tools)
+        self.panel.update_list()
+        for name in list(self.pending_offer):
+            if name in self.catalogue.tools or name in self.catalogue.errors:
+                self.pending_offer.discard(name)
+                if name in self.catalogue.tools:
+                    self._offer_credential(name)
+        inspector = self.window.inspector
+        node_id = inspector.node_id
+        if node_id is not None and inspector.doc.has_node(node_id):
+            if inspector.doc.node(node_id).type == "tool.call":
+                inspector.show_nodes(inspector.selection)
+
+    # ------------------------------------------------------------- sources
+    def add_source(self, spec: str, name: str | None = None) -> str | None:
+        """Add an OpenAPI source from a file path or URL; its name, or None."""
+        if not re.match(r"^https?://", spec):
+            relative = self._relative_spec(Path(spec))
+            if relative is None:
+                return None
+            spec = relative
+        sources = dict(self.workflow.sources)
+        name = name or source_name(spec, set(sources))
+        sources[name] = {"type": "openapi", "spec": spec}
+        if not self._push(SetWorkflowField("sources", sources, text=f"Add source {name}")):
+            return None
+        self.pending_offer.add(name)
+        self.window.show_message(f"Source {name!r} added; reading its tools…")
+        return name
+
+    def _relative_spec(self, path: Path) -> str | None:
+        if self.window.controller.path is None:
+            QMessageBox.information(
+                self.window,
+                "Save the workflow first",
+                "A document file is kept next to the workflow (paths are relative to its "
+                "folder). Save the workflow first, or add the document by URL.",
+            )
+            return None
+        root = self.data_root().resolve()
+        real = path.resolve()
+        if root not in real.parents:
+            target = root / "specs" / real.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.resolve() != real:
+                shutil.copyfile(real, target)
+            real = target
+        return real.relative_to(root).as_posix()
+
+    def remove_source(self, name: str) -> None:
+        sources = {k: v for k, v in self.workflow.sources.items() if k != name}
+        users = [
+            n.id
+            for n in self.workflow.nodes
+            if n.type == "tool.call" and n.config.get("source") == name
+        ]
+        if users:
+            self.window.show_message(
+                f"Source {name!r} removed; {len(users)} tool node(s) still name it."
+            )
+        self._push(SetWorkflowField("sources", sources or UNSET, text=f"Remove source {name}"))
+
+    def _push(self, command: Any) -> bool:
+        try:
+            self.window.controller.push(command)
+        except DocumentError as exc:
+            self.window.show_message(str(exc))
+            return False
+        return True
+
+    # ---------------------------------------------------------- credentials
+    def _offer_credential(self, name: str) -> None:
+        entry = self.workflow.sources.get(name, {})
+        if entry.get("type") != "openapi" or entry.get("credential"):
+            return
+        from flowdesk.engine.sources.openapi import load_spec
+
+        spec, root = str(entry.get("spec", "")), self.data_root()
+
+        def work() -> list[dict[str, Any]]:
+            # (files come from the process cache; a URL is fetched once more)
+            return asyncio.run(load_spec(spec, root)).credential_suggestions()
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is None and result:
+                self.offer_credential(name, result)
+
+        run_in_thread(work, done, name="credential-offer")
+
+    def offer_credential(self, name: str, suggestions: list[dict[str, Any]]) -> bool:
+        """Ask whether to create the credential reference the document calls for."""
+        if name not in self.workflow.sources or not suggestions:
+            return False
+        reference = self.ask_credential(name, suggestions)
+        if reference is None:
+            return False
+        credentials = {
+            key: ref.model_dump(by_alias=True, exclude_unset=True)
+            for key, ref in self.workflow.credentials.items()
+        }
+        cred_name = name if name not in credentials else f"{name}_auth"
+        credentials[cred_name] = reference
+        sources = copy.deepcopy(dict(self.workflow.sources))
+        sources[name]["credential"] = cred_name
+        command = Composite(
+            f"Add credential {cred_name}",
+            [
+                SetWorkflowField("credentials", credentials),
+                SetWorkflowField("sources", sources),
+            ],
+        )
+        if not self._push(command):
+            return False
+        self.window.show_message(
+            f"Credential {cred_name!r} added: store its secret in Credentials…"
+        )
+        return True
+
+    def _ask_credential(
+        self, name: str, suggestions: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        labels = [
+            f"{s['scheme']}: {s['credential']['type']}"
+            + (f" ({s['credential'].get('name')})" if s["credential"].get("name") else "")
+            for s in suggestions
+        ]
+        choice, ok = QInputDialog.getItem(
+            self.window,
+            "Create a credential?",
+            f"The API of source {name!r} asks for authentication.\n"
+            "Create a credential reference for it (the secret goes to the keyring)?",
+            labels,
+            0,
+            False,
+        )
+        if not ok:
+            return None
+        reference = dict(suggestions[labels.index(choice)]["credential"])
+        if reference["type"] == "basic":
+            user, ok = QInputDialog.getText(self.window, "User name", "User name for basic auth:")
+            if not ok or not user.strip():
+                return None
+            reference["username"] = user.strip()
+        if reference["type"] == "oauth2_client_credentials":
+            client, ok = QInputDialog.getText(self.window, "Client ID", "OAuth2 client ID:")
+            if not ok or not client.strip():
+                return None
+            reference["client_id"] = client.strip()
+        return reference
+
+    # --------------------------------------------------------------- nodes
+    def add_tool_node(self, ref: str, scene_pos: QPointF) -> str | None:
+        """Add a ``tool.call`` node for ``source__tool`` at ``scene_pos``."""
+        parts = split_tool_ref(ref)
+        if parts is None:
+            return None
+        source, name = parts
+        tool = self.catalogue.tool(source, name)
+        editor = self.window.editor
+        doc = self.window.controller.document
+        x, y = editor.snap(scene_pos.x() - NODE_WIDTH / 2, scene_pos.y() - HEADER_HEIGHT / 2)
+        title = tool.title if tool is not None and 0 < len(tool.title) <= 40 else ref
+        data = new_node_json(doc, "tool.call", (x, y), title)
+        data["id"] = doc.unique_id(sanitize_id(name))
+        data["config"] = {"source": source, "tool": name}
+        if not editor.push(AddNode(data, text=f"Add {ref}")):
+            return None
+        self.window.scene.select([data["id"]])
+        return str(data["id"])
+
+
+def install(window: MainWindow, secret_store: Any = None) -> SourcesUi:
+    """Create the window's sources UI and its dock (under the palette)."""
+    ui = SourcesUi(window, secret_store)
+    ui.dock = window._dock(  # type: ignore[attr-defined]
+        "sourcesDock", "Sources", ui.panel, Qt.DockWidgetArea.LeftDockWidgetArea
+    )
+    # the palette keeps most of the height; the list of sources is short
+    window.resizeDocks([window.palette_dock, ui.dock], [640, 170], Qt.Orientation.Vertical)
+    return ui

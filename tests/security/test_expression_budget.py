@@ -1,0 +1,167 @@
+"""Item 1 (and 5, 6) of issue 22: an expression cannot hold the process.
+
+Every evaluation has a budget — a deadline (the node's ``timeout_s`` when
+shorter) and an output size — checked by every filter, test, call and
+operator; sizes are checked before a value is built; Ctrl+C stops an
+expression in progress, and a second Ctrl+C quits without the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from flowdesk.engine import expressions
+from flowdesk.engine.errors import ExpressionError
+from flowdesk.engine.expressions import ExpressionEngine
+
+from .conftest import FLOWDESK, flowdesk, node, write_flow
+
+#: CPU-bound but within every size limit: ~2 M filter calls per map
+SLOW = "{{ ((range(100000)|list)*20)|map('string')|map('upper')|map('length')|sum }}"
+BOMB = "{{ (['a'*20000000]*2000000)|map('upper')|map('length')|sum }}"
+
+
+def evaluate(source: str, scope: dict | None = None):
+    return ExpressionEngine().evaluate(source, scope or {"input": {"a": 1}})
+
+
+def test_the_reported_expression_stops_at_once():
+    started = time.monotonic()
+    with pytest.raises(ExpressionError) as caught:
+        evaluate(BOMB)
+    assert time.monotonic() - started < 2
+    assert caught.value.category == "SECURITY"
+    assert "limit" in caught.value.message
+
+
+def test_a_cpu_bound_expression_stops_at_the_deadline(monkeypatch):
+    monkeypatch.setattr(expressions, "DEFAULT_DEADLINE_S", 0.5)
+    started = time.monotonic()
+    with pytest.raises(ExpressionError) as caught:
+        evaluate(SLOW)
+    assert time.monotonic() - started < 3
+    assert "longer than the limit of 0.5 s" in caught.value.message
+    assert caught.value.details["reason"] == "limit"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ range(100)|join('a'*20000000) }}",
+        "{{ ['a'*20000000]*100 }}",
+        "{{ [[1]*2000000]*2000000 }}",
+        "{{ '%s%s%s' % ('a'*20000000, 'b'*20000000, 'c') }}",
+        "{{ ['a'*20000000, 'b'*20000000, 'c'*20000000]|tojson }}",
+        "{{ [['a'*20000000], ['b'*20000000], ['c'*20000000]]|sum(start=[]) }}",
+        "{{ ','.join(['a'*20000000, 'b']) }}",
+        "{{ ['a'*20000000, 'a'*20000000, 'a'*20000000]|string }}",
+        "{{ 'x' ~ ['a'*20000000, 'a'*20000000] }}",
+    ],
+)
+def test_sizes_are_checked_before_the_value_is_built(source):
+    started = time.monotonic()
+    with pytest.raises(ExpressionError) as caught:
+        evaluate(source)
+    assert time.monotonic() - started < 2
+    assert caught.value.category == "SECURITY", caught.value.message
+
+
+def test_the_output_budget_adds_up_every_step():
+    # each string is within the limits; all of them together are not
+    source = "{{ (['a'*10000000]*4)|map('upper')|map('lower')|map('upper')|map('length')|sum }}"
+    with pytest.raises(ExpressionError) as caught:
+        evaluate(source)
+    assert "in all" in caught.value.message
+
+
+def test_undefined_inside_a_container_is_an_expression_error():
+    for source in ("{{ [input.nokey] }}", "{{ {'a': input.nokey} }}", "{{ [[input.x]] }}"):
+        with pytest.raises(ExpressionError) as caught:
+            evaluate(source)
+        assert caught.value.category == "EXPRESSION"
+        assert "nokey" in caught.value.message or "'x'" in caught.value.message
+
+
+def test_ordinary_expressions_still_work():
+    assert evaluate("{{ [1, 2]|join(',') }}") == "1,2"
+    assert evaluate("{{ [[1], [2]]|sum(start=[]) }}") == [1, 2]
+    assert evaluate("{{ range(5)|select('odd')|list }}") == [1, 3]
+    assert evaluate("{{ ' '.join(['a', 'b']) }}") == "a b"
+    assert evaluate("{{ '%s-%d' % ('a', 3) }}") == "a-3"
+    assert evaluate("{{ input|tojson }}") == '{"a": 1}'
+
+
+def test_timeout_s_stops_an_expression_in_a_run(cli_env, tmp_path: Path):
+    flow = write_flow(
+        tmp_path / "slow.flow.json",
+        [node("slow", timeout_s=1, config={"value": SLOW})],
+    )
+    started = time.monotonic()
+    done = flowdesk(cli_env, "run", str(flow), "--json", timeout=30)
+    assert time.monotonic() - started < 8
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    error = result["nodes"]["slow"]["error"]
+    assert error["code"] == "TIMEOUT"
+    assert "timeout of 1 s" in error["message"]
+    assert "Traceback" not in done.stderr
+
+
+def _start(cli_env, flow: Path) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [*FLOWDESK, "run", str(flow)],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # wait until the run has started (its first line)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("Running"), line + process.stderr.read()
+    time.sleep(0.5)
+    return process
+
+
+def test_ctrl_c_cancels_a_run_busy_in_an_expression(cli_env, tmp_path: Path):
+    flow = write_flow(tmp_path / "busy.flow.json", [node("busy", config={"value": SLOW})])
+    process = _start(cli_env, flow)
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert time.monotonic() - started < 3
+    assert process.returncode == 1
+    assert "cancelling the run" in err
+    assert "Run cancelled" in out
+    assert "Traceback" not in err
+
+
+def test_sigterm_cancels_too(cli_env, tmp_path: Path):
+    flow = write_flow(tmp_path / "busy.flow.json", [node("busy", config={"value": SLOW})])
+    process = _start(cli_env, flow)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=30)
+    assert time.monotonic() - started < 3
+    assert "Run cancelled" in out
+
+
+def test_a_second_ctrl_c_quits_even_when_the_loop_is_blocked(cli_env, tmp_path: Path):
+    # a plug-in that blocks the event loop: the first Ctrl+C cannot cancel it
+    flow = write_flow(
+        tmp_path / "block.flow.json", [node("block", "plugin.block", config={"seconds": 60})]
+    )
+    process = _start(cli_env, flow)
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert time.monotonic() - started < 3
+    assert process.returncode == 130
+    assert "quitting at once" in err
