@@ -92,7 +92,9 @@ class NodeFailed(Event):
     attempts: int
     #: on_error "continue": downstream nodes run with the error object
     continued: bool = False
-    traceback: str | None = None
+    #: the exception chain (the original cause first), for logs and bug
+    #: reports; not part of the event's repr, which may be shown or logged
+    traceback: str | None = field(default=None, repr=False)
 
 
 #: ``NodeSkipped.reason`` of nodes a partial run leaves out

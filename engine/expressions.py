@@ -837,6 +837,8 @@ def _json_value(value: Any, depth: int) -> Any:
         ):
             return sequence
         return [_json_value(item, depth + 1) for item in sequence]
+    if isinstance(value, Undefined):
+        str(value)  # raises UndefinedError with its hint
     raise NotJsonError(
         f"gave a {type(value).__name__}, which is not a JSON value (text, number, "
         "true/false, null, list or object)"
