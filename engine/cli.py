@@ -38,11 +38,11 @@ from .executor import Engine
 from .expressions import interrupt as interrupt_expressions
 from .history import HistoryStore, is_truncated
 from .io import parse_json_value
-from .safe_output import json_text, printable
 from .keyring_store import default_secret_store
 from .model.workflow import Workflow
 from .registry import NodeRegistry
 from .results import RunResult
+from .safe_output import json_text, printable
 from .validate import check_file
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -258,12 +258,20 @@ async def _run_async(
         listeners=listeners,
         check=False,
     )
-    if history is not None:
-        _try(
-            lambda: history.record_start(
-                handle.run_id, workflow.name, handle.started_at, workflow_path=flow_path
+    # History writes run in a worker thread: a locked or slow database must
+    # not hold the event loop (nor add its wait to the run's duration).
+    recorded_start = (
+        asyncio.ensure_future(
+            asyncio.to_thread(
+                _try,
+                lambda: history.record_start(
+                    handle.run_id, workflow.name, handle.started_at, workflow_path=flow_path
+                ),
             )
         )
+        if history is not None
+        else None
+    )
     loop = asyncio.get_running_loop()
     interrupts = 0
 
@@ -294,11 +302,11 @@ async def _run_async(
                 signal.signal(sig, previous_handler)
             except (ValueError, OSError, TypeError):  # pragma: no cover
                 pass
-    if history is not None:
-        _try(
-            lambda: history.record_result(
-                result, workflow_path=flow_path, secrets=handle.secrets_used()
-            )
+    if history is not None and recorded_start is not None:
+        await recorded_start
+        secrets = handle.secrets_used()
+        await asyncio.to_thread(
+            _try, lambda: history.record_result(result, workflow_path=flow_path, secrets=secrets)
         )
     return result, handle.secrets_used()
 
@@ -325,6 +333,7 @@ _MARKS = {
     "failed": "✗",
     "skipped": "↷",
     "cancelled": "⊘",
+    "interrupted": "⚠",
     "retry": "↻",
 }
 

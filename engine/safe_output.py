@@ -48,4 +48,6 @@ def json_text(value: Any, **options: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str, **options)
     except ValueError:
-        return json.dumps(_finite(value), ensure_ascii=False, allow_nan=False, default=str, **options)
+        return json.dumps(
+            _finite(value), ensure_ascii=False, allow_nan=False, default=str, **options
+        )

@@ -438,9 +438,7 @@ class _Exchange:
         if self.url.password:
             # a password in the URL's user info is a secret: redacted from
             # outputs, errors and the history like a credential's
-            self.ctx.services.credentials.used_secrets.update(
-                _secret_variants(self.url.password)
-            )
+            self.ctx.services.credentials.used_secrets.update(_secret_variants(self.url.password))
         try:
             with Deadline(config.timeout_s):
                 client = self.ctx.services.http_client()
