@@ -197,7 +197,8 @@ class HistoryStore:
         if gone:
             with db:
                 db.executemany(
-                    "UPDATE runs SET status = 'interrupted' WHERE run_id = ? AND status = 'running'",
+                    "UPDATE runs SET status = 'interrupted'"
+                    " WHERE run_id = ? AND status = 'running'",
                     gone,
                 )
 
