@@ -40,10 +40,12 @@ from .events import (
 from .executor import Engine
 from .expressions import interrupt as interrupt_expressions
 from .history import HistoryStore, is_truncated
+from .io import parse_json_value
 from .keyring_store import default_secret_store
 from .model.workflow import Workflow
 from .registry import NodeRegistry
 from .results import RunResult
+from .safe_output import json_text, printable
 from .validate import check_file
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -185,9 +187,11 @@ def _parse_vars(pairs: list[str]) -> dict[str, Any]:
         if not sep or not name.strip():
             raise ValueError(f"--var {pair!r}: expected NAME=VALUE")
         try:
-            value: Any = json.loads(raw)
+            value: Any = parse_json_value(raw)
         except json.JSONDecodeError:
             value = raw
+        except ValueError as exc:
+            raise ValueError(f"--var {name.strip()!r}: {exc}") from None
         out[name.strip()] = value
     return out
 
@@ -232,7 +236,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     if args.json:
         data = redact(result.to_json(), sorted(secrets, key=len, reverse=True))
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(json_text(data) + "\n")
     elif not args.quiet:
         _print_summary(result, sys.stdout)
     return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
@@ -309,12 +313,20 @@ async def _run_handle(
         check=False,
         run_id=run_id,
     )
-    if history is not None:
-        _try(
-            lambda: history.record_start(
-                handle.run_id, workflow.name, handle.started_at, workflow_path=flow_path
+    # History writes run in a worker thread: a locked or slow database must
+    # not hold the event loop (nor add its wait to the run's duration).
+    recorded_start = (
+        asyncio.ensure_future(
+            asyncio.to_thread(
+                _try,
+                lambda: history.record_start(
+                    handle.run_id, workflow.name, handle.started_at, workflow_path=flow_path
+                ),
             )
         )
+        if history is not None
+        else None
+    )
     loop = asyncio.get_running_loop()
     interrupts = 0
 
@@ -345,11 +357,11 @@ async def _run_handle(
                 signal.signal(sig, previous_handler)
             except (ValueError, OSError, TypeError):  # pragma: no cover
                 pass
-    if history is not None:
-        _try(
-            lambda: history.record_result(
-                result, workflow_path=flow_path, secrets=handle.secrets_used()
-            )
+    if history is not None and recorded_start is not None:
+        await recorded_start
+        secrets = handle.secrets_used()
+        await asyncio.to_thread(
+            _try, lambda: history.record_result(result, workflow_path=flow_path, secrets=secrets)
         )
     return result, handle.secrets_used()
 
@@ -376,6 +388,7 @@ _MARKS = {
     "failed": "✗",
     "skipped": "↷",
     "cancelled": "⊘",
+    "interrupted": "⚠",
     "retry": "↻",
 }
 
@@ -412,7 +425,7 @@ class _LinePrinter:
                 event.node_id,
                 "failed",
                 f"{_ms(event.duration_ms):>9}  {_attempts(event.attempts)}  "
-                f"{error.get('code')}: {error.get('message')}{how}",
+                f"{error.get('code')}: {printable(str(error.get('message')))}{how}",
             )
         elif isinstance(event, NodeSkipped):
             if event.reason != NOT_IN_RUN:
@@ -514,7 +527,7 @@ def _history(args: argparse.Namespace) -> int:
         duration = _ms(run.duration_ms) if run.duration_ms is not None else "—"
         sys.stdout.write(
             f"{run.run_id:<32}  {run.started_at:<24}  {run.status:<9}  {duration:>10}  "
-            f"{run.workflow_name}\n"
+            f"{printable(run.workflow_name)}\n"
         )
     return EXIT_OK
 
@@ -534,11 +547,12 @@ def _history_show(store: HistoryStore, run_id: str, as_json: bool) -> int:
         data = result.to_json()
         data["workflow_name"] = summary.workflow_name
         data["workflow_path"] = summary.workflow_path
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(data, indent=2) + "\n")
         return EXIT_OK
     out = sys.stdout
     out.write(f"Run {summary.run_id}  {summary.status}\n")
-    out.write(f"  workflow  {summary.workflow_name} ({summary.workflow_path or 'unsaved'})\n")
+    where = printable(summary.workflow_path or "unsaved")
+    out.write(f"  workflow  {printable(summary.workflow_name)} ({where})\n")
     duration = _ms(summary.duration_ms) if summary.duration_ms is not None else "—"
     out.write(f"  started   {summary.started_at}   duration {duration}\n\n")
     for node_id, node in result.nodes.items():
@@ -551,14 +565,15 @@ def _history_show(store: HistoryStore, run_id: str, as_json: bool) -> int:
             f"{_attempts(node.attempts)}\n"
         )
         if node.error:
-            out.write(f"      error  {node.error.get('code')}: {node.error.get('message')}\n")
+            message = printable(str(node.error.get("message")))
+            out.write(f"      error  {node.error.get('code')}: {message}\n")
         if node.output is not None:
             if is_truncated(node.output):
                 size = node.output.get("size_bytes", 0)
-                preview = str(node.output.get("preview", ""))[:160]
+                preview = printable(str(node.output.get("preview", ""))[:160])
                 out.write(f"      output [truncated: {size:,} bytes] {preview}…\n")
             else:
-                text = json.dumps(node.output, ensure_ascii=False, default=str)
+                text = printable(json_text(node.output), 10_000)
                 out.write(f"      output {text[:160]}{'…' if len(text) > 160 else ''}\n")
     return EXIT_OK
 

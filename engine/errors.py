@@ -30,6 +30,10 @@ CATEGORIES = frozenset(
 )
 
 
+#: an error's message in results, history and lines is cut at this length
+MAX_MESSAGE_CHARS = 2_000
+
+
 #: Whether an error of each category may be retried: the ONE source of every
 #: error's ``retryable`` flag (docs/runtime-contract.md).
 CATEGORY_RETRYABLE: dict[str, bool] = {
@@ -176,10 +180,14 @@ class FlowdeskError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """The spec's error object: code, category, message, retryable, details."""
+        message = self.message
+        if len(message) > MAX_MESSAGE_CHARS:
+            # (cut here, after any redaction: a value echoed in a message can be huge)
+            message = f"{message[:MAX_MESSAGE_CHARS]}… ({len(message):,} characters)"
         return {
             "code": self.code,
             "category": self.category,
-            "message": self.message,
+            "message": message,
             "retryable": self.retryable,
             "details": self.details,
         }

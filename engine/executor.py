@@ -586,7 +586,6 @@ class _Run:
         without a task and an event-loop turn per node.
         """
         chosen: str | None = None
-        deferred: list[str] = []
         while self.ready:
             node_id = self.ready.popleft()
             if node_id in self.results or node_id in self.running:
@@ -622,17 +621,17 @@ class _Run:
                 chosen = node_id  # the caller registers it as running
                 continue
             if len(self.workers) >= self.max_workers:
-                # Every worker is busy: the node waits for the next free one
-                # (a 10,000-node fan-out runs on a few tasks, not 10,000).
-                deferred.append(node_id)
-                continue
+                # Every worker is busy: this node and the rest of the queue
+                # wait for the next free one (a 10,000-node fan-out runs on a
+                # few tasks, not 10,000). Stopping here, not scanning on, keeps
+                # the scheduler linear: each freed worker looks at one node.
+                self.ready.appendleft(node_id)
+                break
             holder = [node_id]
             task = asyncio.get_running_loop().create_task(self._node_task(holder))
             self.running[node_id] = task
             self.workers.add(task)
             task.add_done_callback(functools.partial(self._task_done, holder))
-        if deferred:
-            self.ready.extendleft(reversed(deferred))
         if (
             chosen is None
             and not self.running

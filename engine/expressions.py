@@ -651,6 +651,25 @@ def _bounded_range(*args: int) -> range:
     return rng
 
 
+#: how deeply an expression may nest (chained filters, ``+`` …): compiling
+#: and checking it recurse once per level
+MAX_EXPRESSION_DEPTH = 100
+
+
+def _check_depth(tree: nodes.Node, source: str) -> None:
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise ExpressionError(
+                f"expression {source[:200]!r} nests more than {MAX_EXPRESSION_DEPTH} "
+                "levels deep (chained filters or operators); split it into several nodes",
+                category="SECURITY",
+                details={"expression": source[:200], "reason": "limit"},
+            )
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
+
+
 def has_expression(value: str) -> bool:
     return _EXPR_START in value
 
@@ -962,6 +981,7 @@ class ExpressionEngine:
         return tree
 
     def _build(self, tree: nodes.Expr, source: str) -> _Evaluation:
+        _check_depth(tree, source)
         tree = _ConcatToCall().visit(tree)
         tree.set_environment(self._env)
         body = [nodes.Assign(nodes.Name("result", "store"), tree, lineno=1)]

@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,22 @@ class RunSummary:
         }
 
 
+def _to_stderr(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True  # (someone else's process: alive)
+    return True
+
+
 def is_truncated(value: Any) -> bool:
     return isinstance(value, dict) and value.get(TRUNCATED_KEY) is True
 
@@ -115,16 +133,83 @@ class HistoryStore:
         self.max_output_bytes = max_output_bytes
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        #: where warnings go (a damaged database moved aside): stderr by default
+        self.notice: Callable[[str], None] = _to_stderr
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False)
+            try:
+                db = self._open()
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise  # locked, read-only, …: not damage
+                self._move_aside(exc)
+                db = self._open()
+            self._db = db
+            self._mark_interrupted(db)
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False)
+        try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.executescript(_SCHEMA)
-            self._db = db
-        return self._db
+            columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+            if "pid" not in columns:
+                db.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
+            db.execute("SELECT count(*) FROM node_results").fetchone()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _move_aside(self, exc: BaseException) -> None:
+        """A damaged database is renamed (never deleted) and a new one started."""
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                os.replace(source, f"{aside}{suffix}")
+        self.notice(
+            f"warning: the run history database {self.path} is damaged ({exc}); "
+            f"moved it aside to {aside} and started a new one"
+        )
+
+    def _recover(self, exc: sqlite3.DatabaseError) -> None:
+        """Damage found by a query: move the file aside (lock held)."""
+        if isinstance(exc, sqlite3.OperationalError):
+            raise exc
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        self._move_aside(exc)
+
+    def _mark_interrupted(self, db: sqlite3.Connection) -> None:
+        """Runs left ``running`` by a process that is gone (killed, or its
+        result could not be recorded) become ``interrupted``."""
+        rows = db.execute(
+            "SELECT run_id, pid FROM runs WHERE status = 'running' AND pid IS NOT NULL"
+        ).fetchall()
+        gone = [(run_id,) for run_id, pid in rows if not _process_alive(pid)]
+        if gone:
+            with db:
+                db.executemany(
+                    "UPDATE runs SET status = 'interrupted'"
+                    " WHERE run_id = ? AND status = 'running'",
+                    gone,
+                )
+
+    def _query(self, action: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``action`` on the database; a damaged one is moved aside once."""
+        with self._lock:
+            try:
+                return action(self._conn())
+            except sqlite3.DatabaseError as exc:
+                self._recover(exc)
+                return action(self._conn())
 
     def close(self) -> None:
         with self._lock:
@@ -141,14 +226,15 @@ class HistoryStore:
         workflow_path: str | None = None,
         source: str = "cli",
     ) -> None:
-        with self._lock:
-            db = self._conn()
+        def insert(db: sqlite3.Connection) -> None:
             with db:
                 db.execute(
                     "INSERT OR REPLACE INTO runs (run_id, workflow_name, workflow_path, source,"
-                    " status, started_at) VALUES (?, ?, ?, ?, 'running', ?)",
-                    (run_id, workflow_name, workflow_path, source, started_at),
+                    " status, started_at, pid) VALUES (?, ?, ?, ?, 'running', ?, ?)",
+                    (run_id, workflow_name, workflow_path, source, started_at, os.getpid()),
                 )
+
+        self._query(insert)
 
     def record_result(
         self,
@@ -177,8 +263,8 @@ class HistoryStore:
             text = _redact(json.dumps(data, ensure_ascii=False, default=str), secrets)
             rows.append((result.run_id, position, node_id, text, size, int(truncated)))
         usage = json.dumps(result.usage) if result.usage else None
-        with self._lock:
-            db = self._conn()
+
+        def store(db: sqlite3.Connection) -> None:
             with db:
                 db.execute(
                     "INSERT OR REPLACE INTO runs (run_id, workflow_name, workflow_path, source,"
@@ -203,6 +289,8 @@ class HistoryStore:
                     rows,
                 )
 
+        self._query(store)
+
     def list_runs(self, *, limit: int = 20, workflow_path: str | None = None) -> list[RunSummary]:
         """Newest first."""
         query = (
@@ -215,38 +303,38 @@ class HistoryStore:
             params.append(workflow_path)
         query += " ORDER BY started_at DESC, rowid DESC LIMIT ?"
         params.append(limit)
-        with self._lock:
-            rows = self._conn().execute(query, params).fetchall()
+        rows = self._query(lambda db: db.execute(query, params).fetchall())
         return [RunSummary(*row) for row in rows]
 
     def resolve_id(self, prefix: str) -> list[str]:
         """Run ids starting with ``prefix`` (so a short id works)."""
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        with self._lock:
-            rows = (
-                self._conn()
-                .execute(
-                    "SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT 5",
-                    (escaped + "%",),
-                )
-                .fetchall()
-            )
+        rows = self._query(
+            lambda db: db.execute(
+                "SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT 5",
+                (escaped + "%",),
+            ).fetchall()
+        )
         return [row[0] for row in rows]
 
     def get_run(self, run_id: str) -> tuple[RunSummary, RunResult] | None:
-        with self._lock:
-            db = self._conn()
+        def fetch(db: sqlite3.Connection) -> tuple[Any, list[Any]]:
             row = db.execute(
                 "SELECT run_id, workflow_name, workflow_path, source, status, started_at,"
                 " duration_ms, node_count, usage FROM runs WHERE run_id = ?",
                 (run_id,),
             ).fetchone()
             if row is None:
-                return None
+                return None, []
             nodes = db.execute(
                 "SELECT node_id, result FROM node_results WHERE run_id = ? ORDER BY position",
                 (run_id,),
             ).fetchall()
+            return row, nodes
+
+        row, nodes = self._query(fetch)
+        if row is None:
+            return None
         summary = RunSummary(*row[:8])
         result = RunResult(
             run_id=summary.run_id,
@@ -262,7 +350,7 @@ class HistoryStore:
     def latest_result(self, workflow_path: str) -> RunResult | None:
         """The newest finished run of a workflow file, for partial runs."""
         for summary in self.list_runs(limit=10, workflow_path=workflow_path):
-            if summary.status == "running":
+            if summary.status in ("running", "interrupted"):
                 continue
             found = self.get_run(summary.run_id)
             if found is not None:

@@ -86,6 +86,46 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+#: how deeply a workflow file (or a ``--var`` value) may nest lists and objects
+MAX_JSON_DEPTH = 100
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
+
+
+def json_depth_error(value: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
+    """Where ``value`` nests deeper than ``limit`` levels (a location), or None."""
+    stack: list[tuple[Any, int, tuple[int | str, ...]]] = [(value, 0, ())]
+    while stack:
+        item, depth, where = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                location = format_location(where[:6]) or "the document"
+                return location + ("…" if len(where) > 6 else "")
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, sub in pairs:
+                if isinstance(sub, dict | list):
+                    stack.append((sub, depth + 1, (*where, key)))
+    return None
+
+
+def parse_json_value(text: str) -> Any:
+    """JSON text as Flowdesk accepts it anywhere: no NaN/Infinity, no
+    duplicate keys, at most ``MAX_JSON_DEPTH`` levels. Raises ``ValueError``
+    (``json.JSONDecodeError`` for bad syntax) with a short message."""
+    try:
+        value = json.loads(
+            text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_refuse_constant
+        )
+    except RecursionError:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep") from None
+    where = json_depth_error(value)
+    if where is not None:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep (at {where})")
+    return value
+
+
 def read_json(text: str | bytes, source: str | None = None) -> Any:
     """Parse JSON text, with an error naming line and column."""
     if isinstance(text, bytes):
@@ -96,7 +136,7 @@ def read_json(text: str | bytes, source: str | None = None) -> Any:
                 [Issue("", f"the file is not UTF-8 text (byte {exc.start})")], source
             ) from None
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        return parse_json_value(text)
     except json.JSONDecodeError as exc:
         raise WorkflowLoadError(
             [Issue("", f"not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}")],
@@ -152,6 +192,14 @@ def _upgrade_node_configs(raw: dict[str, Any], registry: NodeRegistry) -> list[I
             continue
         version = node.get("type_version", 1)
         if not isinstance(version, int) or isinstance(version, bool):
+            # ("99" would skip the version check below and load as 99)
+            issues.append(
+                Issue(
+                    f"nodes[{index}].type_version",
+                    f"must be a whole number, not {type(version).__name__} {version!r:.40}",
+                    node.get("id") if isinstance(node.get("id"), str) else None,
+                )
+            )
             continue
         if version > node_type.version:
             issues.append(

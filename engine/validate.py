@@ -38,6 +38,10 @@ def validate(
     return _Validator(workflow, registry, expressions or _shared_expressions).run()
 
 
+#: a fully cyclic graph lists this many cycles, then a count
+MAX_CYCLES_REPORTED = 10
+
+
 class _Validator:
     def __init__(
         self, workflow: Workflow, registry: NodeRegistry, expressions: ExpressionEngine
@@ -205,13 +209,20 @@ class _Validator:
                     queue.append(nxt)
         remaining = {nid for nid, count in indegree.items() if count > 0}
         reported: set[str] = set()
+        cycles: set[frozenset[str]] = set()
         for start in [n.id for n in self.workflow.nodes if n.id in remaining]:
             if start in reported:
                 continue
             cycle = self._find_cycle(start, remaining)
-            if cycle is None:
+            reported.add(start)  # (a path into a known cycle reports it once)
+            if cycle is None or frozenset(cycle) in cycles:
                 continue
             reported.update(cycle)
+            cycles.add(frozenset(cycle))
+            if len(cycles) > MAX_CYCLES_REPORTED:
+                others = len(remaining - reported)
+                self.add("cycle", f"more cycles ({others} more nodes are in or behind one)")
+                break
             self.add("cycle", " → ".join([*cycle, cycle[0]]), cycle[0])
 
     def _find_cycle(self, start: str, remaining: set[str]) -> list[str] | None:

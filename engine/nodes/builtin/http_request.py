@@ -24,12 +24,19 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ...context import NodeContext
-from ...credentials import HttpCredential, http_credential, redact, redact_error
+from ...credentials import (
+    HttpCredential,
+    _secret_variants,
+    http_credential,
+    redact,
+    redact_error,
+)
 from ...errors import (
     CATEGORY_RETRYABLE,
     ConfigError,
@@ -416,7 +423,10 @@ class _Exchange:
 
     @functools.cached_property
     def shown_url(self) -> str:
-        """The URL as shown in errors and logs: the user's, never with a query key."""
+        """The URL as shown in errors and logs: the user's, never with a query
+        key nor the password of its user info."""
+        if self.url.password:
+            return _mask_password(str(self.url))
         return str(self.url)
 
     async def run(self) -> dict[str, Any]:
@@ -428,6 +438,10 @@ class _Exchange:
         """
         config = self.config
         self.url = _parse_url(config.url)
+        if self.url.password:
+            # a password in the URL's user info is a secret: redacted from
+            # outputs, errors and the history like a credential's
+            self.ctx.services.credentials.used_secrets.update(_secret_variants(self.url.password))
         try:
             with Deadline(config.timeout_s):
                 client = self.ctx.services.http_client()
@@ -762,19 +776,36 @@ def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
     return max(0.0, delay)
 
 
+def _mask_password(text: str) -> str:
+    """``text`` with the password of a URL's user info shown as ``***``."""
+    return _USERINFO_PASSWORD.sub(r"\1***@", text)
+
+
+_USERINFO_PASSWORD = re.compile(r"(^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)[^/?#@]*@")
+
+
 def _parse_url(text: str) -> httpx.URL:
+    shown = _mask_password(text)
     try:
+        # httpx takes "http://[bad" for a host named "%5Bbad" and looks it up:
+        # urllib refuses an unclosed or invalid bracketed address
+        urlsplit(text.strip()).port  # noqa: B018 - parses (and checks) the port too
         url = parse_url(text.strip())
-    except httpx.InvalidURL as exc:
+    except (httpx.InvalidURL, ValueError) as exc:
         raise ConfigError(
-            f"config.url {text!r} is not a valid URL: {exc}",
-            details={"field": "url", "url": text},
+            f"config.url {shown!r} is not a valid URL: {_mask_password(str(exc))}",
+            details={"field": "url", "url": shown},
         ) from None
     parts = url._uri_reference  # (``url.scheme``/``url.host`` minus IDNA decoding)
     if parts.scheme not in ("http", "https") or not parts.host:
         raise ConfigError(
-            f"config.url {text!r} must be an absolute http:// or https:// URL",
-            details={"field": "url", "url": text},
+            f"config.url {shown!r} must be an absolute http:// or https:// URL",
+            details={"field": "url", "url": shown},
+        )
+    if "[" in parts.host or "]" in parts.host or "%5b" in parts.host.lower():
+        raise ConfigError(
+            f"config.url {shown!r} is not a valid URL: a bracketed host must be an IPv6 address",
+            details={"field": "url", "url": shown},
         )
     return url
 
