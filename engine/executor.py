@@ -95,6 +95,8 @@ DEFAULT_ITEM_CONCURRENCY = 8
 #: declared ``env.NAME`` values shorter than this are not redacted (a "1" or
 #: "true" would blank every such character of the history)
 MIN_REDACTED_ENV_CHARS = 4
+#: characters of the original exception's message kept in ``details.cause``
+MAX_CAUSE_CHARS = 500
 _NO_VALUE = object()
 
 Listener = Callable[[Event], None]
@@ -806,9 +808,15 @@ class _Run:
         if cause is not None and "cause" not in error.details:
             # The original exception, kept: its type and message here, the
             # whole chain in the event's traceback.
-            error.details["cause"] = {"type": type(cause).__name__, "message": str(cause)}
+            said = str(cause)
+            if len(said) > MAX_CAUSE_CHARS:  # (a cause may echo a huge value)
+                said = f"{said[:MAX_CAUSE_CHARS]}… ({len(said):,} characters)"
+            error.details["cause"] = {"type": type(cause).__name__, "message": said}
             if trace is None:
                 trace = _chain_text(error)
+                if len(trace) > 4 * MAX_CAUSE_CHARS * 10:
+                    keep = MAX_CAUSE_CHARS * 10
+                    trace = f"{trace[:keep]}\n…\n{trace[-keep:]}"
         payload = error.to_dict()
         forms = self.redacted_values()
         if forms:
