@@ -49,7 +49,7 @@ EVENT_NAMES: dict[str, str] = {
     "auth.error": "a credential could not be resolved or its token was refused",
     "source.connect": "a run's first request to an origin (scheme://host:port)",
     "source.disconnect": "a run closed its HTTP client; per origin, with its call count",
-    "http.request": "an HTTP request is sent (method, URL without query)",
+    "http.request": "an HTTP request is sent (origin and method: no path, it may hold a token)",
     "http.response": "an HTTP exchange ended (status or error, duration)",
 }
 

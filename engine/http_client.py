@@ -521,7 +521,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if BUS.active:
             if calls is None:
                 BUS.signal("source.connect", source=origin)
-            BUS.signal("http.request", source=origin, method=request.method, url=origin + url.path)
+            # (the origin only: a path may hold a token, and the bus feeds logs)
+            BUS.signal("http.request", source=origin, method=request.method)
         started = time.monotonic()
         try:
             response = await self._exchange(request)
@@ -533,7 +534,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     "http.response",
                     source=origin,
                     method=request.method,
-                    url=origin + url.path,
                     status=None,
                     error=type(exc).__name__,
                     duration_ms=elapsed * 1000.0,
@@ -547,7 +547,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 "http.response",
                 source=origin,
                 method=request.method,
-                url=origin + url.path,
                 status=status,
                 error=None,
                 duration_ms=elapsed * 1000.0,
