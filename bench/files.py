@@ -7,7 +7,15 @@ times each: ``list(csv.DictReader(...))`` on the open file, and a workflow
 whose one ``file.read`` node (format ``csv``) reads the same file through the
 engine. Prints medians (node duration and whole run) and the ratio to the
 baseline; the target of issue 3 is within 1.5x.
-Usage: ``python bench/files.py [--mb 100] [--repeat 3]``
+
+``--memory`` measures peak memory instead (issue 20: reading a file must cost
+a few times its size, not more): for each format, a fresh process reads a
+file of ``--mb`` MB (default 40) once with the standard library alone
+(``csv.DictReader``, ``json.load``, ``json.loads`` per line, ``read()``,
+base64) and once through a ``file.read`` node, and prints the growth of its
+peak resident memory, as a multiple of the file's size.
+Usage: ``python -m bench.files [--mb 100] [--repeat 3]``,
+``python -m bench.files --memory [--mb 40]``
 """
 
 from __future__ import annotations
@@ -80,7 +88,12 @@ def main(megabytes: int, repeat: int) -> None:
         "version": 1,
         "name": "read a big CSV",
         "nodes": [
-            {"id": "read", "type": "file.read", "config": {"path": "big.csv", "format": "csv"}}
+            {
+                "id": "read",
+                "type": "file.read",
+                # (over file.read's default limit of 50 MB)
+                "config": {"path": "big.csv", "format": "csv", "max_bytes": 1 << 40},
+            }
         ],
         "edges": [],
     }
@@ -126,9 +139,133 @@ def main(megabytes: int, repeat: int) -> None:
     print(f"target file.read within 1.5x of csv.DictReader: {node_median / base:.2f}x -> {verdict}")
 
 
+MEMORY_FORMATS = ("text", "json", "jsonl", "csv", "bytes")
+
+
+def _status_kb(field: str) -> int:
+    """A memory figure of this process from /proc (Linux), in KB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _peak_kb() -> int:
+    # VmHWM, not ru_maxrss: the latter survives exec (it would be the parent's peak)
+    return _status_kb("VmHWM")
+
+
+def _current_kb() -> int:
+    return _status_kb("VmRSS")
+
+
+def measure_child(kind: str, fmt: str, path: Path) -> None:
+    """(In a fresh process) print the peak memory growth of one read, in KB."""
+    import base64
+
+    registry = NodeRegistry.default(plugins=False)
+    engine = Engine(registry, secrets=MemorySecretStore())
+    doc = {
+        "format": "flowdesk/workflow",
+        "version": 1,
+        "name": "read",
+        "nodes": [
+            {
+                "id": "read",
+                "type": "file.read",
+                "config": {"path": path.name, "format": fmt, "max_bytes": 1 << 40},
+            }
+        ],
+        "edges": [],
+    }
+    workflow = loads_workflow(json.dumps(doc), registry)
+    asyncio.run(asyncio.sleep(0))  # (the event loop's own memory, before the baseline)
+    gc.collect()
+    before = _current_kb()
+    value: object
+    if kind == "engine":
+        result = asyncio.run(engine.run(workflow, data_root=path.parent))
+        if result.status != "succeeded":
+            raise RuntimeError(str(result.nodes["read"].error))
+        value = result.nodes["read"].output
+    elif fmt == "csv":
+        with open(path, encoding="utf-8", newline="") as handle:
+            value = list(csv.DictReader(handle))
+    elif fmt == "json":
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle)
+    elif fmt == "jsonl":
+        with open(path, encoding="utf-8") as handle:
+            value = [json.loads(line) for line in handle if line.strip()]
+    elif fmt == "text":
+        with open(path, encoding="utf-8") as handle:
+            value = handle.read()
+    else:
+        with open(path, "rb") as handle:
+            value = base64.b64encode(handle.read()).decode("ascii")
+    print(_peak_kb() - before)
+    del value
+
+
+def memory(megabytes: int) -> None:
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="flowdesk-bench-memory-") as folder:
+        root = Path(folder)
+        source = root / "data.csv"
+        make_csv(source, megabytes)
+        with open(source, encoding="utf-8", newline="") as handle:
+            records = list(csv.DictReader(handle))
+        files = {"csv": source, "text": source, "bytes": source}
+        files["json"] = root / "data.json"
+        files["json"].write_text(json.dumps(records), encoding="utf-8")
+        files["jsonl"] = root / "data.jsonl"
+        with open(files["jsonl"], "w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record) + "\n")
+        del records
+        print(f"peak memory growth of one read (Python {sys.version.split()[0]}), x file size")
+        print(
+            f"{'format':<8}{'file MB':>9}{'stdlib MB':>11}{'x':>6}{'file.read MB':>14}{'x':>6}"
+            f"{'vs stdlib':>11}"
+        )
+        worst = 0.0
+        for fmt in MEMORY_FORMATS:
+            path = files[fmt]
+            size_mb = path.stat().st_size / 1e6
+            grown = {}
+            for kind in ("stdlib", "engine"):
+                out = subprocess.run(
+                    # (-m from the repository: bench/inspect.py must not shadow inspect)
+                    [sys.executable, "-m", "bench.files", "--measure", kind, fmt, str(path)],
+                    cwd=Path(__file__).resolve().parents[1],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                grown[kind] = int(out.strip().splitlines()[-1]) * 1024 / 1e6
+            ratio = grown["engine"] / size_mb
+            worst = max(worst, grown["engine"] / max(grown["stdlib"], 1e-9))
+            print(
+                f"{fmt:<8}{size_mb:>9.1f}{grown['stdlib']:>11.1f}{grown['stdlib'] / size_mb:>6.1f}"
+                f"{grown['engine']:>14.1f}{ratio:>6.1f}{grown['engine'] / grown['stdlib']:>10.2f}x"
+            )
+        print(f"most memory beside the standard library: {worst:.2f}x")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=int, default=100)
+    parser.add_argument("--mb", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="peak memory per format")
+    parser.add_argument(
+        "--measure", nargs=3, metavar=("KIND", "FORMAT", "PATH"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
-    main(args.mb, args.repeat)
+    if args.measure:
+        measure_child(args.measure[0], args.measure[1], Path(args.measure[2]))
+    elif args.memory:
+        memory(args.mb or 40)
+    else:
+        main(args.mb or 100, args.repeat)

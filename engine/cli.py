@@ -14,15 +14,18 @@ import argparse
 import asyncio
 import gc
 import json
+import logging
 import os
 import signal
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
+from .bus import BUS, install_logging
 from .credentials import redact
 from .events import (
     NOT_IN_RUN,
@@ -90,6 +93,11 @@ def build_parser(extra: dict[str, Command] | None = None) -> argparse.ArgumentPa
     part.add_argument("--up-to", metavar="NODE", help="run NODE and everything upstream of it")
     run.add_argument("--no-history", action="store_true", help="do not record the run")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-node lines")
+    run.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        help="also log the run's events (auth, HTTP timings, …) to stderr at this level",
+    )
 
     check = sub.add_parser("validate", help="check a workflow without running it")
     check.add_argument("flow", metavar="FLOW")
@@ -247,7 +255,54 @@ async def _run_async(
 ) -> tuple[RunResult, list[str]]:
     """The run's result, and the secret values to redact from what is printed."""
     engine = Engine(registry, secrets=default_secret_store())
-    listeners = [printer] if printer else []
+    run_id = uuid.uuid4().hex
+    unsubscribe: list[Callable[[], None]] = []
+    if printer is not None:
+        # The live lines are a subscriber of the process's event bus like any other.
+        def live(event: Event) -> None:
+            if event.run_id == run_id:
+                printer(event)
+
+        unsubscribe.append(BUS.subscribe("*", live))
+    if getattr(args, "log_level", None):
+        unsubscribe.append(_log_to_stderr(args.log_level))
+    try:
+        return await _run_handle(
+            engine, run_id, workflow, variables, root, args, previous, history, flow_path
+        )
+    finally:
+        for stop in unsubscribe:
+            stop()
+
+
+def _log_to_stderr(level: str) -> Callable[[], None]:
+    """Events through ``logging`` to stderr at ``level`` and above."""
+    logger = logging.getLogger("flowdesk.events")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False
+    uninstall = install_logging(logger)
+
+    def stop() -> None:
+        uninstall()
+        logger.removeHandler(handler)
+
+    return stop
+
+
+async def _run_handle(
+    engine: Engine,
+    run_id: str,
+    workflow: Workflow,
+    variables: dict[str, Any],
+    root: Path,
+    args: argparse.Namespace,
+    previous: RunResult | None,
+    history: HistoryStore | None,
+    flow_path: str,
+) -> tuple[RunResult, list[str]]:
     handle = engine.start(
         workflow,
         variables=variables,
@@ -255,8 +310,8 @@ async def _run_async(
         only=args.only,
         up_to=args.up_to,
         previous=previous,
-        listeners=listeners,
         check=False,
+        run_id=run_id,
     )
     if printer is not None:
         printer.secrets = handle.secrets_used

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote, quote_plus
 
+from .bus import BUS
 from .errors import AuthError, ConfigError, FlowdeskError
 from .model.workflow import (
     ApiKeyCredential,
@@ -218,6 +219,15 @@ class CredentialResolver:
                 pass
 
     def _lookup(self, name: str) -> str:
+        try:
+            value = self._lookup_value(name)
+        except FlowdeskError as error:
+            BUS.signal("auth.error", credential=name, code=error.code, message=error.message)
+            raise
+        BUS.signal("auth.resolve", credential=name, kind=self.references[name].type)
+        return value
+
+    def _lookup_value(self, name: str) -> str:
         try:
             value = self.store.get_secret(name)
         except FlowdeskError as error:

@@ -30,6 +30,8 @@ from typing import Any
 from .errors import ConfigError, ExecutionError, FlowdeskError, SecurityError, json_type
 
 FORMATS = ("text", "json", "jsonl", "csv", "bytes")
+#: largest file ``file.read`` reads unless its ``max_bytes`` says otherwise
+DEFAULT_MAX_READ_BYTES = 50 * 1024 * 1024
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # Percent-encoded '.', '/', '\\', '%' or NUL: no file system decodes them, but a path
 # holding them is a traversal attempt aimed at something that does.
@@ -220,14 +222,38 @@ def _open_regular(target: Path, path: str) -> int:
     return fd
 
 
+def _size_text(size: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}".replace(".0 ", " ")
+    return f"{size} bytes"
+
+
+def _check_size(fd: int, path: str, max_bytes: int | None) -> None:
+    """``FILE_TOO_LARGE`` before anything is read, from the file's size."""
+    if max_bytes is None:
+        return
+    size = os.fstat(fd).st_size
+    if size > max_bytes:
+        os.close(fd)
+        raise ExecutionError(
+            f"file {path!r} is {_size_text(size)}, over the limit of {_size_text(max_bytes)}; "
+            "raise config.max_bytes to read it (reading a file takes memory of a few "
+            "times its size)",
+            code="FILE_TOO_LARGE",
+            details={"path": path, "size_bytes": size, "max_bytes": max_bytes},
+        )
+
+
 def _hard_link(path: str) -> FlowdeskError:
     return path_traversal(
         path, "it is a hard link (the same file has another name, maybe outside the root)"
     )
 
 
-def _read_bytes(target: Path, path: str) -> bytes:
+def _read_bytes(target: Path, path: str, max_bytes: int | None = None) -> bytes:
     fd = _open_regular(target, path)
+    _check_size(fd, path, max_bytes)
     try:
         with open(fd, "rb", closefd=True) as handle:
             return handle.read()
@@ -245,10 +271,11 @@ def _decode(data: bytes, path: str) -> str:
         raise _encoding_error(path, data, exc.start + skip) from None
 
 
-def _read_csv(target: Path, path: str) -> list[dict[str, str | None]]:
+def _read_csv(target: Path, path: str, max_bytes: int | None = None) -> list[dict[str, str | None]]:
     # Parsed while the file is decoded (no second copy of a large file in
     # memory); a decoding error is located exactly from the raw bytes.
     fd = _open_regular(target, path)
+    _check_size(fd, path, max_bytes)
     try:
         with open(fd, encoding="utf-8-sig", newline="", closefd=True) as handle:
             return _csv_records(handle, path)
@@ -300,16 +327,19 @@ def _csv_records(lines: Iterable[str], path: str) -> list[dict[str, str | None]]
     return records
 
 
-def read_file(root: Path, path: str, fmt: str) -> Any:
-    """Read ``path`` (relative to ``root``) in format ``fmt``."""
+def read_file(root: Path, path: str, fmt: str, max_bytes: int | None = None) -> Any:
+    """Read ``path`` (relative to ``root``) in format ``fmt``; a file larger
+    than ``max_bytes`` is ``FILE_TOO_LARGE`` before anything is read."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
     target = resolve_in_root(root, path)
     if fmt == "csv":
-        return _read_csv(target, path)
-    data = _read_bytes(target, path)
+        return _read_csv(target, path, max_bytes)
+    data = _read_bytes(target, path, max_bytes)
     if fmt == "bytes":
-        return base64.b64encode(data).decode("ascii")
+        encoded = base64.b64encode(data)
+        del data  # (the peak is the file and its base64 once, not twice)
+        return encoded.decode("ascii")
     text = _decode(data, path)
     del data
     if fmt == "text":
@@ -324,7 +354,7 @@ def read_file(root: Path, path: str, fmt: str) -> Any:
     records = []
     # Split on "\n" only: str.splitlines() would also split on U+2028 and other
     # separators that JSON allows unescaped inside strings.
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(_text_lines(text), start=1):
         if not line.strip():
             continue
         try:
@@ -334,6 +364,18 @@ def read_file(root: Path, path: str, fmt: str) -> Any:
                 path, f"not valid JSON: {exc.msg} (column {exc.colno})", number
             ) from None
     return records
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time (no list of all of them in memory)."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
 
 
 def _csv_text(rows: Any, path: str, columns: list[str] | None) -> str:

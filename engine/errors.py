@@ -34,11 +34,115 @@ CATEGORIES = frozenset(
 MAX_MESSAGE_CHARS = 2_000
 
 
+#: Whether an error of each category may be retried: the ONE source of every
+#: error's ``retryable`` flag (docs/runtime-contract.md).
+CATEGORY_RETRYABLE: dict[str, bool] = {
+    "CONFIG": False,
+    "VALIDATION": False,
+    "EXPRESSION": False,
+    "TRANSPORT": True,
+    "CONNECTION": True,
+    "TIMEOUT": True,
+    "AUTH": False,
+    "RATE_LIMIT": True,
+    "SECURITY": False,
+    "EXECUTION": False,
+    "CANCELLED": False,
+    "INTERNAL": False,
+}
+
+#: Every code the engine raises, with the categories it may come with (the
+#: first is the usual one). Retryability follows the category. A test walks
+#: the engine's source and checks that every code it raises is listed here.
+ERROR_CODES: dict[str, tuple[str, ...]] = {
+    # the file, its config and its expressions
+    "CONFIG_INVALID": ("CONFIG",),
+    "SCHEMA_INVALID": ("CONFIG",),
+    "CREDENTIAL_UNKNOWN": ("CONFIG",),
+    "EXPRESSION": ("EXPRESSION", "SECURITY"),
+    # credentials
+    "AUTH": ("AUTH",),
+    "CREDENTIAL_MISSING": ("AUTH",),
+    "KEYRING_UNAVAILABLE": ("AUTH",),
+    "OAUTH2_TOKEN_FAILED": ("AUTH", "TRANSPORT", "RATE_LIMIT"),
+    "OAUTH2_TOKEN_UNREACHABLE": ("TRANSPORT", "TIMEOUT"),
+    # HTTP and AI servers
+    "TRANSPORT": ("TRANSPORT",),
+    "HTTP_STATUS": ("TRANSPORT", "AUTH", "RATE_LIMIT", "EXECUTION"),
+    "RATE_LIMITED": ("RATE_LIMIT",),
+    "DECODING_ERROR": ("TRANSPORT",),
+    "TOO_MANY_REDIRECTS": ("TRANSPORT",),
+    "REDIRECT_REFUSED": ("SECURITY",),
+    "RESPONSE_TOO_LARGE": ("EXECUTION",),
+    "RESPONSE_NOT_JSON": ("VALIDATION",),
+    "AI_API_ERROR": ("TRANSPORT", "AUTH", "EXECUTION"),
+    "AI_REFUSED": ("EXECUTION",),
+    "SCHEMA_VALIDATION": ("VALIDATION",),
+    "TOKEN_BUDGET_EXCEEDED": ("EXECUTION",),
+    # files
+    "PATH_TRAVERSAL": ("SECURITY",),
+    "FILE_NOT_FOUND": ("EXECUTION",),
+    "PERMISSION_DENIED": ("EXECUTION",),
+    "IS_A_DIRECTORY": ("EXECUTION",),
+    "NOT_A_FILE": ("EXECUTION",),
+    "NOT_A_DIRECTORY": ("EXECUTION",),
+    "FILE_ERROR": ("EXECUTION",),
+    "FILE_TOO_LARGE": ("EXECUTION",),
+    "ENCODING": ("VALIDATION",),
+    "PARSE_ERROR": ("VALIDATION",),
+    "CSV_COLUMNS": ("VALIDATION",),
+    # tool sources (engine.sources)
+    "SOURCE_UNKNOWN": ("CONFIG",),
+    "SOURCE_UNAVAILABLE": ("CONFIG", "CONNECTION"),
+    "TOOL_NOT_FOUND": ("CONFIG",),
+    "INVALID_PARAMS": ("VALIDATION",),
+    "TOOL_ERROR": ("EXECUTION",),
+    "MCP_PROCESS_DIED": ("CONNECTION",),
+    # sign-in, auth resolvers, mail (issues 16, 17)
+    "AUTH_RESOLVER_UNKNOWN": ("CONFIG",),
+    "AUTH_RESOLVER_FAILED": ("AUTH",),
+    "OAUTH2_LOGIN_FAILED": ("AUTH",),
+    "OAUTH2_LOGIN_TIMEOUT": ("TIMEOUT",),
+    "OAUTH2_SIGN_IN_REQUIRED": ("AUTH",),
+    "IDEMPOTENCY_BUSY": ("TRANSPORT",),
+    "MAIL_API_ERROR": ("TRANSPORT", "AUTH", "RATE_LIMIT", "EXECUTION"),
+    "SMTP_AUTH_FAILED": ("AUTH",),
+    "SMTP_REJECTED": ("EXECUTION", "TRANSPORT"),
+    "SMTP_UNREACHABLE": ("TRANSPORT",),
+    # the engine
+    "SECURITY": ("SECURITY",),
+    "EXECUTION_FAILED": ("EXECUTION",),
+    "TIMEOUT": ("TIMEOUT",),
+    "CANCELLED": ("CANCELLED",),
+    "INTERNAL_ERROR": ("INTERNAL",),
+}
+
+
+def http_status_category(status: int) -> str:
+    """The category of an HTTP error status: 401/403 ``AUTH``, 429
+    ``RATE_LIMIT``, 408/425/5xx ``TRANSPORT`` (retryable), any other 4xx
+    ``EXECUTION`` (the request itself was refused: retrying cannot help)."""
+    if status == 429:
+        return "RATE_LIMIT"
+    if status in (401, 403):
+        return "AUTH"
+    if status in (408, 425) or status >= 500:
+        return "TRANSPORT"
+    return "EXECUTION"
+
+
+def cause_of(error: BaseException) -> BaseException | None:
+    """The exception an error was raised from (or while handling)."""
+    return error.__cause__ or error.__context__
+
+
 class FlowdeskError(Exception):
     """An error a node (or the engine) reports in a run result.
 
     ``retry_after`` is the delay a server asked for (``Retry-After``), in
     seconds; the executor's retry waits exactly that instead of its backoff.
+    ``retryable`` always follows the category (``CATEGORY_RETRYABLE``); the
+    keyword is accepted for compatibility and ignored.
     """
 
     code: str = "INTERNAL_ERROR"
@@ -65,9 +169,10 @@ class FlowdeskError(Exception):
             self.code = code
         if category is not None:
             self.category = category
-        if retryable is not None:
-            self.retryable = retryable
         assert self.category in CATEGORIES, self.category
+        self.retryable = CATEGORY_RETRYABLE[self.category]
+        allowed = ERROR_CODES.get(self.code)
+        assert allowed is None or self.category in allowed, (self.code, self.category)
         self.details: dict[str, Any] = dict(details or {})
         self.retry_after = retry_after
         if fatal is not None:

@@ -14,7 +14,7 @@ May import: stdlib.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from .results import RunResult
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Event:
+    #: the event's name on the process bus (``engine.bus``)
+    name: ClassVar[str] = ""
     run_id: str
     seq: int
     time: float
@@ -29,6 +31,7 @@ class Event:
 
 @dataclass(slots=True)
 class RunStarted(Event):
+    name: ClassVar[str] = "run.started"
     workflow_name: str
     node_ids: tuple[str, ...]
     #: nodes this run executes (all of them, unless it is a partial run)
@@ -38,6 +41,7 @@ class RunStarted(Event):
 
 @dataclass(slots=True)
 class NodeStarted(Event):
+    name: ClassVar[str] = "node.started"
     node_id: str
     attempt: int
     #: number of for_each items, or None
@@ -46,6 +50,7 @@ class NodeStarted(Event):
 
 @dataclass(slots=True)
 class NodeRetrying(Event):
+    name: ClassVar[str] = "node.retrying"
     node_id: str
     attempt: int
     max_attempts: int
@@ -56,6 +61,7 @@ class NodeRetrying(Event):
 
 @dataclass(slots=True)
 class NodeLog(Event):
+    name: ClassVar[str] = "node.log"
     node_id: str
     level: str
     message: str
@@ -63,6 +69,7 @@ class NodeLog(Event):
 
 @dataclass(slots=True)
 class NodeSucceeded(Event):
+    name: ClassVar[str] = "node.succeeded"
     node_id: str
     #: "succeeded" or "pinned"
     status: str
@@ -78,13 +85,16 @@ class NodeSucceeded(Event):
 
 @dataclass(slots=True)
 class NodeFailed(Event):
+    name: ClassVar[str] = "node.failed"
     node_id: str
     error: dict[str, Any]
     duration_ms: float
     attempts: int
     #: on_error "continue": downstream nodes run with the error object
     continued: bool = False
-    traceback: str | None = None
+    #: the exception chain (the original cause first), for logs and bug
+    #: reports; not part of the event's repr, which may be shown or logged
+    traceback: str | None = field(default=None, repr=False)
 
 
 #: ``NodeSkipped.reason`` of nodes a partial run leaves out
@@ -93,12 +103,14 @@ NOT_IN_RUN = "not part of this run"
 
 @dataclass(slots=True)
 class NodeSkipped(Event):
+    name: ClassVar[str] = "node.skipped"
     node_id: str
     reason: str
 
 
 @dataclass(slots=True)
 class NodeCancelled(Event):
+    name: ClassVar[str] = "node.cancelled"
     node_id: str
     duration_ms: float
     attempts: int
@@ -106,6 +118,7 @@ class NodeCancelled(Event):
 
 @dataclass(slots=True)
 class RunFinished(Event):
+    name: ClassVar[str] = "run.finished"
     status: str
     duration_ms: float
     result: RunResult = field(repr=False)

@@ -41,8 +41,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .bus import BUS
 from .context import NodeContext, RunServices, merge_usage
-from .credentials import CredentialResolver, EnvSecretStore, SecretStore, env_secret_forms
+from .credentials import (
+    CredentialResolver,
+    EnvSecretStore,
+    SecretStore,
+    env_secret_forms,
+    redact,
+)
 from .errors import (
     ConfigError,
     ExpressionError,
@@ -50,6 +57,7 @@ from .errors import (
     InternalError,
     NodeTimeoutError,
     WorkflowLoadError,
+    cause_of,
     json_type,
 )
 from .events import (
@@ -57,6 +65,7 @@ from .events import (
     Event,
     NodeCancelled,
     NodeFailed,
+    NodeLog,
     NodeRetrying,
     NodeSkipped,
     NodeStarted,
@@ -72,15 +81,22 @@ from .expressions import (
     reset_node_deadline,
 )
 from .io import format_location
+from .metrics import METRICS, CallMetrics
 from .model.workflow import Node, Workflow
 from .nodes.spec import NodeType, Routed
 from .registry import NodeRegistry
 from .results import NodeResult, RunResult
+from .retry import NO_RETRY, Policy, effective_policy, resolve
 from .validate import validate
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ITEM_CONCURRENCY = 8
+#: declared ``env.NAME`` values shorter than this are not redacted (a "1" or
+#: "true" would blank every such character of the history)
+MIN_REDACTED_ENV_CHARS = 4
+#: characters of the original exception's message kept in ``details.cause``
+MAX_CAUSE_CHARS = 500
 _NO_VALUE = object()
 
 Listener = Callable[[Event], None]
@@ -109,8 +125,11 @@ class Engine:
         secrets: SecretStore | None = None,
         environ: Mapping[str, str] | None = None,
         http_client_factory: Callable[[], Any] | None = None,
+        metrics: CallMetrics | None = None,
     ) -> None:
         self.registry = registry
+        #: per-type call metrics of this engine's runs (the process's by default)
+        self.metrics = metrics if metrics is not None else METRICS
         self.secrets: SecretStore = secrets if secrets is not None else EnvSecretStore()
         self.environ = os.environ if environ is None else environ
         self.http_client_factory = http_client_factory
@@ -182,8 +201,9 @@ class RunHandle:
         return self._run.workflow
 
     def secrets_used(self) -> list[str]:
-        """Secret values handed to nodes in this run, for redaction by stores."""
-        return list(self._run.services.credentials.used_secrets)
+        """Values to redact from what stores and logs keep: the secrets handed
+        to nodes in this run, and the values of declared ``env`` names it read."""
+        return self._run.redacted_values()
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(event)`` for every event (past ones first)."""
@@ -286,6 +306,8 @@ class _Run:
         self.finished = asyncio.Event()
         self._upstream_cache: dict[tuple[str, str], bool] = {}
         self._config_cache: dict[str, Any] = {}
+        self._policies: dict[str, Policy] = {}
+        self._default_policy = resolve(workflow.settings.retry) or NO_RETRY
 
         self.plan, self.reuse = self._plan(only, up_to, previous)
         self.previous = previous
@@ -297,7 +319,7 @@ class _Run:
         self.max_workers = settings.max_concurrency
         env_names = set(workflow.env)
         environ = engine.environ
-        self.env = Namespace(
+        self.env = _EnvNamespace(
             {name: environ.get(name) for name in workflow.env},
             lambda key: (
                 f'env.{key} is not declared in the workflow\'s "env" list'
@@ -387,8 +409,12 @@ class _Run:
     # --------------------------------------------------------------- events
     def emit(self, kind: type[Event], **fields: Any) -> None:
         self._seq += 1
+        if kind is NodeLog and (self.env.read or self.services.credentials.used_secrets):
+            fields["message"] = redact(fields["message"], self.redacted_values())
         event = kind(self.run_id, self._seq, time.monotonic(), **fields)
         self.history.append(event)
+        if BUS.active:
+            BUS.publish(event)
         if not self.listeners:
             return
         for listener in self.listeners:
@@ -396,6 +422,15 @@ class _Run:
                 listener(event)
             except Exception:
                 log.exception("event listener failed on %s", kind.__name__)
+
+    def redacted_values(self) -> list[str]:
+        """Secrets handed out in this run and the declared env values it read."""
+        values = list(self.services.credentials.used_secrets)
+        for name in self.env.read:
+            value = self.env.get(name)
+            if isinstance(value, str) and len(value) >= MIN_REDACTED_ENV_CHARS:
+                values.append(value)
+        return values
 
     # ----------------------------------------------------------------- main
     async def main(self) -> None:
@@ -729,7 +764,9 @@ class _Run:
         attempts = tally.attempts
         usage = tally.usage
         del self.running[node_id]
-        duration = (time.monotonic() - started) * 1000.0
+        now = time.monotonic()
+        duration = (now - started) * 1000.0
+        self.engine.metrics.record_type(node.type, now - started, True)
         self.results[node_id] = NodeResult(
             "succeeded",
             value,
@@ -764,8 +801,28 @@ class _Run:
         self.running.pop(node_id, None)
         attempts = tally.attempts
         node = self.nodes[node_id]
-        duration = (time.monotonic() - started) * 1000.0
+        now = time.monotonic()
+        duration = (now - started) * 1000.0
+        self.engine.metrics.record_type(node.type, now - started, False)
+        cause = cause_of(error)
+        if cause is not None and "cause" not in error.details:
+            # The original exception, kept: its type and message here, the
+            # whole chain in the event's traceback.
+            said = str(cause)
+            if len(said) > MAX_CAUSE_CHARS:  # (a cause may echo a huge value)
+                said = f"{said[:MAX_CAUSE_CHARS]}… ({len(said):,} characters)"
+            error.details["cause"] = {"type": type(cause).__name__, "message": said}
+            if trace is None:
+                trace = _chain_text(error)
+                if len(trace) > 4 * MAX_CAUSE_CHARS * 10:
+                    keep = MAX_CAUSE_CHARS * 10
+                    trace = f"{trace[:keep]}\n…\n{trace[-keep:]}"
         payload = error.to_dict()
+        forms = self.redacted_values()
+        if forms:
+            payload = redact(payload, forms)
+            if trace is not None:
+                trace = redact(trace, forms)
         continued = node.on_error == "continue" and self.stopping is None and not error.fatal
         self._resolve(
             node_id,
@@ -821,7 +878,7 @@ class _Run:
         next_index = 0
         node_type = self.types[node.id]
         instance = self._instance(node_type)
-        single = (node.retry is None or node.retry.max_attempts <= 1) and node.timeout_s is None
+        single = self._policy(node).max_attempts <= 1 and node.timeout_s is None
 
         async def worker() -> None:
             nonlocal next_index
@@ -873,7 +930,8 @@ class _Run:
                     group.create_task(worker())
         except BaseExceptionGroup as group_error:
             first = _first_error(group_error)
-            raise first from None
+            # (keeps the error's own cause: the group is only how it got here)
+            raise first from cause_of(first)
         tally.attempts = max(tally.attempts, 1)
         if routed.count(None) == len(routed):
             return results, None
@@ -895,8 +953,8 @@ class _Run:
         index: int | None = None,
     ) -> Any:
         """Run attempts until one succeeds or the error is final."""
-        policy = node.retry
-        max_attempts = policy.max_attempts if policy is not None else 1
+        policy = self._policy(node)
+        max_attempts = policy.max_attempts
         node_type = self.types[node.id]
         if node.timeout_s is not None:
             # expressions stop at the node's deadline (they hold the event loop)
@@ -932,12 +990,12 @@ class _Run:
                         try:
                             async with asyncio.timeout(node.timeout_s):
                                 out = await instance.execute(ctx, config)
-                        except TimeoutError:
+                        except TimeoutError as exc:
                             raise NodeTimeoutError(
                                 f"node {node.id!r} took longer than its timeout of "
                                 f"{node.timeout_s:g} s",
                                 details={"timeout_s": node.timeout_s},
-                            ) from None
+                            ) from exc
                     else:
                         out = await instance.execute(ctx, config)
                 finally:
@@ -949,9 +1007,11 @@ class _Run:
                 tally.add_usage(ctx.usage)
                 if not error.retryable or attempt >= max_attempts or self.stopping:
                     raise
-                assert policy is not None
                 if error.retry_after is not None:
                     delay = max(0.0, float(error.retry_after))
+                    cap = self.workflow.settings.max_retry_after_s
+                    if delay > cap:
+                        raise _retry_after_too_long(node, error, delay, cap) from error
                 else:
                     delay = backoff_delay(attempt - 1, policy.base_delay_s, policy.max_delay_s)
                 self.emit(
@@ -965,6 +1025,15 @@ class _Run:
                 )
                 await asyncio.sleep(delay)
                 self.emit(NodeStarted, node_id=node.id, attempt=attempt + 1)
+
+    def _policy(self, node: Node) -> Policy:
+        """The node's retry policy: its own, else the workflow's default."""
+        if node.retry is None:
+            return self._default_policy
+        policy = self._policies.get(node.id)
+        if policy is None:
+            policy = self._policies[node.id] = effective_policy(node, self.workflow.settings)
+        return policy
 
     def _instance(self, node_type: type[NodeType]) -> NodeType:
         """The run's one instance of a node type."""
@@ -1165,10 +1234,56 @@ def _validate_config(node: Node, node_type: type[NodeType], config: dict[str, An
 
 
 def _internal(exc: BaseException) -> FlowdeskError:
-    return InternalError(
+    error = InternalError(
         f"unexpected {type(exc).__name__}: {exc}",
         details={"exception": type(exc).__name__},
     )
+    error.__cause__ = exc
+    return error
+
+
+def _chain_text(error: BaseException) -> str:
+    """The traceback of ``error`` with every exception it came from."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        # ``raise … from None`` hides the context; the contract keeps it.
+        link.__suppress_context__ = False
+        link = link.__cause__ or link.__context__
+    return "".join(traceback.format_exception(error))
+
+
+def _retry_after_too_long(
+    node: Node, error: FlowdeskError, wanted: float, cap: float
+) -> FlowdeskError:
+    return FlowdeskError(
+        f"node {node.id!r}: the server asks to retry after {wanted:g} s, longer than the "
+        f"longest wait allowed ({cap:g} s, settings.max_retry_after_s): the node fails "
+        "instead of parking the run",
+        code="RATE_LIMITED",
+        category="RATE_LIMIT",
+        details={
+            "retry_after_s": wanted,
+            "max_retry_after_s": cap,
+            "error": error.to_dict(),
+        },
+    )
+
+
+class _EnvNamespace(Namespace):
+    """``env.*``: records the names a run read, whose values are redacted."""
+
+    __slots__ = ("read",)
+
+    def __init__(self, data: Mapping[str, Any], hint: Callable[[str], str]) -> None:
+        super().__init__(data, hint)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._data[key]
+        self.read.add(key)
+        return value
 
 
 def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:

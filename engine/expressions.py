@@ -27,6 +27,7 @@ import operator
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
+from types import GeneratorType
 from typing import Any, ClassVar
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes
@@ -755,8 +756,11 @@ class Compiled:
                 reference = references[0]
                 value = _MISS if reference is None else _lookup(reference, scope)
                 if value is _MISS:
-                    value = self._single(scope)
-                value = _finish(value)
+                    value = _finish(self._single(scope))
+                elif type(value) not in _PLAIN:
+                    # (a value from the scope is JSON already: only a
+                    # namespace such as ``vars`` itself needs turning into one)
+                    value = _finish(value)
                 _check_result_size(value)
                 return value
             out = []
@@ -775,6 +779,8 @@ class Compiled:
                     out.append(value)
                 elif kind is int:
                     out.append(int.__repr__(value))  # (``to_text``, one call less)
+                elif type(value) in _PLAIN and reference is not None:
+                    out.append(to_text(value))
                 else:
                     out.append(to_text(_finish(value)))
             # (``_concat`` minus its second pass: every part is text already)
@@ -788,14 +794,70 @@ class Compiled:
 
 
 def _finish(value: Any) -> Any:
+    """The expression's value as JSON: scalars as they are, lists and
+    objects checked (tuples, ranges, dict views and generators become lists);
+    anything else — a Jinja or Python object — is an error, never its repr."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
     if isinstance(value, StrictUndefined):
         # Touching it raises UndefinedError with the hint.
         str(value)
-    if isinstance(value, range):
-        return list(value)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+    return _json_value(value, 0)
+
+
+#: JSON types as they come out of a run's scope (no check needed)
+_PLAIN = frozenset({str, int, float, bool, type(None), dict, list})
+
+
+class NotJsonError(TypeError):
+    """An expression gave something that is not a JSON value."""
+
+
+_MAX_JSON_DEPTH = 200
+_SEQUENCES: tuple[type, ...] = (
+    list,
+    tuple,
+    range,
+    GeneratorType,
+    type({}.keys()),
+    type({}.values()),
+    type({}.items()),
+)
+
+
+def _json_value(value: Any, depth: int) -> Any:
+    if isinstance(value, str):
+        return str(value) if type(value) is not str else value  # (Markup → str)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if depth > _MAX_JSON_DEPTH:
+        raise LimitExceeded("the value is nested too deeply")
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                if key is None or isinstance(key, bool | int | float):
+                    key = to_text(key)
+                else:
+                    raise NotJsonError(
+                        f"gave an object with a key of type {type(key).__name__}, not a JSON value"
+                    )
+            out[key] = _json_value(item, depth + 1)
+        return out
+    if isinstance(value, _SEQUENCES):
+        sequence: Any = value
+        if type(sequence) is list and all(
+            type(v) in (str, int, float, bool) or v is None for v in sequence
+        ):
+            return sequence
+        return [_json_value(item, depth + 1) for item in sequence]
+    if isinstance(value, Undefined):
+        str(value)  # raises UndefinedError with its hint
+    raise NotJsonError(
+        f"gave a {type(value).__name__}, which is not a JSON value (text, number, "
+        "true/false, null, list or object)"
+    )
 
 
 def expression_error(exc: BaseException, source: str) -> ExpressionError:
@@ -823,6 +885,11 @@ def expression_error(exc: BaseException, source: str) -> ExpressionError:
         return ExpressionError(
             f"syntax error in expression {source!r}: {exc.message}",
             details={"expression": source, "reason": "syntax"},
+        )
+    if isinstance(exc, NotJsonError):
+        return ExpressionError(
+            f"expression {source!r} {exc}",
+            details={"expression": source, "reason": "not_json"},
         )
     return ExpressionError(
         f"expression {source!r} failed: {type(exc).__name__}: {exc}",

@@ -20,6 +20,7 @@ import asyncio
 import os
 import re
 import ssl
+import time
 import weakref
 from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
@@ -32,6 +33,9 @@ from httpx._models import _normalize_header_key, _normalize_header_value
 from httpx._urlparse import ParseResult
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
+
+from .bus import BUS
+from .metrics import METRICS
 
 DEFAULT_LIMITS = httpx.Limits(
     max_connections=200, max_keepalive_connections=100, keepalive_expiry=30.0
@@ -486,6 +490,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._pool: _SharedPool | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
         self._sent: _SentHeaders = {}
+        #: requests per origin ("source") this transport sent to
+        self._calls: dict[str, int] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         if self._shared:
@@ -505,6 +511,50 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send one request, timed: the call counts in ``METRICS`` per origin,
+        and ``http.request``/``http.response`` (and ``source.connect`` on an
+        origin's first request) go to the bus when someone listens."""
+        url = request.url
+        origin = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+        calls = self._calls.get(origin)
+        self._calls[origin] = 1 if calls is None else calls + 1
+        if BUS.active:
+            if calls is None:
+                BUS.signal("source.connect", source=origin)
+            BUS.signal("http.request", source=origin, method=request.method, url=origin + url.path)
+        started = time.monotonic()
+        try:
+            response = await self._exchange(request)
+        except BaseException as exc:
+            elapsed = time.monotonic() - started
+            METRICS.record_source(origin, elapsed, False)
+            if BUS.active:
+                BUS.signal(
+                    "http.response",
+                    source=origin,
+                    method=request.method,
+                    url=origin + url.path,
+                    status=None,
+                    error=type(exc).__name__,
+                    duration_ms=elapsed * 1000.0,
+                )
+            raise
+        elapsed = time.monotonic() - started
+        status = response.status_code
+        METRICS.record_source(origin, elapsed, status < 400)
+        if BUS.active:
+            BUS.signal(
+                "http.response",
+                source=origin,
+                method=request.method,
+                url=origin + url.path,
+                status=status,
+                error=None,
+                duration_ms=elapsed * 1000.0,
+            )
+        return response
+
+    async def _exchange(self, request: httpx.Request) -> httpx.Response:
         session = self._session
         if session is None:
             session = self._session = self._open()
@@ -555,6 +605,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         self._sent.clear()
+        calls, self._calls = self._calls, {}
+        if BUS.active:
+            for origin, count in calls.items():
+                BUS.signal("source.disconnect", source=origin, calls=count)
         session, self._session = self._session, None
         pool, self._pool = self._pool, None
         if pool is not None:

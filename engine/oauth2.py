@@ -37,7 +37,8 @@ from urllib.parse import quote
 
 import httpx
 
-from .errors import AuthError, ConfigError, TransportError
+from .bus import BUS
+from .errors import AuthError, ConfigError, FlowdeskError, TransportError, http_status_category
 from .model.workflow import CustomCredential, OAuth2AuthorizationCode, OAuth2ClientCredentials
 
 if TYPE_CHECKING:
@@ -110,8 +111,20 @@ class OAuth2Tokens:
             current = self._tokens.get(name)
             if current and current.fresh(time.monotonic()) and current.access_token != stale:
                 return current.access_token  # another request fetched it meanwhile
-            token = await self._fetch(name, client)
+            try:
+                token = await self._fetch(name, client)
+            except FlowdeskError as error:
+                BUS.signal("auth.error", credential=name, code=error.code, message=error.message)
+                raise
             self._tokens[name] = token
+            BUS.signal(
+                "auth.refresh",
+                credential=name,
+                renewed=current is not None,
+                expires_in_s=None
+                if token.expires_at is None
+                else round(token.expires_at - time.monotonic(), 3),
+            )
             return token.access_token
 
     async def _user_token(self, name: str, ref: OAuth2AuthorizationCode, stale: str | None) -> str:
@@ -251,19 +264,20 @@ class OAuth2Tokens:
             raise ConfigError(
                 f"credential {name!r}: token_url: {exc}",
                 details={"credential": name, "field": "token_url"},
-            ) from None
-        except httpx.TimeoutException:
+            ) from exc
+        except httpx.TimeoutException as exc:
             raise TransportError(
                 f"credential {name!r}: {where} did not answer within {TOKEN_TIMEOUT_S:g} s",
                 code="OAUTH2_TOKEN_UNREACHABLE",
+                category="TIMEOUT",
                 details={"credential": name},
-            ) from None
+            ) from exc
         except httpx.HTTPError as exc:
             raise TransportError(
                 f"credential {name!r}: {where} could not be reached ({type(exc).__name__})",
                 code="OAUTH2_TOKEN_UNREACHABLE",
                 details={"credential": name},
-            ) from None
+            ) from exc
         body = _json(response.content)
         if not 200 <= response.status_code <= 299 or not isinstance(body, dict):
             raise _refused(name, where, response, body, forms)
@@ -292,7 +306,7 @@ class OAuth2Tokens:
 
 def _refused(
     name: str, where: str, response: httpx.Response, body: Any, forms: tuple[str, ...]
-) -> AuthError:
+) -> FlowdeskError:
     status = response.status_code
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         said = body["error"]
@@ -303,10 +317,22 @@ def _refused(
     for form in forms:
         if form:
             said = said.replace(form, "***")
-    return AuthError(
+    # The endpoint failing (5xx) or asking to slow down (429) says nothing
+    # about the credential: TRANSPORT / RATE_LIMIT (retryable), not AUTH.
+    category = http_status_category(status)
+    if category == "EXECUTION":
+        category = "AUTH"  # 400 invalid_client, 401, …: the credential was refused
+    retry_after = None
+    if category == "RATE_LIMIT":
+        from .nodes.builtin.ai_transform import parse_retry_after
+
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    kind = AuthError if category == "AUTH" else FlowdeskError
+    return kind(
         f"credential {name!r}: {where} refused the token request (HTTP {status}): {said}",
         code="OAUTH2_TOKEN_FAILED",
-        retryable=status >= 500 or status == 429,
+        category=category,
+        retry_after=retry_after,
         details={
             "credential": name,
             "status": status,

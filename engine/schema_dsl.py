@@ -490,34 +490,40 @@ _PRIM_ORDER: dict[str, int] = {name: i for i, name in enumerate(PRIMITIVES)}
 _NULL: dict[str, Any] = {"type": "null"}
 
 
-def to_json_schema(node: TypeExpr) -> dict[str, Any]:
+def to_json_schema(node: TypeExpr, *, keep_optional: bool = False) -> dict[str, Any]:
     """The strict-mode JSON Schema of a syntax tree.
 
     Every object has ``additionalProperties: false`` and lists every property
     in ``required``; an optional property (``name?: T``) is required but
     nullable, which is how strict mode spells "may be absent".
+    ``keep_optional``: the schema an answer is checked against instead, where
+    an optional property may be absent or null (servers that ignore strict
+    mode leave it out).
     """
     if isinstance(node, Prim):
         return {"type": node.name}
     if isinstance(node, Lit):
         return {"type": node.kind, "enum": [node.value]}
     if isinstance(node, Arr):
-        return {"type": "array", "items": to_json_schema(node.item)}
+        return {"type": "array", "items": to_json_schema(node.item, keep_optional=keep_optional)}
     if isinstance(node, Obj):
         properties: dict[str, Any] = {}
+        required: list[str] = []
         for prop in node.props:
             target = Union((prop.type, Prim("null"))) if prop.optional else prop.type
-            schema = to_json_schema(target)
+            schema = to_json_schema(target, keep_optional=keep_optional)
             if prop.description:
                 schema["description"] = prop.description
             properties[prop.name] = schema
+            if not (keep_optional and prop.optional):
+                required.append(prop.name)
         return {
             "type": "object",
             "properties": properties,
-            "required": list(properties),
+            "required": required,
             "additionalProperties": False,
         }
-    return _union_schema(node)
+    return _union_schema(node, keep_optional)
 
 
 def _flatten(node: TypeExpr) -> Iterator[TypeExpr]:
@@ -533,7 +539,7 @@ def _lit_key(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _union_schema(node: Union) -> dict[str, Any]:
+def _union_schema(node: Union, keep_optional: bool = False) -> dict[str, Any]:
     nullable = False
     prims: set[str] = set()
     literals: dict[str, list[Any]] = {}
@@ -552,7 +558,7 @@ def _union_schema(node: Union) -> dict[str, Any]:
                 literal_keys.add(key)
                 literals.setdefault(member.kind, []).append(member.value)
         else:
-            schema = to_json_schema(member)
+            schema = to_json_schema(member, keep_optional=keep_optional)
             key = json.dumps(schema, sort_keys=True)
             if key not in complex_keys:
                 complex_keys.add(key)
@@ -631,7 +637,7 @@ def render_dsl(node: TypeExpr) -> str:
 
 # ------------------------------------------------- JSON Schema → strict schema
 
-_DSL_CACHE: dict[str, dict[str, Any]] = {}
+_DSL_CACHE: dict[tuple[str, bool], dict[str, Any]] = {}
 
 
 def to_strict_schema(spec: str | Mapping[str, Any]) -> dict[str, Any]:
@@ -644,20 +650,34 @@ def to_strict_schema(spec: str | Mapping[str, Any]) -> dict[str, Any]:
     express (free-form objects and maps, arrays without ``items``, tuples,
     schemas without a type) is a ``SchemaError`` naming the place.
     """
+    return _schema_of(spec, keep_optional=False)
+
+
+def to_validation_schema(spec: str | Mapping[str, Any]) -> dict[str, Any]:
+    """The schema an answer is checked against: ``to_strict_schema``'s, except
+    that optional properties (``name?: T``, or not in a JSON Schema's
+    ``required``) may be absent as well as null. The strict schema is what a
+    server is asked for; many OpenAI-compatible servers ignore strict mode and
+    leave optional keys out, which is a valid answer to what the user wrote."""
+    return _schema_of(spec, keep_optional=True)
+
+
+def _schema_of(spec: str | Mapping[str, Any], *, keep_optional: bool) -> dict[str, Any]:
     if isinstance(spec, str):
-        cached = _DSL_CACHE.get(spec)
+        key = (spec, keep_optional)
+        cached = _DSL_CACHE.get(key)
         if cached is None:
-            cached = dsl_to_json_schema(spec)
+            cached = to_json_schema(parse_dsl(spec), keep_optional=keep_optional)
             if len(_DSL_CACHE) > 1000:
                 _DSL_CACHE.clear()
-            _DSL_CACHE[spec] = cached
+            _DSL_CACHE[key] = cached
         return copy.deepcopy(cached)
     if not isinstance(spec, Mapping):
         raise SchemaError("an output schema is DSL text or a JSON Schema object")
-    return _strict(copy.deepcopy(dict(spec)), "$")
+    return _strict(copy.deepcopy(dict(spec)), "$", keep_optional)
 
 
-def _strict(schema: Any, path: str) -> dict[str, Any]:
+def _strict(schema: Any, path: str, keep: bool = False) -> dict[str, Any]:
     if schema is True or (isinstance(schema, dict) and not schema):
         raise SchemaError("accepts any value; structured output needs a type here", path)
     if not isinstance(schema, dict):
@@ -668,7 +688,9 @@ def _strict(schema: Any, path: str) -> dict[str, Any]:
             defs = result[key]
             if not isinstance(defs, dict):
                 raise SchemaError(f"{key} must be an object", path)
-            result[key] = {name: _strict(sub, f"{path}.{key}.{name}") for name, sub in defs.items()}
+            result[key] = {
+                name: _strict(sub, f"{path}.{key}.{name}", keep) for name, sub in defs.items()
+            }
     if "allOf" in result:
         members = result.pop("allOf")
         if not isinstance(members, list) or len(members) != 1:
@@ -678,14 +700,16 @@ def _strict(schema: Any, path: str) -> dict[str, Any]:
                 path,
             )
         merged = {**members[0], **result}
-        return _strict(merged, path)
+        return _strict(merged, path, keep)
     if "oneOf" in result:
         result["anyOf"] = result.pop("oneOf")  # strict mode knows only anyOf
     if "anyOf" in result:
         options = result["anyOf"]
         if not isinstance(options, list) or not options:
             raise SchemaError("anyOf must be a non-empty list of schemas", path)
-        result["anyOf"] = [_strict(sub, f"{path}.anyOf[{i}]") for i, sub in enumerate(options)]
+        result["anyOf"] = [
+            _strict(sub, f"{path}.anyOf[{i}]", keep) for i, sub in enumerate(options)
+        ]
         return result
     if "$ref" in result:
         return result
@@ -704,7 +728,7 @@ def _strict(schema: Any, path: str) -> dict[str, Any]:
         if name not in PRIMITIVES and name not in ("object", "array"):
             raise SchemaError(f"unknown type {name!r}", path)
     if "object" in type_list:
-        _strict_object(result, path)
+        _strict_object(result, path, keep)
     if "array" in type_list:
         if "prefixItems" in result or isinstance(result.get("items"), list):
             raise SchemaError(
@@ -712,11 +736,11 @@ def _strict(schema: Any, path: str) -> dict[str, Any]:
             )
         if "items" not in result:
             raise SchemaError("an array needs an items schema (what its elements are)", path)
-        result["items"] = _strict(result["items"], f"{path}[]")
+        result["items"] = _strict(result["items"], f"{path}[]", keep)
     return result
 
 
-def _strict_object(result: dict[str, Any], path: str) -> None:
+def _strict_object(result: dict[str, Any], path: str, keep: bool = False) -> None:
     properties = result.get("properties")
     extra = result.get("additionalProperties")
     if properties is None or not isinstance(properties, dict):
@@ -748,10 +772,11 @@ def _strict_object(result: dict[str, Any], path: str) -> None:
     new_props: dict[str, Any] = {}
     for name, sub in properties.items():
         child_path = f"{path}{_path_part(name)}"
-        strict_sub = _strict(sub, child_path)
+        strict_sub = _strict(sub, child_path, keep)
         new_props[name] = strict_sub if name in required else _nullable(strict_sub)
     result["properties"] = new_props
-    result["required"] = list(new_props)
+    # (``keep``: the answer's schema, where a property not required may be absent)
+    result["required"] = [n for n in new_props if n in required] if keep else list(new_props)
     # extra fields (additionalProperties: true) are simply never produced in strict mode
     result["additionalProperties"] = False
 

@@ -144,6 +144,11 @@ def new_node_json(
     if title:
         data["title"] = title
     data["position"] = [round(position[0]), round(position[1])]
+    preset = getattr(node_type, "default_retry", None) if node_type else None
+    if preset:
+        # network types start with the type's retry preset: transient
+        # failures are retried (files read before it keep what they say)
+        data["retry"] = {"preset": preset}
     return data
 
 

@@ -45,6 +45,7 @@ from flowdesk.editor.inspector.widgets import (
 from flowdesk.editor.theme import PLACEHOLDER_COLOR, category_color, icon_name, icon_pixmap
 from flowdesk.editor.undo import DocumentController
 from flowdesk.engine import Issue
+from flowdesk.engine.retry import NO_RETRY, PRESET_NAMES, PRESETS, resolve
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -428,6 +429,19 @@ class Inspector(QWidget):
             )
         )
         self._add_common("timeout_s", timeout, "Timeout per attempt")
+        preset = ChoiceField(
+            "preset",
+            [None, *PRESET_NAMES],
+            labels={None: "Custom (or the workflow's default)", "none": "none (no retry)"},
+        )
+        preset.edited.connect(lambda v: self._set_retry("preset", v, preset))
+        self._bind(preset)
+        self.common["retry.preset"] = preset
+        self._row(
+            "Retry preset",
+            preset,
+            help_text="Named retry policies; the numbers below override the preset's.",
+        )
         attempts = NumberField("max_attempts", True, 1, 100, "No retry")
         base = NumberField("base_delay_s", False, 0.0, 3600.0, "", " s")
         cap = NumberField("max_delay_s", False, 0.0, 86_400.0, "", " s")
@@ -486,11 +500,22 @@ class Inspector(QWidget):
         if self.node_id is None:
             return
         node = self.doc.node(self.node_id)
-        retry = dict(RETRY_DEFAULTS)
-        if node.retry is not None:
-            retry.update(node.retry.model_dump())
-        retry[key] = RETRY_DEFAULTS[key] if value is None else value
-        pruned = {k: v for k, v in retry.items() if v != RETRY_DEFAULTS[k]}
+        retry: dict[str, Any] = (
+            node.retry.model_dump(exclude_unset=True) if node.retry is not None else {}
+        )
+        if key == "preset":
+            if value:
+                retry = {"preset": value}  # a preset chosen: its numbers
+            else:
+                # back to custom: the preset's numbers become the node's own
+                current = resolve(node.retry) or NO_RETRY
+                retry = {k: getattr(current, k) for k in RETRY_DEFAULTS}
+        elif value is None:
+            retry.pop(key, None)
+        else:
+            retry[key] = value
+        base = PRESETS[retry["preset"]] if retry.get("preset") else NO_RETRY
+        pruned = {k: v for k, v in retry.items() if k == "preset" or v != getattr(base, k)}
         self._push(SetNodeField(self.node_id, "retry", pruned or UNSET, text="Edit retry"), editor)
 
     def _check_id(self, text: str, editor: FieldEditor) -> None:
@@ -582,8 +607,9 @@ class Inspector(QWidget):
             editor.set_value(node.config.get(key, self.defaults.get(key)))
         for key, editor in self.common.items():
             if key.startswith("retry."):
-                retry = data.get("retry", {})
-                editor.set_value(retry.get(key[6:], RETRY_DEFAULTS[key[6:]]))
+                # the numbers the node runs with: its preset's, then its own
+                policy = resolve(node.retry) or NO_RETRY
+                editor.set_value(getattr(policy, key[6:]))
             elif key == "id":
                 editor.set_value(self.node_id)
             else:

@@ -99,7 +99,8 @@ def error_html(run: NodeRun) -> str:
         parts.append(
             f"<h4 style='margin:12px 0 2px 0'>Details</h4>{_pre(text + ('…' if cut else ''))}"
         )
-    if run.traceback:
+    if run.traceback and error.get("category") == "INTERNAL":
+        # (only a bug shows its traceback; other errors name their cause in details)
         parts.append(f"<h4 style='margin:12px 0 2px 0'>Traceback</h4>{_pre(run.traceback)}")
     return "".join(parts)
 

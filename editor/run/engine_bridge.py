@@ -23,12 +23,14 @@ import gc
 import logging
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flowdesk.editor.run.run_state import RunState, merge_results
 from flowdesk.engine import Engine, Event, Issue, RunHandle, RunResult, Workflow, validate
+from flowdesk.engine.bus import BUS
 from flowdesk.engine.history import HistoryStore, RunSummary
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
@@ -246,15 +248,32 @@ class EngineBridge(QObject):
                     issues,
                 )
                 return
-            handle = self.engine.start(
-                workflow,
-                variables=variables,
-                data_root=data_root,
-                only=only,
-                up_to=up_to,
-                previous=previous,
-                check=False,
-            )
+            # The run's events reach the log dock and the canvas through the
+            # process's event bus, like any other subscriber's.
+            run_id = uuid.uuid4().hex
+            self._listener_failed = False
+            self._inbox = []
+            inbox = self._inbox
+
+            def collect(event: Event) -> None:
+                if getattr(event, "run_id", None) == run_id:
+                    inbox.append(event)
+
+            unsubscribe = BUS.subscribe("*", collect)
+            try:
+                handle = self.engine.start(
+                    workflow,
+                    variables=variables,
+                    data_root=data_root,
+                    only=only,
+                    up_to=up_to,
+                    previous=previous,
+                    check=False,
+                    run_id=run_id,
+                )
+            except BaseException:
+                unsubscribe()
+                raise
             started = True
         except Exception as exc:  # noqa: BLE001 - reported, never raised into Qt
             self._refuse(previous_status, "", "", [])
@@ -271,9 +290,6 @@ class EngineBridge(QObject):
                 handle.run_id, workflow.name, handle.started_at, workflow_path=path, source="editor"
             )
         )
-        self._listener_failed = False
-        self._inbox = []
-        handle.subscribe(self._inbox.append)
         # While the run goes the frame timer repeats (events only land in the
         # inbox); ``_finished`` stops it and shows the final state at once.
         self._nodes = len(workflow.nodes)
@@ -296,6 +312,8 @@ class EngineBridge(QObject):
             self._schedule_flush()
             self._report("The engine stopped unexpectedly", exc)
             return
+        finally:
+            unsubscribe()
         self._finished(handle, result, path, only is not None)
 
     def _refuse(self, previous_status: str, title: str, message: str, issues: list[Issue]) -> None:

@@ -69,7 +69,13 @@ class Edge(_Strict):
         return (self.source.node, self.source.port, self.target.node, self.target.port)
 
 
+#: named retry presets (``engine.retry.PRESETS`` holds their numbers)
+RetryPreset = Literal["none", "conservative", "aggressive", "network", "rate_limit"]
+
+
 class RetryPolicy(_Strict):
+    #: optional addition to the spec: a named preset; the fields below override it
+    preset: RetryPreset | None = None
     max_attempts: int = Field(1, ge=1, le=100)
     base_delay_s: float = Field(1.0, ge=0)
     max_delay_s: float = Field(32.0, ge=0)
@@ -162,6 +168,11 @@ CredentialRef = Annotated[
 class Settings(_Strict):
     max_concurrency: int = Field(16, ge=1, le=10_000)
     max_ai_tokens: int | None = Field(None, ge=0)
+    #: optional addition: the retry policy of nodes without their own ``retry``
+    retry: RetryPolicy | None = None
+    #: optional addition: the longest ``Retry-After`` a run waits (default 5 min);
+    #: a server asking for more fails the node with ``RATE_LIMITED``
+    max_retry_after_s: float = Field(300.0, ge=0)
 
 
 class Workflow(_Strict):

@@ -78,6 +78,9 @@ class NodeType:
     deterministic: ClassVar[bool] = True
     #: credential kinds a ``credential`` config field accepts
     credential_kinds: ClassVar[tuple[str, ...]] = ()
+    #: the retry preset (``engine.retry.PRESETS``) a new node of this type
+    #: starts with in the editor: ``"network"`` for types that call servers
+    default_retry: ClassVar[str | None] = None
 
     async def execute(self, ctx: NodeContext, config: Any) -> Any:
         """Run once (or once per ``for_each`` item) and return the output."""
@@ -120,4 +123,5 @@ class NodeType:
             "inputs": [p.to_json() for p in cls.inputs],
             "outputs": [p.to_json() for p in cls.outputs],
             "config_schema": cls.config_schema(),
+            "default_retry": cls.default_retry,
         }

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..bus import BUS
 from ..errors import SOURCE_UNAVAILABLE, TOOL_NOT_FOUND, ConfigError, FlowdeskError
 from .base import SourceEnv, ToolInfo, ToolSource
 from .registry import SourceTypes
@@ -98,6 +99,7 @@ class SourceManager:
             if source is None:
                 source = self._open_now(name)
                 self._open[name] = source
+                BUS.signal("source.connect", source=name, kind=self.entries[name].get("type"))
             return source
 
     def _open_now(self, name: str) -> ToolSource:
@@ -189,6 +191,7 @@ class SourceManager:
 
 
 async def _close(name: str, source: ToolSource) -> None:
+    BUS.signal("source.disconnect", source=name)
     try:
         await source.aclose()
     except asyncio.CancelledError:

@@ -193,10 +193,13 @@ async def test_non_json_answer_is_a_clear_error_with_the_raw_response(
     assert result.status == "failed"
     error = result.nodes["c"].error
     assert error is not None
-    assert error["code"] == "AI_OUTPUT_NOT_JSON"
+    # (the contract: not JSON is a schema validation failure, with the raw answer)
+    assert error["code"] == "SCHEMA_VALIDATION"
     assert error["category"] == "VALIDATION"
+    assert error["retryable"] is False
     assert "not JSON" in error["message"] and "Sure! The label is bug." in error["message"]
     assert error["details"]["raw_response"] == "Sure! The label is bug."
+    assert [i["path"] for i in error["details"]["issues"]] == ["$"]
 
 
 async def test_answer_cut_off_at_max_tokens_says_so(llm: FakeLLM, registry: NodeRegistry) -> None:
@@ -207,7 +210,7 @@ async def test_answer_cut_off_at_max_tokens_says_so(llm: FakeLLM, registry: Node
     )
     error = (await run(registry, wf)).nodes["c"].error
     assert error is not None
-    assert error["code"] == "AI_OUTPUT_NOT_JSON"
+    assert error["code"] == "SCHEMA_VALIDATION"
     assert "cut off at max_tokens (5)" in error["message"]
     assert error["retryable"] is False
 
@@ -225,20 +228,20 @@ async def test_schema_mismatch_lists_every_issue(llm: FakeLLM, registry: NodeReg
     assert error["details"]["raw_response"] == json.dumps(wrong)
     issues = error["details"]["issues"]
     assert [(i["path"], i["expected"], i["received"]) for i in issues] == [
-        ("$.note", "string or null", "nothing"),
         ("$.label", 'one of "bug", "question"', '"feature"'),
         ("$.urgent", "boolean", '"yes"'),
         ("$.tags[1]", "string", "3"),
         ("$.extra", "no such field", "1"),
     ]
-    assert "5 issues" in error["message"] and '$.label: expected one of "bug"' in error["message"]
+    # (note is optional: its absence is no issue)
+    assert "4 issues" in error["message"] and '$.label: expected one of "bug"' in error["message"]
     # The tokens were spent: they count although the answer was refused.
     assert result.usage == {"prompt_tokens": 12, "completion_tokens": 8, "total_tokens": 20}
 
 
-async def test_a_retry_asks_the_model_again_after_a_schema_mismatch(
-    llm: FakeLLM, registry: NodeRegistry
-) -> None:
+async def test_a_schema_mismatch_is_not_retried(llm: FakeLLM, registry: NodeRegistry) -> None:
+    # VALIDATION never retries (the category table): asking again spends tokens
+    # on a prompt that just produced a wrong shape.
     llm.reply(Reply(body=completion({"label": "nope"})), Reply(body=completion(GOOD)))
     retry = {"max_attempts": 2, "base_delay_s": 0}
     wf = workflow(
@@ -246,10 +249,83 @@ async def test_a_retry_asks_the_model_again_after_a_schema_mismatch(
         [node("c", llm.base_url, user_prompt="x", output_schema=TICKET_SCHEMA, retry=retry)],
     )
     result = await run(registry, wf)
-    assert result.nodes["c"].output == GOOD
-    assert len(llm.requests) == 2
-    # Both answers were paid for.
-    assert result.usage is not None and result.usage["total_tokens"] == 40
+    assert result.nodes["c"].error is not None
+    assert result.nodes["c"].error["code"] == "SCHEMA_VALIDATION"
+    assert len(llm.requests) == 1
+    assert result.usage is not None and result.usage["total_tokens"] == 20
+
+
+OPTIONAL_SCHEMA = "{name: string, tags: string[], meta?: {score: number}}"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"name": "x", "tags": []}, {"name": "x", "tags": [], "meta": None}],
+    ids=["absent", "null"],
+)
+async def test_optional_fields_may_be_absent_or_null(
+    llm: FakeLLM, registry: NodeRegistry, answer: dict[str, Any]
+) -> None:
+    llm.reply(Reply(body=completion(answer)))
+    wf = workflow(
+        registry, [node("c", llm.base_url, user_prompt="x", output_schema=OPTIONAL_SCHEMA)]
+    )
+    result = await run(registry, wf)
+    assert result.status == "succeeded", result.nodes["c"].error
+    assert result.nodes["c"].output == answer
+    # the server is still asked for the strict shape (optional: required and nullable)
+    sent = llm.requests[0].json["response_format"]["json_schema"]["schema"]
+    assert sent["required"] == ["name", "tags", "meta"]
+
+
+async def test_optional_fields_of_a_json_schema_may_be_absent(
+    llm: FakeLLM, registry: NodeRegistry
+) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "score": {"type": "number"}},
+        "required": ["name"],
+    }
+    llm.reply(Reply(body=completion({"name": "x"})), Reply(body=completion({"score": 1})))
+    wf = workflow(registry, [node("c", llm.base_url, user_prompt="x", output_schema=schema)])
+    assert (await run(registry, wf)).nodes["c"].output == {"name": "x"}
+    error = (await run(registry, wf)).nodes["c"].error
+    assert error is not None and "missing required field 'name'" in error["message"]
+
+
+async def test_503_retry_after_is_honoured(llm: FakeLLM, registry: NodeRegistry) -> None:
+    llm.reply(
+        Reply(503, {"error": {"message": "warming up"}}, headers={"Retry-After": "0.5"}),
+        Reply(body=completion("fine")),
+    )
+    events: list[Any] = []
+    retry = {"max_attempts": 2, "base_delay_s": 0, "max_delay_s": 0}
+    wf = workflow(registry, [node("n", llm.base_url, user_prompt="x", retry=retry)])
+    result = await run(registry, wf, events=events)
+    assert result.nodes["n"].output == "fine"
+    first, second = llm.requests
+    assert second.at - first.at >= 0.45
+    (retrying,) = [e for e in events if isinstance(e, NodeRetrying)]
+    assert retrying.delay_s == 0.5
+    assert retrying.error["category"] == "TRANSPORT"
+
+
+async def test_a_retry_after_beyond_the_cap_fails_with_rate_limited(
+    llm: FakeLLM, registry: NodeRegistry
+) -> None:
+    llm.fallback = Reply(
+        503, {"error": {"message": "maintenance"}}, headers={"Retry-After": "999999"}
+    )
+    wf = workflow(registry, [node("n", llm.base_url, user_prompt="x", retry={"preset": "network"})])
+    started = time.monotonic()
+    result = await run(registry, wf)
+    assert time.monotonic() - started < 5
+    error = result.nodes["n"].error
+    assert error is not None
+    assert error["code"] == "RATE_LIMITED" and error["category"] == "RATE_LIMIT"
+    assert error["details"]["retry_after_s"] == 999999
+    assert error["details"]["error"]["code"] == "AI_API_ERROR"
+    assert len(llm.requests) == 1
 
 
 async def test_a_refusal_is_reported(llm: FakeLLM, registry: NodeRegistry) -> None:

@@ -25,6 +25,9 @@ class Realm:
     api_calls: int = 0
     api_401: int = 0
     refuse_all: bool = False
+    #: the token endpoint answers this status (and Retry-After: 0) this many times
+    fail_status: int = 0
+    fail_times: int = 0
 
 
 class AuthServer:
@@ -80,6 +83,11 @@ class AuthServer:
     async def token(self, request: web.Request) -> web.Response:
         realm = self.realms[request.match_info["key"]]
         realm.fetches += 1
+        if realm.fail_times > 0:
+            realm.fail_times -= 1
+            return web.Response(
+                status=realm.fail_status, text="token service busy", headers={"Retry-After": "0"}
+            )
         form = {k: str(v) for k, v in (await request.post()).items()}
         realm.forms.append(form)
         await asyncio.sleep(0.05)  # concurrent requests overlap with the fetch

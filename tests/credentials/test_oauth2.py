@@ -155,3 +155,38 @@ async def test_a_refused_client_secret_is_an_auth_error_with_the_endpoint_messag
     basic = base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
     assert SECRET not in text and basic not in text
     assert realm.api_calls == 0
+
+
+@pytest.mark.parametrize(("status", "category"), [(503, "TRANSPORT"), (429, "RATE_LIMIT")])
+async def test_a_failing_token_endpoint_is_not_an_auth_error_and_is_retried(
+    auth_server: AuthServer, status: int, category: str
+):
+    from flowdesk.engine.bus import BUS
+
+    key = uuid.uuid4().hex
+    realm = auth_server.realm(key, SECRET)
+    realm.fail_status, realm.fail_times = status, 1
+    seen: list[Any] = []
+    stops = [BUS.subscribe(name, seen.append) for name in ("auth.error", "auth.refresh")]
+    try:
+        failed, _ = await _run(auth_server, key)
+        realm.fail_times = 1
+        doc = json.loads(_doc(auth_server, key, 1))
+        doc["settings"] = {"retry": {"preset": "network", "base_delay_s": 0.01}}
+        workflow = loads_workflow(json.dumps(doc), REGISTRY)
+        engine = Engine(REGISTRY, secrets=MemorySecretStore({"api": SECRET}))
+        retried = (await engine.run(workflow)).to_json()
+    finally:
+        for stop in stops:
+            stop()
+    error = failed["nodes"]["n0"]["error"]
+    assert (error["code"], error["category"], error["retryable"]) == (
+        "OAUTH2_TOKEN_FAILED",
+        category,
+        True,
+    )
+    assert retried["status"] == "succeeded", retried
+    assert retried["nodes"]["n0"]["attempts"] == 2
+    names = [e.name for e in seen]
+    assert names.count("auth.error") == 2 and names.count("auth.refresh") == 1
+    assert all(SECRET not in repr(e) for e in seen)

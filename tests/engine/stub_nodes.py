@@ -77,8 +77,8 @@ class Flaky(NodeType):
             raise FlowdeskError(
                 f"failure {calls}",
                 code=config.code,
-                category="TRANSPORT",
-                retryable=config.retryable,
+                # retryability follows the category (engine.errors)
+                category="TRANSPORT" if config.retryable else "EXECUTION",
                 retry_after=config.retry_after,
             )
         return {"calls": calls}

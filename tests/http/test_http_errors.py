@@ -23,12 +23,12 @@ def retry(attempts: int, base: float = 0.01) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("status", "retryable", "category"),
     [
-        (400, False, "TRANSPORT"),
+        (400, False, "EXECUTION"),
         (401, False, "AUTH"),
         (403, False, "AUTH"),
-        (404, False, "TRANSPORT"),
+        (404, False, "EXECUTION"),
         (408, True, "TRANSPORT"),
-        (422, False, "TRANSPORT"),
+        (422, False, "EXECUTION"),
         (425, True, "TRANSPORT"),
         (429, True, "RATE_LIMIT"),
         (500, True, "TRANSPORT"),

@@ -28,12 +28,14 @@ from ...errors import (
     FlowdeskError,
     NodeTimeoutError,
     TransportError,
+    http_status_category,
 )
 from ...expressions import has_expression, to_text
 from ...schema_dsl import (
     SchemaError,
     SchemaSyntaxError,
     to_strict_schema,
+    to_validation_schema,
     validate_value,
 )
 from ..spec import NodeType, Port
@@ -46,7 +48,6 @@ BODY_EXCERPT_CHARS = 2000
 RAW_RESPONSE_CHARS = 20_000
 #: issues quoted in a SCHEMA_VALIDATION message (all of them are in details)
 ISSUES_IN_MESSAGE = 3
-RETRYABLE_STATUSES = frozenset({408, 409, 425, 500, 502, 503, 504})
 #: key of the run's token budget in ``RunServices.shared``
 _BUDGET_KEY = "ai.transform.budget"
 #: the key a non-object schema is wrapped in: strict mode wants an object at the root
@@ -154,6 +155,7 @@ class AiTransform(NodeType):
     inputs = (Port("in", "The value read as `input` (the default prompt)"),)
     outputs = (Port("out", "The validated JSON value, or the text without a schema"),)
     Config = AiTransformConfig
+    default_retry = "network"
     credential_kinds = ("bearer",)
     deterministic = False
 
@@ -231,13 +233,13 @@ def _request_schema(spec: str | dict[str, Any] | None) -> tuple[dict[str, Any] |
             f"output_schema: {error.pretty()}",
             code="SCHEMA_INVALID",
             details={"field": "output_schema", **error.to_dict()},
-        ) from None
+        ) from error
     except SchemaError as error:
         raise ConfigError(
             f"output_schema: {error}",
             code="SCHEMA_INVALID",
             details={"field": "output_schema", "path": error.path},
-        ) from None
+        ) from error
     if schema.get("type") == "object" and "anyOf" not in schema:
         return schema, False
     # Strict mode needs an object at the root: ask for {"value": …} and unwrap.
@@ -345,18 +347,18 @@ async def _call(
         async with asyncio.timeout(limit):
             response = await client.post(url, json=body, headers=headers, timeout=limit)
             content = await response.aread()
-    except (TimeoutError, httpx.TimeoutException):
+    except (TimeoutError, httpx.TimeoutException) as exc:
         raise NodeTimeoutError(
             f"the AI server at {url} did not answer within {limit:g} s (request_timeout_s)",
             details={"url": url, "timeout_s": limit},
-        ) from None
+        ) from exc
     except httpx.HTTPError as exc:
         raise TransportError(
             _redact(
                 f"could not reach the AI server at {url}: {type(exc).__name__}: {exc}", secrets
             ),
             details={"url": url, "exception": type(exc).__name__},
-        ) from None
+        ) from exc
     text = _redact(content.decode("utf-8", "replace"), secrets)
     status = response.status_code
     payload: Any = None
@@ -372,8 +374,7 @@ async def _call(
             "object; is base_url an OpenAI-compatible API (e.g. https://openrouter.ai/api/v1 "
             "or http://localhost:11434/v1)?",
             code="AI_API_ERROR",
-            category="TRANSPORT",
-            retryable=False,
+            category="EXECUTION",
             details={"url": url, "status": status, "body_excerpt": text[:BODY_EXCERPT_CHARS]},
         )
     if "error" in payload and not payload.get("choices"):
@@ -392,31 +393,32 @@ def _status_error(
         "status": status,
         "body_excerpt": text[:BODY_EXCERPT_CHARS],
     }
-    if status == 429:
+    category = http_status_category(status)
+    # Retry-After is honoured on 429 and on 503 (a server "back soon").
+    retry_after = None
+    if status in (429, 503):
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        message = f"the AI server is rate limiting requests (429): {reason}"
         if retry_after is not None:
             details["retry_after_s"] = retry_after
-            message += f"; it asks to retry after {retry_after:g} s"
+    asks = f"; it asks to retry after {retry_after:g} s" if retry_after is not None else ""
+    if status == 429:
         return FlowdeskError(
-            message,
+            f"the AI server is rate limiting requests (429): {reason}{asks}",
             code="RATE_LIMITED",
             category="RATE_LIMIT",
-            retryable=True,
             retry_after=retry_after,
             details=details,
         )
-    category = "AUTH" if status in (401, 403) else "TRANSPORT"
     hint = ""
     if status == 401:
         hint = " (check the credential's secret)"
     elif status == 404:
         hint = " (check base_url and model)"
     return FlowdeskError(
-        f"the AI server answered {status}{hint}: {reason}",
+        f"the AI server answered {status}{hint}: {reason}{asks}",
         code="AI_API_ERROR",
         category=category,
-        retryable=status in RETRYABLE_STATUSES or status >= 500,
+        retry_after=retry_after,
         details=details,
     )
 
@@ -485,8 +487,7 @@ def _read_answer(
         raise FlowdeskError(
             "the AI server's answer has no choices[0].message",
             code="AI_API_ERROR",
-            category="TRANSPORT",
-            retryable=False,
+            category="EXECUTION",
             details={"body_excerpt": _redact(json.dumps(payload)[:BODY_EXCERPT_CHARS], secrets)},
         )
     finish_reason = choice.get("finish_reason") if isinstance(choice, dict) else None
@@ -497,7 +498,6 @@ def _read_answer(
             f"the model refused to answer: {str(refusal)[:500]}",
             code="AI_REFUSED",
             category="EXECUTION",
-            retryable=False,
             details={"refusal": str(refusal)[:RAW_RESPONSE_CHARS], "model": config.model},
         )
     text = _redact(text, secrets)
@@ -515,31 +515,36 @@ def _read_answer(
     try:
         value = parse_json_answer(text)
     except ValueError as error:
+        # Not JSON is a schema validation failure too (one issue at "$").
+        issue = {
+            "path": "$",
+            "expected": "a JSON value",
+            "received": "text that is not JSON",
+            "message": f"the answer is not JSON ({error})",
+        }
         if truncated:
             raise FlowdeskError(
                 f"the model's answer was cut off at max_tokens ({config.max_tokens}) before "
                 "the JSON was complete: raise max_tokens or ask for less",
-                code="AI_OUTPUT_NOT_JSON",
+                code="SCHEMA_VALIDATION",
                 category="VALIDATION",
-                retryable=False,
-                details={**raw, "parse_error": str(error)},
-            ) from None
+                details={**raw, "issues": [issue], "parse_error": str(error)},
+            ) from error
         start = " ".join(text.split())[:120]
         raise FlowdeskError(
             f"the model's answer is not JSON ({error}); it begins: {start!r}",
-            code="AI_OUTPUT_NOT_JSON",
+            code="SCHEMA_VALIDATION",
             category="VALIDATION",
-            # another sample may well be JSON: retry.max_attempts asks again
-            retryable=True,
-            details={**raw, "parse_error": str(error)},
-        ) from None
-    check_schema = schema
-    if wrapped:
-        defs: dict[str, Any] = {k: schema[k] for k in ("$defs", "definitions") if k in schema}
-        check_schema = {**schema["properties"][_WRAP_KEY], **defs}
+            details={**raw, "issues": [issue], "parse_error": str(error)},
+        ) from error
+    # Checked against the schema the user wrote: an optional field may be
+    # absent (the strict request schema, where it is required-and-nullable,
+    # is only what the server is asked for).
+    assert config.output_schema is not None
+    check_schema = to_validation_schema(config.output_schema)
+    if wrapped and isinstance(value, dict) and set(value) == {_WRAP_KEY}:
         # A server that ignored response_format may send the bare value: take both.
-        if isinstance(value, dict) and set(value) == {_WRAP_KEY}:
-            value = value[_WRAP_KEY]
+        value = value[_WRAP_KEY]
     issues = validate_value(value, check_schema)
     if issues:
         shown = "; ".join(issue.message for issue in issues[:ISSUES_IN_MESSAGE])
@@ -552,7 +557,6 @@ def _read_answer(
             f"({count} issue{'s' if count != 1 else ''}): {shown}",
             code="SCHEMA_VALIDATION",
             category="VALIDATION",
-            retryable=True,
             details={**raw, "issues": [issue.to_dict() for issue in issues]},
         )
     return value

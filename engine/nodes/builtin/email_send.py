@@ -62,6 +62,7 @@ class EmailSendConfig(MessageFields):
 
 class EmailSend(NodeType):
     type_name = "email.send"
+    default_retry = "network"  # new nodes retry transient failures (runtime contract)
     title = "Send e-mail (SMTP)"
     category = "Email"
     description = (

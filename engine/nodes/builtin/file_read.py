@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...context import NodeContext
-from ...datafiles import read_file
+from ...datafiles import DEFAULT_MAX_READ_BYTES, read_file
 from ..spec import NodeType, Port
 
 
@@ -25,6 +25,12 @@ class FileReadConfig(BaseModel):
     )
     format: Literal["text", "json", "jsonl", "csv", "bytes"] = Field(
         "text", description="csv: a list of objects by header row; bytes: base64 text"
+    )
+    max_bytes: int = Field(
+        DEFAULT_MAX_READ_BYTES,
+        gt=0,
+        description="Largest file read, in bytes (default 50 MB); a larger one is a "
+        "FILE_TOO_LARGE error before anything is read",
     )
 
 
@@ -39,4 +45,6 @@ class FileRead(NodeType):
     Config = FileReadConfig
 
     async def execute(self, ctx: NodeContext, config: FileReadConfig) -> Any:
-        return await asyncio.to_thread(read_file, ctx.data_root, config.path, config.format)
+        return await asyncio.to_thread(
+            read_file, ctx.data_root, config.path, config.format, config.max_bytes
+        )

@@ -44,6 +44,7 @@ class GmailSendConfig(MessageFields):
 
 class GmailSend(NodeType):
     type_name = "gmail.send"
+    default_retry = "network"  # new nodes retry transient failures (runtime contract)
     title = "Send with Gmail"
     category = "Email"
     description = (

@@ -38,11 +38,14 @@ from ...credentials import (
     redact_error,
 )
 from ...errors import (
+    CATEGORY_RETRYABLE,
     ConfigError,
     ExecutionError,
     FlowdeskError,
     NodeTimeoutError,
+    SecurityError,
     TransportError,
+    http_status_category,
 )
 from ...http_client import HttpClient, parse_url
 from ..spec import NodeType, Port
@@ -51,7 +54,6 @@ DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 MAX_REDIRECTS = 20
 #: characters of a failing response's body kept in the error's details
 BODY_EXCERPT_CHARS = 2000
-RETRYABLE_STATUSES = frozenset({408, 425, 429})
 #: uuid5 namespace of generated ``Idempotency-Key`` values
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6b1f3f3e-4f0e-4a55-9d3c-2f1a9d1c7e21")
 
@@ -241,6 +243,7 @@ class HttpRequest(NodeType):
     outputs = (Port("out", "{status, headers, body}"),)
     Config = HttpRequestConfig
     deterministic = False
+    default_retry = "network"
     credential_kinds = (
         "bearer",
         "basic",
@@ -507,6 +510,9 @@ class _Exchange:
     def _next_hop(self, response: httpx.Response, redirects: int) -> httpx.Request:
         """The request following a redirect (``redirects``: how many so far)."""
         assert response.next_request is not None
+        target = response.next_request.url
+        if target.scheme not in ("http", "https"):
+            raise _redirect_refused(self.method, self.shown_url, response, target.scheme)
         # Only redirects are logged: the output says the rest, and a line
         # per request would flood the log of a large for_each.
         self.ctx.log(
@@ -667,13 +673,9 @@ class _Exchange:
         self, response: httpx.Response, headers: dict[str, str], data: bytes
     ) -> FlowdeskError:
         status = response.status_code
-        retryable = status in RETRYABLE_STATUSES or 500 <= status <= 599
-        if status == 429:
-            category = "RATE_LIMIT"
-        elif status in (401, 403):
-            category = "AUTH"
-        else:
-            category = "TRANSPORT"
+        # 4xx other than 408/425/429 are not TRANSPORT: retrying cannot help
+        category = http_status_category(status)
+        retryable = CATEGORY_RETRYABLE[category]
         charset = _charset(headers.get("content-type", ""))
         text = data.decode(charset or "utf-8", errors="replace")
         excerpt = text[:BODY_EXCERPT_CHARS]
@@ -701,7 +703,6 @@ class _Exchange:
             message,
             code="HTTP_STATUS",
             category=category,
-            retryable=retryable,
             details=details,
             retry_after=retry_after,
         )
@@ -739,6 +740,19 @@ class _Exchange:
                     "body": redact(excerpt, self._secrets()),
                 },
             ) from None
+
+
+def _redirect_refused(
+    method: str, url: str, response: httpx.Response, scheme: str
+) -> SecurityError:
+    location = response.headers.get("location", "")
+    shown = location.split("?", 1)[0][:200]
+    return SecurityError(
+        f"{method} {url}: the server redirects to a {scheme or 'non-HTTP'}: URL ({shown!r}); "
+        "only http:// and https:// redirects are followed, so the redirect is refused",
+        code="REDIRECT_REFUSED",
+        details={"url": url, "method": method, "status": response.status_code, "location": shown},
+    )
 
 
 def parse_retry_after(value: str, now: datetime | None = None) -> float | None:

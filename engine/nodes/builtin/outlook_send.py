@@ -49,6 +49,7 @@ class OutlookSendConfig(MessageFields):
 
 class OutlookSend(NodeType):
     type_name = "outlook.send"
+    default_retry = "network"  # new nodes retry transient failures (runtime contract)
     title = "Send with Outlook"
     category = "Email"
     description = (

@@ -14,12 +14,14 @@ May import: pydantic, engine.context, engine.errors, engine.sources, engine.node
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...context import NodeContext
 from ...errors import TOOL_ERROR, ConfigError, FlowdeskError
+from ...metrics import METRICS
 from ...sources.schema import validate_arguments
 from ..spec import NodeType, Port
 
@@ -56,6 +58,7 @@ class ToolCall(NodeType):
     outputs = (Port("out", "The tool's result ({status, headers, body} for OpenAPI)"),)
     Config = ToolCallConfig
     deterministic = False
+    default_retry = "network"
 
     async def execute(self, ctx: NodeContext, config: ToolCallConfig) -> Any:
         manager = ctx.services.tool_sources
@@ -67,14 +70,21 @@ class ToolCall(NodeType):
             )
         source, tool = await manager.tool(config.source, config.tool)
         arguments = validate_arguments(tool.input_schema, config.arguments, tool=tool.name)
+        started = time.monotonic()
+        ok = False
         try:
-            return await source.call(tool, arguments, ctx)
+            result = await source.call(tool, arguments, ctx)
+            ok = True
+            return result
         except FlowdeskError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a source's bug is the tool's failure
+        except Exception as exc:
             raise FlowdeskError(
                 f"{config.source}__{tool.name} failed: {type(exc).__name__}: {exc}",
                 code=TOOL_ERROR,
                 category="EXECUTION",
                 details={"source": config.source, "tool": tool.name},
-            ) from None
+            ) from exc
+        finally:
+            # calls per tool source (engine.metrics), beside the HTTP origins
+            METRICS.record_source(config.source, time.monotonic() - started, ok)
