@@ -313,6 +313,8 @@ async def _run_handle(
         check=False,
         run_id=run_id,
     )
+    if printer is not None:
+        printer.secrets = handle.secrets_used
     # History writes run in a worker thread: a locked or slow database must
     # not hold the event loop (nor add its wait to the run's duration).
     recorded_start = (
@@ -397,6 +399,8 @@ class _LinePrinter:
     """One live line per node as it finishes (and one per retry)."""
 
     def __init__(self, out: TextIO, workflow: Workflow) -> None:
+        #: the run's secrets, redacted from the messages printed (set once it starts)
+        self.secrets: Callable[[], list[str]] = list
         self.out = out
         self.width = min(max((len(n.id) for n in workflow.nodes), default=8), 32)
         self.t0 = time.monotonic()
@@ -404,6 +408,13 @@ class _LinePrinter:
     def _line(self, mark: str, node_id: str, status: str, rest: str) -> None:
         self.out.write(f"  {mark} {node_id:<{self.width}}  {status:<10} {rest}\n".rstrip() + "\n")
         self.out.flush()
+
+    def _message(self, error: dict[str, Any]) -> str:
+        message = str(error.get("message"))
+        secrets = self.secrets()
+        if secrets:
+            message = redact(message, sorted(secrets, key=len, reverse=True))
+        return printable(message)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -425,7 +436,7 @@ class _LinePrinter:
                 event.node_id,
                 "failed",
                 f"{_ms(event.duration_ms):>9}  {_attempts(event.attempts)}  "
-                f"{error.get('code')}: {printable(str(error.get('message')))}{how}",
+                f"{error.get('code')}: {self._message(error)}{how}",
             )
         elif isinstance(event, NodeSkipped):
             if event.reason != NOT_IN_RUN:
@@ -439,7 +450,7 @@ class _LinePrinter:
                 event.node_id,
                 "retrying",
                 f"attempt {event.attempt + 1}/{event.max_attempts} in {event.delay_s:.1f} s "
-                f"after {error.get('code')}: {error.get('message')}",
+                f"after {error.get('code')}: {self._message(error)}",
             )
 
 

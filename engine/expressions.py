@@ -287,7 +287,6 @@ def _check_result_size(value: Any) -> None:
 
 
 def _guarded_mul(left: Any, right: Any) -> Any:
-    _check_budget()
     for seq, count in ((left, right), (right, left)):
         length = _size(seq)
         if length is not None and isinstance(count, int):
@@ -329,7 +328,6 @@ _FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\*|\d+)(?:\.(\*|\d+))?")
 
 
 def _guarded_mod(left: Any, right: Any) -> Any:
-    _check_budget()
     if isinstance(left, str):
         for width, precision in _FORMAT_WIDTH.findall(left):
             for part in (width, precision):
@@ -345,7 +343,6 @@ def _guarded_mod(left: Any, right: Any) -> Any:
 
 
 def _guarded_add(left: Any, right: Any) -> Any:
-    _check_budget()
     a, b = _size(left), _size(right)
     if a is not None and b is not None and a + b > MAX_STRING_CHARS:
         raise LimitExceeded("the result would be over the size limit")
@@ -355,7 +352,6 @@ def _guarded_add(left: Any, right: Any) -> Any:
 
 
 def _concat(*parts: Any) -> str:
-    _check_budget()
     size = sum(len(p) if isinstance(p, str) else measure(p, MAX_STRING_CHARS) for p in parts)
     if size > MAX_STRING_CHARS:
         raise LimitExceeded("the joined text would be over the size limit")

@@ -6,7 +6,8 @@ ends, so a crash leaves a trace. Node outputs above ``max_output_bytes`` are
 stored truncated with a marker (``TRUNCATED_KEY``) and are never reused as
 upstream outputs of a partial run. Known secret values are redacted before
 anything is stored.
-May import: engine.results, stdlib, platformdirs. Main class: ``HistoryStore``.
+May import: engine.results, engine.safe_output, stdlib, platformdirs. Main class:
+``HistoryStore``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .results import NodeResult, RunResult
+from .safe_output import json_prefix, structural_size
 
 TRUNCATED_KEY = "__flowdesk_truncated__"
 DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024
@@ -250,8 +252,15 @@ class HistoryStore:
         rows = []
         for position, (node_id, node) in enumerate(result.nodes.items()):
             data = node.to_json()
-            output_text = json.dumps(data["output"], ensure_ascii=False, default=str)
-            size = len(output_text.encode("utf-8"))
+            lower_bound = structural_size(data["output"], self.max_output_bytes)
+            if lower_bound > self.max_output_bytes:
+                # Certainly over the limit: never written out whole (a list
+                # repeating one big list would take minutes and gigabytes).
+                output_text = json_prefix(data["output"], PREVIEW_CHARS * 2)
+                size = lower_bound
+            else:
+                output_text = json.dumps(data["output"], ensure_ascii=False, default=str)
+                size = len(output_text.encode("utf-8"))
             truncated = size > self.max_output_bytes
             if truncated:
                 data["output"] = {

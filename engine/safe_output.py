@@ -51,3 +51,42 @@ def json_text(value: Any, **options: Any) -> str:
         return json.dumps(
             _finite(value), ensure_ascii=False, allow_nan=False, default=str, **options
         )
+
+
+def structural_size(value: Any, cap: int) -> int:
+    """A lower bound of the length of ``value``'s JSON text (characters of
+    strings plus one per item, key and scalar), counting shared parts each
+    time they appear; stops counting past ``cap``. Costs at most ``cap`` steps."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += 2
+            for key, sub in item.items():
+                stack.append(key)
+                stack.append(sub)
+        elif isinstance(item, list | tuple):
+            total += 2
+            stack.extend(item)
+        else:
+            total += 1
+        if total > cap:
+            break
+    return total
+
+
+def json_prefix(value: Any, chars: int) -> str:
+    """The first ``chars`` characters of ``value``'s JSON text, without
+    writing the rest (a huge value costs what its prefix does)."""
+    encoder = json.JSONEncoder(ensure_ascii=False, default=str)
+    parts: list[str] = []
+    length = 0
+    for chunk in encoder.iterencode(value):
+        parts.append(chunk)
+        length += len(chunk)
+        if length >= chars:
+            break
+    return "".join(parts)[:chars]

@@ -165,3 +165,22 @@ def test_a_second_ctrl_c_quits_even_when_the_loop_is_blocked(cli_env, tmp_path: 
     assert time.monotonic() - started < 3
     assert process.returncode == 130
     assert "quitting at once" in err
+
+
+def test_the_history_never_writes_a_huge_shared_output_whole(tmp_path: Path):
+    from flowdesk.engine.history import HistoryStore
+    from flowdesk.engine.results import NodeResult, RunResult
+
+    inner = [1] * 2_000_000
+    output = [inner] * 2_000_000  # 4 × 10¹² items once written out
+    result = RunResult(
+        "big", "succeeded", "2026-01-01T00:00:00Z", 1.0, {"n": NodeResult("succeeded", output)}
+    )
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    started = time.monotonic()
+    store.record_result(result)
+    assert time.monotonic() - started < 5
+    _, stored = store.get_run("big")
+    marker = stored.nodes["n"].output
+    assert marker["__flowdesk_truncated__"] is True
+    assert marker["preview"].startswith("[[1, 1, 1")

@@ -97,3 +97,27 @@ def test_the_history_preview_never_keeps_a_secret_prefix(tmp_path: Path):
     _, stored = store.get_run("r1")
     preview = stored.nodes["n"].output["preview"]
     assert "TOPSECRET" not in preview
+
+
+def test_secrets_echoed_in_error_messages_are_redacted_from_live_lines(
+    cli_env, tmp_path: Path, server
+):
+    server.routes["/leak"] = lambda h: (
+        json.dumps({"token": OTHER}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    flow = write_flow(
+        tmp_path / "leak.flow.json",
+        [
+            node("call", "http.request", config={"url": f"{server.url}/leak"}),
+            # fails with a message listing the keys: "no key 'zzz' (keys: …)"
+            node("parse", config={"value": "{{ {input.body.token: 1}.zzz }}"}),
+        ],
+        [edge("call", "parse")],
+    )
+    cli_env["FLOWDESK_SECRET_UNUSED"] = OTHER
+    done = flowdesk(cli_env, "run", str(flow))
+    assert done.returncode == 1
+    assert "parse" in done.stdout and "failed" in done.stdout
+    assert "no key 'zzz' (keys: ***)" in done.stdout
+    assert OTHER not in done.stdout + done.stderr

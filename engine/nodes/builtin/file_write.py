@@ -69,7 +69,11 @@ class FileWrite(NodeType):
             # the file was left alone.
             cancelled.set()
             try:
-                await task
+                result = await task
             except Exception:  # noqa: BLE001 - the run is cancelled: its error is moot
-                pass
-            raise
+                raise asyncio.CancelledError() from None
+            if result.get("cancelled"):
+                raise
+            # The file was written before the cancel reached the thread: say
+            # so (a "cancelled" node must mean an untouched file).
+            return result
