@@ -268,7 +268,7 @@ async def _run_async(
         unsubscribe.append(_log_to_stderr(args.log_level))
     try:
         return await _run_handle(
-            engine, run_id, workflow, variables, root, args, previous, history, flow_path
+            engine, run_id, workflow, variables, root, args, previous, history, flow_path, printer
         )
     finally:
         for stop in unsubscribe:
@@ -302,6 +302,7 @@ async def _run_handle(
     previous: RunResult | None,
     history: HistoryStore | None,
     flow_path: str,
+    printer: _LinePrinter | None = None,
 ) -> tuple[RunResult, list[str]]:
     handle = engine.start(
         workflow,
