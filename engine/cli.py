@@ -302,7 +302,7 @@ async def _run_handle(
     previous: RunResult | None,
     history: HistoryStore | None,
     flow_path: str,
-    printer: _LinePrinter | None,
+    printer: _LinePrinter | None = None,
 ) -> tuple[RunResult, list[str]]:
     handle = engine.start(
         workflow,
