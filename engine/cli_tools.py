@@ -221,3 +221,6 @@ async def _run_one(workflow: Any, registry: Any, root: Path, variables: dict[str
 
     engine = Engine(registry, secrets=default_secret_store())
     return await engine.run(workflow, data_root=root, check=False, variables=variables)
+
+
+from . import cli_mcp as _cli_mcp  # noqa: E402,F401 - registers ``import-mcp``

@@ -1,0 +1,84 @@
+"""``flowdesk tools import-mcp CONFIG.json --into FLOW``: the servers of a
+desktop MCP configuration (``{"mcpServers": {name: {command, args, env}}}``,
+as Claude Desktop and VS Code write it) become ``sources`` of the workflow.
+
+``env`` values are never copied into the workflow (they often hold secrets):
+only their names, passed through from the user's environment at run time.
+Existing sources of the same name are left alone unless ``--replace``.
+The workflow is saved atomically; exit 0, 2 on an invalid file.
+May import: every engine module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .cli_tools import ACTIONS, EXIT_INVALID, EXIT_OK
+
+
+def _add(sub: Any) -> None:
+    parser = sub.add_parser("import-mcp", help="add the servers of an mcpServers config as sources")
+    parser.add_argument("config", metavar="CONFIG.json")
+    parser.add_argument("--into", required=True, metavar="FLOW", help="the workflow to add them to")
+    parser.add_argument("--replace", action="store_true", help="replace sources of the same name")
+
+
+def merge_servers(
+    document: dict[str, Any], config: dict[str, Any], *, replace: bool = False
+) -> tuple[list[str], list[str]]:
+    """Add the config's servers to ``document["sources"]``; (added, skipped)."""
+    from .sources.mcp import import_mcp_servers
+
+    entries = import_mcp_servers(config)
+    sources = document.setdefault("sources", {})
+    added, skipped = [], []
+    for name, entry in entries.items():
+        if name in sources and not replace:
+            skipped.append(name)
+            continue
+        sources[name] = entry
+        added.append(name)
+    return added, skipped
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .errors import FlowdeskError, WorkflowLoadError
+    from .io import atomic_write, loads_workflow
+
+    def fail(message: str) -> int:
+        sys.stderr.write(f"flowdesk: error: {message}\n")
+        return EXIT_INVALID
+
+    try:
+        config = json.loads(Path(args.config).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return fail(f"{args.config}: cannot read the MCP configuration: {exc}")
+    flow = Path(args.into)
+    try:
+        document = json.loads(flow.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return fail(f"{flow}: cannot read the workflow: {exc}")
+    if not isinstance(config, dict) or not isinstance(document, dict):
+        return fail("both files must hold a JSON object")
+    try:
+        added, skipped = merge_servers(document, config, replace=args.replace)
+    except FlowdeskError as exc:
+        return fail(f"{args.config}: {exc}")
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        loads_workflow(text)
+    except (FlowdeskError, WorkflowLoadError, ValueError) as exc:
+        return fail(f"{flow}: the workflow would not be valid: {exc}")
+    atomic_write(flow, text.encode("utf-8"))
+    for name in added:
+        sys.stdout.write(f"added source {name}\n")
+    for name in skipped:
+        sys.stdout.write(f"kept existing source {name} (use --replace to overwrite)\n")
+    return EXIT_OK
+
+
+ACTIONS["import-mcp"] = (_add, _run)
