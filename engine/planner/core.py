@@ -152,7 +152,7 @@ class TokenRateLimiter:
             raise FlowdeskError(
                 f"this request may use {need} tokens, more than the cap of "
                 f"{self.per_minute} tokens per minute ({TPM_ENV})",
-                code="TOKEN_RATE_LIMIT",
+                code="RATE_LIMITED",
                 category="RATE_LIMIT",
             )
         while self.used() + need > self.per_minute:
@@ -162,7 +162,7 @@ class TokenRateLimiter:
                     f"the planner's cap of {self.per_minute} tokens per minute is reached "
                     f"({self.used()} used in the last minute); try again in {wait:.0f} s "
                     f"or raise {TPM_ENV}",
-                    code="TOKEN_RATE_LIMIT",
+                    code="RATE_LIMITED",
                     category="RATE_LIMIT",
                     retry_after=wait,
                 )
@@ -218,7 +218,7 @@ async def _ask(
         except httpx.HTTPError as exc:
             raise FlowdeskError(
                 f"could not reach the AI server at {url}: {type(exc).__name__}",
-                code="TRANSPORT_ERROR",
+                code="TRANSPORT",
                 category="TRANSPORT",
             ) from exc
         text = response.text

@@ -294,7 +294,7 @@ async def test_per_minute_cap_refuses_with_a_clear_message(llm, registry) -> Non
     assert first.status == "planned"
     second = await plan(llm, registry, limiter=limiter, max_output_tokens=800)
     assert second.status == "failed"
-    assert second.problems[0]["code"] == "TOKEN_RATE_LIMIT"
+    assert second.problems[0]["code"] == "RATE_LIMITED"
     assert "9000 tokens per minute" in second.problems[0]["message"]
     assert len(llm.requests) == 1  # the second call never reached the server
 
