@@ -141,6 +141,9 @@ class MainWindow(QMainWindow):
         from flowdesk.editor.sources.panel import install as install_sources
 
         self.sources = install_sources(self, secret_store)
+        from flowdesk.editor.planner.panel import install as install_describe
+
+        self.describe = install_describe(self, secret_store)  # Ctrl+K (issue 18)
         self.inspector.assist.runs = self.run.runs
         self.run.runs.shown_changed.connect(lambda _s: self.inspector.assist.refresh())
         self.bridge.run_finished.connect(lambda _r: self.inspector.assist.refresh())

@@ -51,6 +51,9 @@ EVENT_NAMES: dict[str, str] = {
     "source.disconnect": "a run closed its HTTP client; per origin, with its call count",
     "http.request": "an HTTP request is sent (origin and method: no path, it may hold a token)",
     "http.response": "an HTTP exchange ended (status or error, duration)",
+    "planner.planned": "the planner proposed a valid plan (duration, tokens in/out, model)",
+    "planner.refused": "the planner refused a plan (PERMISSION_DENIED, invalid after repair)",
+    "planner.failed": "a planner call failed (HTTP error, not JSON, token cap)",
 }
 
 Subscriber = Callable[[Any], None]
@@ -163,6 +166,9 @@ _LEVELS = {
     "source.disconnect": logging.DEBUG,
     "http.request": logging.DEBUG,
     "http.response": logging.DEBUG,
+    "planner.planned": logging.INFO,
+    "planner.refused": logging.WARNING,
+    "planner.failed": logging.ERROR,
 }
 _LOG_LEVELS = {
     "debug": logging.DEBUG,

@@ -117,6 +117,9 @@ def build_parser(extra: dict[str, Command] | None = None) -> argparse.ArgumentPa
     from . import cli_tools
 
     cli_tools.add_parser(sub)
+    from . import cli_plan
+
+    cli_plan.add_parser(sub)
 
     for add_parser, _ in (extra or {}).values():
         add_parser(sub)
@@ -149,6 +152,7 @@ def main(
         "history": _history,
         "credentials": _credentials,
         "tools": _tools,
+        "plan": _plan,
     }
     handlers.update({name: handle for name, (_, handle) in (extra or {}).items()})
     return handlers[command](args)
@@ -601,6 +605,12 @@ def _tools(args: argparse.Namespace) -> int:
     from . import cli_tools
 
     return cli_tools.run(args)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from . import cli_plan
+
+    return cli_plan.run(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

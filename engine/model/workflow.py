@@ -173,6 +173,9 @@ class Settings(_Strict):
     #: optional addition: the longest ``Retry-After`` a run waits (default 5 min);
     #: a server asking for more fails the node with ``RATE_LIMITED``
     max_retry_after_s: float = Field(300.0, ge=0)
+    #: optional addition (planner, docs/planner.md): the node types / tools a
+    #: plan may add, shell patterns such as ``email.*`` or ``github__*``
+    allow_node_types: list[str] | None = None
 
 
 class Workflow(_Strict):
