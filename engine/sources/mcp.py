@@ -397,7 +397,7 @@ def import_mcp_servers(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     servers = config.get("mcpServers", config.get("servers"))
     if not isinstance(servers, dict):
         raise FlowdeskError(
-            'no "mcpServers" object in the configuration', code="INVALID_CONFIG", category="CONFIG"
+            'no "mcpServers" object in the configuration', code="CONFIG_INVALID", category="CONFIG"
         )
     out: dict[str, dict[str, Any]] = {}
     for name, server in servers.items():
