@@ -46,11 +46,13 @@ def act(action: str, **fields: Any) -> dict[str, Any]:
     return out
 
 
-def answer(*actions: dict[str, Any], intent: str = "test", tokens_out: int = 60) -> Reply:
+def answer(
+    *actions: dict[str, Any], intent: str = "test", tokens_out: int = 60, tokens_in: int = 300
+) -> Reply:
     return Reply(
         body=completion(
             {"intent": intent, "confidence": 0.9, "actions": list(actions)},
-            prompt_tokens=300,
+            prompt_tokens=tokens_in,
             completion_tokens=tokens_out,
         )
     )
@@ -225,12 +227,19 @@ async def test_cycle_is_sent_back_then_reported(llm, registry) -> None:
 async def test_invalid_config_repaired_on_the_second_round(llm, registry) -> None:
     bad = act("add_node", id="s", type="file.write", config={"path": "x", "mode": "sideways"})
     good = act("add_node", id="s", type="file.write", config={"path": "x"})
-    llm.reply(answer(bad), answer(good))
-    result = await plan(llm, registry, "save")
+    # The first call costs what the full catalogue really costs (~4,500 tokens).
+    llm.reply(answer(bad, tokens_in=4500, tokens_out=200), answer(good))
+    result = await plan(llm, registry, "save", limiter=TokenRateLimiter(8000, max_wait_s=0.1))
     assert result.status == "planned", result.problems
     assert result.repaired is True
-    assert result.meta["tokens_in"] == 600  # both rounds counted
+    assert result.meta["tokens_in"] == 4800  # both rounds counted
     assert "mode" in llm.requests[1].json["messages"][-1]["content"]
+    # The repair round keeps only the catalogue entries the plan used: it fits
+    # the default cap of 8,000 tokens per minute after the first call.
+    first, second = (json.dumps(r.json["messages"]) for r in llm.requests)
+    assert len(second) < len(first) / 2
+    repair_request = json.loads(llm.requests[1].json["messages"][1]["content"])
+    assert [e["type"] for e in repair_request["catalogue"]] == ["file.write"]
 
 
 async def test_invalid_config_not_repaired_is_reported_never_half_applied(llm, registry) -> None:
