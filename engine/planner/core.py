@@ -366,7 +366,13 @@ async def plan_request(
                 break
             result_plan = answer
             new_doc, problems = apply_actions(
-                base, answer["actions"], registry, patterns, prompt=prompt, allow_source=source
+                base,
+                answer["actions"],
+                registry,
+                patterns,
+                prompt=prompt,
+                allow_source=source,
+                tools=None if tools is None else {str(t.get("name")) for t in tools},
             )
             if not problems:
                 status = "planned"

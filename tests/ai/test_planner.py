@@ -334,3 +334,29 @@ async def test_add_credential_never_takes_a_secret(llm, registry, kind) -> None:
     result = await plan(llm, registry, "add creds")
     assert result.status in ("refused",)
     assert "secrets never" in result.problems[-1]["message"]
+
+
+async def test_source_tools_in_the_catalogue_and_unknown_tools_refused(llm, registry) -> None:
+    tools = [
+        {"name": "github__list_issues", "description": "list issues", "read_only": True,
+         "input_schema": {"type": "object", "properties": {"repo": {"type": "string"}}}},
+        {"name": "jira__create", "description": "create", "input_schema": {"type": "object"}},
+    ]  # fmt: skip
+    call = act(
+        "add_node", id="t", type="tool.call",
+        config={"source": "github", "tool": "delete_repo", "arguments": {}},
+    )  # fmt: skip
+    llm.reply(answer(call))
+    result = await plan(llm, registry, "delete it", allow="github__*", tools=tools)
+    sent = json.loads(llm.requests[0].json["messages"][1]["content"])
+    assert [e.get("tool") for e in sent["catalogue"] if "tool" in e] == ["github__list_issues"]
+    assert result.status == "refused"
+    assert "unknown tool 'github__delete_repo'" in result.problems[0]["message"]
+    other = act(
+        "add_node", id="t", type="tool.call",
+        config={"source": "jira", "tool": "create", "arguments": {}},
+    )  # fmt: skip
+    llm.reply(answer(other))
+    result = await plan(llm, registry, "create", allow="github__*", tools=tools)
+    assert result.status == "refused"
+    assert "'jira__create' is not in the allow-list" in result.problems[0]["message"]
