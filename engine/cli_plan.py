@@ -71,13 +71,16 @@ def run(args: argparse.Namespace) -> int:
         err.write("plan: the request is empty\n")
         return EXIT_INVALID
     registry = NodeRegistry.default()
-    key = default_secret_store().get_secret(args.credential)
+    store = default_secret_store()
+    key = store.get_secret(args.credential)
+    tools = asyncio.run(_source_tools(workflow, args.flow, registry, store, sys.stderr))
     result = asyncio.run(
         plan_request(
             args.prompt,
             workflow,
             registry,
             api_key=key,
+            tools=tools,
             base_url=args.base_url,
             model=args.model,
             allow=args.allow,
@@ -127,3 +130,28 @@ def run(args: argparse.Namespace) -> int:
         code = main(["run", target])
         return EXIT_OK if code == 0 else EXIT_REFUSED
     return EXIT_OK
+
+
+async def _source_tools(
+    workflow: dict[str, Any], flow: str | None, registry: NodeRegistry, store: Any, err: Any
+) -> list[dict[str, Any]] | None:
+    """Every tool of the workflow's sources (``source__tool``), or None."""
+    if not workflow.get("sources"):
+        return None
+    from .io import parse_workflow
+    from .sources.catalogue import list_catalogue
+
+    try:
+        parsed = parse_workflow(workflow, registry)
+    except WorkflowLoadError:
+        return None  # the planner reports the workflow's problems itself
+    errors: dict[str, Any] = {}
+    folder = Path(flow).resolve().parent if flow else None
+    catalogue = await list_catalogue(parsed, workflow_dir=folder, errors=errors, secrets=store)
+    for name, error in errors.items():
+        err.write(f"note: source {name!r} unavailable, its tools are not offered: {error}\n")
+    return [
+        {**tool.to_json(), "name": f"{source}__{tool.name}"}
+        for source, found in catalogue.items()
+        for tool in found
+    ]

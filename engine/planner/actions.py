@@ -88,6 +88,7 @@ def apply_actions(
     *,
     prompt: str = "",
     allow_source: str = "",
+    tools: set[str] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The new workflow document and its problems (empty: the plan is sound).
 
@@ -126,6 +127,12 @@ def apply_actions(
                 name = node_type
                 if node_type == "tool.call":
                     name = f"{config.get('source', '')}__{config.get('tool', '')}"
+                if name != node_type and tools is not None and name not in tools:
+                    known = ", ".join(sorted(tools)) or "none"
+                    raise ActionError(
+                        f"unknown tool {name!r} (the workflow's sources have: {known})",
+                        "PERMISSION_DENIED",
+                    )
                 if not (is_allowed(node_type, allow) or is_allowed(name, allow)):
                     what = "tool" if name != node_type else "node type"
                     raise ActionError(

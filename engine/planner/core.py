@@ -366,7 +366,13 @@ async def plan_request(
                 break
             result_plan = answer
             new_doc, problems = apply_actions(
-                base, answer["actions"], registry, patterns, prompt=prompt, allow_source=source
+                base,
+                answer["actions"],
+                registry,
+                patterns,
+                prompt=prompt,
+                allow_source=source,
+                tools=None if tools is None else {str(t.get("name")) for t in tools},
             )
             if not problems:
                 status = "planned"
@@ -380,6 +386,15 @@ async def plan_request(
             notes.append(
                 f"the plan had {len(problems)} problem(s); asking the model to repair it once"
             )
+            # The repair round resends the conversation: keep its catalogue to
+            # the types the plan used (the full one is most of the prompt), so
+            # that it fits the per-minute cap after the first call.
+            used = {str(a.get("type")) for a in answer["actions"] if isinstance(a, dict)}
+            request = json.loads(messages[1]["content"])
+            request["catalogue"] = [e for e in catalogue if e.get("type") in used] or [
+                {"type": e.get("type") or e.get("tool")} for e in catalogue
+            ]
+            messages[1] = {"role": "user", "content": json.dumps(request)}
             messages.append({"role": "assistant", "content": text})
             messages.append(
                 {

@@ -90,3 +90,35 @@ async def test_plan_edits_a_flow_and_bad_input_is_exit_2(llm, tmp_path: Path) ->
     )
     assert code == 0, err
     assert "~ node greet" in out and "content = 'b'" in out
+
+
+async def test_plan_offers_the_flow_sources_tools(llm, tmp_path: Path) -> None:
+    import shutil
+
+    spec = Path(__file__).parent.parent / "sources" / "specs"
+    shutil.copy(spec / "petstore30.yaml", tmp_path / "petstore30.yaml")
+    shutil.copy(spec / "common.yaml", tmp_path / "common.yaml")
+    flow = tmp_path / "pets.flow.json"
+    flow.write_text(json.dumps({
+        "format": "flowdesk/workflow", "version": 1, "name": "pets",
+        "sources": {"pets": {"type": "openapi", "spec": "petstore30.yaml",
+                             "base_url": "http://127.0.0.1:9"}},
+        "nodes": [], "edges": [],
+    }))  # fmt: skip
+    call = act(
+        "add_node", id="list", type="tool.call",
+        config={"source": "pets", "tool": "drop_all_pets", "arguments": {}},
+    )  # fmt: skip
+    llm.reply(plan_reply(call))
+    code, out, err = await flowdesk(
+        "plan", "list pets", "--flow", str(flow), "--base-url", llm.base_url, "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert code == 1, err
+    sent = json.loads(llm.requests[0].json["messages"][1]["content"])
+    tools = [e["tool"] for e in sent["catalogue"] if "tool" in e]
+    assert "pets__listPets" in tools
+    listing = next(e for e in sent["catalogue"] if e.get("tool") == "pets__listPets")
+    assert listing["read_only"] is True and listing["input_schema"]["type"] == "object"
+    problem = json.loads(out)["problems"][0]
+    assert problem["code"] == "PERMISSION_DENIED" and "pets__drop_all_pets" in problem["message"]

@@ -46,11 +46,13 @@ def act(action: str, **fields: Any) -> dict[str, Any]:
     return out
 
 
-def answer(*actions: dict[str, Any], intent: str = "test", tokens_out: int = 60) -> Reply:
+def answer(
+    *actions: dict[str, Any], intent: str = "test", tokens_out: int = 60, tokens_in: int = 300
+) -> Reply:
     return Reply(
         body=completion(
             {"intent": intent, "confidence": 0.9, "actions": list(actions)},
-            prompt_tokens=300,
+            prompt_tokens=tokens_in,
             completion_tokens=tokens_out,
         )
     )
@@ -225,12 +227,19 @@ async def test_cycle_is_sent_back_then_reported(llm, registry) -> None:
 async def test_invalid_config_repaired_on_the_second_round(llm, registry) -> None:
     bad = act("add_node", id="s", type="file.write", config={"path": "x", "mode": "sideways"})
     good = act("add_node", id="s", type="file.write", config={"path": "x"})
-    llm.reply(answer(bad), answer(good))
-    result = await plan(llm, registry, "save")
+    # The first call costs what the full catalogue really costs (~4,500 tokens).
+    llm.reply(answer(bad, tokens_in=4500, tokens_out=200), answer(good))
+    result = await plan(llm, registry, "save", limiter=TokenRateLimiter(8000, max_wait_s=0.1))
     assert result.status == "planned", result.problems
     assert result.repaired is True
-    assert result.meta["tokens_in"] == 600  # both rounds counted
+    assert result.meta["tokens_in"] == 4800  # both rounds counted
     assert "mode" in llm.requests[1].json["messages"][-1]["content"]
+    # The repair round keeps only the catalogue entries the plan used: it fits
+    # the default cap of 8,000 tokens per minute after the first call.
+    first, second = (json.dumps(r.json["messages"]) for r in llm.requests)
+    assert len(second) < len(first) / 2
+    repair_request = json.loads(llm.requests[1].json["messages"][1]["content"])
+    assert [e["type"] for e in repair_request["catalogue"]] == ["file.write"]
 
 
 async def test_invalid_config_not_repaired_is_reported_never_half_applied(llm, registry) -> None:
@@ -325,3 +334,29 @@ async def test_add_credential_never_takes_a_secret(llm, registry, kind) -> None:
     result = await plan(llm, registry, "add creds")
     assert result.status in ("refused",)
     assert "secrets never" in result.problems[-1]["message"]
+
+
+async def test_source_tools_in_the_catalogue_and_unknown_tools_refused(llm, registry) -> None:
+    tools = [
+        {"name": "github__list_issues", "description": "list issues", "read_only": True,
+         "input_schema": {"type": "object", "properties": {"repo": {"type": "string"}}}},
+        {"name": "jira__create", "description": "create", "input_schema": {"type": "object"}},
+    ]  # fmt: skip
+    call = act(
+        "add_node", id="t", type="tool.call",
+        config={"source": "github", "tool": "delete_repo", "arguments": {}},
+    )  # fmt: skip
+    llm.reply(answer(call))
+    result = await plan(llm, registry, "delete it", allow="github__*", tools=tools)
+    sent = json.loads(llm.requests[0].json["messages"][1]["content"])
+    assert [e.get("tool") for e in sent["catalogue"] if "tool" in e] == ["github__list_issues"]
+    assert result.status == "refused"
+    assert "unknown tool 'github__delete_repo'" in result.problems[0]["message"]
+    other = act(
+        "add_node", id="t", type="tool.call",
+        config={"source": "jira", "tool": "create", "arguments": {}},
+    )  # fmt: skip
+    llm.reply(answer(other))
+    result = await plan(llm, registry, "create", allow="github__*", tools=tools)
+    assert result.status == "refused"
+    assert "'jira__create' is not in the allow-list" in result.problems[0]["message"]
