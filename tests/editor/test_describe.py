@@ -148,3 +148,26 @@ def test_refusal_in_plain_words(window: MainWindow, qtbot: Any, llm) -> None:
     assert "slack.post" in panel.changes.item(0).text()
     assert not panel.accept_button.isEnabled()
     assert window.controller.document.to_json()["nodes"] == []
+
+
+def test_describe_accept_and_run_from_an_empty_flow(
+    run_window: MainWindow, qtbot: Any, llm, tmp_path
+) -> None:
+    window = run_window
+    from .conftest import open_flow, write_flow
+
+    open_flow(window, write_flow(tmp_path, []))
+    llm.reply(
+        reply(
+            act("add_node", id="hello", type="file.write", title="Say hello",
+                config={"path": "hello.txt", "format": "text", "content": "hello"}),
+            intent="write hello to a file",
+        )
+    )  # fmt: skip
+    panel = propose(window, qtbot, llm, "write hello to hello.txt")
+    assert panel.accept_run_button.isEnabled()
+    with qtbot.waitSignal(window.bridge.run_finished, timeout=20_000) as blocker:
+        panel.accept_run_button.click()
+    assert blocker.args[0].status == "succeeded"
+    assert (tmp_path / "hello.txt").read_text() == "hello"
+    assert window.controller.document.has_node("hello")
