@@ -20,7 +20,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # a real Secret Service (gnome-keyring under dbus-run-session) for keyring tests
   packages+=(gnome-keyring dbus)
   # npm: the OpenAPI tests install GitHub's REST description (@octokit/openapi) with it
-  packages+=(npm)
+  # (only when no npm is on PATH: a Node.js installed outside Debian's packages
+  # brings its own, and Debian's npm would conflict with it)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
 
 missing=()
