@@ -110,19 +110,8 @@ class NodeRegistry:
                 self.load_errors.append((entry.value, message))
 
     def _register_from(self, obj: Any, defined_in: str | None = None) -> int:
-        if isinstance(obj, ModuleType):
-            module_name = defined_in or obj.__name__
-            candidates = [
-                value
-                for value in vars(obj).values()
-                if inspect.isclass(value) and value.__module__ == module_name
-            ]
-        elif isinstance(obj, list | tuple):
-            candidates = list(obj)
-        else:
-            candidates = [obj]
         count = 0
-        for candidate in candidates:
+        for candidate in offered_classes(obj, defined_in=defined_in):
             if (
                 inspect.isclass(candidate)
                 and issubclass(candidate, NodeType)
@@ -131,3 +120,21 @@ class NodeRegistry:
                 self.register(candidate)
                 count += 1
         return count
+
+
+def offered_classes(obj: Any, *, defined_in: str | None = None, prefix: bool = False) -> list[Any]:
+    """What a built-in module or a plug-in entry point offers a registry: a
+    module's own classes (defined in it — or, with ``prefix``, in any module
+    whose name starts with its name), the items of a list or tuple, or the
+    object itself. The registry keeps those of its own base class."""
+    if isinstance(obj, ModuleType):
+        name = defined_in or obj.__name__
+        return [
+            value
+            for value in vars(obj).values()
+            if inspect.isclass(value)
+            and (value.__module__.startswith(name) if prefix else value.__module__ == name)
+        ]
+    if isinstance(obj, list | tuple):
+        return list(obj)
+    return [obj]

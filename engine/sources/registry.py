@@ -6,7 +6,7 @@ Built-ins are found like node types: every module or sub-package of
 type is adding a module). Third-party types load from the entry-point group
 ``flowdesk.source_types`` (a ``SourceType`` subclass, a list, or a module);
 a broken plug-in is reported, not fatal.
-May import: engine.sources.base, stdlib.
+May import: engine.sources.base, engine.registry (offered_classes), stdlib.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import pkgutil
 import threading
 from collections.abc import Iterator
 from importlib.metadata import entry_points
-from types import ModuleType
 from typing import Any
 
+from ..registry import offered_classes
 from .base import SourceType
 
 log = logging.getLogger(__name__)
@@ -115,18 +115,8 @@ class SourceTypes:
                 self.load_errors.append((entry.value, message))
 
     def _register_from(self, obj: Any) -> int:
-        if isinstance(obj, ModuleType):
-            candidates = [
-                value
-                for value in vars(obj).values()
-                if inspect.isclass(value) and value.__module__.startswith(obj.__name__)
-            ]
-        elif isinstance(obj, list | tuple):
-            candidates = list(obj)
-        else:
-            candidates = [obj]
         count = 0
-        for candidate in candidates:
+        for candidate in offered_classes(obj, prefix=True):
             if (
                 inspect.isclass(candidate)
                 and issubclass(candidate, SourceType)
