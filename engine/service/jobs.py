@@ -300,14 +300,15 @@ class LocalJobs:
 
     async def stop(self, grace_s: float) -> None:
         """Let running jobs finish for ``grace_s``, then cancel them (recorded)."""
+        running = dict(self._running)
         for worker in self._workers:
             worker.cancel()
-        running = list(self._running.values())
         if running:
-            _, still = await asyncio.wait(running, timeout=grace_s)
+            _, still = await asyncio.wait(running.values(), timeout=grace_s)
             if still:
-                for job_id in list(self._running):
-                    self._cancel[job_id] = f"the server stopped (grace period {grace_s:g} s)"
+                for job_id, task in running.items():
+                    if task in still:
+                        self._cancel[job_id] = f"the server stopped (grace period {grace_s:g} s)"
                 await asyncio.wait(still, timeout=10)
         while not self.queue.empty():
             job_id, _, _ = self.queue.get_nowait()
