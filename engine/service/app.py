@@ -75,7 +75,8 @@ def mask_url(url: str) -> str:
 @web.middleware
 async def _auth(request: web.Request, handler: Any) -> web.StreamResponse:
     if request.path.startswith("/hooks/"):
-        return await handler(request)
+        response: web.StreamResponse = await handler(request)
+        return response
     service = request.app[STATE]
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
@@ -90,7 +91,8 @@ async def _auth(request: web.Request, handler: Any) -> web.StreamResponse:
         )
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
-    return await handler(request)
+    answer: web.StreamResponse = await handler(request)
+    return answer
 
 
 async def _json_body(request: web.Request) -> Any:

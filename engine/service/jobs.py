@@ -335,6 +335,11 @@ _JSON_FIELDS = ("result", "error")
 _NUMBER_FIELDS = ("duration_ms", "heartbeat")
 
 
+def text(value: Any) -> str:
+    """A Redis reply (bytes) as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def decode_record(raw: dict[Any, Any]) -> dict[str, Any] | None:
     if not raw:
         return None
@@ -408,7 +413,7 @@ class RedisJobs:
                 await self.redis.delete(JOB + job_id)
                 existing = await self.redis.get(REQ + client_request_id)
                 if existing is not None:
-                    return existing.decode(), False
+                    return text(existing), False
                 # expired between the two commands: claim it again
                 return await self.submit(flow, variables, client_request_id, source)
         pipe = self.redis.pipeline(transaction=True)
@@ -427,7 +432,7 @@ class RedisJobs:
         ids = await self.redis.zrevrange(JOBS, 0, max(0, limit - 1))
         pipe = self.redis.pipeline(transaction=False)
         for job_id in ids:
-            pipe.hgetall(JOB + job_id.decode())
+            pipe.hgetall(JOB + text(job_id))
         records = [decode_record(raw) for raw in await pipe.execute()]
         return [r for r in records if r]
 
@@ -466,7 +471,7 @@ class RedisJobs:
             await asyncio.sleep(min(5.0, STALE_S / 4))
             with contextlib.suppress(Exception):
                 for raw in await self.redis.smembers(STATE + "running"):
-                    job_id = raw.decode()
+                    job_id = text(raw)
                     record = await self.get(job_id)
                     if record is None:
                         await self.redis.srem(STATE + "running", job_id)

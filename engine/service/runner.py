@@ -61,8 +61,8 @@ async def execute(
     try:
         workflow = parse_workflow(document, registry, flow_name)
     except WorkflowLoadError as exc:
-        error = {"code": "WORKFLOW_INVALID", "message": str(exc)}
-        return Outcome("error", None, error, 0.0)
+        invalid = {"code": "WORKFLOW_INVALID", "message": str(exc)}
+        return Outcome("error", None, invalid, 0.0)
     engine = engine or Engine(registry, secrets=default_secret_store())
     root = Path(data_root)
     run_id = job_id
@@ -98,9 +98,9 @@ async def execute(
     finally:
         if watcher is not None:
             watcher.cancel()
-    secrets = sorted(handle.secrets_used(), key=len, reverse=True)
-    data = redact(result.to_json(), secrets)
-    error = run_error(data)
+    used = sorted(handle.secrets_used(), key=len, reverse=True)
+    data: dict[str, Any] = redact(result.to_json(), used)
+    error: dict[str, Any] | None = run_error(data)
     if error is not None and error.get("code") == CANCELLED and reason:
         error["message"] = reason
     return Outcome(job_status(result.status), data, error, result.duration_ms)

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..registry import NodeRegistry
 from . import runner
-from .jobs import CANCEL, JOB, LEASE, STATE, TERMINAL, decode_record, encode_fields, now_iso
+from .jobs import CANCEL, JOB, LEASE, STATE, TERMINAL, decode_record, encode_fields, now_iso, text
 from .metrics import RedisMetricStore, RunMetrics
 
 TASK = "flowdesk.run_job"
@@ -159,7 +159,7 @@ def run_job(
 
     def mark_running() -> None:
         pipe = r.pipeline(transaction=True)
-        pipe.hset(JOB + job_id, mapping=encode_fields(fields))
+        pipe.hset(JOB + job_id, mapping=encode_fields(fields))  # type: ignore[arg-type]
         if record is None:
             pipe.hset(JOB + job_id, mapping={"job_id": job_id, "workflow": flow_name})
         pipe.smove(STATE + "pending", STATE + "running", job_id)
@@ -177,7 +177,7 @@ def run_job(
             pipe.pexpire(LEASE + job_id, lease_ms)
             pipe.execute()
         reason = r.get(CANCEL + job_id)
-        return reason.decode() if reason else None
+        return text(reason) if reason else None
 
     async def cancel_requested() -> str | None:
         return await asyncio.to_thread(poll)
