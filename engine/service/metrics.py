@@ -12,8 +12,12 @@ gauge read from the job store at scrape time.
 ``node.succeeded`` / ``node.failed`` (by node type: durations, error codes, AI
 tokens) and ``run.finished`` (per workflow); a run's samples are kept in memory
 and written in one step when it ends. The planner's events (``planner.*``) are
-counted by ``PLANNER_EVENTS`` — the hook for the planner's own metrics: add a
-mapping there, nothing else changes.
+mapped by ``PLANNER_EVENTS`` into the planner's metrics (the names of
+``engine.planner.stats``: ``flowdesk_ai_planner_requests_total{status}``,
+``flowdesk_ai_planner_duration_seconds``, tokens in ``flowdesk_ai_tokens_total``)
+— map a new event there, nothing else changes. (``PlannerStats.prometheus_text``
+is not appended: it would repeat ``flowdesk_ai_tokens_total`` and count one
+process only.)
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from prometheus_client.registry import Collector
 from ..bus import BUS, EventBus
 
 RUN_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
+PLANNER_BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 NODE_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 HASH_KEY = "flowdesk:metrics"
 
@@ -58,16 +63,27 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...], tuple[float, ...]]] = {
         ("type", "code"),
         (),
     ),
-    "flowdesk_ai_tokens": ("counter", "AI tokens, by direction (in, out)", ("direction",), ()),
-    "flowdesk_webhook_requests": ("counter", "Webhook requests by HTTP status", ("status",), ()),
-    "flowdesk_schedule_fires": ("counter", "Schedule triggers fired", ("workflow",), ()),
-    "flowdesk_planner_requests": (
+    "flowdesk_ai_tokens": (
         "counter",
-        "Planner calls by outcome (planned, refused, failed)",
-        ("outcome",),
+        "AI tokens of ai.transform nodes and planner calls, by direction (in, out)",
+        ("direction",),
         (),
     ),
-    "flowdesk_planner_tokens": ("counter", "Planner tokens by direction", ("direction",), ()),
+    "flowdesk_webhook_requests": ("counter", "Webhook requests by HTTP status", ("status",), ()),
+    "flowdesk_schedule_fires": ("counter", "Schedule triggers fired", ("workflow",), ()),
+    # the planner's (issue 18: the names of engine.planner.stats), from its bus events
+    "flowdesk_ai_planner_requests": (
+        "counter",
+        "Planner calls by outcome (planned, refused, failed)",
+        ("status",),
+        (),
+    ),
+    "flowdesk_ai_planner_duration_seconds": (
+        "histogram",
+        "Duration of planner calls",
+        (),
+        PLANNER_BUCKETS,
+    ),
 }
 
 
@@ -189,18 +205,16 @@ class ServiceCollector(Collector):
 
 
 def _planner(event: Any, samples: Samples) -> None:
-    outcome = event.name.split(".", 1)[1]
-    samples.inc("flowdesk_planner_requests", (outcome,))
+    """A planner call: its outcome, duration and tokens (AI tokens count them too)."""
+    samples.inc("flowdesk_ai_planner_requests", (event.name.split(".", 1)[1],))
     data = getattr(event, "data", {}) or {}
-    for direction, keys in (
-        ("in", ("tokens_in", "prompt_tokens")),
-        ("out", ("tokens_out", "completion_tokens")),
-    ):
-        for key in keys:
-            value = data.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                samples.inc("flowdesk_planner_tokens", (direction,), float(value))
-                break
+    duration = data.get("duration_s")
+    if isinstance(duration, int | float) and not isinstance(duration, bool):
+        samples.observe("flowdesk_ai_planner_duration_seconds", (), float(duration))
+    for direction, key in (("in", "tokens_in"), ("out", "tokens_out")):
+        value = data.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value:
+            samples.inc("flowdesk_ai_tokens", (direction,), float(value))
 
 
 #: event name → how it becomes samples (the planner's metrics hook)

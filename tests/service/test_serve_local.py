@@ -213,7 +213,8 @@ def test_metrics_are_scraped_and_parsed(server: str) -> None:
         "flowdesk_ai_tokens",
         "flowdesk_webhook_requests",
         "flowdesk_jobs",
-        "flowdesk_planner_requests",
+        "flowdesk_ai_planner_requests",
+        "flowdesk_ai_planner_duration_seconds",
     ):
         assert name in families, name
     runs = families["flowdesk_runs"]
