@@ -28,10 +28,12 @@ from flowdesk.editor.palette import Palette
 from flowdesk.editor.run.engine_bridge import EngineBridge
 from flowdesk.editor.run.workspace import RunWorkspace
 from flowdesk.editor.settings import Settings
+from flowdesk.editor.text import counts_text
 from flowdesk.editor.theme import (
     app_icon,
     apply_theme,
     current_theme,
+    refresh_icons,
     resolve_theme,
     set_style_state,
 )
@@ -299,7 +301,7 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         wf = self.controller.document.workflow
-        self.count_label.setText(f"{len(wf.nodes)} nodes · {len(wf.edges)} edges")
+        self.count_label.setText(counts_text(len(wf.nodes), len(wf.edges)))
 
     def _update_title(self) -> None:
         # Qt shows "[*]" as "*" while modified (and the macOS close-button dot).
@@ -364,7 +366,7 @@ class MainWindow(QMainWindow):
             apply_theme(app, theme)
         self.scene.set_theme(theme)
         self.view.resetCachedContent()
-        self.ui_actions.refresh_icons()
+        refresh_icons(self)
         self.inspector.show_nodes(self.scene.selected_node_ids())
 
     def _os_scheme_changed(self, _scheme: object) -> None:

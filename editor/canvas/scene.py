@@ -35,6 +35,7 @@ from flowdesk.editor.document.events import (
 )
 from flowdesk.editor.document.layout import layered_layout
 from flowdesk.editor.gcpause import paused_gc
+from flowdesk.editor.text import plural
 from flowdesk.editor.theme import PLACEHOLDER_COLOR, Theme, category_color, icon_name
 from flowdesk.engine import Node, NodeType
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
@@ -59,7 +60,7 @@ def summarize(node: Node, node_type: type[NodeType] | None) -> str:
             keys = list(value)
             return "{" + ", ".join(keys[:4]) + (", …" if len(keys) > 4 else "") + "}"
         if isinstance(value, list):
-            return f"[{len(value)} items]"
+            return f"[{plural(len(value), 'item')}]"
         return f"{key}: {value}" if key == "mode" else str(value).replace("\n", " ")
     return node_type.title or node_type.type_name
 

@@ -70,6 +70,8 @@ class CanvasStyle:
             self.edge.lighter(135) if t.dark else self.edge.darker(130), 2.6, solid, round_cap
         )
         self.wire_pen = QPen(self.accent, 2.2)
+        #: a wire held over a port that refuses it
+        self.refused_wire_pen = QPen(self.problem, 2.2, Qt.PenStyle.DashLine)
         self.port_pen = QPen(self.border, 1.2)
         self.highlight_pen = QPen(self.accent, 2.2)
         self.status_colors = {

@@ -87,6 +87,7 @@ class CanvasView(QGraphicsView):
         self._minimap_timer.setSingleShot(True)
         self._minimap_timer.setInterval(0)
         self._minimap_timer.timeout.connect(self._repaint_minimap)
+        self._was_empty = True
         scene.overview_changed.connect(self._overview_changed)
         self.setRenderHints(
             QPainter.RenderHint.Antialiasing
@@ -120,7 +121,14 @@ class CanvasView(QGraphicsView):
 
     def _overview_changed(self) -> None:
         self.minimap.schedule()
-        if not self._canvas.detail:
+        empty = not self._canvas.nodes and not self._canvas.notes
+        if empty != self._was_empty:
+            # The "empty workflow" hint is painted over the whole viewport: the
+            # first node (or the last one deleted) repaints all of it, not
+            # only the node's area.
+            self._was_empty = empty
+            self.viewport().update()
+        elif not self._canvas.detail:
             self.viewport().update()
 
     def _set_overview(self, on: bool) -> None:

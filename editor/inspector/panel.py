@@ -26,6 +26,9 @@ from flowdesk.editor.document.commands import (
 from flowdesk.editor.document.document import NODE_ID_RE, node_json
 from flowdesk.editor.document.events import (
     DocumentEvent,
+    EdgeAdded,
+    EdgeRemoved,
+    NodeAdded,
     NodeChanged,
     NodeRemoved,
     NodeRenamed,
@@ -42,6 +45,7 @@ from flowdesk.editor.inspector.widgets import (
     TextField,
     has_expression,
 )
+from flowdesk.editor.text import counts_text
 from flowdesk.editor.theme import PLACEHOLDER_COLOR, category_color, icon_name, icon_pixmap
 from flowdesk.editor.undo import DocumentController
 from flowdesk.engine import Issue
@@ -140,6 +144,10 @@ class Inspector(QWidget):
             self.show_nodes([])
         elif self._concerns_form(event):
             self._refresh()
+        elif not self.selection and isinstance(
+            event, NodeAdded | NodeRemoved | EdgeAdded | EdgeRemoved
+        ):
+            self._update_counts()
 
     def _concerns_form(self, event: DocumentEvent) -> bool:
         if isinstance(event, NodeChanged):
@@ -210,9 +218,9 @@ class Inspector(QWidget):
         text = QVBoxLayout()
         text.setSpacing(0)
         self.title_label = QLabel(title)
+        self.subtitle_label = sub = QLabel(subtitle)
         self.title_label.setObjectName("inspectorTitle")
         self.title_label.setWordWrap(True)
-        sub = QLabel(subtitle)
         sub.setObjectName("inspectorSubtitle")
         sub.setWordWrap(True)
         text.addWidget(self.title_label)
@@ -540,7 +548,7 @@ class Inspector(QWidget):
     # ------------------------------------------------------------ workflow
     def _build_workflow(self) -> None:
         wf = self.doc.workflow
-        self._header("flowdesk", "Workflow", f"{len(wf.nodes)} nodes · {len(wf.edges)} edges")
+        self._header("flowdesk", "Workflow", counts_text(len(wf.nodes), len(wf.edges)))
         hint = QLabel(
             "Select a node to edit it. Add nodes from the palette, or press Tab on the canvas; "
             "drag from a port to connect."
@@ -575,6 +583,13 @@ class Inspector(QWidget):
             self.common[key] = editor
             self._row(title, editor, help_text=help_text)
         self._refresh()
+
+    def _update_counts(self) -> None:
+        """The workflow header follows wiring, deleting and undo."""
+        label = getattr(self, "subtitle_label", None)
+        if label is not None:
+            wf = self.doc.workflow
+            label.setText(counts_text(len(wf.nodes), len(wf.edges)))
 
     def _push_workflow(self, field: str, value: Any, text: str, editor: FieldEditor) -> None:
         if field == "name" and not str(value).strip():

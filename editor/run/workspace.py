@@ -21,6 +21,7 @@ from flowdesk.editor.run.history_panel import HistoryPanel
 from flowdesk.editor.run.log_panel import LogPanel
 from flowdesk.editor.run.run_state import RunChange, RunState, format_ms
 from flowdesk.editor.run.variables_panel import VariablesPanel
+from flowdesk.editor.text import plural
 from flowdesk.editor.theme import set_style_state
 from flowdesk.editor.undo import DocumentController
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -193,14 +194,15 @@ class RunWorkspace(QObject):
         if state.status == "starting":
             text = "Checking the workflow…"
         elif state.status == "running":
-            text = f"Running · {state.done}/{total} nodes · {elapsed}"
+            text = f"Running · {state.done}/{plural(total, 'node')} · {elapsed}"
         elif state.status in MARKS:
             counts = state.counts()
             failed = counts.get("failed", 0)
             extra = f" · {failed} failed" if failed and state.status != "failed" else ""
             where = " (stored run)" if self.runs.viewing_history else ""
             text = (
-                f"{MARKS[state.status]} {state.status.capitalize()} · {state.done}/{total} nodes"
+                f"{MARKS[state.status]} {state.status.capitalize()} · {state.done}/"
+                f"{plural(total, 'node')}"
                 f" · {elapsed}{extra}{where}"
             )
         else:

@@ -34,8 +34,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-#: highlight states of a port while a wire is being drawn
-PORT_OK, PORT_REFUSED = 1, 2
+#: highlight states of a port while a wire is being drawn (DENIED: the wire is
+#: over a port that refuses it)
+PORT_OK, PORT_REFUSED, PORT_DENIED = 1, 2, 3
 
 
 @dataclass
@@ -273,6 +274,15 @@ class NodeItem(QGraphicsItem):
             self.port_states = states
             self.update()
 
+    def set_port_state(self, port: tuple[str, bool], state: int) -> None:
+        """One port's highlight state (0: none)."""
+        states = dict(self.port_states)
+        if state:
+            states[port] = state
+        else:
+            states.pop(port, None)
+        self.set_port_states(states)
+
     def set_connected(self, connected: set[tuple[str, bool]]) -> None:
         if connected != self.connected:
             self.connected = connected
@@ -389,6 +399,15 @@ class NodeItem(QGraphicsItem):
             elif state == PORT_REFUSED:
                 painter.setPen(s.port_pen)
                 painter.setBrush(QBrush(s.muted.darker(160)))
+            elif state == PORT_DENIED:
+                radius += 1.5
+                painter.setPen(QPen(s.problem, 2.0))
+                painter.setBrush(s.body)
+                painter.drawEllipse(center, radius, radius)
+                d = radius * 0.55
+                painter.drawLine(center + QPointF(-d, -d), center + QPointF(d, d))
+                painter.drawLine(center + QPointF(-d, d), center + QPointF(d, -d))
+                continue
             else:
                 painter.setPen(s.port_pen)
                 color = s.problem if key in undeclared else s.port
