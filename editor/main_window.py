@@ -269,9 +269,14 @@ class MainWindow(QMainWindow):
         the declared credentials (the answer arrives later)."""
         self.credentials.check_on_open()
         self.inspector.base_dir = str(self.run.runs.data_root())
+        self.show_start_view()
+
+    def show_start_view(self) -> None:
+        """The saved viewport, or everything fitted at a readable zoom (again
+        after the window got its size)."""
         restored = self.view.restore_viewport(self.controller.document.workflow.ui.get("viewport"))
         if not restored:
-            self.view.fit_all()
+            self.view.open_view()
         self.view.user_moved = False
 
     def _store_viewport(self) -> None:

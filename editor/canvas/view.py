@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from flowdesk.editor.canvas.minimap import Minimap
 from flowdesk.editor.canvas.scene import CanvasScene
-from flowdesk.editor.canvas.style import GRID, OVERVIEW_ZOOM
+from flowdesk.editor.canvas.style import GRID, NODE_WIDTH, OVERVIEW_ZOOM
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from flowdesk.editor.canvas.interactions import Interactions
 
 MIN_ZOOM = 0.02
+#: a workflow opens at least this large (node titles read at 80 %)
+READABLE_ZOOM = 0.8
 MAX_ZOOM = 4.0
 WORLD = QRectF(-500_000, -500_000, 1_000_000, 1_000_000)
 
@@ -179,6 +181,30 @@ class CanvasView(QGraphicsView):
 
     def fit_all(self) -> None:
         self.fit_rect(self.canvas().items_rect())
+
+    def open_view(self, readable: float = READABLE_ZOOM, margin: float = 48.0) -> None:
+        """How a workflow opens: everything fitted, unless that is too small to
+        read — then its start (the left-most nodes) at a readable zoom."""
+        rect = self.canvas().items_rect()
+        self.fit_rect(rect, margin=margin)
+        if rect.isNull() or self.zoom >= readable:
+            return
+        self.resetTransform()
+        self.scale(readable, readable)
+        area = self.viewport().rect()
+        seen_w, seen_h = area.width() / readable, area.height() / readable
+        pad = margin / readable
+        start = QRectF()
+        for node_rect in self.canvas().overview.rects.values():
+            if node_rect.left() <= rect.left() + 1.5 * NODE_WIDTH:
+                start = start.united(node_rect)
+        x = rect.left() - pad + seen_w / 2
+        if rect.height() + 2 * pad <= seen_h or start.isNull():
+            y = rect.center().y()
+        else:  # taller than the view: the start's rows, not above the top
+            y = max(start.center().y(), rect.top() - pad + seen_h / 2)
+        self.centerOn(QPointF(x, y))
+        self._after_transform()
 
     def fit_selection(self) -> None:
         scene = self.canvas()

@@ -315,3 +315,42 @@ def test_the_fit_tooltip_names_its_key_once(window: MainWindow) -> None:
             continue
         key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         assert tip.count(f"({key})") == 1, tip
+
+
+# ------------------------------------------------------------------ 11
+def test_examples_open_at_a_readable_zoom_at_their_start(window: MainWindow, tmp_path: Any) -> None:
+    from .conftest import QUICKSTART, open_flow, write_flow
+
+    open_flow(window, QUICKSTART)
+    view = window.view
+    assert view.zoom >= 0.8 - 1e-6  # fitted, it would be about half size
+    shown = view.visible_rect()
+    first = window.scene.nodes["read_orders"].scene_rect()
+    assert shown.contains(first)
+    assert first.left() - shown.left() < 100 / view.zoom  # the start, near the left edge
+    assert window.zoom_label.text() == "80 %"
+    # a small workflow still opens fitted, at most at 100 %
+    open_flow(window, write_flow(tmp_path, [{"id": "a", "type": "flow.if"}]))
+    assert view.zoom == 1.0
+    assert view.visible_rect().contains(window.scene.nodes["a"].scene_rect())
+
+
+def test_nodes_grow_with_their_title_up_to_a_maximum(quickstart: MainWindow) -> None:
+    from flowdesk.editor.canvas.style import NODE_MAX_WIDTH, NODE_WIDTH
+    from flowdesk.editor.document.commands import SetNodeField
+
+    win = quickstart
+    item = win.scene.nodes["is_big_day"]
+    assert item.size[0] > NODE_WIDTH
+    item.set_status("succeeded", "12 ms")  # a run's badge does not cut it either
+    assert item._elided()[0] == "Total above threshold?"
+    assert win.scene.nodes["quiet"].size[0] == NODE_WIDTH
+    # retitled: the node, its ports and its edges follow
+    long_title = "Send the weekly summary of every large order to the sales team"
+    win.controller.push(SetNodeField("summarise", "title", long_title))
+    node = win.scene.nodes["summarise"]
+    assert node.size[0] == NODE_MAX_WIDTH
+    assert node._elided()[0].endswith("…")
+    edge = win.scene.edges[("summarise", "out", "is_big_day", "in")]
+    assert (edge.path().pointAtPercent(0) - node.port_scene_pos("out", True)).manhattanLength() < 1
+    assert node.port_scene_pos("out", True).x() == node.scene_rect().right()
