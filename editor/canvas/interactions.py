@@ -468,7 +468,7 @@ class DrawWire(Gesture):
         self.wire.setPen(style.refused_wire_pen)
         self.hint.set_text(reason)
         at = item.port_scene_pos(port, is_output)
-        self.hint.place(at, right=is_output)
+        self.hint.place(at, item.scene_rect(), right=is_output)
         self.hint.show()
 
     def _replace_note(self, hit: tuple[str, str, bool]) -> str:

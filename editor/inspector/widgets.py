@@ -179,6 +179,9 @@ class FieldEditor(QWidget):
 
     def _show_error(self) -> None:
         message = self.error
+        if message:  # one message per field: the problem, not a preview too
+            for preview in self.findChildren(QLabel, "expressionPreview"):
+                preview.hide()
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
         self.setProperty("invalid", bool(message))

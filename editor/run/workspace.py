@@ -76,6 +76,8 @@ class RunWorkspace(QObject):
         self.log_dock.raise_()
         window.resizeDocks([self.output_dock, self.log_dock], [640, 300], Qt.Orientation.Horizontal)
         window.resizeDocks([self.output_dock], [300], Qt.Orientation.Vertical)
+        #: problems the live validator found (a run would be refused)
+        self.problem_count = 0
         self._build_status()
         self.banner = self._build_banner()
         self._clock = QTimer(self)
@@ -205,10 +207,19 @@ class RunWorkspace(QObject):
                 f"{plural(total, 'node')}"
                 f" · {elapsed}{extra}{where}"
             )
+        elif self.problem_count:
+            # (Run would refuse: say so here rather than "Ready")
+            text = f"Fix {plural(self.problem_count, 'problem')} to run"
         else:
             text = "Ready to run (Ctrl+R)"
         self.run_label.setText(text)
         set_style_state(self.run_label, "status", state.status)
+
+    def set_problems(self, count: int) -> None:
+        """The live validator's count: the idle status says whether Run can start."""
+        if count != self.problem_count:
+            self.problem_count = count
+            self._update_progress()
 
     def _update_actions(self) -> None:
         running = self.bridge.running

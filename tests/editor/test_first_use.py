@@ -215,7 +215,7 @@ def test_a_refused_connection_shows_on_the_wire_and_the_port(quickstart: MainWin
     hint = gesture.hint
     assert hint.isVisible()
     assert "cycle" in hint.text and "“Summarise”" in hint.text and "“Either branch”" in hint.text
-    assert hint.sceneBoundingRect().right() < summarise.scene_rect().left()  # beside, not over
+    assert hint.sceneBoundingRect().bottom() < summarise.scene_rect().top()  # above, not over
     # the wire ends on the refusing port
     assert (
         gesture.wire.path().pointAtPercent(1) - summarise.port_scene_pos("in", False)

@@ -36,11 +36,11 @@ class WireHint(QGraphicsItem):
         self._rect = QRectF(0, 0, bounds.width() + 2 * PAD, bounds.height() + 2 * PAD)
         self.update()
 
-    def place(self, port: QPointF, right: bool) -> None:
-        """Beside the port, outside its node: right of an output, left of an input."""
-        gap = 14.0
-        x = port.x() + gap if right else port.x() - gap - self._rect.width()
-        self.setPos(x, port.y() - self._rect.height() / 2)
+    def place(self, port: QPointF, node: QRectF, right: bool) -> None:
+        """Above the port's node (the space between rows), starting at the port's
+        side: the bubble covers neither the node nor its neighbours."""
+        x = port.x() - 10 if not right else port.x() + 10 - self._rect.width()
+        self.setPos(x, node.top() - 8 - self._rect.height())
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
         return self._rect.adjusted(-1, -1, 1, 1)
