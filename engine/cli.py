@@ -120,6 +120,9 @@ def build_parser(extra: dict[str, Command] | None = None) -> argparse.ArgumentPa
     from . import cli_plan
 
     cli_plan.add_parser(sub)
+    from . import cli_service
+
+    cli_service.add_parsers(sub)
 
     for add_parser, _ in (extra or {}).values():
         add_parser(sub)
@@ -153,6 +156,8 @@ def main(
         "credentials": _credentials,
         "tools": _tools,
         "plan": _plan,
+        "serve": _serve,
+        "worker": _worker,
     }
     handlers.update({name: handle for name, (_, handle) in (extra or {}).items()})
     return handlers[command](args)
@@ -615,3 +620,15 @@ def _plan(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from . import cli_service
+
+    return cli_service.serve(args)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from . import cli_service
+
+    return cli_service.worker(args)

@@ -23,6 +23,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # (only when no npm is on PATH: a Node.js installed outside Debian's packages
   # brings its own, and Debian's npm would conflict with it)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
+  # flowdesk serve/worker tests: a real Redis (broker, job records) and
+  # promtool (packaging/prometheus rules are checked with it)
+  packages+=(redis-server prometheus)
 fi
 
 missing=()
