@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flowdesk.editor.theme import icon
+from flowdesk.editor.theme import icon, set_icon
 from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QToolButton, QWidget
@@ -44,7 +44,7 @@ SPECS = [
         "Add &Node…",
         ("Shift+A",),
         "plus",
-        "Add a node (also Tab or double-click on the canvas)",
+        "Add a node — also Tab or double-click on the canvas",
     ),
     Spec("add_note", "Add Sticky N&ote", ("Shift+N",), "note", "Add a sticky note"),
     Spec(
@@ -54,7 +54,7 @@ SPECS = [
         "layout",
         "Arrange the graph (or the selection) left to right",
     ),
-    Spec("fit", "&Fit", ("F",), "fit", "Fit the selection, or everything (F)"),
+    Spec("fit", "&Fit", ("F",), "fit", "Fit the selection, or everything"),
     Spec("zoom_in", "Zoom &In", (Key.ZoomIn, "Ctrl+="), "zoom-in", "Zoom in"),
     Spec("zoom_out", "Zoom &Out", (Key.ZoomOut,), "zoom-out", "Zoom out"),
     Spec("zoom_reset", "&Actual Size", ("Ctrl+0",), "", "Zoom to 100 %"),
@@ -220,8 +220,7 @@ class Actions(QObject):
                 f"{tip or plain}  ({unique[0].toString(QKeySequence.SequenceFormat.NativeText)})"
             )
         if icon_name:
-            action.setIcon(icon(icon_name))
-        action.setProperty("icon_name", icon_name)
+            set_icon(action, icon_name)
         if name in CANVAS_ONLY:
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         else:

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         window.restoreState(state)
     window.show()
     if args.flow:
-        window.view.fit_all()
+        window.show_start_view()
     else:
         offer_recovery(window)
     if args.select and not window.run.select(args.select):
@@ -145,7 +145,7 @@ def screenshot(app: object, window: object, out: Path, opened: bool) -> int:
     window.show()
     for _ in range(3):
         app.processEvents()
-    window.view.fit_all()
+    window.show_start_view()
     window.validator.run()
     app.processEvents()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +173,7 @@ def run_screenshot(app: object, window: object, out: Path, args: argparse.Namesp
     window.show()
     for _ in range(3):
         app.processEvents()
-    window.view.fit_all()
+    window.show_start_view()
     waiter = QEventLoop()
     window.bridge.run_finished.connect(lambda _result: waiter.quit())
     window.bridge.start_refused.connect(lambda *_a: waiter.quit())

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flowdesk.engine.credentials import (
@@ -59,8 +59,16 @@ COLUMNS = ("Name", "Kind", "Secret", "Used by this workflow")
 class SecretDialog(QDialog):
     """Asks for a name (when new) and a secret, typed twice, never echoed."""
 
-    def __init__(self, name: str | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None,
+        parent: QWidget | None = None,
+        store: Callable[[str, str], str | None] | None = None,
+    ) -> None:
         super().__init__(parent)
+        #: stores (name, secret) on OK; returns why it could not (the dialog
+        #: then stays open with what was typed) or None
+        self._store = store
         self.setWindowTitle("Set secret" if name else "Add credential")
         form = QFormLayout(self)
         self.name_edit = QLineEdit(name or "")
@@ -73,6 +81,9 @@ class SecretDialog(QDialog):
         form.addRow("Secret", self.secret_edit)
         form.addRow("Again", self.again_edit)
         self.problem = QLabel("")
+        self.problem.setObjectName("secretProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setMinimumWidth(360)
         form.addRow(self.problem)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -89,6 +100,11 @@ class SecretDialog(QDialog):
         elif self.secret_edit.text() != self.again_edit.text():
             self.problem.setText("The two entries differ.")
         else:
+            refused = self._store(*self.values()) if self._store is not None else None
+            if refused:
+                self.problem.setText(f"Not stored: {refused}")
+                self.adjustSize()  # the whole explanation, not its first lines
+                return
             self.accept()
 
     def values(self) -> tuple[str, str]:
@@ -141,7 +157,11 @@ class CredentialsDialog(QDialog):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        # The name takes the room left; the other headers are never clipped.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         layout.addWidget(self.table)
@@ -280,11 +300,19 @@ class CredentialsDialog(QDialog):
 
     # ---------------------------------------------------------- actions
     def ask_secret(self, name: str | None) -> tuple[str, str] | None:
-        """Ask for (name, secret); None when cancelled. Replaced in tests."""
-        dialog = SecretDialog(name, self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return dialog.values()
+        """Ask for a name and a secret, and store them: a store that refuses
+        (no Secret Service) says why in the dialog, which keeps what was typed.
+        Returns a (name, secret) still to store — None here, where the dialog
+        stored it or was cancelled. Replaced in tests."""
+        dialog = SecretDialog(name, self, store=self._store_from_dialog)
+        self.secret_dialog = dialog
+        dialog.exec()
+        return None
+
+    def _store_from_dialog(self, name: str, secret: str) -> str | None:
+        problem: list[str] = []
+        self.store_secret(name, secret, problem.append)
+        return problem[0] if problem else None
 
     def confirm(self, question: str) -> bool:
         """Ask a yes/no question. Replaced in tests."""
@@ -303,11 +331,14 @@ class CredentialsDialog(QDialog):
             if answer is not None:
                 self.store_secret(name, answer[1])
 
-    def store_secret(self, name: str, secret: str) -> bool:
+    def store_secret(
+        self, name: str, secret: str, refused: Callable[[str], None] | None = None
+    ) -> bool:
+        """Store a secret; when the store refuses, ``refused`` (or the banner) says why."""
         try:
             self.store.set_secret(name, secret)
         except FlowdeskError as error:
-            self._show_problem(error.message)
+            (refused or self._show_problem)(error.message)
             return False
         self.status.setText(f"Stored the secret of {name!r}.")
         self.refresh()

@@ -25,15 +25,17 @@ from flowdesk.editor.document.commands import EditNote
 from flowdesk.editor.files import FileController
 from flowdesk.editor.inspector.panel import Inspector
 from flowdesk.editor.palette import Palette
+from flowdesk.editor.problems_ui import ProblemsUi
 from flowdesk.editor.run.engine_bridge import EngineBridge
 from flowdesk.editor.run.workspace import RunWorkspace
 from flowdesk.editor.settings import Settings
+from flowdesk.editor.text import counts_text
 from flowdesk.editor.theme import (
     app_icon,
     apply_theme,
     current_theme,
+    refresh_icons,
     resolve_theme,
-    set_style_state,
 )
 from flowdesk.editor.undo import DocumentController
 from flowdesk.editor.validation import LiveValidator, problems_by_node
@@ -183,9 +185,8 @@ class MainWindow(QMainWindow):
         bar.setObjectName("statusBar")
         bar.setAccessibleName("Status bar")
         bar.setSizeGripEnabled(False)
-        self.problems_label = QLabel()
-        self.problems_label.setObjectName("problemsLabel")
-        self.problems_label.setAccessibleName("Problems")
+        self.problems = ProblemsUi(self)
+        self.problems_label = self.problems.button  # "⚠ 2 problems": click for the list
         self.count_label = QLabel()
         self.count_label.setObjectName("countLabel")
         self.count_label.setAccessibleName("Node and edge count")
@@ -250,6 +251,7 @@ class MainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.note_text_edited.connect(self._note_edited)
         self.validator.problems_changed.connect(self._problems_changed)
+        self.run.runs.problems_shown.connect(self.problems.jump_to_issues)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{round(z * 100)} %"))
         self._fill_recent()
 
@@ -267,9 +269,14 @@ class MainWindow(QMainWindow):
         the declared credentials (the answer arrives later)."""
         self.credentials.check_on_open()
         self.inspector.base_dir = str(self.run.runs.data_root())
+        self.show_start_view()
+
+    def show_start_view(self) -> None:
+        """The saved viewport, or everything fitted at a readable zoom (again
+        after the window got its size)."""
         restored = self.view.restore_viewport(self.controller.document.workflow.ui.get("viewport"))
         if not restored:
-            self.view.fit_all()
+            self.view.open_view()
         self.view.user_moved = False
 
     def _store_viewport(self) -> None:
@@ -288,18 +295,14 @@ class MainWindow(QMainWindow):
         self.run.selection_changed()
 
     def _problems_changed(self, issues: list) -> None:  # type: ignore[type-arg]
-        self.scene.set_problems(problems_by_node(issues))
+        self.scene.set_problems(problems_by_node(issues, self.controller.document))
         self.inspector.set_issues(issues)
-        count = len(issues)
-        self.problems_label.setText(
-            f"⚠ {count} problem{'s' if count != 1 else ''}" if count else "✓ No problems"
-        )
-        self.problems_label.setToolTip("\n".join(str(i) for i in issues[:30]))
-        set_style_state(self.problems_label, "problems", bool(count))
+        self.problems.set_issues(issues)
+        self.run.set_problems(len(issues))
 
     def _update_counts(self) -> None:
         wf = self.controller.document.workflow
-        self.count_label.setText(f"{len(wf.nodes)} nodes · {len(wf.edges)} edges")
+        self.count_label.setText(counts_text(len(wf.nodes), len(wf.edges)))
 
     def _update_title(self) -> None:
         # Qt shows "[*]" as "*" while modified (and the macOS close-button dot).
@@ -364,7 +367,7 @@ class MainWindow(QMainWindow):
             apply_theme(app, theme)
         self.scene.set_theme(theme)
         self.view.resetCachedContent()
-        self.ui_actions.refresh_icons()
+        refresh_icons(self)
         self.inspector.show_nodes(self.scene.selected_node_ids())
 
     def _os_scheme_changed(self, _scheme: object) -> None:

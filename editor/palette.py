@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from flowdesk.editor.fuzzy import rank
-from flowdesk.editor.theme import category_color, current_theme, icon, icon_name, icon_pixmap
+from flowdesk.editor.theme import (
+    category_color,
+    current_theme,
+    icon,
+    icon_name,
+    icon_pixmap,
+    set_icon,
+)
 from flowdesk.engine import NodeRegistry, NodeType
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QStandardItem, QStandardItemModel
@@ -173,7 +180,10 @@ class Palette(QWidget):
         self.filter.setAccessibleName("Filter node types")
         self.filter.setPlaceholderText("Search nodes…")
         self.filter.setClearButtonEnabled(True)
-        self.filter.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        set_icon(
+            self.filter.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition),
+            "search",
+        )
         self.filter.textChanged.connect(self.apply_filter)
         self.model = PaletteModel(registry)
         #: search over the sources' tools (editor.sources.palette_tools sets it)
@@ -192,8 +202,10 @@ class Palette(QWidget):
         self.tree.setUniformRowHeights(False)
         self.tree.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.tree.expandAll()
+        # ``activated`` alone: it fires for Enter and for a double-click (or a
+        # single click where the platform activates on one) — ``doubleClicked``
+        # as well would add a second node on every double-click.
         self.tree.activated.connect(self._on_activated)
-        self.tree.doubleClicked.connect(self._on_activated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 6, 4)
         layout.setSpacing(6)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QWidget
@@ -217,6 +218,36 @@ def icon(name: str, theme: Theme | None = None, color: str | None = None) -> QIc
     return result
 
 
+def set_icon(target: QObject, name: str) -> None:
+    """Give an action or button the icon ``name`` in the current theme, and
+    remember the name so that ``refresh_icons`` redraws it when the theme
+    changes (an icon is drawn in the theme's text colour once, when set)."""
+    target.setProperty("icon_name", name)
+    target.setIcon(icon(name))  # type: ignore[attr-defined]
+
+
+def refresh_icons(root: QObject) -> None:
+    """Redraw, in the current theme, every icon under ``root`` set by ``set_icon``
+    (and the window's actions, which carry the same ``icon_name``)."""
+    for item in [root, *root.findChildren(QObject)]:
+        name = item.property("icon_name")
+        if name and hasattr(item, "setIcon"):
+            item.setIcon(icon(str(name)))
+
+
+def _arrow_file(color: str) -> str:
+    """The combo boxes' drop-down arrow in ``color``, as a file the style sheet
+    can name (a style sheet cannot recolour an SVG)."""
+    folder = Path(tempfile.gettempdir()) / f"flowdesk-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    path = folder / f"arrow-down-{color.lstrip('#')}.svg"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(_svg_bytes("chevron-down", color))
+        os.replace(tmp, path)
+    return path.as_posix()
+
+
 def app_icon() -> QIcon:
     return QIcon(str(resource_path("icons", "flowdesk.svg")))
 
@@ -254,7 +285,8 @@ def resolve_theme(choice: str) -> Theme:
 def apply_theme(app: QApplication, theme: Theme) -> None:
     """Set palette and style sheet for the whole application."""
     _current[0] = theme
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
     pal = QPalette()
     role = QPalette.ColorRole
     for r, value in (
@@ -286,6 +318,10 @@ def apply_theme(app: QApplication, theme: Theme) -> None:
     except OSError:
         log.warning("style sheet %s not found", qss_path)
         qss = ""
+    try:
+        qss = qss.replace("@arrow_down", _arrow_file(theme.muted))
+    except OSError as exc:  # no writable temp folder: combo boxes without an arrow
+        log.warning("combo box arrow not written: %s", exc)
     # Longest names first: "@note_text" must not be read as "@note" + "_text".
     for key, value in sorted(vars(theme).items(), key=lambda kv: -len(kv[0])):
         qss = qss.replace("@" + key, str(value))

@@ -10,18 +10,25 @@ import logging
 import time
 
 from flowdesk.editor.document import Document
+from flowdesk.editor.problems import describe
 from flowdesk.editor.undo import DocumentController
 from flowdesk.engine import Issue, validate
 from PySide6.QtCore import QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
+#: problems show this long after the last edit: typing ``{{ inp`` does not
+#: turn the field, the node and the status bar red at every keystroke
+CALM_MS = 700
 
-def problems_by_node(issues: list[Issue]) -> dict[str, list[str]]:
+
+def problems_by_node(issues: list[Issue], doc: Document | None = None) -> dict[str, list[str]]:
+    """Each node's problems, in words (field labels, titles) when ``doc`` is given."""
     out: dict[str, list[str]] = {}
     for issue in issues:
         if issue.node_id:
-            out.setdefault(issue.node_id, []).append(issue.message)
+            text = describe(issue, doc, with_node=False) if doc is not None else issue.message
+            out.setdefault(issue.node_id, []).append(text)
     return out
 
 
@@ -30,7 +37,7 @@ class LiveValidator(QObject):
 
     problems_changed = Signal(list)
 
-    def __init__(self, controller: DocumentController, delay_ms: int = 250) -> None:
+    def __init__(self, controller: DocumentController, delay_ms: int = CALM_MS) -> None:
         super().__init__(controller)
         self.controller = controller
         self.issues: list[Issue] = []

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import ExpressionError, Issue, WorkflowLoadError
+from .errors import ExpressionError, FlowdeskError, Issue, WorkflowLoadError
 from .expressions import ExpressionEngine, has_expression, referenced_names, walk_strings
 from .io import format_location, load_workflow, parse_workflow, read_json
 from .model.migrations import FORMAT_VERSION
@@ -284,6 +284,7 @@ class _Validator:
                 elif error["type"] == "extra_forbidden":
                     message = f"unknown field for {node.type}"
                 self.add(format_location((where, "config", *loc)), message, node.id)
+        self._check_constants(where, node, node_type)
         self._check_credential(where, node, node_type)
         if node.type == "tool.call":
             source = node.config.get("source")
@@ -295,6 +296,24 @@ class _Validator:
                         f'source {source!r} is not declared in "sources" (declared: {declared})',
                         node.id,
                     )
+
+    def _check_constants(self, where: str, node: Node, node_type: Any) -> None:
+        """The checks the run makes on a field's value (a URL that parses…),
+        made now on values without expressions."""
+        for key, check in node_type.config_checks.items():
+            value = node.config.get(key)
+            location = f"{where}.config.{key}"
+            if not isinstance(value, str) or has_expression(value):
+                continue
+            if any(i.location == location for i in self.issues):
+                continue  # already wrong in its type
+            try:
+                check(value)
+            except FlowdeskError as error:
+                message = error.message
+                for prefix in (f"config.{key}: ", f"config.{key} "):
+                    message = message.removeprefix(prefix)
+                self.add(location, message, node.id)
 
     def _holds_expression(self, config: Any, loc: tuple[Any, ...]) -> bool:
         value = config

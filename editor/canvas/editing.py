@@ -30,6 +30,7 @@ from flowdesk.editor.document.commands import (
     RemoveItems,
 )
 from flowdesk.editor.document.layout import layered_layout
+from flowdesk.editor.text import plural
 from flowdesk.editor.undo import DocumentController
 from PySide6.QtCore import QMimeData, QObject, QPointF, Signal
 from PySide6.QtGui import QGuiApplication
@@ -133,7 +134,7 @@ class CanvasEditor(QObject):
         mime.setText(text)
         mime.setData(FRAGMENT_MIME, text.encode("utf-8"))
         QGuiApplication.clipboard().setMimeData(mime)
-        self.status_message.emit(f"Copied {len(nodes)} node(s) as JSON.")
+        self.status_message.emit(f"Copied {plural(len(nodes), 'node')} as JSON.")
         return True
 
     def cut_selection(self) -> None:

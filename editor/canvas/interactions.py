@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 from flowdesk.editor.canvas.editing import CanvasEditor, PendingWire
 from flowdesk.editor.canvas.items.edge_item import EdgeItem, bezier
-from flowdesk.editor.canvas.items.node_item import PORT_OK, PORT_REFUSED, NodeItem
+from flowdesk.editor.canvas.items.node_item import PORT_DENIED, PORT_OK, PORT_REFUSED, NodeItem
 from flowdesk.editor.canvas.items.note_item import NoteItem
+from flowdesk.editor.canvas.items.wire_hint import WireHint
 from flowdesk.editor.canvas.scene import CanvasScene
 from flowdesk.editor.canvas.style import GRID
 from flowdesk.editor.canvas.view import CanvasView
@@ -21,7 +22,7 @@ from flowdesk.editor.document.commands import AddEdge, Composite, EditNote, Move
 from flowdesk.editor.document.events import EdgeKey
 from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QDragMoveEvent, QDropEvent, QKeyEvent, QMouseEvent, QPainterPath
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsTextItem
 
 NODE_TYPE_MIME = "application/x-flowdesk-node-type"
 TOOL_MIME = "application/x-flowdesk-tool"  # a source's tool (editor.sources)
@@ -166,7 +167,17 @@ class Interactions(QObject):
         return DrawWire(self, (node_id, name, is_output), pos)
 
     # ------------------------------------------------------------ keys
+    def _text_editing(self) -> bool:
+        """A text item on the canvas (a sticky note being written) has the
+        keyboard: Space, arrows and Tab are its own, not pan, nudge, quick-add."""
+        focus = self.scene.focusItem()
+        return isinstance(focus, QGraphicsTextItem) and bool(
+            focus.textInteractionFlags() & Qt.TextInteractionFlag.TextEditable
+        )
+
     def key_press(self, event: QKeyEvent) -> bool:
+        if self._text_editing():
+            return False
         key = Qt.Key(event.key())
         if key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self.view.space_down = True
@@ -197,7 +208,7 @@ class Interactions(QObject):
         return False
 
     def key_release(self, event: QKeyEvent) -> bool:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat() and self.view.space_down:
             self.view.space_down = False
             self.view.viewport().unsetCursor()
             return True
@@ -374,6 +385,14 @@ class DrawWire(Gesture):
         self.wire.setPen(scene.canvas_style.wire_pen)
         self.wire.setZValue(10)
         scene.addItem(self.wire)
+        #: the reason a hovered port refuses the wire, drawn beside the port
+        self.hint = WireHint(scene.canvas_style)
+        self.hint.hide()
+        scene.addItem(self.hint)
+        self._refused_port: tuple[str, str, bool] | None = None
+        self._port_state_before = 0
+        #: a status message about the port under the cursor is showing
+        self._said = False
         if detached is not None:
             scene.edges[detached].setVisible(False)
         self._highlight()
@@ -409,23 +428,59 @@ class DrawWire(Gesture):
     def move(self, pos: QPointF, event: QMouseEvent) -> None:
         end = pos
         hit = self.owner.scene.port_at(pos)
+        refused: tuple[tuple[str, str, bool], str] | None = None
+        message = ""
         if hit is not None and hit[:2] != self.fixed[:2]:
             reason = self._reason(hit)
+            end = self.owner.scene.nodes[hit[0]].port_scene_pos(hit[1], hit[2])
             if reason is None:
-                end = self.owner.scene.nodes[hit[0]].port_scene_pos(hit[1], hit[2])
-                self.owner.status_message.emit(self._replace_note(hit))
+                message = self._replace_note(hit)
             else:
-                self.owner.status_message.emit(reason)
+                message = reason
+                refused = (hit, reason)
+        self._show_refusal(refused)
+        if message or self._said:
+            self.owner.status_message.emit(message)
+        self._said = bool(message)
         path: QPainterPath = bezier(self.anchor, end) if self.fixed[2] else bezier(end, self.anchor)
         self.wire.setPath(path)
+
+    def _show_refusal(self, refused: tuple[tuple[str, str, bool], str] | None) -> None:
+        """Over a port the wire cannot connect to, the wire turns red and
+        dashed, the port is crossed out and the reason shows beside it."""
+        target = refused[0] if refused is not None else None
+        if target == self._refused_port:
+            return
+        scene = self.owner.scene
+        style = scene.canvas_style
+        if self._refused_port is not None and self._refused_port[0] in scene.nodes:
+            node_id, port, is_output = self._refused_port
+            scene.nodes[node_id].set_port_state((port, is_output), self._port_state_before)
+        self._refused_port = target
+        if refused is None:
+            self.wire.setPen(style.wire_pen)
+            self.hint.hide()
+            return
+        (node_id, port, is_output), reason = refused
+        item = scene.nodes[node_id]
+        self._port_state_before = item.port_states.get((port, is_output), 0)
+        item.set_port_state((port, is_output), PORT_DENIED)
+        self.wire.setPen(style.refused_wire_pen)
+        self.hint.set_text(reason)
+        at = item.port_scene_pos(port, is_output)
+        self.hint.place(at, item.scene_rect(), right=is_output)
+        self.hint.show()
 
     def _replace_note(self, hit: tuple[str, str, bool]) -> str:
         key = self._ends((hit[0], hit[1]))
         port = self.owner.doc.port(key[2], key[3], False)
         existing = [k for k in self.owner.doc.edges_into(key[2], key[3]) if k != self.detached]
+        doc = self.owner.doc
         if port is not None and not port.multiple and existing:
-            return f"Release to connect — replaces the edge from {existing[0][0]}."
-        return f"Release to connect {key[0]}.{key[1]} → {key[2]}.{key[3]}."
+            return f"Release to connect — replaces the edge from {doc.label(existing[0][0])}."
+        return (
+            f"Release to connect {doc.label(key[0])} ({key[1]}) → {doc.label(key[2])} ({key[3]})."
+        )
 
     def finish(self, pos: QPointF, event: QMouseEvent) -> None:
         self._cleanup()
@@ -449,8 +504,10 @@ class DrawWire(Gesture):
             self.owner.status_message.emit("")
             return
         if hit is not None:  # released on the port it started from
+            self.owner.status_message.emit("")
             self._restore()
             return
+        self.owner.status_message.emit("")  # no "Release to connect …" left behind
         if self.detached is not None:
             editor.push(RemoveEdges([self.detached]))
             return
@@ -463,6 +520,7 @@ class DrawWire(Gesture):
     def _cleanup(self) -> None:
         scene = self.owner.scene
         scene.removeItem(self.wire)
+        scene.removeItem(self.hint)
         for item in scene.nodes.values():
             item.set_port_states({})
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flowdesk.editor.fuzzy import rank
 from flowdesk.editor.palette import SEARCH_ROLE, TYPE_ROLE, NodeTypeDelegate, type_item
-from flowdesk.editor.theme import icon
+from flowdesk.editor.theme import icon, set_icon
 from flowdesk.engine import NodeRegistry, NodeType
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QStandardItemModel
@@ -31,7 +31,10 @@ class QuickAdd(QFrame):
         self.search.setObjectName("quickAddSearch")
         self.search.setAccessibleName("Search node types")
         self.search.setPlaceholderText("Add node…")
-        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        set_icon(
+            self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition),
+            "search",
+        )
         self.search.textChanged.connect(self._refilter)
         self.search.installEventFilter(self)
         self.hint = QLabel(self)

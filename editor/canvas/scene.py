@@ -35,6 +35,7 @@ from flowdesk.editor.document.events import (
 )
 from flowdesk.editor.document.layout import layered_layout
 from flowdesk.editor.gcpause import paused_gc
+from flowdesk.editor.text import plural
 from flowdesk.editor.theme import PLACEHOLDER_COLOR, Theme, category_color, icon_name
 from flowdesk.engine import Node, NodeType
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
@@ -59,7 +60,7 @@ def summarize(node: Node, node_type: type[NodeType] | None) -> str:
             keys = list(value)
             return "{" + ", ".join(keys[:4]) + (", …" if len(keys) > 4 else "") + "}"
         if isinstance(value, list):
-            return f"[{len(value)} items]"
+            return f"[{plural(len(value), 'item')}]"
         return f"{key}: {value}" if key == "mode" else str(value).replace("\n", " ")
     return node_type.title or node_type.type_name
 
@@ -252,8 +253,9 @@ class CanvasScene(QGraphicsScene):
         node_type = self.document.node_type(node_id)
         inputs, outputs = self.document.ports(node_id)
         if node_type is None:
+            title = node.title or node.type
             return NodeVisual(
-                node.title or node.type,
+                title,
                 summarize(node, None),
                 QColor(PLACEHOLDER_COLOR),
                 "puzzle",
@@ -262,13 +264,15 @@ class CanvasScene(QGraphicsScene):
                 placeholder=True,
                 disabled=node.disabled,
                 pinned=node.pinned is not None,
+                width=self.canvas_style.node_width(title),
             )
         subtitle = summarize(node, node_type)
         if node.disabled:
             subtitle = "Disabled · " + subtitle
         color = category_color(node_type.category)
+        title = node.title or node_type.title or node_type.type_name
         return NodeVisual(
-            node.title or node_type.title or node_type.type_name,
+            title,
             subtitle,
             color,
             icon_name(node_type.icon, node_type.category),
@@ -276,6 +280,7 @@ class CanvasScene(QGraphicsScene):
             outputs,
             disabled=node.disabled,
             pinned=node.pinned is not None,
+            width=self.canvas_style.node_width(title),
         )
 
     def _add_node(self, node_id: str) -> None:
@@ -369,7 +374,11 @@ class CanvasScene(QGraphicsScene):
     def _refresh_node(self, node_id: str) -> None:
         item = self.nodes[node_id]
         visual = self._visual(node_id)
-        ports_changed = (visual.inputs, visual.outputs) != (item.visual.inputs, item.visual.outputs)
+        ports_changed = (visual.inputs, visual.outputs, visual.width) != (
+            item.visual.inputs,
+            item.visual.outputs,
+            item.visual.width,
+        )
         item.set_visual(visual)
         self.overview.colors[node_id] = visual.color
         self._sync_overview_node(item)

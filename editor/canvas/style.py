@@ -5,6 +5,7 @@ May import: PySide6, editor.theme.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from flowdesk.editor.theme import Theme
@@ -12,6 +13,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 
 NODE_WIDTH = 200.0
+#: nodes grow with their title (in grid steps) up to this width, then elide it
+NODE_MAX_WIDTH = 320.0
+#: header room besides the title: icon on the left, a status glyph and margins
+#: on the right (a run's badge must not cut the title)
+TITLE_ROOM = 34.0 + 28.0
 HEADER_HEIGHT = 30.0
 ROW_HEIGHT = 22.0
 BODY_PADDING = 6.0
@@ -32,6 +38,19 @@ class CanvasStyle:
     text_font: QFont = field(default_factory=QFont)
     small_font: QFont = field(default_factory=QFont)
 
+    def node_width(self, title: str) -> float:
+        """A node wide enough for its title: ``NODE_WIDTH`` and up, in grid
+        steps, at most ``NODE_MAX_WIDTH``."""
+        if len(title) <= self._short_title:
+            return NODE_WIDTH
+        width = self._widths.get(title)
+        if width is None:
+            need = self.title_metrics.horizontalAdvance(title) + TITLE_ROOM
+            width = min(NODE_MAX_WIDTH, max(NODE_WIDTH, math.ceil(need / GRID) * GRID))
+            if len(self._widths) < 100_000:
+                self._widths[title] = width
+        return width
+
     def __post_init__(self) -> None:
         t = self.theme
         self.title_font = QFont()
@@ -42,6 +61,10 @@ class CanvasStyle:
         self.small_font = QFont()
         self.small_font.setPointSizeF(7.5)
         self.title_metrics = QFontMetricsF(self.title_font)
+        #: titles up to this many characters fit the narrowest node, whatever
+        #: the letters (no measuring for the common case)
+        self._short_title = int((NODE_WIDTH - TITLE_ROOM) // max(self.title_metrics.maxWidth(), 1))
+        self._widths: dict[str, float] = {}
         self.text_metrics = QFontMetricsF(self.text_font)
         self.small_metrics = QFontMetricsF(self.small_font)
         self.canvas = QColor(t.canvas)
@@ -70,6 +93,8 @@ class CanvasStyle:
             self.edge.lighter(135) if t.dark else self.edge.darker(130), 2.6, solid, round_cap
         )
         self.wire_pen = QPen(self.accent, 2.2)
+        #: a wire held over a port that refuses it
+        self.refused_wire_pen = QPen(self.problem, 2.2, Qt.PenStyle.DashLine)
         self.port_pen = QPen(self.border, 1.2)
         self.highlight_pen = QPen(self.accent, 2.2)
         self.status_colors = {

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from flowdesk.editor.canvas.minimap import Minimap
 from flowdesk.editor.canvas.scene import CanvasScene
-from flowdesk.editor.canvas.style import GRID, OVERVIEW_ZOOM
+from flowdesk.editor.canvas.style import GRID, NODE_WIDTH, OVERVIEW_ZOOM
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from flowdesk.editor.canvas.interactions import Interactions
 
 MIN_ZOOM = 0.02
+#: a workflow opens at least this large (node titles read at 80 %)
+READABLE_ZOOM = 0.8
 MAX_ZOOM = 4.0
 WORLD = QRectF(-500_000, -500_000, 1_000_000, 1_000_000)
 
@@ -87,6 +89,7 @@ class CanvasView(QGraphicsView):
         self._minimap_timer.setSingleShot(True)
         self._minimap_timer.setInterval(0)
         self._minimap_timer.timeout.connect(self._repaint_minimap)
+        self._was_empty = True
         scene.overview_changed.connect(self._overview_changed)
         self.setRenderHints(
             QPainter.RenderHint.Antialiasing
@@ -120,7 +123,14 @@ class CanvasView(QGraphicsView):
 
     def _overview_changed(self) -> None:
         self.minimap.schedule()
-        if not self._canvas.detail:
+        empty = not self._canvas.nodes and not self._canvas.notes
+        if empty != self._was_empty:
+            # The "empty workflow" hint is painted over the whole viewport: the
+            # first node (or the last one deleted) repaints all of it, not
+            # only the node's area.
+            self._was_empty = empty
+            self.viewport().update()
+        elif not self._canvas.detail:
             self.viewport().update()
 
     def _set_overview(self, on: bool) -> None:
@@ -171,6 +181,30 @@ class CanvasView(QGraphicsView):
 
     def fit_all(self) -> None:
         self.fit_rect(self.canvas().items_rect())
+
+    def open_view(self, readable: float = READABLE_ZOOM, margin: float = 48.0) -> None:
+        """How a workflow opens: everything fitted, unless that is too small to
+        read — then its start (the left-most nodes) at a readable zoom."""
+        rect = self.canvas().items_rect()
+        self.fit_rect(rect, margin=margin)
+        if rect.isNull() or self.zoom >= readable:
+            return
+        self.resetTransform()
+        self.scale(readable, readable)
+        area = self.viewport().rect()
+        seen_w, seen_h = area.width() / readable, area.height() / readable
+        pad = margin / readable
+        start = QRectF()
+        for node_rect in self.canvas().overview.rects.values():
+            if node_rect.left() <= rect.left() + 1.5 * NODE_WIDTH:
+                start = start.united(node_rect)
+        x = rect.left() - pad + seen_w / 2
+        if rect.height() + 2 * pad <= seen_h or start.isNull():
+            y = rect.center().y()
+        else:  # taller than the view: the start's rows, not above the top
+            y = max(start.center().y(), rect.top() - pad + seen_h / 2)
+        self.centerOn(QPointF(x, y))
+        self._after_transform()
 
     def fit_selection(self) -> None:
         scene = self.canvas()

@@ -202,6 +202,21 @@ class Document:
                     stack.append(key[0])
         return seen
 
+    def label(self, node_id: str) -> str:
+        """How people know a node: its title in quotes (“Summarise”), with its
+        id when another node shows the same title; the id of a node that does
+        not exist."""
+        node = self._nodes.get(node_id)
+        if node is None:
+            return repr(node_id)
+        title = self._shown_title(node)
+        same = sum(1 for other in self._nodes.values() if self._shown_title(other) == title)
+        return f"“{title}”" + (f" ({node_id})" if same > 1 else "")
+
+    def _shown_title(self, node: Node) -> str:
+        node_type = self.registry.find(node.type)
+        return node.title or (node_type.title if node_type is not None else "") or node.type
+
     def can_connect(
         self, source: str, source_port: str, target: str, target_port: str
     ) -> str | None:
@@ -214,19 +229,22 @@ class Document:
                 return f"Node {node_id!r} does not exist."
             if self.node_type(node_id) is None:
                 missing = self.node(node_id).type
-                return f"{node_id!r} is a placeholder: type {missing!r} is not installed."
+                return f"{self.label(node_id)} is a placeholder: type {missing!r} is not installed."
         out_port = self.port(source, source_port, True)
         in_port = self.port(target, target_port, False)
         if out_port is None or not out_port.declared:
-            return f"{source!r} has no output {source_port!r}."
+            return f"{self.label(source)} has no output {source_port!r}."
         if in_port is None or not in_port.declared:
-            return f"{target!r} has no input {target_port!r}."
+            return f"{self.label(target)} has no input {target_port!r}."
         if (source, source_port, target, target_port) in self._edges:
             return "These ports are already connected."
         if "any" not in (out_port.type, in_port.type) and out_port.type != in_port.type:
             return f"Port types differ: {out_port.type} → {in_port.type}."
         if source in self.downstream_of(target):
-            return f"This would make a cycle: {target!r} already leads to {source!r}."
+            return (
+                f"This would make a cycle: {self.label(target)} already leads to "
+                f"{self.label(source)}."
+            )
         return None
 
     def downstream_of(self, node_id: str) -> set[str]:

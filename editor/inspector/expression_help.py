@@ -12,13 +12,16 @@ May import: PySide6, editor.*, engine (public API), engine.expressions.
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.editor.inspector.widgets import FieldEditor, JsonField, TextField, has_expression
 from flowdesk.editor.outputs.jsonpaths import capped_json
 from flowdesk.editor.run.run_state import expression_scope, node_inputs
 from flowdesk.editor.theme import set_style_state
+from flowdesk.editor.validation import CALM_MS
 from flowdesk.engine import FlowdeskError
 from flowdesk.engine.expressions import ExpressionEngine
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -84,6 +87,7 @@ class ExpressionAssist(QObject):
         timer.setInterval(120)
         timer.timeout.connect(lambda: self._preview(entry))
         editor.edited.connect(lambda _v: timer.start())
+        edit.textChanged.connect(lambda: edit.setProperty("typed_at", time.monotonic()))
         edit.textChanged.connect(lambda: self._typed(edit, node_id))
         edit.cursorPositionChanged.connect(lambda: self._typed(edit, node_id, moved=True))
         self._preview(entry)
@@ -103,8 +107,8 @@ class ExpressionAssist(QObject):
         value: Any = edit.toPlainText() if edit is not None else None
         if isinstance(editor, JsonField):
             value = editor._value if editor.error is None else None
-        if not _has_any_expression(value):
-            label.hide()
+        if not _has_any_expression(value) or editor.error:
+            label.hide()  # (a field with a problem says only that)
             return
         scope = self.scope(node_id, with_item=not for_each_field)
         if scope is None:
@@ -113,12 +117,19 @@ class ExpressionAssist(QObject):
         else:
             try:
                 result = _render(value, scope)
-            except FlowdeskError as exc:
-                label.setText(f"⚠ {exc}")
-                state = "error"
             except Exception as exc:  # noqa: BLE001 - a preview never breaks the form
-                label.setText(f"⚠ {type(exc).__name__}: {exc}")
-                state = "error"
+                unknown = self.unknown_reason(node_id) if _reads_inputs(value) else ""
+                if unknown:  # not wrong, just not known yet: no red
+                    label.setText(unknown)
+                    state = "idle"
+                elif editor.error or self._still_typing(entry):
+                    # one message per field (validation's), and none mid-word
+                    label.hide()
+                    return
+                else:
+                    what = str(exc) if isinstance(exc, FlowdeskError) else f"{exc}"
+                    label.setText(f"⚠ {what}")
+                    state = "error"
             else:
                 text, cut = capped_json(result, PREVIEW_CHARS)
                 if isinstance(result, str) and not cut:
@@ -127,6 +138,44 @@ class ExpressionAssist(QObject):
                 state = "value"
         set_style_state(label, "state", state)
         label.show()
+
+    def _still_typing(self, entry: tuple[FieldEditor, QLabel, str, bool]) -> bool:
+        """The field was typed in less than ``CALM_MS`` ago: look again then."""
+        edit = _text_edit(entry[0])
+        if edit is None or not edit.hasFocus():
+            return False
+        typed = edit.property("typed_at")
+        left = CALM_MS / 1000 - (time.monotonic() - float(typed)) if typed is not None else 0
+        if left <= 0:
+            return False
+
+        def again() -> None:
+            try:
+                self._preview(entry)
+            except RuntimeError:  # the form was rebuilt meanwhile
+                pass
+
+        QTimer.singleShot(int(left * 1000) + 10, entry[1], again)
+        return True
+
+    def unknown_reason(self, node_id: str) -> str:
+        """Why an expression of ``node_id`` cannot be known in the run shown
+        ("" when it can): nothing connected, or nothing came in."""
+        runs = self.runs
+        if runs is None:
+            return ""
+        doc = runs.controller.document
+        if not doc.has_node(node_id):
+            return ""
+        sources = {key[0] for key in doc.edges_into(node_id)}
+        if not sources:
+            return "No input yet: connect this node to preview the value."
+        nodes = runs.shown.nodes
+        edges = doc.edges_into(node_id)
+        if not any(nodes.get(k[0]) is not None and nodes[k[0]].carried(k[1]) for k in edges):
+            names = ", ".join(doc.label(s) for s in sorted(sources, key=doc.node_index))
+            return f"Not known yet: {names} gave no value in the run shown."
+        return ""
 
     def scope(self, node_id: str, with_item: bool = True) -> dict[str, Any] | None:
         """What an expression of ``node_id`` sees, from the run shown (None
@@ -274,6 +323,11 @@ def _has_any_expression(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_any_expression(v) for v in value)
     return False
+
+
+def _reads_inputs(value: Any) -> bool:
+    """Whether an expression reads what comes in (``input``, ``nodes.x``)."""
+    return bool(re.search(r"\b(input|inputs|nodes)\b", json.dumps(value, default=str)))
 
 
 def _render(value: Any, scope: dict[str, Any]) -> Any:

@@ -11,7 +11,6 @@ May import: PySide6, editor.document, editor.undo, editor.inspector, editor.them
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,9 @@ from flowdesk.editor.document.commands import (
 from flowdesk.editor.document.document import NODE_ID_RE, node_json
 from flowdesk.editor.document.events import (
     DocumentEvent,
+    EdgeAdded,
+    EdgeRemoved,
+    NodeAdded,
     NodeChanged,
     NodeRemoved,
     NodeRenamed,
@@ -42,6 +44,8 @@ from flowdesk.editor.inspector.widgets import (
     TextField,
     has_expression,
 )
+from flowdesk.editor.problems import Place, describe, field_message, place_of
+from flowdesk.editor.text import counts_text
 from flowdesk.editor.theme import PLACEHOLDER_COLOR, category_color, icon_name, icon_pixmap
 from flowdesk.editor.undo import DocumentController
 from flowdesk.engine import Issue
@@ -59,7 +63,6 @@ from PySide6.QtWidgets import (
 )
 
 TYPED_KINDS = ("integer", "number", "bool", "enum")
-LOCATION_RE = re.compile(r"^nodes\[\d+\]\.(?:(config)\.)?([A-Za-z0-9_]+)")
 RETRY_DEFAULTS = {"max_attempts": 1, "base_delay_s": 1.0, "max_delay_s": 32.0}
 
 
@@ -140,6 +143,10 @@ class Inspector(QWidget):
             self.show_nodes([])
         elif self._concerns_form(event):
             self._refresh()
+        elif not self.selection and isinstance(
+            event, NodeAdded | NodeRemoved | EdgeAdded | EdgeRemoved
+        ):
+            self._update_counts()
 
     def _concerns_form(self, event: DocumentEvent) -> bool:
         if isinstance(event, NodeChanged):
@@ -210,9 +217,9 @@ class Inspector(QWidget):
         text = QVBoxLayout()
         text.setSpacing(0)
         self.title_label = QLabel(title)
+        self.subtitle_label = sub = QLabel(subtitle)
         self.title_label.setObjectName("inspectorTitle")
         self.title_label.setWordWrap(True)
-        sub = QLabel(subtitle)
         sub.setObjectName("inspectorSubtitle")
         sub.setWordWrap(True)
         text.addWidget(self.title_label)
@@ -540,7 +547,7 @@ class Inspector(QWidget):
     # ------------------------------------------------------------ workflow
     def _build_workflow(self) -> None:
         wf = self.doc.workflow
-        self._header("flowdesk", "Workflow", f"{len(wf.nodes)} nodes · {len(wf.edges)} edges")
+        self._header("flowdesk", "Workflow", counts_text(len(wf.nodes), len(wf.edges)))
         hint = QLabel(
             "Select a node to edit it. Add nodes from the palette, or press Tab on the canvas; "
             "drag from a port to connect."
@@ -575,6 +582,13 @@ class Inspector(QWidget):
             self.common[key] = editor
             self._row(title, editor, help_text=help_text)
         self._refresh()
+
+    def _update_counts(self) -> None:
+        """The workflow header follows wiring, deleting and undo."""
+        label = getattr(self, "subtitle_label", None)
+        if label is not None:
+            wf = self.doc.workflow
+            label.setText(counts_text(len(wf.nodes), len(wf.edges)))
 
     def _push_workflow(self, field: str, value: Any, text: str, editor: FieldEditor) -> None:
         if field == "name" and not str(value).strip():
@@ -618,6 +632,8 @@ class Inspector(QWidget):
             refresh()
 
     def _apply_issues(self) -> None:
+        """Each problem once: under its field when the form shows that field,
+        else in the box at the top (in words: titles and field labels)."""
         box = getattr(self, "problem_box", None)
         for editor in (*self.editors.values(), *self.common.values()):
             editor.set_issue(None)
@@ -628,27 +644,45 @@ class Inspector(QWidget):
             if self.node_id
             else ([i for i in self.issues if i.node_id is None] if not self.selection else [])
         )
+        rest = []
         for issue in mine:
-            match = LOCATION_RE.match(issue.location)
-            if match is None:
-                continue
-            table = self.editors if match.group(1) else self.common
-            key = match.group(2)
-            if key == "retry":
-                key = "retry.max_attempts"
-            if key in table:
-                table[key].set_issue(issue.message)
-        if mine:
-            items = "".join(f"<li>{_escape(i.message)}</li>" for i in mine[:8])
-            more = f"<br>… and {len(mine) - 8} more" if len(mine) > 8 else ""
-            plural = "s" if len(mine) != 1 else ""
+            editor = self._field_editor(place_of(issue)) if self.node_id else None
+            if editor is None:
+                rest.append(issue)
+            elif editor.error is None or editor._issue is None:
+                editor.set_issue(field_message(issue, self.doc))
+        if rest:
+            items = "".join(
+                f"<li>{_escape(describe(i, self.doc, with_node=False))}</li>" for i in rest[:8]
+            )
+            more = f"<br>… and {len(rest) - 8} more" if len(rest) > 8 else ""
+            plural = "s" if len(rest) != 1 else ""
             box.setText(
-                f"<b>{len(mine)} problem{plural}</b>"
+                f"<b>{len(rest)} problem{plural}</b>"
                 f"<ul style='margin:2px 0 0 -20px'>{items}</ul>{more}"
             )
             box.show()
         else:
             box.hide()
+
+    def _field_editor(self, place: Place) -> FieldEditor | None:
+        """The editor of a problem's field in the form shown (None: not shown)."""
+        if not place.key:
+            return None
+        if place.section == "config":
+            return self.editors.get(place.key)
+        key = "retry.max_attempts" if place.key == "retry" else place.key
+        return self.common.get(key)
+
+    def focus_field(self, place: Place) -> bool:
+        """Scroll to a field of the node shown and put the cursor in it."""
+        editor = self._field_editor(place)
+        if editor is None:
+            return False
+        self.scroll_area.ensureWidgetVisible(editor, 0, 40)
+        target = getattr(editor, "edit", None) or getattr(editor, "spin", None) or editor
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
 
 
 def _escape(text: str) -> str:

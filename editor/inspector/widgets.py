@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from flowdesk.editor.theme import current_theme, icon
+from flowdesk.editor.theme import current_theme, set_icon
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -179,6 +179,9 @@ class FieldEditor(QWidget):
 
     def _show_error(self) -> None:
         message = self.error
+        if message:  # one message per field: the problem, not a preview too
+            for preview in self.findChildren(QLabel, "expressionPreview"):
+                preview.hide()
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
         self.setProperty("invalid", bool(message))
@@ -226,7 +229,7 @@ class TextField(FieldEditor):
         if browse:
             button = QToolButton(self)
             button.setObjectName("fieldButton")
-            button.setIcon(icon("folder"))
+            set_icon(button, "folder")
             button.setToolTip("Choose a file")
             button.setAccessibleName(f"Choose a file for {key}")
             button.clicked.connect(self._browse)
@@ -528,7 +531,7 @@ class SchemaField(FieldEditor):
         self._validate(self.edit.toPlainText())
 
     def _toggled(self, on: bool) -> None:
-        self.toggle.setIcon(icon("chevron-down" if on else "chevron-right"))
+        set_icon(self.toggle, "chevron-down" if on else "chevron-right")
         self.produced.setVisible(on and self.schema is not None)
 
     @staticmethod

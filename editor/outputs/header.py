@@ -11,7 +11,7 @@ from typing import Any
 
 from flowdesk.editor.document import Document
 from flowdesk.editor.run.run_state import NodeRun, RunState, format_ms
-from flowdesk.editor.theme import current_theme, icon
+from flowdesk.editor.theme import current_theme, set_icon
 from flowdesk.engine.history import TRUNCATED_KEY
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
@@ -81,7 +81,7 @@ class OutputHeader(QWidget):
         self.usage.setObjectName("usageLabel")
         self.pin_button = QToolButton(self)
         self.pin_button.setObjectName("pinButton")
-        self.pin_button.setIcon(icon("pin"))
+        set_icon(self.pin_button, "pin")
         self.pin_button.setText("Pin output")
         self.pin_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.pin_button.setCheckable(True)

@@ -30,7 +30,8 @@ from flowdesk.editor.outputs.raw_view import RawView
 from flowdesk.editor.outputs.search import ValueSearch
 from flowdesk.editor.outputs.table_model import JsonTableModel
 from flowdesk.editor.run.run_state import NodeRun, RunChange, RunState, node_inputs
-from flowdesk.editor.theme import icon
+from flowdesk.editor.text import plural
+from flowdesk.editor.theme import icon, set_icon
 from flowdesk.editor.undo import DocumentController
 from flowdesk.engine.history import TRUNCATED_KEY
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
@@ -59,7 +60,7 @@ MODES = ("tree", "table", "raw")
 def _tool(name: str, icon_name: str, tip: str, checkable: bool = False) -> QToolButton:
     button = QToolButton()
     button.setObjectName(name)
-    button.setIcon(icon(icon_name))
+    set_icon(button, icon_name)
     button.setToolTip(tip)
     button.setAccessibleName(tip)
     button.setCheckable(checkable)
@@ -154,7 +155,10 @@ class OutputPanel(QWidget):
         self.search_box.setAccessibleName("Search the value")
         self.search_box.setPlaceholderText("Search keys and values")
         self.search_box.setClearButtonEnabled(True)
-        self.search_box.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        set_icon(
+            self.search_box.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition),
+            "search",
+        )
         self.search_box.setMaximumWidth(240)
         self.search_box.setMinimumWidth(110)
         self.search_box.returnPressed.connect(self._search_enter)
@@ -428,7 +432,8 @@ class OutputPanel(QWidget):
                 old.deleteLater()
             where = path_expression(root, path or ()).strip("{} ")
             self.table_caption.setText(
-                f"  {where} — {len(rows):,} rows × {table.columnCount()} columns"
+                f"  {where} — {len(rows):,} row{'s' if len(rows) != 1 else ''} × "
+                f"{plural(table.columnCount(), 'column')}"
             )
             self.stack.setCurrentWidget(self.table_page)
         else:

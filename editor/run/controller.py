@@ -17,14 +17,16 @@ from flowdesk.editor.document import UNSET
 from flowdesk.editor.document.commands import SetPinned
 from flowdesk.editor.document.events import DocumentEvent, WorkflowChanged
 from flowdesk.editor.errors import show_error
+from flowdesk.editor.problems import describe
 from flowdesk.editor.run.engine_bridge import EngineBridge
 from flowdesk.editor.run.history_panel import local_time
 from flowdesk.editor.run.run_state import RunState, format_ms
+from flowdesk.editor.text import plural
 from flowdesk.editor.undo import DocumentController
 from flowdesk.engine import Issue, RunResult
 from flowdesk.engine.history import TRUNCATED_KEY, RunSummary
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ class RunController(QObject):
 
     shown_changed = Signal(object)
     message = Signal(str)
+    #: a run was refused for these problems (the window goes to the first)
+    problems_shown = Signal(list)
     variables_changed = Signal()
 
     def __init__(
@@ -112,17 +116,16 @@ class RunController(QObject):
         return started
 
     def _refused(self, title: str, text: str, issues: list[Issue]) -> None:
-        self.message.emit(f"{title}: {text}")
-        box = QMessageBox(self.window)
-        box.setObjectName("runRefusedDialog")
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Cannot run")
-        box.setText(f"<b>{title}</b>")
-        box.setInformativeText(text + " They are marked on the canvas.")
-        box.setDetailedText("\n".join(str(i) for i in issues))
-        box.setStandardButtons(QMessageBox.StandardButton.Close)
-        box.open()
-        self.refused_dialog = box
+        """No dialog to dismiss: the problems are marked already; say it in the
+        status bar and go to the first one (``problems_shown``)."""
+        if issues:
+            doc = self.controller.document
+            first = describe(issues[0], doc)
+            more = f" (and {plural(len(issues) - 1, 'more')})" if len(issues) > 1 else ""
+            self.message.emit(f"Cannot run yet — fix {first}{more}.")
+        else:
+            self.message.emit(f"{title}: {text}")
+        self.problems_shown.emit(list(issues))
 
     def _internal_error(self, title: str, details: str) -> None:
         self.message.emit(title)

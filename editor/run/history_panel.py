@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flowdesk.editor.run.run_state import format_ms
-from flowdesk.editor.theme import current_theme, icon
+from flowdesk.editor.theme import current_theme, set_icon
 from flowdesk.engine.history import RunSummary
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
@@ -67,7 +67,7 @@ class HistoryPanel(QWidget):
         self.live_button.clicked.connect(self.live_requested)
         refresh = QPushButton(self)
         refresh.setObjectName("historyRefresh")
-        refresh.setIcon(icon("reset"))
+        set_icon(refresh, "reset")
         refresh.setToolTip("Refresh the list")
         refresh.clicked.connect(self.refresh_requested)
         row.addWidget(self.caption, 1)

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from flowdesk.editor.document.events import EdgeKey
 from flowdesk.editor.document.observer import Signal
+from flowdesk.editor.text import plural
 from flowdesk.engine import (
     Event,
     NodeCancelled,
@@ -115,7 +116,7 @@ def describe(ev: Any) -> str:
     if isinstance(ev, NodeStarted):
         if ev.attempt > 1:
             return f"attempt {ev.attempt}"
-        return f"started ({ev.items} items)" if ev.items is not None else "started"
+        return f"started ({plural(ev.items, 'item')})" if ev.items is not None else "started"
     if isinstance(ev, NodeSucceeded):
         if ev.reused:
             return "reused the output of the last run"
@@ -251,7 +252,9 @@ class RunState:
         self.logs = []
         self._logs_flushed = 0
         self._reset = True
-        self._log(ev, "", "info", f"Run started: {len(ev.planned)} of {len(ev.node_ids)} nodes")
+        self._log(
+            ev, "", "info", f"Run started: {len(ev.planned)} of {plural(len(ev.node_ids), 'node')}"
+        )
 
     def _resolve(self, node_id: str, run: NodeRun, status: str) -> None:
         if not run.finished and node_id in self.planned:
@@ -472,7 +475,7 @@ def badge(run: NodeRun | None, now: float) -> tuple[str, str] | None:
         elapsed = (now - run.started) * 1000.0 if run.started is not None else 0.0
         parts = [format_ms(elapsed)]
         if run.items is not None:
-            parts.append(f"{run.items} items")
+            parts.append(plural(run.items, "item"))
         if run.attempt > 1:
             parts.append(f"attempt {run.attempt}/{run.max_attempts}")
         return status, " · ".join(parts)

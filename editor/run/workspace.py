@@ -21,6 +21,7 @@ from flowdesk.editor.run.history_panel import HistoryPanel
 from flowdesk.editor.run.log_panel import LogPanel
 from flowdesk.editor.run.run_state import RunChange, RunState, format_ms
 from flowdesk.editor.run.variables_panel import VariablesPanel
+from flowdesk.editor.text import plural
 from flowdesk.editor.theme import set_style_state
 from flowdesk.editor.undo import DocumentController
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -75,6 +76,8 @@ class RunWorkspace(QObject):
         self.log_dock.raise_()
         window.resizeDocks([self.output_dock, self.log_dock], [640, 300], Qt.Orientation.Horizontal)
         window.resizeDocks([self.output_dock], [300], Qt.Orientation.Vertical)
+        #: problems the live validator found (a run would be refused)
+        self.problem_count = 0
         self._build_status()
         self.banner = self._build_banner()
         self._clock = QTimer(self)
@@ -193,20 +196,30 @@ class RunWorkspace(QObject):
         if state.status == "starting":
             text = "Checking the workflow…"
         elif state.status == "running":
-            text = f"Running · {state.done}/{total} nodes · {elapsed}"
+            text = f"Running · {state.done}/{plural(total, 'node')} · {elapsed}"
         elif state.status in MARKS:
             counts = state.counts()
             failed = counts.get("failed", 0)
             extra = f" · {failed} failed" if failed and state.status != "failed" else ""
             where = " (stored run)" if self.runs.viewing_history else ""
             text = (
-                f"{MARKS[state.status]} {state.status.capitalize()} · {state.done}/{total} nodes"
+                f"{MARKS[state.status]} {state.status.capitalize()} · {state.done}/"
+                f"{plural(total, 'node')}"
                 f" · {elapsed}{extra}{where}"
             )
+        elif self.problem_count:
+            # (Run would refuse: say so here rather than "Ready")
+            text = f"Fix {plural(self.problem_count, 'problem')} to run"
         else:
             text = "Ready to run (Ctrl+R)"
         self.run_label.setText(text)
         set_style_state(self.run_label, "status", state.status)
+
+    def set_problems(self, count: int) -> None:
+        """The live validator's count: the idle status says whether Run can start."""
+        if count != self.problem_count:
+            self.problem_count = count
+            self._update_progress()
 
     def _update_actions(self) -> None:
         running = self.bridge.running

@@ -29,6 +29,7 @@ from flowdesk.editor.document.document import sanitize_id
 from flowdesk.editor.sources.catalogue import ToolCatalogue
 from flowdesk.editor.sources.palette_tools import set_tools
 from flowdesk.editor.sources.tool_form import tool_form_for
+from flowdesk.editor.text import plural
 from flowdesk.editor.workers import run_in_thread
 from flowdesk.engine.sources import split_tool_ref
 from PySide6.QtCore import QPointF, Qt
@@ -306,7 +307,8 @@ class SourcesUi:
         ]
         if users:
             self.window.show_message(
-                f"Source {name!r} removed; {len(users)} tool node(s) still name it."
+                f"Source {name!r} removed; {plural(len(users), 'tool node')} still "
+                f"name{'s' if len(users) == 1 else ''} it."
             )
         self._push(SetWorkflowField("sources", sources or UNSET, text=f"Remove source {name}"))
 

@@ -13,7 +13,7 @@ May import: pydantic, stdlib. Main classes: ``NodeType``, ``Port``, ``Routed``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -81,6 +81,10 @@ class NodeType:
     #: the retry preset (``engine.retry.PRESETS``) a new node of this type
     #: starts with in the editor: ``"network"`` for types that call servers
     default_retry: ClassVar[str | None] = None
+    #: checks the node makes on a config field's value when it runs (after
+    #: expressions are rendered): ``check(value)`` raises ``ConfigError``.
+    #: ``validate`` runs the same checks on values holding no expression.
+    config_checks: ClassVar[Mapping[str, Callable[[Any], object]]] = {}
 
     async def execute(self, ctx: NodeContext, config: Any) -> Any:
         """Run once (or once per ``for_each`` item) and return the output."""

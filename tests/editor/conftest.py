@@ -82,6 +82,7 @@ def close_window(win: MainWindow) -> None:
 @pytest.fixture
 def quickstart(window: MainWindow) -> MainWindow:
     assert window.files.open_path(QUICKSTART, confirm=False)
+    window.view.fit_all()  # (it opens at its start; these tests want it centred)
     window.view.set_zoom(1.0)
     return window
 

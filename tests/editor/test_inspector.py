@@ -79,7 +79,7 @@ def test_form_generated_for_a_plugin_type(window: MainWindow, registry: Any) -> 
         editors["mode"].combo.setCurrentIndex(1)
         assert win.controller.document.node(node_id).config["mode"] == "b"  # type: ignore[arg-type]
         win.validator.run()
-        assert editors["name"].error == "field required"
+        assert editors["name"].error == "Field required"
         assert win.scene.nodes[node_id].problems  # type: ignore[index]
     finally:
         registry._types.pop("test.sample")
@@ -139,9 +139,9 @@ def test_validation_problems_inline_and_on_the_node(quickstart: MainWindow) -> N
     QTest.keyClick(path.edit, Qt.Key.Key_Delete)
     assert "path" not in win.controller.document.node("read_orders").config
     win.validator.run()
-    assert path.error == "field required"
-    assert win.scene.nodes["read_orders"].problems == ["field required"]
-    assert win.inspector.problem_box.isVisible()
+    assert path.error == "Field required"
+    assert win.scene.nodes["read_orders"].problems == ["Path: field required"]
+    assert not win.inspector.problem_box.isVisible()  # shown once: at its field
     assert "1 problem" in win.problems_label.text()
 
 

@@ -61,7 +61,7 @@ def test_rubber_band_selects(quickstart: MainWindow) -> None:
     win = quickstart
     win.view.set_zoom(0.5)
     win.view.centerOn(QPointF(700, 0))
-    a = view_point(win, QPointF(800, -160))
+    a = view_point(win, QPointF(820, -160))  # right of "Total above threshold?"
     b = view_point(win, QPointF(1100, 160))
     drag(win, a, b)
     assert set(win.scene.selected_node_ids()) == {"celebrate", "quiet"}

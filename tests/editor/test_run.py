@@ -203,9 +203,13 @@ def test_invalid_workflow_is_refused_without_running(
     assert blocker.args[0] == "The workflow cannot run"
     assert blocker.args[2]  # the issues
     assert not win.bridge.running and win.bridge.state.status == "idle"
-    box = win.run.runs.refused_dialog
-    assert box.isVisible()
-    box.close()
+    # no dialog to dismiss: the status bar says what to fix, and the first
+    # problem's node and field are shown
+    assert "Cannot run yet — fix “Read file” › Path: field required" in (
+        win.statusBar().currentMessage()
+    )
+    assert win.scene.selected_node_ids() == ["load"]
+    assert win.inspector.editors["path"].edit.hasFocus()
 
 
 def test_an_unexpected_exception_is_reported_not_raised(

@@ -209,13 +209,21 @@ def test_terminal_escapes_in_names_are_shown_escaped(cli_env, tmp_path: Path):
 
 
 def test_a_malformed_url_is_a_url_error_not_a_lookup(cli_env, tmp_path: Path):
+    # computed at run time (a constant one is refused by validate, before the run)
     flow = write_flow(
-        tmp_path / "url.flow.json", [node("a", "http.request", config={"url": "http://[bad"})]
+        tmp_path / "url.flow.json",
+        [node("a", "http.request", config={"url": "{{ vars.url }}"})],
+        variables={"url": "http://[bad"},
     )
     done = flowdesk(cli_env, "run", str(flow), "--json")
     error = json.loads(done.stdout)["nodes"]["a"]["error"]
     assert error["code"] == "CONFIG_INVALID"
     assert "not a valid URL" in error["message"]
+    constant = write_flow(
+        tmp_path / "constant.flow.json", [node("a", "http.request", config={"url": "http://[bad"})]
+    )
+    checked = flowdesk(cli_env, "validate", str(constant))
+    assert checked.returncode == 2 and "not a valid URL" in checked.stdout + checked.stderr
 
 
 del edge

@@ -34,8 +34,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-#: highlight states of a port while a wire is being drawn
-PORT_OK, PORT_REFUSED = 1, 2
+#: highlight states of a port while a wire is being drawn (DENIED: the wire is
+#: over a port that refuses it)
+PORT_OK, PORT_REFUSED, PORT_DENIED = 1, 2, 3
 
 
 @dataclass
@@ -52,6 +53,8 @@ class NodeVisual:
     disabled: bool = False
     #: the node has a pinned output (document state, shown with a pin)
     pinned: bool = False
+    #: grows with the title (``CanvasStyle.node_width``)
+    width: float = NODE_WIDTH
 
 
 @dataclass(frozen=True)
@@ -72,15 +75,15 @@ class _Geometry:
 _GEOMETRIES: dict[tuple[object, ...], _Geometry] = {}
 #: the same lists of ports (shared by the document per node type) → geometry,
 #: without hashing every port of every node while building
-_BY_IDENTITY: dict[tuple[int, int, bool], tuple[object, object, _Geometry]] = {}
+_BY_IDENTITY: dict[tuple[int, int, bool, float], tuple[object, object, _Geometry]] = {}
 
 
 def _geometry(visual: NodeVisual) -> _Geometry:
-    quick = (id(visual.inputs), id(visual.outputs), bool(visual.subtitle))
+    quick = (id(visual.inputs), id(visual.outputs), bool(visual.subtitle), visual.width)
     hit = _BY_IDENTITY.get(quick)
     if hit is not None and hit[0] is visual.inputs and hit[1] is visual.outputs:
         return hit[2]
-    key = (tuple(visual.inputs), tuple(visual.outputs), bool(visual.subtitle))
+    key = (tuple(visual.inputs), tuple(visual.outputs), bool(visual.subtitle), visual.width)
     found = _GEOMETRIES.get(key)
     if found is None:
         found = _GEOMETRIES[key] = _build_geometry(visual)
@@ -97,19 +100,20 @@ def _build_geometry(visual: NodeVisual) -> _Geometry:
     rows = max(len(visual.inputs), len(visual.outputs), 1) if named else 1
     summary_rows = 1 if (visual.subtitle or not named) else 0
     body = BODY_PADDING * 2 + ROW_HEIGHT * (rows + summary_rows if named else 1)
-    rect = QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT + body)
+    width = visual.width
+    rect = QRectF(0, 0, width, HEADER_HEIGHT + body)
     first_row = HEADER_HEIGHT + BODY_PADDING + ROW_HEIGHT * summary_rows
     ports: dict[tuple[str, bool], QPointF] = {}
-    for is_output, column, x in ((False, visual.inputs, 0.0), (True, visual.outputs, NODE_WIDTH)):
+    for is_output, column, x in ((False, visual.inputs, 0.0), (True, visual.outputs, width)):
         for i, port in enumerate(column):
             y = first_row + ROW_HEIGHT * (i + 0.5) if named else HEADER_HEIGHT + body / 2
             ports[(port.name, is_output)] = QPointF(x, y)
     body_path = QPainterPath()
     body_path.addRoundedRect(rect, CORNER, CORNER)
     header = QPainterPath()
-    header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT + CORNER), CORNER, CORNER)
+    header.addRoundedRect(QRectF(0, 0, width, HEADER_HEIGHT + CORNER), CORNER, CORNER)
     clip = QPainterPath()
-    clip.addRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT))
+    clip.addRect(QRectF(0, 0, width, HEADER_HEIGHT))
     shape = QPainterPath()
     shape.addRect(rect.adjusted(-PORT_RADIUS, 0, PORT_RADIUS, 0))
     return _Geometry(
@@ -123,7 +127,7 @@ def _build_geometry(visual: NodeVisual) -> _Geometry:
         summary=QRectF(
             12,
             HEADER_HEIGHT + BODY_PADDING,
-            NODE_WIDTH - 24,
+            width - 24,
             ROW_HEIGHT if named else body - 2 * BODY_PADDING,
         ),
         named=named,
@@ -177,7 +181,8 @@ class NodeItem(QGraphicsItem):
         """Title and summary elided to fit; computed at first paint, not per build."""
         if self._texts is None:
             s = self.style
-            reserve = 30 + 18 * (
+            # right of the title: a margin, and room for each badge shown
+            reserve = 8 + 18 * (
                 bool(self.problems)
                 + bool(self.status)
                 + bool(self.visual.pinned)
@@ -185,7 +190,9 @@ class NodeItem(QGraphicsItem):
             )
             self._texts = (
                 s.title_metrics.elidedText(
-                    self.visual.title, Qt.TextElideMode.ElideRight, NODE_WIDTH - 34 - reserve
+                    self.visual.title,
+                    Qt.TextElideMode.ElideRight,
+                    self._geo.rect.width() - 32 - reserve,
                 ),
                 s.text_metrics.elidedText(
                     self.visual.subtitle, Qt.TextElideMode.ElideRight, self._geo.summary.width()
@@ -201,7 +208,7 @@ class NodeItem(QGraphicsItem):
 
     @property
     def size(self) -> tuple[float, float]:
-        return NODE_WIDTH, self._geo.rect.height()
+        return self._geo.rect.width(), self._geo.rect.height()
 
     def scene_rect(self) -> QRectF:
         return self._geo.rect.translated(self.pos())
@@ -209,7 +216,7 @@ class NodeItem(QGraphicsItem):
     def port_scene_pos(self, name: str, is_output: bool) -> QPointF:
         local = self._geo.ports.get((name, is_output))
         if local is None:  # an edge to a port that vanished: attach at the side
-            local = QPointF(NODE_WIDTH if is_output else 0.0, HEADER_HEIGHT / 2)
+            local = QPointF(self._geo.rect.width() if is_output else 0.0, HEADER_HEIGHT / 2)
         return self.pos() + local
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, bool] | None:
@@ -273,6 +280,15 @@ class NodeItem(QGraphicsItem):
             self.port_states = states
             self.update()
 
+    def set_port_state(self, port: tuple[str, bool], state: int) -> None:
+        """One port's highlight state (0: none)."""
+        states = dict(self.port_states)
+        if state:
+            states[port] = state
+        else:
+            states.pop(port, None)
+        self.set_port_states(states)
+
     def set_connected(self, connected: set[tuple[str, bool]]) -> None:
         if connected != self.connected:
             self.connected = connected
@@ -310,10 +326,16 @@ class NodeItem(QGraphicsItem):
             if self.status:
                 if self._status_text is None:
                     self._status_text = s.small_metrics.elidedText(
-                        self.status[1], Qt.TextElideMode.ElideRight, NODE_WIDTH - 28
+                        self.status[1], Qt.TextElideMode.ElideRight, geo.rect.width() - 28
                     )
                 paint_status_line(
-                    painter, s, self.status[0], self._status_text, geo.rect.bottom(), self.stale
+                    painter,
+                    s,
+                    self.status[0],
+                    self._status_text,
+                    geo.rect.bottom(),
+                    self.stale,
+                    geo.rect.width(),
                 )
         self._paint_ports(painter, lod)
         if v.disabled:
@@ -327,11 +349,11 @@ class NodeItem(QGraphicsItem):
         painter.setFont(s.title_font)
         painter.setPen(s.header_text)
         painter.drawText(
-            QRectF(32, 0, NODE_WIDTH - 40, HEADER_HEIGHT),
+            QRectF(32, 0, geo.rect.width() - 40, HEADER_HEIGHT),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
             title,
         )
-        x = NODE_WIDTH - 10
+        x = geo.rect.width() - 10
         if self.status:
             x -= 16
             paint_status_glyph(
@@ -389,6 +411,15 @@ class NodeItem(QGraphicsItem):
             elif state == PORT_REFUSED:
                 painter.setPen(s.port_pen)
                 painter.setBrush(QBrush(s.muted.darker(160)))
+            elif state == PORT_DENIED:
+                radius += 1.5
+                painter.setPen(QPen(s.problem, 2.0))
+                painter.setBrush(s.body)
+                painter.drawEllipse(center, radius, radius)
+                d = radius * 0.55
+                painter.drawLine(center + QPointF(-d, -d), center + QPointF(d, d))
+                painter.drawLine(center + QPointF(-d, d), center + QPointF(d, -d))
+                continue
             else:
                 painter.setPen(s.port_pen)
                 color = s.problem if key in undeclared else s.port

@@ -78,7 +78,13 @@ def paint_status_glyph(
 
 
 def paint_status_line(
-    painter: QPainter, s: CanvasStyle, status: str, text: str, bottom: float, stale: bool
+    painter: QPainter,
+    s: CanvasStyle,
+    status: str,
+    text: str,
+    bottom: float,
+    stale: bool,
+    node_width: float = NODE_WIDTH,
 ) -> None:
     """The status text under the node, on a soft pill so that it reads on
     any canvas."""
@@ -87,7 +93,7 @@ def paint_status_line(
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setFont(s.small_font)
-    width = min(NODE_WIDTH, s.small_metrics.horizontalAdvance(text) + 18)
+    width = min(node_width, s.small_metrics.horizontalAdvance(text) + 18)
     pill = QRectF(0, bottom + 4, width, STATUS_LINE_HEIGHT - 5)
     if stale:
         painter.setOpacity(0.55)

@@ -20,10 +20,10 @@ import re
 import sys
 import uuid
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -244,6 +244,10 @@ class HttpRequest(NodeType):
     Config = HttpRequestConfig
     deterministic = False
     default_retry = "network"
+    # (the run parses the URL with the same function, once rendered)
+    config_checks: ClassVar[Mapping[str, Callable[[Any], object]]] = {
+        "url": lambda text: _parse_url(text)
+    }
     credential_kinds = (
         "bearer",
         "basic",
