@@ -354,3 +354,26 @@ def test_nodes_grow_with_their_title_up_to_a_maximum(quickstart: MainWindow) -> 
     edge = win.scene.edges[("summarise", "out", "is_big_day", "in")]
     assert (edge.path().pointAtPercent(0) - node.port_scene_pos("out", True)).manhattanLength() < 1
     assert node.port_scene_pos("out", True).x() == node.scene_rect().right()
+
+
+# ------------------------------------------------------------------ 17
+def test_combo_boxes_show_their_drop_down_arrow(quickstart: MainWindow) -> None:
+    from flowdesk.editor.theme import current_theme
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QComboBox
+
+    win = quickstart
+    win.scene.select(["merge"])
+    QApplication.processEvents()
+    combos = [c for c in win.inspector.findChildren(QComboBox) if c.isVisible()]
+    assert len(combos) >= 2  # Mode, On error
+    base = QColor(current_theme().base)
+    for combo in combos:
+        image = combo.grab().toImage()
+        drawn = [
+            (x, y)
+            for x in range(image.width() - 24, image.width() - 6)
+            for y in range(4, image.height() - 4)
+            if image.pixelColor(x, y).lightness() > base.lightness() + 50
+        ]
+        assert len(drawn) >= 6, combo.objectName()  # the chevron's strokes
