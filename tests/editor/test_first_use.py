@@ -377,3 +377,21 @@ def test_combo_boxes_show_their_drop_down_arrow(quickstart: MainWindow) -> None:
             if image.pixelColor(x, y).lightness() > base.lightness() + 50
         ]
         assert len(drawn) >= 6, combo.objectName()  # the chevron's strokes
+
+
+# ------------------------------------------------------------------ 10
+def test_counts_are_worded_for_one(quickstart: MainWindow) -> None:
+    from flowdesk.editor.text import counts_text, plural
+
+    assert (
+        plural(1, "row") == "1 row"
+        and plural(2, "row") == "2 rows"
+        and plural(0, "row") == "0 rows"
+    )
+    assert counts_text(1, 1) == "1 node · 1 edge"
+    win = quickstart
+    messages: list[str] = []
+    win.editor.status_message.connect(messages.append)
+    win.scene.select(["summarise"])
+    win.editor.copy_selection()
+    assert messages[-1] == "Copied 1 node as JSON."
