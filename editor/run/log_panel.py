@@ -132,7 +132,7 @@ class LogModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and column == 3:
             return line.message
         if role == Qt.ItemDataRole.ToolTipRole and column == 2 and line.node_id:
-            return f"{line.node_id} — double-click to go to the node"
+            return f"{line.node_id} — click to go to the node"
         return None
 
 
@@ -194,6 +194,8 @@ class LogPanel(QWidget):
             header.resizeSection(column, width)
         header.setStretchLastSection(True)
         self.view.doubleClicked.connect(self._activated)
+        # a click on a line's node (its title) goes there too, like a link
+        self.view.clicked.connect(lambda i: self._activated(i) if i.column() == 2 else None)
         layout.addWidget(self.view, 1)
         self.node_filter.currentIndexChanged.connect(self._filter)
         self.level_filter.currentIndexChanged.connect(self._filter)

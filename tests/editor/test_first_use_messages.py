@@ -215,6 +215,13 @@ def test_an_error_naming_a_field_goes_to_it(
     win.run.log.view.doubleClicked.emit(model.index(row, 0))
     assert win.scene.selected_node_ids() == ["fetch"]
     assert win.inspector.editors["url"].edit.hasFocus()
+    win.scene.select()
+    view = win.run.log.view
+    cell = view.visualRect(model.index(row, 2)).center()  # a click on its node's title
+    QTest.mouseClick(
+        view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, cell
+    )
+    assert win.scene.selected_node_ids() == ["fetch"]
 
 
 def test_an_unknown_filter_is_not_a_syntax_error(quickstart: MainWindow) -> None:
