@@ -252,6 +252,7 @@ class MainWindow(QMainWindow):
         self.scene.note_text_edited.connect(self._note_edited)
         self.validator.problems_changed.connect(self._problems_changed)
         self.run.runs.problems_shown.connect(self.problems.jump_to_issues)
+        self.run.output.field_requested.connect(self.problems.jump)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{round(z * 100)} %"))
         self._fill_recent()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowdesk.editor.document import Document
+from flowdesk.editor.text import field_label
 from flowdesk.engine import Issue
 
 #: ``nodes[2].config.value.total`` → ("config", "value", ".total")
@@ -64,8 +65,8 @@ def field_title(doc: Document, node_id: str, section: str, key: str) -> str:
         prop = node_type.config_schema().get("properties", {}).get(key, {})
         title = prop.get("title") if isinstance(prop, dict) else None
         if isinstance(title, str) and title:
-            return title
-    return key.replace("_", " ").capitalize()
+            return field_label(title)
+    return field_label(key)
 
 
 def humanize(text: str, doc: Document) -> str:
@@ -135,3 +136,77 @@ def error_place(error: dict[str, Any] | None, node_id: str) -> Place:
         if match:
             return Place(node_id, "config", match.group(1), match.group(2))
     return Place(node_id)
+
+
+# ------------------------------------------------------------------ errors
+_REFUSED = re.compile(r"connect call failed|connection refused|errno 111\b|econnrefused", re.I)
+_NO_HOST = re.compile(
+    r"name or service not known|nodename nor servname|getaddrinfo failed|"
+    r"temporary failure in name resolution|no address associated|name resolution|"
+    r"domain name not found|errno -2\b|errno -3\b|errno 8\b|errno 11001\b",
+    re.I,
+)
+_UNREACHABLE = re.compile(r"network is unreachable|no route to host|errno 101\b|errno 113\b", re.I)
+_CERTIFICATE = re.compile(r"certificate verify failed|certificate_verify_failed|ssl: ", re.I)
+_UNKNOWN_FILTER = re.compile(r"No (filter|test) named '([^']+)'")
+_EXPRESSION_HEAD = re.compile(r"^(?:syntax error in )?expression ('.*?'):? ", re.S)
+
+
+def _host_port(url: Any) -> tuple[str, str]:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(str(url or ""))
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "", ""
+    return parts.hostname or "", str(port)
+
+
+def human_error(error: dict[str, Any] | None, doc: Document | None = None) -> tuple[str, str]:
+    """An engine error as people say it: a short headline ("Connection
+    refused by 127.0.0.1:9") and a hint ("Nothing answers there: is the server
+    running?"); the engine's own message stays available as the raw detail."""
+    error = error or {}
+    message = str(error.get("message") or "")
+    details = error.get("details") if isinstance(error.get("details"), dict) else {}
+    cause = details.get("cause") if isinstance(details.get("cause"), dict) else {}
+    raw = f"{message} {cause.get('message', '')}"
+    category = str(error.get("category") or "")
+    if category == "TRANSPORT" and details.get("reason") in ("ConnectError", "ConnectTimeout"):
+        host, port = _host_port(details.get("url"))
+        if host and _REFUSED.search(raw):
+            return (
+                f"Connection refused by {host}:{port}",
+                "Nothing answers there: is the server running, and is the address right?",
+            )
+        if host and _NO_HOST.search(raw):
+            return (
+                f"The host name {host} could not be found",
+                "Check the URL's spelling, or the network and DNS of this computer.",
+            )
+        if host and _UNREACHABLE.search(raw):
+            return (f"{host} cannot be reached", "Check the network connection of this computer.")
+        if host and _CERTIFICATE.search(raw):
+            return (
+                f"The secure connection to {host} failed",
+                "Its certificate is not trusted by this computer (or the server is not HTTPS).",
+            )
+        if host:
+            return (f"Could not connect to {host}:{port}", "")
+    field = details.get("field")
+    if isinstance(field, str) and field:
+        # "config.url 'x' must be…" → "URL 'x' must be…"
+        head = re.match(
+            rf"^(?:node '[^']*' has an invalid config: )?config\.{re.escape(field)}:? ", message
+        )
+        if head:
+            message = f"{field_label(field)} {message[head.end() :]}"
+    unknown = _UNKNOWN_FILTER.search(message)
+    if unknown:
+        expression = _EXPRESSION_HEAD.match(message)
+        where = f" in {expression.group(1)}" if expression else ""
+        return (f"Unknown {unknown.group(1)} '{unknown.group(2)}'{where}", "")
+    text = humanize(message, doc) if doc is not None else message
+    text = text[:1].upper() + text[1:]
+    return (text, "")

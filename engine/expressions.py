@@ -882,6 +882,13 @@ def expression_error(exc: BaseException, source: str) -> ExpressionError:
             details={"expression": source, "reason": "undefined"},
         )
     if isinstance(exc, TemplateSyntaxError):
+        unknown = re.match(r"No (filter|test) named '([^']+)'", exc.message or "")
+        if unknown:  # well-formed, naming something that does not exist
+            kind, name = unknown.groups()
+            return ExpressionError(
+                f"unknown {kind} {name!r} in expression {source!r}",
+                details={"expression": source, "reason": f"unknown_{kind}", kind: name},
+            )
         return ExpressionError(
             f"syntax error in expression {source!r}: {exc.message}",
             details={"expression": source, "reason": "syntax"},

@@ -213,6 +213,11 @@ class Document:
         same = sum(1 for other in self._nodes.values() if self._shown_title(other) == title)
         return f"“{title}”" + (f" ({node_id})" if same > 1 else "")
 
+    def shown_title(self, node_id: str) -> str:
+        """The title the canvas shows (the type's title when the node has none)."""
+        node = self._nodes.get(node_id)
+        return self._shown_title(node) if node is not None else node_id
+
     def _shown_title(self, node: Node) -> str:
         node_type = self.registry.find(node.type)
         return node.title or (node_type.title if node_type is not None else "") or node.type

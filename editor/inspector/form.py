@@ -25,6 +25,7 @@ from flowdesk.editor.inspector.widgets import (
     TextField,
     has_expression,
 )
+from flowdesk.editor.text import field_label
 
 BIG = 1e12
 
@@ -83,7 +84,7 @@ def field_specs(schema: dict[str, Any]) -> list[FieldSpec]:
             kind = "text"
         spec = FieldSpec(
             key=key,
-            title=str(prop.get("title") or key.replace("_", " ").capitalize()),
+            title=field_label(str(prop.get("title") or key)),
             kind=kind,
             description=str(prop.get("description", "")),
             required=key in required,

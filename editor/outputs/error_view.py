@@ -1,7 +1,9 @@
 """``ErrorView``: a node's error, readable — code and category, the message,
 whether it is retryable, the attempts made, and the details that explain it
 (HTTP status and body excerpt, schema issues, the expression and field), with
-the traceback of an internal error folded at the end.
+the traceback of an internal error folded at the end. The first line says it
+in people's words ("Connection refused by 127.0.0.1:9"); the engine's own
+message is one click away ("Show the raw error").
 May import: PySide6, editor.outputs, editor.run.run_state, editor.theme.
 """
 
@@ -12,8 +14,10 @@ import json
 from typing import Any
 
 from flowdesk.editor.outputs.jsonpaths import capped_json
+from flowdesk.editor.problems import Place, error_place, field_title, human_error
 from flowdesk.editor.run.run_state import NodeRun, format_ms
 from flowdesk.editor.theme import current_theme
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 #: details shown as their own rows, in this order
@@ -40,11 +44,15 @@ def _pre(text: str) -> str:
     return f"<pre style='white-space:pre-wrap;margin:2px 0'>{_esc(text)}</pre>"
 
 
-def error_html(run: NodeRun) -> str:
+def error_html(run: NodeRun, raw: bool = False, field: str = "", doc: Any = None) -> str:
+    """The error in words first (headline and hint), then its facts; the
+    engine's own message and details behind "Show the raw error" (``raw``).
+    ``field``: the label of the config field the error names (a link to it)."""
     theme = current_theme()
     error = run.error or {}
     details = error.get("details") or {}
     muted, bad = theme.muted, theme.problem
+    headline, hint = human_error(error, doc)
     retryable = bool(error.get("retryable"))
     rows: list[tuple[str, str]] = [
         ("Category", _esc(error.get("category", "—"))),
@@ -67,12 +75,19 @@ def error_html(run: NodeRun) -> str:
         f"<tr><td style='color:{muted};padding:2px 14px 2px 0'>{k}</td><td>{v}</td></tr>"
         for k, v in rows
     )
+    links = []
+    if field:
+        links.append(f"<a href='#field'>Go to {_esc(field)}</a>")
+    links.append(f"<a href='#raw'>{'Hide' if raw else 'Show'} the raw error</a>")
     parts = [
-        f"<div style='font-size:15px;font-weight:600;color:{bad}'>"
-        f"{_esc(error.get('code', 'ERROR'))}</div>",
-        f"<p style='margin:4px 0 10px 0'>{_esc(error.get('message', ''))}</p>",
-        f"<table cellspacing=0>{table}</table>",
+        f"<div style='font-size:14px;font-weight:600;color:{bad}'>{_esc(headline)}</div>",
+        f"<p style='margin:3px 0 0 0'>{_esc(hint)}</p>" if hint else "",
+        f"<p style='margin:3px 0 10px 0;color:{muted}'>{_esc(error.get('code', 'ERROR'))}"
+        f" · {' · '.join(links)}</p>",
     ]
+    if raw:
+        parts.append(_pre(str(error.get("message", ""))))
+    parts.append(f"<table cellspacing=0>{table}</table>")
     for key in BODY_KEYS:
         if key in details and details[key] not in (None, ""):
             body = details[key]
@@ -94,7 +109,7 @@ def error_html(run: NodeRun) -> str:
     rest = {
         k: v for k, v in details.items() if k not in KNOWN and k not in BODY_KEYS and k != "issues"
     }
-    if rest:
+    if rest and raw:
         text, cut = capped_json(rest, 20_000, indent=2)
         parts.append(
             f"<h4 style='margin:12px 0 2px 0'>Details</h4>{_pre(text + ('…' if cut else ''))}"
@@ -106,12 +121,44 @@ def error_html(run: NodeRun) -> str:
 
 
 class ErrorView(QTextBrowser):
+    """``field_requested(Place)``: "Go to FIELD" was clicked."""
+
+    field_requested = Signal(object)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("errorView")
         self.setAccessibleName("Error")
         self.setOpenExternalLinks(False)
+        self.setOpenLinks(False)
+        self.anchorClicked.connect(self._anchor)
         self.document().setDocumentMargin(12)
+        self.raw = False
+        self.doc: Any = None
+        self._run: NodeRun | None = None
+        self._node_id = ""
 
-    def show_error(self, run: NodeRun) -> None:
-        self.setHtml(error_html(run))
+    def show_error(self, run: NodeRun, node_id: str = "") -> None:
+        if run is not self._run:
+            self.raw = False  # another error: in words first
+        self._run, self._node_id = run, node_id
+        self._render()
+
+    def place(self) -> Place:
+        return error_place(self._run.error if self._run else None, self._node_id)
+
+    def _render(self) -> None:
+        if self._run is None:
+            return
+        place = self.place()
+        field = ""
+        if place.key and self.doc is not None and self.doc.has_node(self._node_id):
+            field = field_title(self.doc, self._node_id, place.section, place.key)
+        self.setHtml(error_html(self._run, self.raw, field, self.doc))
+
+    def _anchor(self, url: QUrl) -> None:
+        if url.fragment() == "raw":
+            self.raw = not self.raw
+            self._render()
+        elif url.fragment() == "field":
+            self.field_requested.emit(self.place())

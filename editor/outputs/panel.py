@@ -88,6 +88,8 @@ class OutputPanel(QWidget):
     """See the module docstring. ``pin_toggled(node_id, pin)`` asks for the edit."""
 
     pin_toggled = Signal(str, bool)
+    #: the Error tab's "Go to FIELD": a ``Place`` (editor.problems)
+    field_requested = Signal(object)
 
     def __init__(self, controller: DocumentController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +105,8 @@ class OutputPanel(QWidget):
         self._shown_key: tuple[Any, ...] | None = None
         self._table_path: JsonPath | None = None
         self._doc: Document | None = None
+        #: the node shown had failed when last refreshed
+        self._error_shown = False
         self.search = ValueSearch(self)
         self._build()
         self.search.progress.connect(lambda _n, _d: self._search_label())
@@ -215,6 +219,7 @@ class OutputPanel(QWidget):
         table_layout.addWidget(self.table, 1)
         self.raw = RawView(self.stack)
         self.errors = ErrorView(self.stack)
+        self.errors.field_requested.connect(self.field_requested)
         self.message = QLabel(self.stack)
         self.message.setObjectName("outputMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -242,7 +247,7 @@ class OutputPanel(QWidget):
         if node_id != self.node_id:
             self.node_id = node_id
             self._shown_key = None
-            self._refresh(pick_tab=True)
+            self._refresh(pick_tab=True, new_node=True)
 
     def _attach(self, document: Document) -> None:
         if self._doc is not None:
@@ -262,7 +267,10 @@ class OutputPanel(QWidget):
 
     def _state_changed(self, change: RunChange) -> None:
         if change.reset or (self.node_id is not None and self.node_id in change.nodes):
-            self._refresh()
+            run = self.run
+            failed_now = run is not None and bool(run.error) and not self._error_shown
+            # the node shown just failed: open on its error
+            self._refresh(pick_tab=failed_now or change.reset)
         elif change.run:
             self._update_usage()
 
@@ -273,13 +281,17 @@ class OutputPanel(QWidget):
             return None
         return self.state.nodes.get(self.node_id)
 
-    def _refresh(self, pick_tab: bool = False) -> None:
+    def _refresh(self, pick_tab: bool = False, new_node: bool = False) -> None:
+        """``pick_tab``: choose the tab for what is shown — Error for a node
+        that failed, else Output for another node (not the tab the last node
+        was left on), else keep the user's tab while it has something."""
         run = self.run
-        if pick_tab and run is not None:
-            if run.error and not run.has_output:
+        if pick_tab:
+            if run is not None and run.error:
                 self._set_tab("error")
-            elif self.tab == "error" and not run.error:
+            elif new_node or (self.tab == "error" and not (run and run.error)):
                 self._set_tab("output")
+        self._error_shown = bool(run and run.error)
         self.tabs.setTabEnabled(2, bool(run and run.error))
         self._update_header()
         self._show_page()
@@ -339,7 +351,8 @@ class OutputPanel(QWidget):
             return
         if self.tab == "error":
             if run.error:
-                self.errors.show_error(run)
+                self.errors.doc = self.controller.document
+                self.errors.show_error(run, self.node_id)
                 self.stack.setCurrentWidget(self.errors)
                 self._tools_enabled(False)
                 self.footer.setText("")

@@ -8,6 +8,7 @@ May import: PySide6, editor.run.run_state, editor.theme.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flowdesk.editor.run.run_state import LEVELS, LogLine, RunChange, RunState
@@ -45,6 +46,8 @@ class LogModel(QAbstractTableModel):
         self.node = ALL
         self.min_level = 1
         self.text = ""
+        #: node id → what the Node column shows (its title)
+        self.labels: Callable[[str], str] | None = None
         self._scanned = 0
         theme = current_theme()
         self._colors = {
@@ -122,12 +125,14 @@ class LogModel(QAbstractTableModel):
             if column == 1:
                 return line.level
             if column == 2:
-                return line.node_id or "run"
+                return (self.labels(line.node_id) if self.labels else line.node_id) or "run"
             return line.message
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colors.get(line.level)
         if role == Qt.ItemDataRole.ToolTipRole and column == 3:
             return line.message
+        if role == Qt.ItemDataRole.ToolTipRole and column == 2 and line.node_id:
+            return f"{line.node_id} — click to go to the node"
         return None
 
 
@@ -189,6 +194,8 @@ class LogPanel(QWidget):
             header.resizeSection(column, width)
         header.setStretchLastSection(True)
         self.view.doubleClicked.connect(self._activated)
+        # a click on a line's node (its title) goes there too, like a link
+        self.view.clicked.connect(lambda i: self._activated(i) if i.column() == 2 else None)
         layout.addWidget(self.view, 1)
         self.node_filter.currentIndexChanged.connect(self._filter)
         self.level_filter.currentIndexChanged.connect(self._filter)
@@ -201,14 +208,16 @@ class LogPanel(QWidget):
         state.changed.connect(self._changed)
         self.model.set_state(state)
 
-    def set_nodes(self, node_ids: list[str]) -> None:
-        """The choices of the node filter (the document's nodes)."""
+    def set_nodes(self, node_ids: list[str], labels: Callable[[str], str] | None = None) -> None:
+        """The choices of the node filter (the document's nodes, shown by
+        ``labels``: their titles)."""
+        self.model.labels = labels
         current = self.node_filter.currentData()
         self.node_filter.blockSignals(True)
         self.node_filter.clear()
         self.node_filter.addItem("All nodes", ALL)
         for node_id in node_ids:
-            self.node_filter.addItem(node_id, node_id)
+            self.node_filter.addItem(labels(node_id) if labels else node_id, node_id)
         index = self.node_filter.findData(current)
         self.node_filter.setCurrentIndex(max(0, index))
         self.node_filter.blockSignals(False)

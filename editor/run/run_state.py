@@ -444,9 +444,14 @@ def node_run_of(node: NodeResult) -> NodeRun:
 
 
 def _error_line(error: Mapping[str, Any] | None) -> str:
+    """The error in people's words ("Connection refused by 127.0.0.1:9"),
+    with its code; the Error tab keeps the engine's message."""
     if not error:
         return "unknown error"
-    return f"{error.get('code', 'ERROR')}: {error.get('message', '')}"
+    from flowdesk.editor.problems import human_error  # (problems imports document)
+
+    headline, _hint = human_error(dict(error))
+    return f"{headline} ({error.get('code', 'ERROR')})"
 
 
 def _result_level(node: NodeResult) -> str:

@@ -15,6 +15,7 @@ from flowdesk.editor.actions import Actions
 from flowdesk.editor.canvas.run_overlay import RunOverlay
 from flowdesk.editor.canvas.scene import CanvasScene
 from flowdesk.editor.outputs.panel import OutputPanel
+from flowdesk.editor.problems import error_place
 from flowdesk.editor.run.controller import RunController
 from flowdesk.editor.run.engine_bridge import EngineBridge
 from flowdesk.editor.run.history_panel import HistoryPanel
@@ -141,6 +142,7 @@ class RunWorkspace(QObject):
         runs.variables_changed.connect(self._variables_changed)
         self.bridge.run_started.connect(lambda _id: self._running_changed())
         self.bridge.run_finished.connect(lambda _r: self._running_changed())
+        self.bridge.run_finished.connect(self._show_failure)
         self.bridge.history_changed.connect(self.refresh_history)
         self.bridge.runs_listed.connect(self.history.set_runs)
         self.bridge.state.changed.connect(self._live_changed)
@@ -170,6 +172,19 @@ class RunWorkspace(QObject):
         self.history.set_viewing(state.run_id if history else None)
         self._update_progress()
         self._update_actions()
+
+    def _show_failure(self, result: Any) -> None:
+        """A failed run with nothing selected: show the first failed node, on
+        its Error tab."""
+        if self.runs.viewing_history or self.scene.selected_node_ids():
+            return
+        failed = [
+            i for i, n in result.nodes.items() if n.status == "failed" and i in self.scene.nodes
+        ]
+        if failed:
+            doc = self.controller.document
+            self.scene.select([min(failed, key=doc.node_index)])
+            self.output_dock.raise_()
 
     def _live_changed(self, change: RunChange) -> None:
         if change.run:
@@ -245,9 +260,14 @@ class RunWorkspace(QObject):
         self._update_actions()
 
     def _select_node(self, node_id: str) -> None:
+        """A log line chosen: its node, and the field its error names."""
         if node_id in self.scene.nodes:
             self.scene.select([node_id])
             self.output_dock.raise_()
+            run = self.runs.shown.nodes.get(node_id)
+            place = error_place(run.error, node_id) if run is not None and run.error else None
+            if place is not None and place.key:
+                self.output.field_requested.emit(place)
 
     def select(self, node_id: str) -> bool:
         """Select a node and show its output (``--select``)."""
@@ -267,7 +287,8 @@ class RunWorkspace(QObject):
         self.variables.set_variables(self.controller.document.workflow.variables)
         self.runs.overrides = dict(self.variables.overrides)
         self._path_changed()
-        self.log.set_nodes(self.controller.document.node_ids())
+        doc = self.controller.document
+        self.log.set_nodes(doc.node_ids(), lambda i: doc.shown_title(i) if doc.has_node(i) else i)
         self._update_actions()
 
     def _set_overrides(self, overrides: dict[str, Any]) -> None:

@@ -354,3 +354,44 @@ def test_nodes_grow_with_their_title_up_to_a_maximum(quickstart: MainWindow) -> 
     edge = win.scene.edges[("summarise", "out", "is_big_day", "in")]
     assert (edge.path().pointAtPercent(0) - node.port_scene_pos("out", True)).manhattanLength() < 1
     assert node.port_scene_pos("out", True).x() == node.scene_rect().right()
+
+
+# ------------------------------------------------------------------ 17
+def test_combo_boxes_show_their_drop_down_arrow(quickstart: MainWindow) -> None:
+    from flowdesk.editor.theme import current_theme
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QComboBox
+
+    win = quickstart
+    win.scene.select(["merge"])
+    QApplication.processEvents()
+    combos = [c for c in win.inspector.findChildren(QComboBox) if c.isVisible()]
+    assert len(combos) >= 2  # Mode, On error
+    base = QColor(current_theme().base)
+    for combo in combos:
+        image = combo.grab().toImage()
+        drawn = [
+            (x, y)
+            for x in range(image.width() - 24, image.width() - 6)
+            for y in range(4, image.height() - 4)
+            if image.pixelColor(x, y).lightness() > base.lightness() + 50
+        ]
+        assert len(drawn) >= 6, combo.objectName()  # the chevron's strokes
+
+
+# ------------------------------------------------------------------ 10
+def test_counts_are_worded_for_one(quickstart: MainWindow) -> None:
+    from flowdesk.editor.text import counts_text, plural
+
+    assert (
+        plural(1, "row") == "1 row"
+        and plural(2, "row") == "2 rows"
+        and plural(0, "row") == "0 rows"
+    )
+    assert counts_text(1, 1) == "1 node · 1 edge"
+    win = quickstart
+    messages: list[str] = []
+    win.editor.status_message.connect(messages.append)
+    win.scene.select(["summarise"])
+    win.editor.copy_selection()
+    assert messages[-1] == "Copied 1 node as JSON."

@@ -13,7 +13,7 @@ import pytest
 from flowdesk.editor.inspector.widgets import TextField
 from flowdesk.editor.main_window import MainWindow
 from flowdesk.editor.validation import CALM_MS
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
@@ -150,3 +150,100 @@ def test_values_not_known_yet_are_not_errors(
     assert preview.property("state") == "idle"
     assert preview.text() == "No input yet: connect this node to preview the value."
     assert new
+
+
+# ------------------------------------------------------------------ 21, 22
+def closed_port() -> int:
+    """A loopback port with nothing listening (connections are refused)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_failed_run_opens_its_error_in_peoples_words(
+    run_window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    from .conftest import write_flow
+
+    win = run_window
+    port = closed_port()
+    nodes = [
+        {"id": "fetch", "type": "http.request", "config": {"url": f"http://127.0.0.1:{port}/x"}}
+    ]
+    open_flow(win, write_flow(tmp_path, nodes))
+    result = run_and_wait(qtbot, win)
+    assert result.status == "failed"
+    assert win.scene.selected_node_ids() == ["fetch"]  # the failure, shown
+    output = win.run.output
+    assert output.tab == "error"
+    text = output.errors.toPlainText()
+    first = text.splitlines()[0]
+    assert first == f"Connection refused by 127.0.0.1:{port}"
+    assert "ssl:default" not in text and "Connect call failed" not in text
+    output.errors.anchorClicked.emit(QUrl("#raw"))  # the raw detail: one click away
+    raw = output.errors.toPlainText()
+    assert "Cannot connect to host" in raw or "Connect call failed" in raw or "refused" in raw
+    output.errors.anchorClicked.emit(QUrl("#raw"))
+    assert output.errors.toPlainText() == text
+    log = win.run.log.model
+    lines = [log.index(r, 3).data() for r in range(log.rowCount())]
+    assert any(f"Connection refused by 127.0.0.1:{port}" in line for line in lines)
+
+
+def test_an_error_naming_a_field_goes_to_it(
+    run_window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    from .conftest import write_flow
+
+    win = run_window
+    nodes = [{"id": "fetch", "type": "http.request", "config": {"url": "{{ vars.u }}"}}]
+    open_flow(win, write_flow(tmp_path, nodes, variables={"u": "not a url"}))
+    result = run_and_wait(qtbot, win)
+    assert result.nodes["fetch"].error["code"] == "CONFIG_INVALID"
+    errors = win.run.output.errors
+    assert "Go to URL" in errors.toPlainText()
+    win.view.setFocus()
+    errors.anchorClicked.emit(QUrl("#field"))
+    assert win.inspector.editors["url"].edit.hasFocus()
+    # a log line of the node does the same (double-click)
+    win.scene.select()
+    win.view.setFocus()
+    model = win.run.log.model
+    row = next(r for r in range(model.rowCount()) if model.line(r).node_id == "fetch")
+    win.run.log.view.doubleClicked.emit(model.index(row, 0))
+    assert win.scene.selected_node_ids() == ["fetch"]
+    assert win.inspector.editors["url"].edit.hasFocus()
+    win.scene.select()
+    view = win.run.log.view
+    cell = view.visualRect(model.index(row, 2)).center()  # a click on its node's title
+    QTest.mouseClick(
+        view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, cell
+    )
+    assert win.scene.selected_node_ids() == ["fetch"]
+
+
+def test_an_unknown_filter_is_not_a_syntax_error(quickstart: MainWindow) -> None:
+    from flowdesk.editor.document.commands import SetConfig
+
+    win = quickstart
+    win.controller.push(SetConfig("celebrate", "value", "{{ input.total | money }}"))
+    win.validator.run()
+    win.scene.select(["celebrate"])
+    error = win.inspector.editors["value"].error
+    assert error == "Unknown filter 'money' in expression '{{ input.total | money }}'"
+
+
+def test_the_output_tab_follows_the_node(
+    run_window: MainWindow, qtbot: Any, quickstart_copy: Path
+) -> None:
+    win = run_window
+    open_flow(win, quickstart_copy)
+    run_and_wait(qtbot, win)
+    output = win.run.output
+    win.scene.select(["summarise"])
+    output.tabs.setCurrentIndex(1)  # Input
+    assert output.tab == "input"
+    win.scene.select(["merge"])  # another node: its output, not the tab left behind
+    assert output.tab == "output"

@@ -182,7 +182,7 @@ def test_log_dock_filters_by_node_and_level(
     assert messages[0].startswith("Run started") and messages[-1].startswith("Run succeeded")
     log.filter_node("summarise")
     assert model.rowCount() >= 1
-    assert {model.index(r, 2).data() for r in range(model.rowCount())} == {"summarise"}
+    assert {model.index(r, 2).data() for r in range(model.rowCount())} == {"Summarise"}  # title
     log.level_filter.setCurrentIndex(0)  # all levels: "started" lines too
     assert model.rowCount() >= 2
     log.level_filter.setCurrentIndex(3)  # errors only
@@ -192,7 +192,7 @@ def test_log_dock_filters_by_node_and_level(
     log.text_filter.setText("skipped")
     assert model.rowCount() == 0  # debug lines are below "info"
     log.level_filter.setCurrentIndex(0)
-    assert [model.index(r, 2).data() for r in range(model.rowCount())] == ["quiet"]
+    assert [model.index(r, 2).data() for r in range(model.rowCount())] == ["Quiet day"]
     log.view.doubleClicked.emit(model.index(0, 0))
     assert win.scene.selected_node_ids() == ["quiet"]
 
