@@ -5,6 +5,7 @@ main window, and helpers that drive the canvas with real mouse events."""
 from __future__ import annotations
 
 import os
+import shutil
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
@@ -173,6 +174,16 @@ def run_window(
     qtbot.waitExposed(win)
     yield win
     close_window(win)
+
+
+@pytest.fixture
+def quickstart_copy(tmp_path: Path) -> Path:
+    """The quick-start example and its data in a folder of the test's own."""
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    shutil.copy(QUICKSTART, folder / QUICKSTART.name)
+    shutil.copytree(QUICKSTART.parent / "data", folder / "data")
+    return folder / QUICKSTART.name
 
 
 def write_flow(folder: Path, nodes: list[dict[str, Any]], edges: Any = (), **top: Any) -> Path:

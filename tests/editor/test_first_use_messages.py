@@ -5,11 +5,9 @@ are simply not known yet; Run's state that agrees with the problems."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flowdesk.editor.inspector.widgets import TextField
 from flowdesk.editor.main_window import MainWindow
 from flowdesk.editor.validation import CALM_MS
@@ -18,15 +16,6 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
 from .conftest import QUICKSTART, open_flow, run_and_wait
-
-
-@pytest.fixture
-def quickstart_copy(tmp_path: Path) -> Path:
-    folder = tmp_path / "flows"
-    folder.mkdir()
-    shutil.copy(QUICKSTART, folder / QUICKSTART.name)
-    shutil.copytree(QUICKSTART.parent / "data", folder / "data")
-    return folder / QUICKSTART.name
 
 
 def clear_path(win: MainWindow) -> TextField:

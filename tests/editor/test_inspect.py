@@ -7,12 +7,10 @@ batches, not one repaint per event."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flowdesk.editor.main_window import MainWindow
 from flowdesk.editor.outputs.json_model import JsonTreeModel
 from flowdesk.editor.outputs.table_model import JsonTableModel
@@ -22,16 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
-from .conftest import QUICKSTART, open_flow, run_and_wait, write_flow
-
-
-@pytest.fixture
-def quickstart_copy(tmp_path: Path) -> Path:
-    folder = tmp_path / "flows"
-    folder.mkdir()
-    shutil.copy(QUICKSTART, folder / QUICKSTART.name)
-    shutil.copytree(QUICKSTART.parent / "data", folder / "data")
-    return folder / QUICKSTART.name
+from .conftest import open_flow, run_and_wait, write_flow
 
 
 def big_output() -> dict[str, Any]:

@@ -6,7 +6,6 @@ overrides, and engine errors shown on the node instead of crashing."""
 from __future__ import annotations
 
 import itertools
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,17 +15,8 @@ import pytest
 from flowdesk.editor.main_window import MainWindow
 from PySide6.QtCore import QTimer
 
-from .conftest import QUICKSTART, open_flow, run_and_wait, write_flow
+from .conftest import open_flow, run_and_wait, write_flow
 from .slow_server import LocalServer
-
-
-@pytest.fixture
-def quickstart_copy(tmp_path: Path) -> Path:
-    folder = tmp_path / "flows"
-    folder.mkdir()
-    shutil.copy(QUICKSTART, folder / QUICKSTART.name)
-    shutil.copytree(QUICKSTART.parent / "data", folder / "data")
-    return folder / QUICKSTART.name
 
 
 @pytest.fixture(scope="module")
