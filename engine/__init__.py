@@ -33,6 +33,8 @@ from .model import Edge, Node, Workflow
 from .nodes.spec import NodeType, Port, Routed
 from .registry import NodeRegistry
 from .results import NodeResult, RunResult
+from .sources.mcp_import import merge_mcp_servers, read_mcp_config
+from .sources.pool import SourcePool
 from .validate import validate
 
 __version__ = "0.1.0"
@@ -71,13 +73,16 @@ __all__ = [
     "RunStarted",
     "RunSummary",
     "SecretStore",
+    "SourcePool",
     "Workflow",
     "WorkflowLoadError",
     "__version__",
     "dumps_workflow",
     "load_workflow",
     "loads_workflow",
+    "merge_mcp_servers",
     "parse_workflow",
+    "read_mcp_config",
     "save_workflow",
     "validate",
 ]

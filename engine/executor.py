@@ -149,11 +149,14 @@ class Engine:
         check: bool = True,
         run_id: str | None = None,
         tool_sources: Any = None,
+        source_pool: Any = None,
     ) -> RunHandle:
         """Start a run on the running event loop and return its handle.
 
         ``tool_sources``: a ``SourceManager`` owned by the caller (the editor's
         warm sources), used instead of one the run opens and closes itself.
+        ``source_pool``: a ``SourcePool`` the run leases its MCP sources from
+        (the editor's warm sessions; they stay open after the run).
         Raises ``WorkflowLoadError`` when ``check`` and the workflow is invalid.
         """
         if check:
@@ -173,6 +176,7 @@ class Engine:
             up_to=up_to,
             previous=previous,
             tool_sources=tool_sources,
+            source_pool=source_pool,
         )
         handle = RunHandle(run)
         for listener in listeners:
@@ -255,6 +259,7 @@ class _Run:
         up_to: str | None,
         previous: RunResult | None,
         tool_sources: Any = None,
+        source_pool: Any = None,
     ) -> None:
         self.engine = engine
         self.workflow = workflow
@@ -350,9 +355,9 @@ class _Run:
         if tool_sources is not None:
             self.services.tool_sources = tool_sources
         elif workflow.sources:
-            self.services.tool_sources = self._source_manager()
+            self.services.tool_sources = self._source_manager(source_pool)
 
-    def _source_manager(self) -> Any:
+    def _source_manager(self, pool: Any = None) -> Any:
         from .sources.base import SourceEnv
         from .sources.catalogue import make_render
         from .sources.manager import SourceManager
@@ -371,7 +376,7 @@ class _Run:
             environ=self.engine.environ,
             log=_log_source_line,
         )
-        return SourceManager(self.workflow.sources, env)
+        return SourceManager(self.workflow.sources, env, pool=pool)
 
     # ----------------------------------------------------------------- plan
     def _ancestors(self, node_id: str) -> set[str]:
