@@ -33,6 +33,8 @@ from .model import Edge, Node, Workflow
 from .nodes.spec import NodeType, Port, Routed
 from .registry import NodeRegistry
 from .results import NodeResult, RunResult
+from .sources import SourceManager, SourceTypes, ToolInfo
+from .sources.catalogue import list_catalogue, standalone_env
 from .sources.mcp_import import merge_mcp_servers, read_mcp_config
 from .sources.pool import SourcePool
 from .validate import validate
@@ -73,16 +75,21 @@ __all__ = [
     "RunStarted",
     "RunSummary",
     "SecretStore",
+    "SourceManager",
     "SourcePool",
+    "SourceTypes",
+    "ToolInfo",
     "Workflow",
     "WorkflowLoadError",
     "__version__",
     "dumps_workflow",
+    "list_catalogue",
     "load_workflow",
     "loads_workflow",
     "merge_mcp_servers",
     "parse_workflow",
     "read_mcp_config",
     "save_workflow",
+    "standalone_env",
     "validate",
 ]

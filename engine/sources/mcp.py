@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 STDERR_LINES = 12
 #: how often the stderr file is read for ``env.on_stderr`` (seconds)
 STDERR_POLL_S = 0.2
+#: a server answers ``initialize`` within this long, or it failed to start
+#: (generous: ``npx -y`` may download the server first)
+START_TIMEOUT_S = 60.0
 #: a warm session answers a ping within this long, or it is restarted
 PING_TIMEOUT_S = 5.0
 
@@ -157,7 +160,18 @@ class McpSource(ToolSource):
             self._set_state("starting", self.describe())
             self.env.log(f"source {self.name}: starting MCP server {self.describe()}", "info")
             self._runner = asyncio.create_task(self._run(), name=f"mcp:{self.name}")
-            await self._ready.wait()
+            try:
+                await asyncio.wait_for(self._ready.wait(), START_TIMEOUT_S)
+            except TimeoutError:
+                self._runner.cancel()  # (the SDK stops the process)
+                with contextlib.suppress(BaseException):
+                    await self._runner
+                tail = self.stderr_tail()
+                self._start_error = _unavailable(
+                    f"MCP server {self.describe()!r} of source {self.name!r} did not answer "
+                    f"within {START_TIMEOUT_S:g} s of starting"
+                    + (f"\nlast lines of its stderr:\n{tail}" if tail else "")
+                )
             if self._start_error is not None or self._session is None:
                 error = self._start_failure()
                 self._set_state("failed", self.reason)

@@ -61,6 +61,11 @@ class SourcePool:
     def names(self) -> list[str]:
         return list(self._held)
 
+    def entry(self, name: str) -> dict[str, Any] | None:
+        """The workflow entry the pooled source ``name`` was opened for."""
+        held = self._held.get(name)
+        return held.entry if held is not None else None
+
     def source(self, name: str) -> ToolSource | None:
         held = self._held.get(name)
         return held.source if held is not None else None

@@ -119,3 +119,16 @@ def test_desktop_config_errors_name_the_file_and_the_place(tmp_path: Path) -> No
     )
     assert added == ["my_files"] and skipped == ["time"]
     assert merged["time"]["command"] == ["old"]
+
+
+async def test_a_server_that_never_answers_fails_to_start(
+    run_flow: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowdesk.engine.sources import mcp
+
+    monkeypatch.setattr(mcp, "START_TIMEOUT_S", 1.0)
+    mute = {"type": "mcp", "command": [sys.executable, "-c", "import time; time.sleep(60)"]}
+    done = await run_flow([tool("a", "m", "anything")], sources={"m": mute})
+    error = done.error("a")
+    assert error["code"] == "SOURCE_UNAVAILABLE"
+    assert "did not answer within 1 s of starting" in error["message"]
