@@ -33,6 +33,7 @@ from .model import Edge, Node, Workflow
 from .nodes.spec import NodeType, Port, Routed
 from .registry import NodeRegistry
 from .results import NodeResult, RunResult
+from .run.graph import Graph, reachable
 from .sources import SourceManager, SourceTypes, ToolInfo
 from .sources.catalogue import list_catalogue, standalone_env
 from .sources.mcp_import import merge_mcp_servers, read_mcp_config
@@ -52,6 +53,7 @@ __all__ = [
     "Event",
     "ExpressionEngine",
     "FlowdeskError",
+    "Graph",
     "HistoryStore",
     "Issue",
     "MemorySecretStore",
@@ -88,6 +90,7 @@ __all__ = [
     "loads_workflow",
     "merge_mcp_servers",
     "parse_workflow",
+    "reachable",
     "read_mcp_config",
     "save_workflow",
     "standalone_env",
