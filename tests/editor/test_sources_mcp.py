@@ -127,6 +127,7 @@ def test_a_failed_server_shows_its_reason_in_the_panel_and_on_its_nodes(
     run_window: MainWindow, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     win = run_window
+    before = children()
     monkeypatch.setenv("MCP_TEST_CRASH", "1")
     path = write_flow(tmp_path, [tool("a", "add", a=1)], sources={"t": STDIO})
     open_flow(win, path)
@@ -146,6 +147,12 @@ def test_a_failed_server_shows_its_reason_in_the_panel_and_on_its_nodes(
     win.sources.refresh("t", force=True)
     qtbot.waitUntil(lambda: "ready · 8 tools" in panel_text(win), timeout=15_000)
     qtbot.waitUntil(lambda: not item.source_warning)
+    # removed from the workflow: its server stops
+    server = win.sources.warm.pool.source("t")
+    assert server is not None and children() - before
+    win.sources.remove_source("t")
+    qtbot.waitUntil(lambda: win.sources.warm.pool.source("t") is None, timeout=10_000)
+    qtbot.waitUntil(lambda: not children() - before, timeout=10_000)
 
 
 def test_import_an_mcp_config_from_the_file_menu(

@@ -108,8 +108,12 @@ async def test_timeout_cancels_on_the_server(
 ) -> None:
     marker = tmp_path / "marker"
     monkeypatch.setenv("MCP_TEST_MARKER", str(marker))
+    # (the server is started by a first node: the timeout is the call's alone,
+    # however long a loaded machine takes to start a Python server)
     run = await run_flow(
-        [tool("s", "t", "slow", seconds=30, node={"timeout_s": 1})], sources={"t": STDIO}
+        [tool("p", "t", "pid"), tool("s", "t", "slow", seconds=30, node={"timeout_s": 1})],
+        [("p", "s")],
+        sources={"t": STDIO},
     )
     assert run.error("s")["code"] == "TIMEOUT"
     # the run closes the server right after; the cancel arrived before
