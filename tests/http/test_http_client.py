@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 
@@ -17,7 +16,7 @@ from flowdesk.engine.http_client import (
     parse_url,
     yarl_url,
 )
-from flowdesk.engine.nodes.builtin.http_request import Deadline, _headers, _json_body
+from flowdesk.engine.nodes.builtin.http_request import _headers, _json_body
 from yarl import URL
 
 from tests.http.peer import Peer
@@ -385,97 +384,6 @@ def test_to_text_matches_json(value: object) -> None:
     assert to_text(value) == expected
 
 
-# ------------------------------------------------ Deadline vs asyncio.timeout
-async def _deadline_outcome(kind: str, scenario: str) -> tuple[str, int]:
-    """What a block under a 50 ms limit ends with, and the task's cancel count."""
-
-    async def body() -> None:
-        if scenario == "fast":
-            await asyncio.sleep(0)
-        elif scenario in ("slow", "cancelled"):
-            await asyncio.sleep(1)
-        elif scenario == "raises":
-            await asyncio.sleep(0)
-            raise ValueError("boom")
-        elif scenario == "swallows":
-            try:
-                await asyncio.sleep(1)
-            except asyncio.CancelledError:
-                pass
-
-    async def guarded() -> str:
-        if kind == "asyncio":
-            async with asyncio.timeout(0.05):
-                await body()
-        else:
-            with Deadline(0.05):
-                await body()
-        return "done"
-
-    task = asyncio.get_running_loop().create_task(guarded())
-    if scenario == "cancelled":
-        await asyncio.sleep(0.01)
-        task.cancel()
-    try:
-        outcome = await task
-    except BaseException as exc:  # noqa: BLE001 - the outcome is the point
-        outcome = type(exc).__name__
-    return outcome, task.cancelling()
-
-
-@pytest.mark.parametrize("scenario", ["fast", "slow", "cancelled", "raises", "swallows"])
-async def test_deadline_behaves_like_asyncio_timeout(scenario: str) -> None:
-    assert await _deadline_outcome("deadline", scenario) == await _deadline_outcome(
-        "asyncio", scenario
-    )
-
-
-async def test_deadline_that_is_already_past_fires_at_the_next_turn() -> None:
-    with pytest.raises(TimeoutError), Deadline(1e-12):
-        await asyncio.sleep(0.05)
-
-
-def test_deadline_needs_a_task() -> None:
-    with pytest.raises(RuntimeError):
-        Deadline(1.0)
-
-
-async def test_deadline_fires_no_earlier_and_at_most_one_slice_later() -> None:
-    from flowdesk.engine.nodes.builtin.http_request import DEADLINE_GRANULARITY_S
-
-    loop = asyncio.get_running_loop()
-    for limit in (0.01, 0.023, 0.05):
-        started = loop.time()
-        with pytest.raises(TimeoutError), Deadline(limit):
-            await asyncio.sleep(1)
-        waited = loop.time() - started
-        # (+ a scheduling allowance for a busy test machine)
-        assert limit <= waited <= limit + DEADLINE_GRANULARITY_S + 0.05
-
-
-async def test_deadlines_share_timers_and_leave_none_behind() -> None:
-    from flowdesk.engine.nodes.builtin.http_request import _sweeper
-
-    loop = asyncio.get_running_loop()
-    sweeper = _sweeper(loop)
-    timers_before = len(loop._scheduled)  # type: ignore[attr-defined]
-
-    async def quick() -> None:
-        with Deadline(30.0):
-            await asyncio.sleep(0)
-
-    await asyncio.gather(*(quick() for _ in range(200)))
-    assert sweeper._slices == {}
-    # the slices' timers are cancelled once empty
-    live = [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
-    assert len(live) <= timers_before
-
-
-async def test_deadline_none_is_no_limit() -> None:
-    with Deadline(None):
-        await asyncio.sleep(0.01)
-
-
 # ------------------------------------------------------------------ yarl_url
 _YARL_PROPERTIES = (
     *_ORIGIN_PROPERTIES,
@@ -560,17 +468,6 @@ def test_json_body_reads_like_json_loads_of_bytes(data: bytes) -> None:
             _json_body(data)
     else:
         assert _json_body(data) == expected
-
-
-def test_deadlines_work_on_one_loop_after_another() -> None:
-    """The sweeper remembered for the last loop is never another loop's."""
-
-    async def expires() -> None:
-        with pytest.raises(TimeoutError), Deadline(0.01):
-            await asyncio.sleep(1)
-
-    for _ in range(3):
-        asyncio.run(expires())
 
 
 def test_yarl_url_parses_when_yarl_is_laid_out_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
