@@ -133,7 +133,7 @@ def qloop(themed_app: QApplication) -> Iterator[Any]:
     """qasync's loop as the running loop while pytest-qt spins Qt's (the
     editor's runs need it); removed afterwards so that other tests can run
     their own loops."""
-    from flowdesk.editor.run.engine_bridge import install_loop, uninstall_loop
+    from flowdesk.editor.run.qasync_compat import install_loop, uninstall_loop
 
     loop = install_loop(themed_app)
     yield loop

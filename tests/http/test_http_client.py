@@ -1,4 +1,5 @@
-"""The fast paths of engine/http_client.py against httpx's own behaviour."""
+"""The fast paths of engine/http_client.py (and of engine/compat/httpx_fast.py
+and yarl_fast.py under it) against httpx's and yarl's own behaviour."""
 
 from __future__ import annotations
 
@@ -7,15 +8,11 @@ import random
 
 import httpx
 import pytest
+from flowdesk.engine.compat import httpx_fast, yarl_fast
+from flowdesk.engine.compat.httpx_fast import parse_url, read_response
+from flowdesk.engine.compat.yarl_fast import _ORIGIN_PROPERTIES, yarl_url
 from flowdesk.engine.expressions import to_text
-from flowdesk.engine.http_client import (
-    _ORIGIN_PROPERTIES,
-    _read_response,
-    _sent_headers,
-    make_http_client,
-    parse_url,
-    yarl_url,
-)
+from flowdesk.engine.http_client import _sent_headers, make_http_client
 from flowdesk.engine.nodes.builtin.http_request import _headers, _json_body
 from yarl import URL
 
@@ -80,11 +77,11 @@ def test_parse_url_fuzz_matches_httpx() -> None:
             assert got is expected, text
 
 
-async def test_read_response_matches_httpx_read_response() -> None:
+async def test_read_response_matches_httpxread_response() -> None:
     request = httpx.Request("GET", "http://host/x")
     raw = [(b"Content-Type", b"application/json"), (b"Content-Length", b"8")]
     body = b'{"a": 1}'
-    ours = _read_response(200, raw, body, request, {"reason_phrase": b"OK"})
+    ours = read_response(200, raw, body, request, {"reason_phrase": b"OK"})
     theirs = httpx.Response(200, headers=raw, content=body, request=request)
     assert ours.is_closed and ours.is_stream_consumed
     assert (ours.is_closed, ours.is_stream_consumed) == (
@@ -301,7 +298,7 @@ async def test_read_response_state_matches_a_read_httpx_response(
 ) -> None:
     request = httpx.Request("GET", "http://host/x")
     body = b'{"a": 1}'
-    ours = _read_response(200, tuple(raw), body, request, {"http_version": b"HTTP/1.1"})
+    ours = read_response(200, tuple(raw), body, request, {"http_version": b"HTTP/1.1"})
     theirs = httpx.Response(
         200,
         headers=raw,
@@ -471,21 +468,17 @@ def test_json_body_reads_like_json_loads_of_bytes(data: bytes) -> None:
 
 
 def test_yarl_url_parses_when_yarl_is_laid_out_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
-    import flowdesk.engine.http_client as http_client
-
-    monkeypatch.setattr(http_client, "_YARL_LAYOUT", False)
-    monkeypatch.setattr(http_client, "_yarl_origins", {})
+    monkeypatch.setattr(yarl_fast, "_YARL_LAYOUT", False)
+    monkeypatch.setattr(yarl_fast, "_yarl_origins", {})
     url = httpx.URL("http://127.0.0.1:9/item/1?x=2")
     assert yarl_url(url) == URL(str(url), encoded=True)
-    assert http_client._yarl_origins == {("http", "127.0.0.1", 9): http_client._PARSE}
+    assert yarl_fast._yarl_origins == {("http", "127.0.0.1", 9): yarl_fast._PARSE}
 
 
 def test_urls_with_a_password_stay_out_of_the_url_caches() -> None:
-    import flowdesk.engine.http_client as http_client
-
     text = "https://user:s3cret@example.com/a?b=1"
     url = parse_url(text)
     assert url == httpx.URL(text)
     assert yarl_url(url) == URL(str(url), encoded=True)
-    cached = repr(http_client._origins) + repr(http_client._yarl_origins)
+    cached = repr(httpx_fast._origins) + repr(yarl_fast._yarl_origins)
     assert "s3cret" not in cached

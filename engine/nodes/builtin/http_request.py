@@ -6,7 +6,7 @@ executor can retry (``HTTP_STATUS`` with the server's ``Retry-After``,
 from ``engine.credentials.http_credential`` and are re-sent on redirects to the
 same origin only; secrets are redacted from every error and log line.
 May import: httpx, pydantic, engine.context, engine.credentials, engine.errors,
-engine.deadline, engine.http_client, engine.nodes.spec, stdlib.
+engine.deadline, engine.compat.httpx_fast, engine.nodes.spec, stdlib.
 """
 
 from __future__ import annotations
@@ -26,6 +26,15 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ...compat.httpx_fast import (
+    HttpClient,
+    header_entries,
+    known_encoding,
+    parse_url,
+    read_content,
+    remember_encoding,
+    url_parts,
+)
 from ...context import NodeContext
 from ...credentials import (
     HttpCredential,
@@ -45,7 +54,6 @@ from ...errors import (
     TransportError,
     http_status_category,
 )
-from ...http_client import HttpClient, parse_url
 from ..spec import NodeType, Port
 
 DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
@@ -492,11 +500,11 @@ class _Exchange:
 
         What ``_read`` gives for such a body, without a coroutine to await.
         """
-        content = getattr(response, "_content", None)
+        content = read_content(response)
         if content is not None and len(content) <= self.config.max_response_bytes:
-            # (decoded, as ``_content`` always is; an announced length over
+            # (decoded, as a read body always is; an announced length over
             # the limit cannot have been read whole)
-            return content  # type: ignore[no-any-return]
+            return content
         return None
 
     async def _read(self, response: httpx.Response, headers: dict[str, str]) -> bytes:
@@ -506,13 +514,13 @@ class _Exchange:
         if declared is not None and self.method != "HEAD" and declared.isdigit():
             if int(declared) > limit and "content-encoding" not in headers:
                 raise self._too_large(int(declared), declared=True)
-        content = getattr(response, "_content", None)
+        content = read_content(response)
         if content is not None:
-            # Already read (a small body; decoded, as ``_content`` always is):
+            # Already read (a small body; decoded, as a read body always is):
             # what the read loop below would give, minus its async generators.
             if len(content) > limit:
                 raise self._too_large(len(content), declared=False)
-            return content  # type: ignore[no-any-return]
+            return content
         chunks: list[bytes] = []
         total = 0
         async for chunk in response.aiter_bytes():
@@ -664,7 +672,7 @@ def _parse_url(text: str) -> httpx.URL:
             f"config.url {shown!r} is not a valid URL: {_mask_password(str(exc))}",
             details={"field": "url", "url": shown},
         ) from None
-    parts = url._uri_reference  # (``url.scheme``/``url.host`` minus IDNA decoding)
+    parts = url_parts(url)  # (``url.scheme``/``url.host`` minus IDNA decoding)
     if parts.scheme not in ("http", "https") or not parts.host:
         raise ConfigError(
             f"config.url {shown!r} must be an absolute http:// or https:// URL",
@@ -738,15 +746,16 @@ def _headers(headers: httpx.Headers) -> dict[str, str]:
     # Working out ``headers.encoding`` decodes every header once more to pick
     # ASCII, else UTF-8, else Latin-1: decoding as ASCII straight away is that
     # first pick, and a failure falls back to it.
-    if headers._encoding is None:
+    entries = header_entries(headers)
+    if known_encoding(headers) is None:
         try:
-            out = _header_dict(headers._list, "ascii")
+            out = _header_dict(entries, "ascii")
         except UnicodeDecodeError:
             pass
         else:
-            headers._encoding = "ascii"  # what ``headers.encoding`` would have found
+            remember_encoding(headers, "ascii")  # what ``headers.encoding`` would have found
             return out
-    return _header_dict(headers._list, headers.encoding)
+    return _header_dict(entries, headers.encoding)
 
 
 def _header_dict(entries: list[tuple[bytes, bytes, bytes]], encoding: str) -> dict[str, str]:
