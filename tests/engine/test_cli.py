@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
+from tests.helpers import EXAMPLES
+
 FLOWDESK = [sys.executable, "-m", "flowdesk"]
 
 PLUGIN = """

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
-import socket
 import threading
 import time
 from collections import defaultdict
@@ -272,11 +271,3 @@ class Peer:
         self._record(request.query.get("key", "redirect"), request, await request.read())
         status = int(request.query.get("status", "302"))
         return web.Response(status=status, headers={"Location": request.query["to"]})
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port

@@ -12,8 +12,9 @@ import pytest
 from flowdesk.engine import NodeRetrying
 from flowdesk.engine.nodes.builtin.http_request import parse_retry_after
 
+from tests.helpers import free_port
+
 from .conftest import http
-from .peer import closed_port
 
 
 def retry(attempts: int, base: float = 0.01) -> dict[str, object]:
@@ -178,7 +179,7 @@ def test_retry_after_values(value, expected):
 
 
 async def test_a_refused_connection_is_a_retryable_transport_error(run_flow):
-    url = f"http://127.0.0.1:{closed_port()}/nothing"
+    url = f"http://127.0.0.1:{free_port()}/nothing"
     run = await run_flow([http("c", url, node=retry(2))])
     error = run.error("c")
     assert (error["code"], error["category"], error["retryable"]) == (

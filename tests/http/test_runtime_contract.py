@@ -12,8 +12,10 @@ from flowdesk.engine.bus import BUS
 from flowdesk.engine.events import NodeFailed, NodeRetrying
 from flowdesk.engine.metrics import METRICS
 
+from tests.helpers import free_port
+
 from .conftest import http
-from .peer import Peer, closed_port
+from .peer import Peer
 
 
 async def test_a_redirect_to_a_file_url_is_refused_as_security(run_flow: Any, peer: Peer) -> None:
@@ -105,7 +107,7 @@ async def test_a_404_is_not_transport_and_not_retried(run_flow: Any, peer: Peer)
 
 
 async def test_the_original_exception_is_kept(run_flow: Any) -> None:
-    run = await run_flow([http("get", f"http://127.0.0.1:{closed_port()}/x")])
+    run = await run_flow([http("get", f"http://127.0.0.1:{free_port()}/x")])
     error = run.error("get")
     assert error["category"] == "TRANSPORT"
     cause = error["details"]["cause"]

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import free_port
+
 from .conftest import tool
 
 SERVER = str(Path(__file__).with_name("mcp_server.py"))
@@ -158,12 +160,6 @@ async def test_tool_list_changes(tmp_path: Path) -> None:
         assert "extra" in {t.name for t in await source.list_tools()}
     finally:
         await source.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
