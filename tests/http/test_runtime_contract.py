@@ -5,7 +5,6 @@ events of HTTP exchanges."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flowdesk.engine.bus import BUS
@@ -47,7 +46,8 @@ async def test_an_enormous_retry_after_fails_at_once_with_rate_limited(
             )
         ]
     )
-    assert run.seconds < 5, "the run was parked by Retry-After"
+    # not parked by Retry-After: no wait was asked for, one attempt made
+    assert run.of(NodeRetrying) == []
     error = run.error("get")
     assert error["code"] == "RATE_LIMITED"
     assert error["category"] == "RATE_LIMIT"
@@ -159,6 +159,5 @@ async def test_calls_are_counted_per_source_and_type_and_published(
 
 async def test_a_run_without_subscribers_publishes_nothing(run_flow: Any, peer: Peer) -> None:
     assert not BUS.active
-    started = time.monotonic()
     run = await run_flow([http("ok", f"{peer.url}/echo")])
-    assert run.status == "succeeded" and time.monotonic() - started < 5
+    assert run.status == "succeeded"

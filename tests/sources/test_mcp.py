@@ -110,9 +110,14 @@ async def test_timeout_cancels_on_the_server(
 ) -> None:
     marker = tmp_path / "marker"
     monkeypatch.setenv("MCP_TEST_MARKER", str(marker))
+    # A first call starts the server, so that the slow call's time limit is
+    # spent on the call alone (not on a server start on a busy machine).
     run = await run_flow(
-        [tool("s", "t", "slow", seconds=30, node={"timeout_s": 1})], sources={"t": STDIO}
+        [tool("w", "t", "add", a=1), tool("s", "t", "slow", seconds=30, node={"timeout_s": 1})],
+        [("w", "s")],
+        sources={"t": STDIO},
     )
+    assert run.node("w")["status"] == "succeeded"
     assert run.error("s")["code"] == "TIMEOUT"
     # the run closes the server right after; the cancel arrived before
     assert marker.exists() and "cancelled" in marker.read_text()
