@@ -23,6 +23,7 @@ from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from tests.helpers import ROOT as ROOT  # (for importers of the old name)
 from tests.helpers import copy_example, example
 
 QUICKSTART = example("quickstart")
