@@ -31,6 +31,17 @@ from .history import TRUNCATED_KEY, HistoryStore, RunSummary
 from .io import dumps_workflow, load_workflow, loads_workflow, parse_workflow, save_workflow
 from .model import Edge, Node, Workflow
 from .nodes.spec import NodeType, Port, Routed
+from .planner import (
+    ABSENT,
+    PlanResult,
+    WorkflowDiff,
+    changed_fields,
+    format_diff,
+    plan_request,
+    planner_tools,
+    source_tools,
+    usage_text,
+)
 from .registry import NodeRegistry
 from .results import NodeResult, RunResult
 from .validate import validate
@@ -38,6 +49,7 @@ from .validate import validate
 __version__ = "0.1.0"
 
 __all__ = [
+    "ABSENT",
     "NOT_IN_RUN",
     "TRUNCATED_KEY",
     "ChainSecretStore",
@@ -63,6 +75,7 @@ __all__ = [
     "NodeStarted",
     "NodeSucceeded",
     "NodeType",
+    "PlanResult",
     "Port",
     "Routed",
     "RunFinished",
@@ -72,12 +85,19 @@ __all__ = [
     "RunSummary",
     "SecretStore",
     "Workflow",
+    "WorkflowDiff",
     "WorkflowLoadError",
     "__version__",
+    "changed_fields",
     "dumps_workflow",
+    "format_diff",
     "load_workflow",
     "loads_workflow",
     "parse_workflow",
+    "plan_request",
+    "planner_tools",
     "save_workflow",
+    "source_tools",
+    "usage_text",
     "validate",
 ]
