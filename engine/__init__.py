@@ -44,6 +44,7 @@ from .planner import (
 )
 from .registry import NodeRegistry
 from .results import NodeResult, RunResult
+from .run.graph import Graph, reachable
 from .validate import validate
 
 __version__ = "0.1.0"
@@ -60,6 +61,7 @@ __all__ = [
     "Event",
     "ExpressionEngine",
     "FlowdeskError",
+    "Graph",
     "HistoryStore",
     "Issue",
     "MemorySecretStore",
@@ -96,6 +98,7 @@ __all__ = [
     "parse_workflow",
     "plan_request",
     "planner_tools",
+    "reachable",
     "save_workflow",
     "source_tools",
     "usage_text",
