@@ -3,6 +3,8 @@ runs workflows. This module is its public API; the editor and the CLI use only
 the names below.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .context import NodeContext
 from .credentials import (
     ChainSecretStore,
@@ -31,21 +33,48 @@ from .history import TRUNCATED_KEY, HistoryStore, RunSummary
 from .io import dumps_workflow, load_workflow, loads_workflow, parse_workflow, save_workflow
 from .model import Edge, Node, Workflow
 from .nodes.spec import NodeType, Port, Routed
-from .planner import (
-    ABSENT,
-    PlanResult,
-    WorkflowDiff,
-    changed_fields,
-    format_diff,
-    plan_request,
-    planner_tools,
-    source_tools,
-    usage_text,
-)
 from .registry import NodeRegistry
 from .results import NodeResult, RunResult
 from .run.graph import Graph, reachable
 from .validate import validate
+
+if TYPE_CHECKING:
+    from .planner import (
+        ABSENT,
+        PlanResult,
+        WorkflowDiff,
+        changed_fields,
+        format_diff,
+        plan_request,
+        planner_tools,
+        source_tools,
+        usage_text,
+    )
+
+#: the planner's names, imported on first use (it pulls in httpx and the AI
+#: node: a run or a validate never pays for it)
+_PLANNER = frozenset(
+    {
+        "ABSENT",
+        "PlanResult",
+        "WorkflowDiff",
+        "changed_fields",
+        "format_diff",
+        "plan_request",
+        "planner_tools",
+        "source_tools",
+        "usage_text",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PLANNER:
+        from . import planner
+
+        return getattr(planner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 
