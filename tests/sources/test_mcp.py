@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import free_port
+
 from .conftest import tool
 
 SERVER = str(Path(__file__).with_name("mcp_server.py"))
@@ -108,9 +110,14 @@ async def test_timeout_cancels_on_the_server(
 ) -> None:
     marker = tmp_path / "marker"
     monkeypatch.setenv("MCP_TEST_MARKER", str(marker))
+    # A first call starts the server, so that the slow call's time limit is
+    # spent on the call alone (not on a server start on a busy machine).
     run = await run_flow(
-        [tool("s", "t", "slow", seconds=30, node={"timeout_s": 1})], sources={"t": STDIO}
+        [tool("w", "t", "add", a=1), tool("s", "t", "slow", seconds=30, node={"timeout_s": 1})],
+        [("w", "s")],
+        sources={"t": STDIO},
     )
+    assert run.node("w")["status"] == "succeeded"
     assert run.error("s")["code"] == "TIMEOUT"
     # the run closes the server right after; the cancel arrived before
     assert marker.exists() and "cancelled" in marker.read_text()
@@ -158,12 +165,6 @@ async def test_tool_list_changes(tmp_path: Path) -> None:
         assert "extra" in {t.name for t in await source.list_tools()}
     finally:
         await source.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
