@@ -29,7 +29,7 @@ from .events import (
 )
 from .executor import Engine, RunHandle
 from .expressions import ExpressionEngine
-from .history import TRUNCATED_KEY, HistoryStore, RunSummary
+from .history import TRUNCATED_KEY, HistoryStore, RunSummary, local_time
 from .io import dumps_workflow, load_workflow, loads_workflow, parse_workflow, save_workflow
 from .model import Edge, Node, Workflow
 from .nodes.spec import NodeType, Port, Routed
@@ -124,6 +124,7 @@ __all__ = [
     "format_diff",
     "load_workflow",
     "loads_workflow",
+    "local_time",
     "parse_workflow",
     "plan_request",
     "planner_tools",
