@@ -22,18 +22,16 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flowdesk.engine.credentials import (
+from flowdesk.engine import (
+    BearerCredential,
     ChainSecretStore,
+    CredentialRef,
     CredentialResolver,
     EnvSecretStore,
+    FlowdeskError,
+    OAuth2AuthorizationCode,
     is_tokens_key,
     tokens_key,
-)
-from flowdesk.engine.errors import FlowdeskError
-from flowdesk.engine.model.workflow import (
-    BearerCredential,
-    CredentialRef,
-    OAuth2AuthorizationCode,
 )
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -373,7 +371,7 @@ class CredentialsDialog(QDialog):
 
     def start_test(self, name: str, url: str) -> None:
         """One GET in a worker thread; the result lands in ``status``."""
-        from flowdesk.engine.oauth2 import probe
+        from flowdesk.engine import probe_credential
 
         references = dict(self.references)
         if name not in references:
@@ -385,7 +383,7 @@ class CredentialsDialog(QDialog):
 
         def work() -> None:
             try:
-                status = asyncio.run(probe(resolver, name, url))
+                status = asyncio.run(probe_credential(resolver, name, url))
                 ok = 200 <= status <= 299
                 message = f"GET {shown}: HTTP {status}" + ("" if ok else " (failed)")
             except FlowdeskError as error:
@@ -416,7 +414,7 @@ class CredentialsDialog(QDialog):
     def start_sign_in(self, name: str) -> None:
         """Sign in ``name`` in a worker thread: the browser opens on the
         provider's page; the tokens are stored when the answer arrives."""
-        from flowdesk.engine.oauth2_login import login
+        from flowdesk.engine import sign_in_oauth2
 
         ref = self.references.get(name)
         if not isinstance(ref, OAuth2AuthorizationCode) or self._signing_in is not None:
@@ -438,7 +436,7 @@ class CredentialsDialog(QDialog):
         def work() -> None:
             async def go() -> Any:
                 secret = await resolver.optional_secret_async(name)
-                return await login(
+                return await sign_in_oauth2(
                     name, ref, secret, lambda url: emit(relay.sign_in_url, name, url)
                 )
 

@@ -14,9 +14,7 @@ import threading
 from typing import Any
 
 from flowdesk.editor.planner.commands import plan_command
-from flowdesk.engine import FlowdeskError
-from flowdesk.engine.planner import WorkflowDiff, format_diff, plan_request
-from flowdesk.engine.planner.core import PlanResult
+from flowdesk.engine import FlowdeskError, PlanResult, WorkflowDiff, format_diff, plan_request
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QPen, QShortcut
 from PySide6.QtWidgets import (
