@@ -53,6 +53,7 @@ from .registry import NodeRegistry
 from .results import NodeResult, RunResult
 from .retry import NO_RETRY, PRESET_NAMES, PRESETS
 from .retry import resolve as resolve_retry_policy
+from .run.graph import Graph, reachable
 from .validate import validate
 
 if TYPE_CHECKING:  # the lazy names below, for type checkers
@@ -132,6 +133,7 @@ __all__ = [
     "Event",
     "ExpressionEngine",
     "FlowdeskError",
+    "Graph",
     "HistoryStore",
     "Issue",
     "KeyringSecretStore",
@@ -181,6 +183,7 @@ __all__ = [
     "parse_workflow",
     "plan_request",
     "probe_credential",
+    "reachable",
     "resolve_retry_policy",
     "save_workflow",
     "sign_in_oauth2",

@@ -18,4 +18,4 @@ ln -s "$root/engine" "$tree/flowdesk/engine"
 ln -s "$root/editor" "$tree/flowdesk/editor"
 # (lint-imports puts its working folder first on sys.path: run it in the tree)
 cd "$tree"
-"$root/.venv/bin/lint-imports" --config "$root/pyproject.toml" --no-cache "$@"
+"$root/.venv/bin/lint-imports" --no-cache --no-logo "$@" "$root/pyproject.toml"
