@@ -59,7 +59,17 @@ from .validate import validate
 if TYPE_CHECKING:  # the lazy names below, for type checkers
     from .oauth2 import probe as probe_credential
     from .oauth2_login import login as sign_in_oauth2
-    from .planner import PlanResult, WorkflowDiff, format_diff, plan_request
+    from .planner import (
+        ABSENT,
+        PlanResult,
+        WorkflowDiff,
+        changed_fields,
+        format_diff,
+        plan_request,
+        planner_tools,
+        source_tools,
+        usage_text,
+    )
     from .schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema
     from .sources import ToolInfo, split_tool_ref
     from .sources.catalogue import CatalogueIndex, list_catalogue
@@ -70,8 +80,11 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers
 
 __version__ = "0.1.0"
 
-#: facade name -> (module relative to this package, attribute), imported on first use
+#: facade name -> (module relative to this package, attribute), imported on first
+#: use (the planner pulls in httpx and the AI node: a run or a validate never
+#: pays for it)
 _LAZY: dict[str, tuple[str, str]] = {
+    "ABSENT": (".planner", "ABSENT"),
     "CatalogueIndex": (".sources.catalogue", "CatalogueIndex"),
     "PlanResult": (".planner", "PlanResult"),
     "SchemaError": (".schema_dsl", "SchemaError"),
@@ -79,16 +92,20 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ToolInfo": (".sources", "ToolInfo"),
     "WorkflowDiff": (".planner", "WorkflowDiff"),
     "argument_issues": (".sources.schema", "argument_issues"),
+    "changed_fields": (".planner", "changed_fields"),
     "clear_openapi_cache": (".sources.openapi", "clear_cache"),
     "coerce_to_schema": (".sources.schema", "coerce"),
     "format_diff": (".planner", "format_diff"),
     "list_catalogue": (".sources.catalogue", "list_catalogue"),
     "load_openapi_spec": (".sources.openapi", "load_spec"),
     "plan_request": (".planner", "plan_request"),
+    "planner_tools": (".planner", "planner_tools"),
     "probe_credential": (".oauth2", "probe"),
     "sign_in_oauth2": (".oauth2_login", "login"),
+    "source_tools": (".planner", "source_tools"),
     "split_tool_ref": (".sources", "split_tool_ref"),
     "to_strict_schema": (".schema_dsl", "to_strict_schema"),
+    "usage_text": (".planner", "usage_text"),
 }
 
 
@@ -116,6 +133,7 @@ async def close_shared_http_pool() -> None:
 
 
 __all__ = [
+    "ABSENT",
     "BUS",
     "NOT_IN_RUN",
     "NO_RETRY",
@@ -168,6 +186,7 @@ __all__ = [
     "WorkflowLoadError",
     "__version__",
     "argument_issues",
+    "changed_fields",
     "clear_openapi_cache",
     "close_shared_http_pool",
     "coerce_to_schema",
@@ -182,13 +201,16 @@ __all__ = [
     "loads_workflow",
     "parse_workflow",
     "plan_request",
+    "planner_tools",
     "probe_credential",
     "reachable",
     "resolve_retry_policy",
     "save_workflow",
     "sign_in_oauth2",
+    "source_tools",
     "split_tool_ref",
     "to_strict_schema",
     "tokens_key",
+    "usage_text",
     "validate",
 ]
