@@ -124,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.flow:
         window.show_start_view()
+        # Problems show a moment after the window is up, not before its first
+        # paint (the timer started when the file was read, before the window).
+        window.validator.schedule()
     else:
         offer_recovery(window)
     if args.select and not window.run.select(args.select):
@@ -231,6 +234,8 @@ def offer_recovery(window: object) -> None:
 
 async def close_http_pool() -> None:
     """Close the engine's shared HTTP connections of this loop (on quit)."""
+    if "aiohttp" not in sys.modules:
+        return  # nothing was sent: no pool (and no need to import the HTTP stack)
     try:
         from flowdesk.engine import http_client
 

@@ -23,10 +23,9 @@ import weakref
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ...context import NodeContext
@@ -47,8 +46,16 @@ from ...errors import (
     TransportError,
     http_status_category,
 )
-from ...http_client import HttpClient, parse_url
+from ...lazy import lazy_module
 from ..spec import NodeType, Port
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ... import http_client as _http
+else:  # imported when a request is sent, not when the node types are listed
+    httpx = lazy_module("httpx")
+    _http = lazy_module(__name__.rsplit(".", 3)[0] + ".http_client")
 
 DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 MAX_REDIRECTS = 20
@@ -453,7 +460,7 @@ class _Exchange:
                 # Flowdesk's client sends straight to its transport (no auth
                 # flow, hooks or redirect loop to go through: redirects are
                 # followed here); any other httpx client goes through ``send``.
-                direct = client.send_direct if isinstance(client, HttpClient) else None
+                direct = client.send_direct if isinstance(client, _http.HttpClient) else None
                 redirects = 0
                 while True:
                     if direct is not None:
@@ -794,7 +801,7 @@ def _parse_url(text: str) -> httpx.URL:
         # httpx takes "http://[bad" for a host named "%5Bbad" and looks it up:
         # urllib refuses an unclosed or invalid bracketed address
         urlsplit(text.strip()).port  # noqa: B018 - parses (and checks) the port too
-        url = parse_url(text.strip())
+        url = _http.parse_url(text.strip())
     except (httpx.InvalidURL, ValueError) as exc:
         raise ConfigError(
             f"config.url {shown!r} is not a valid URL: {_mask_password(str(exc))}",
@@ -814,14 +821,16 @@ def _parse_url(text: str) -> httpx.URL:
     return url
 
 
-#: per-phase limits off: ``timeout_s`` already bounds the whole request, and
-#: per-phase limits would cost aiohttp a timer per read
-_NO_PHASE_TIMEOUT = httpx.Timeout(None)
+@functools.cache
+def _no_phase_timeout() -> httpx.Timeout:
+    """Per-phase limits off: ``timeout_s`` already bounds the whole request, and
+    per-phase limits would cost aiohttp a timer per read."""
+    return httpx.Timeout(None)
 
 
 def _timeout(seconds: float | None) -> httpx.Timeout | Any:
     """The per-phase timeout of a request: the client's, unless ``timeout_s`` is set."""
-    return httpx.USE_CLIENT_DEFAULT if seconds is None else _NO_PHASE_TIMEOUT
+    return httpx.USE_CLIENT_DEFAULT if seconds is None else _no_phase_timeout()
 
 
 def _set_default(headers: dict[str, str], name: str, value: str) -> str:
