@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("plug-in %s not loaded: %s", entry, message)
     window = MainWindow(registry, settings, engine=build_engine(registry), history=HistoryStore())
     errors.install(window)
-    install_file_open_filter(app, window)
+    if sys.platform == "darwin":  # (elsewhere no FileOpen comes: no filter on every event)
+        install_file_open_filter(app, window)
     opened = True
     if args.flow:
         opened = window.files.open_path(Path(args.flow), confirm=False)
