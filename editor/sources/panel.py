@@ -37,7 +37,7 @@ from flowdesk.editor.sources.warm import WarmSessions
 from flowdesk.editor.text import plural
 from flowdesk.editor.theme import current_theme, icon
 from flowdesk.editor.workers import run_in_thread
-from flowdesk.engine.sources import split_tool_ref
+from flowdesk.engine import split_tool_ref
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
@@ -409,13 +409,13 @@ class SourcesUi:
         entry = self.workflow.sources.get(name, {})
         if entry.get("type") != "openapi" or entry.get("credential"):
             return
-        from flowdesk.engine.sources.openapi import load_spec
+        from flowdesk.engine import load_openapi_spec
 
         spec, root = str(entry.get("spec", "")), self.data_root()
 
         def work() -> list[dict[str, Any]]:
             # (files come from the process cache; a URL is fetched once more)
-            return asyncio.run(load_spec(spec, root)).credential_suggestions()
+            return asyncio.run(load_openapi_spec(spec, root)).credential_suggestions()
 
         def done(result: Any, error: BaseException | None) -> None:
             if error is None and result:
