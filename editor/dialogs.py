@@ -5,13 +5,14 @@ save-changes question. May import: PySide6, engine (public API), editor.theme.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from flowdesk.editor.autosave import Recovery
-from flowdesk.editor.theme import icon_pixmap
+from flowdesk.editor.theme import current_theme, icon_pixmap
 from flowdesk.engine import Issue
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -87,41 +88,73 @@ class ProblemsDialog(QDialog):
 
 
 class RecoveryDialog(QDialog):
-    """Offer the journals of sessions that ended without saving."""
+    """Offer the journals of sessions that ended without saving: each one's
+    file, folder and time on two lines (the folder elided in its middle, never
+    a horizontal scroll bar). ``opened``: the file just opened, whose work is
+    offered first."""
 
-    def __init__(self, recoveries: list[Recovery], parent: QWidget | None = None) -> None:
+    WIDTH = 600
+
+    def __init__(
+        self,
+        recoveries: list[Recovery],
+        parent: QWidget | None = None,
+        opened: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("recoveryDialog")
         self.setAccessibleName("Recover unsaved work")
         self.setWindowTitle("Recover unsaved work")
-        self.resize(520, 300)
+        self.setFixedWidth(self.WIDTH)
         self.discard_all = False
-        label = QLabel(
-            "<b>Flowdesk did not close normally.</b><br>Unsaved work was kept. "
-            "Recover it now? (Saving asks where, so nothing is overwritten silently.)"
-        )
+        if opened is not None:
+            heading = (
+                f"<b>{html.escape(opened.name)} has unsaved changes.</b><br>Flowdesk closed "
+                "before they were saved, and kept them. Recover them, or keep the saved version?"
+            )
+        else:
+            heading = (
+                "<b>Flowdesk did not close normally.</b><br>Unsaved work was kept. "
+                "Recover it now? (Nothing is written to its file until you save.)"
+            )
+        label = QLabel(heading)
+        label.setObjectName("recoveryHeading")
         label.setWordWrap(True)
         self.list = QListWidget(self)
         self.list.setObjectName("recoveryList")
+        self.list.setAccessibleName("Unsaved work")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setSpacing(2)
+        text_width = self.WIDTH - 80
         for recovery in recoveries:
-            where = str(recovery.original_path) if recovery.original_path else "never saved"
-            item = QListWidgetItem(f"{recovery.name}   —   {where}   ({recovery.saved_at})")
+            item = QListWidgetItem()
             item.setData(Qt.ItemDataRole.UserRole, recovery)
+            row = recovery_row(recovery, text_width, self.fontMetrics())
+            item.setToolTip(recovery_tooltip(recovery))
+            item.setSizeHint(row.sizeHint())
             self.list.addItem(item)
+            self.list.setItemWidget(item, row)
         self.list.setCurrentRow(0)
+        rows = sum(self.list.sizeHintForRow(i) + 4 for i in range(min(len(recoveries), 4)))
+        self.list.setFixedHeight(rows + 2 * self.list.frameWidth() + 4)
         buttons = QDialogButtonBox(self)
         recover = buttons.addButton("Recover", QDialogButtonBox.ButtonRole.AcceptRole)
         recover.setObjectName("recoverButton")
-        later = buttons.addButton("Not now", QDialogButtonBox.ButtonRole.RejectRole)
+        recover.setDefault(True)
+        later_text = "Keep the saved version" if opened is not None else "Not now"
+        later = buttons.addButton(later_text, QDialogButtonBox.ButtonRole.RejectRole)
         later.setObjectName("laterButton")
-        discard = buttons.addButton("Discard all", QDialogButtonBox.ButtonRole.DestructiveRole)
+        discard = buttons.addButton("Discard", QDialogButtonBox.ButtonRole.DestructiveRole)
         discard.setObjectName("discardButton")
+        discard.setToolTip("Delete the kept work listed here")
         discard.clicked.connect(self._discard)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
         layout = QVBoxLayout(self)
+        layout.setSpacing(10)
         layout.addWidget(label)
-        layout.addWidget(self.list, 1)
+        layout.addWidget(self.list)
         layout.addWidget(buttons)
 
     def _discard(self) -> None:
@@ -134,6 +167,53 @@ class RecoveryDialog(QDialog):
             return None
         recovery = item.data(Qt.ItemDataRole.UserRole)
         return recovery if isinstance(recovery, Recovery) else None
+
+    def row_texts(self) -> list[str]:
+        """What each row says (plain text), for tests and screen readers."""
+        texts = []
+        for i in range(self.list.count()):
+            widget = self.list.itemWidget(self.list.item(i))
+            texts.append(widget.accessibleName() if widget is not None else "")
+        return texts
+
+
+def _home_short(folder: Path) -> str:
+    home = Path.home()
+    try:
+        return "~/" + folder.relative_to(home).as_posix()
+    except ValueError:
+        return str(folder)
+
+
+def recovery_row(recovery: Recovery, width: int, metrics: QFontMetrics) -> QLabel:
+    """Two lines: the file (or the workflow's name), then its folder and when
+    the work was kept."""
+    from flowdesk.editor.run.history_panel import local_time
+
+    when = f"kept {local_time(recovery.saved_at)}" if recovery.saved_at else ""
+    if recovery.original_path is not None:
+        title = recovery.original_path.name
+        folder = _home_short(recovery.original_path.parent)
+        room = width - metrics.horizontalAdvance(f"  ·  {when}") - 24
+        where = metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, max(room, 80))
+    else:
+        title = recovery.name
+        where = "never saved"
+    second = f"{where}  ·  {when}" if when else where
+    label = QLabel(
+        f"<b>{html.escape(title)}</b><br><span style='color: {current_theme().muted}'>"
+        f"{html.escape(second)}</span>"
+    )
+    label.setObjectName("recoveryRow")
+    label.setAccessibleName(f"{title} — {second}")
+    label.setContentsMargins(8, 4, 8, 4)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    return label
+
+
+def recovery_tooltip(recovery: Recovery) -> str:
+    where = str(recovery.original_path) if recovery.original_path else "never saved"
+    return f"{recovery.name}\n{where}\nkept {recovery.saved_at}"
 
 
 def ask_save_changes(parent: QWidget, name: str) -> QMessageBox.StandardButton:
