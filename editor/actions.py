@@ -35,7 +35,7 @@ SPECS = [
     Spec(
         "close",
         "&Close",
-        (Key.Close, "Ctrl+W"),
+        ("Ctrl+W", Key.Close),
         "",
         "Close this workflow; an empty one takes its place",
     ),

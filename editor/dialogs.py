@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 from flowdesk.editor.autosave import Recovery
 from flowdesk.editor.theme import current_theme, icon_pixmap
 from flowdesk.engine import Issue
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics, QGuiApplication
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QPainter
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,11 +24,17 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+#: the item role of a two-line row's second line
+SECOND_LINE = Qt.ItemDataRole.UserRole + 1
 
 
 class ProblemsDialog(QDialog):
@@ -125,18 +132,20 @@ class RecoveryDialog(QDialog):
         self.list.setAccessibleName("Unsaved work")
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setSpacing(2)
+        self.list.setItemDelegate(TwoLineDelegate(self.list))
         text_width = self.WIDTH - 80
         for recovery in recoveries:
-            item = QListWidgetItem()
+            title, second = recovery_lines(recovery, text_width, self.fontMetrics())
+            item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, recovery)
-            row = recovery_row(recovery, text_width, self.fontMetrics())
+            item.setData(SECOND_LINE, second)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{title} — {second}")
             item.setToolTip(recovery_tooltip(recovery))
-            item.setSizeHint(row.sizeHint())
             self.list.addItem(item)
-            self.list.setItemWidget(item, row)
         self.list.setCurrentRow(0)
-        rows = sum(self.list.sizeHintForRow(i) + 4 for i in range(min(len(recoveries), 4)))
-        self.list.setFixedHeight(rows + 2 * self.list.frameWidth() + 4)
+        shown = min(len(recoveries), 4)
+        rows = sum(self.list.sizeHintForRow(i) for i in range(shown)) + 2 * shown * 2
+        self.list.setFixedHeight(rows + 2 * self.list.frameWidth() + 2)
         buttons = QDialogButtonBox(self)
         recover = buttons.addButton("Recover", QDialogButtonBox.ButtonRole.AcceptRole)
         recover.setObjectName("recoverButton")
@@ -169,12 +178,11 @@ class RecoveryDialog(QDialog):
         return recovery if isinstance(recovery, Recovery) else None
 
     def row_texts(self) -> list[str]:
-        """What each row says (plain text), for tests and screen readers."""
-        texts = []
-        for i in range(self.list.count()):
-            widget = self.list.itemWidget(self.list.item(i))
-            texts.append(widget.accessibleName() if widget is not None else "")
-        return texts
+        """What each row says (plain text), as screen readers hear it."""
+        return [
+            str(self.list.item(i).data(Qt.ItemDataRole.AccessibleTextRole))
+            for i in range(self.list.count())
+        ]
 
 
 def _home_short(folder: Path) -> str:
@@ -185,9 +193,9 @@ def _home_short(folder: Path) -> str:
         return str(folder)
 
 
-def recovery_row(recovery: Recovery, width: int, metrics: QFontMetrics) -> QLabel:
-    """Two lines: the file (or the workflow's name), then its folder and when
-    the work was kept."""
+def recovery_lines(recovery: Recovery, width: int, metrics: QFontMetrics) -> tuple[str, str]:
+    """Two lines: the file (or the workflow's name), then its folder (elided
+    in the middle to fit ``width``) and when the work was kept."""
     from flowdesk.editor.run.history_panel import local_time
 
     when = f"kept {local_time(recovery.saved_at)}" if recovery.saved_at else ""
@@ -197,18 +205,47 @@ def recovery_row(recovery: Recovery, width: int, metrics: QFontMetrics) -> QLabe
         room = width - metrics.horizontalAdvance(f"  ·  {when}") - 24
         where = metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, max(room, 80))
     else:
-        title = recovery.name
-        where = "never saved"
-    second = f"{where}  ·  {when}" if when else where
-    label = QLabel(
-        f"<b>{html.escape(title)}</b><br><span style='color: {current_theme().muted}'>"
-        f"{html.escape(second)}</span>"
-    )
-    label.setObjectName("recoveryRow")
-    label.setAccessibleName(f"{title} — {second}")
-    label.setContentsMargins(8, 4, 8, 4)
-    label.setTextFormat(Qt.TextFormat.RichText)
-    return label
+        title, where = recovery.name, "never saved"
+    return title, (f"{where}  ·  {when}" if when else where)
+
+
+class TwoLineDelegate(QStyledItemDelegate):
+    """A bold first line and a quieter second one (``SECOND_LINE``), readable
+    on the selection colour too."""
+
+    PAD = 7
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> QSize:  # noqa: N802
+        line = option.fontMetrics.lineSpacing()
+        return QSize(option.rect.width(), 2 * line + 2 * self.PAD + 2)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Any) -> None:
+        palette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        if selected:
+            painter.fillRect(option.rect, palette.highlight())
+        text = palette.highlightedText().color() if selected else palette.text().color()
+        quiet = QColor(text if selected else current_theme().muted)
+        if selected:
+            quiet.setAlphaF(0.85)
+        rect = option.rect.adjusted(10, self.PAD, -10, -self.PAD)
+        bold = QFont(option.font)
+        bold.setBold(True)
+        line = option.fontMetrics.lineSpacing()
+        painter.setFont(bold)
+        painter.setPen(text)
+        first = QFontMetrics(bold).elidedText(
+            str(index.data()), Qt.TextElideMode.ElideRight, rect.width()
+        )
+        painter.drawText(rect.adjusted(0, 0, 0, -line), Qt.AlignmentFlag.AlignLeft, first)
+        painter.setFont(option.font)
+        painter.setPen(quiet)
+        second = option.fontMetrics.elidedText(
+            str(index.data(SECOND_LINE) or ""), Qt.TextElideMode.ElideMiddle, rect.width()
+        )
+        painter.drawText(rect.adjusted(0, line + 2, 0, 0), Qt.AlignmentFlag.AlignLeft, second)
+        painter.restore()
 
 
 def recovery_tooltip(recovery: Recovery) -> str:

@@ -100,14 +100,22 @@ class QuickAdd(QFrame):
             "Enter adds · connects the dangling wire" if pending else "Enter adds · Esc closes"
         )
         self._fit_rows()
+        screen = self.screen().availableGeometry() if self.screen() else None
         if isinstance(pending, tuple) and len(pending) == 3:
             # beside the wire's end, away from the wire: right of it for an
-            # output's wire (which comes from the left), left for an input's
-            x = global_pos.x() + 14 if pending[2] else global_pos.x() - self.width() - 14
+            # output's wire (which comes from the left), left for an input's;
+            # the other side when the screen has no room
+            right = global_pos.x() + 14
+            left = global_pos.x() - self.width() - 14
+            first, second = (right, left) if pending[2] else (left, right)
+            x = first
+            if screen is not None and not (
+                screen.left() <= first and first + self.width() <= screen.right()
+            ):
+                x = second
             pos = QPoint(x, global_pos.y() - 24)
         else:
             pos = QPoint(global_pos.x() - 20, global_pos.y() - 20)
-        screen = self.screen().availableGeometry() if self.screen() else None
         if screen is not None:
             pos.setX(max(screen.left(), min(pos.x(), screen.right() - self.width())))
             pos.setY(max(screen.top(), min(pos.y(), screen.bottom() - self.height())))
