@@ -33,6 +33,7 @@ from .model import Edge, Node, Workflow
 from .nodes.spec import NodeType, Port, Routed
 from .registry import NodeRegistry
 from .results import NodeResult, RunResult
+from .run.graph import Graph, reachable
 from .validate import validate
 
 __version__ = "0.1.0"
@@ -48,6 +49,7 @@ __all__ = [
     "Event",
     "ExpressionEngine",
     "FlowdeskError",
+    "Graph",
     "HistoryStore",
     "Issue",
     "MemorySecretStore",
@@ -78,6 +80,7 @@ __all__ = [
     "load_workflow",
     "loads_workflow",
     "parse_workflow",
+    "reachable",
     "save_workflow",
     "validate",
 ]

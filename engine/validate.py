@@ -7,13 +7,13 @@ edges, duplicate edges, cycles (``cycle: a → b → a``), expressions that do n
 parse or name a node that is not upstream or an undeclared ``env`` name,
 configs that do not fit their type's model (values holding expressions are
 checked at run time instead), and undeclared credentials.
-May import: engine.model, engine.registry, engine.expressions, engine.errors.
+May import: engine.model, engine.registry, engine.expressions, engine.errors,
+engine.run.graph (the graph walks: upstream, cycles).
 """
 
 from __future__ import annotations
 
 import re
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from .io import format_location, load_workflow, parse_workflow, read_json
 from .model.migrations import FORMAT_VERSION
 from .model.workflow import FORMAT, Node, Workflow
 from .registry import NodeRegistry
+from .run.graph import Graph
 
 _shared_expressions = ExpressionEngine()
 
@@ -51,8 +52,8 @@ class _Validator:
         self.expressions = expressions
         self.issues: list[Issue] = []
         self.index: dict[str, int] = {}
-        self.predecessors: dict[str, list[str]] = {}
-        self.successors: dict[str, list[str]] = {}
+        #: the nodes with a unique id and the edges between them that can run
+        self.graph = Graph()
 
     def add(self, location: str, message: str, node_id: str | None = None) -> None:
         self.issues.append(Issue(location, message, node_id))
@@ -126,8 +127,7 @@ class _Validator:
                 )
                 continue
             self.index[node.id] = position
-            self.predecessors[node.id] = []
-            self.successors[node.id] = []
+            self.graph.add_node(node.id)
             if self.registry.find(node.type) is None:
                 self.add(
                     f"nodes[{position}].type",
@@ -195,25 +195,16 @@ class _Validator:
                 else:
                     into[slot] = position
             if source.node != target.node:
-                self.predecessors[target.node].append(source.node)
-                self.successors[source.node].append(target.node)
+                self.graph.add_edge(source.node, source.port, target.node, target.port)
 
     def _check_cycles(self) -> None:
-        indegree = {nid: len(preds) for nid, preds in self.predecessors.items()}
-        queue = deque(nid for nid, count in indegree.items() if count == 0)
-        while queue:
-            current = queue.popleft()
-            for nxt in self.successors[current]:
-                indegree[nxt] -= 1
-                if indegree[nxt] == 0:
-                    queue.append(nxt)
-        remaining = {nid for nid, count in indegree.items() if count > 0}
+        _, remaining = self.graph.topological_order()
         reported: set[str] = set()
         cycles: set[frozenset[str]] = set()
         for start in [n.id for n in self.workflow.nodes if n.id in remaining]:
             if start in reported:
                 continue
-            cycle = self._find_cycle(start, remaining)
+            cycle = self.graph.cycle_from(start, remaining)
             reported.add(start)  # (a path into a known cycle reports it once)
             if cycle is None or frozenset(cycle) in cycles:
                 continue
@@ -224,32 +215,6 @@ class _Validator:
                 self.add("cycle", f"more cycles ({others} more nodes are in or behind one)")
                 break
             self.add("cycle", " → ".join([*cycle, cycle[0]]), cycle[0])
-
-    def _find_cycle(self, start: str, remaining: set[str]) -> list[str] | None:
-        path: list[str] = []
-        on_path: dict[str, int] = {}
-        current: str | None = start
-        while current is not None and current not in on_path:
-            on_path[current] = len(path)
-            path.append(current)
-            current = next((n for n in self.successors[current] if n in remaining), None)
-        if current is None:
-            return None
-        return path[on_path[current] :]
-
-    def is_upstream(self, candidate: str, node_id: str) -> bool:
-        if candidate in self.predecessors.get(node_id, ()):
-            return True
-        seen = {node_id}
-        stack = [node_id]
-        while stack:
-            for source in self.predecessors.get(stack.pop(), ()):
-                if source == candidate:
-                    return True
-                if source not in seen:
-                    seen.add(source)
-                    stack.append(source)
-        return False
 
     def _check_node(self, position: int, node: Node) -> None:
         node_type = self.registry.find(node.type)
@@ -341,7 +306,7 @@ class _Validator:
                     )
                 elif key == node.id:
                     self.add(location, f"expression names node {key!r} itself", node.id)
-                elif not self.is_upstream(key, node.id):
+                elif not self.graph.is_upstream(key, node.id):
                     self.add(
                         location,
                         f"expression names node {key!r}, which is not upstream of {node.id!r}",

@@ -46,7 +46,7 @@ from flowdesk.editor.document.values import (
     node_json,
     sanitize_id,
 )
-from flowdesk.engine import Edge, Node, NodeRegistry, NodeType, Workflow
+from flowdesk.engine import Edge, Node, NodeRegistry, NodeType, Workflow, reachable
 from pydantic import ValidationError
 
 __all__ = [
@@ -193,14 +193,7 @@ class Document:
 
     def upstream(self, node_id: str) -> set[str]:
         """Every node with a path to ``node_id`` (not including itself)."""
-        seen: set[str] = set()
-        stack = [node_id]
-        while stack:
-            for key in self._in.get(stack.pop(), ()):
-                if key[0] not in seen:
-                    seen.add(key[0])
-                    stack.append(key[0])
-        return seen
+        return reachable(node_id, lambda n: (key[0] for key in self._in.get(n, ())))
 
     def label(self, node_id: str) -> str:
         """How people know a node: its title in quotes (“Summarise”), with its
@@ -253,14 +246,8 @@ class Document:
         return None
 
     def downstream_of(self, node_id: str) -> set[str]:
-        seen: set[str] = {node_id}
-        stack = [node_id]
-        while stack:
-            for key in self._out.get(stack.pop(), ()):
-                if key[2] not in seen:
-                    seen.add(key[2])
-                    stack.append(key[2])
-        return seen
+        """``node_id`` and every node it has a path to."""
+        return {node_id} | reachable(node_id, lambda n: (key[2] for key in self._out.get(n, ())))
 
     def unique_id(self, base: str, taken: Iterable[str] = ()) -> str:
         """``base`` if free, else ``base_2``, ``base_3``… (ids must stay readable)."""

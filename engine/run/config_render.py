@@ -1,0 +1,141 @@
+"""A node's config at run time: its expressions evaluated in the node's
+scope, then validated against the type's ``Config`` model.
+
+- a field holding an expression is evaluated (a string that is wholly one
+  expression keeps its value's type; ``expression_fields`` are bare
+  expressions without ``{{ }}``; ``raw_fields`` are left for the node);
+- a constant config (no expression anywhere) is validated once per run and
+  reused, also by every item of a ``for_each``;
+- an expression error names its node and field (``config.url``); an invalid
+  rendered config is a ``ConfigError`` listing every problem with its path.
+May import: engine.expressions, engine.errors, engine.io, engine.model,
+engine.nodes.spec. Main name: ``ConfigRenderer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ConfigError, ExpressionError
+from ..expressions import Compiled, ExpressionEngine
+from ..io import format_location
+from ..model.workflow import Node
+from ..nodes.spec import NodeType
+
+#: a config field to evaluate: (key, its compiled expression, None) or, for a
+#: dict or list holding expressions, (key, unused, key)
+PlanEntry = tuple[str, Compiled, str | None]
+
+
+class ConfigRenderer:
+    """Renders and validates the configs of one run's nodes (caches per run)."""
+
+    __slots__ = ("_constant", "_plans", "expressions")
+
+    def __init__(self, expressions: ExpressionEngine) -> None:
+        self.expressions = expressions
+        self._plans: dict[str, list[PlanEntry] | None] = {}
+        self._constant: dict[str, BaseModel] = {}
+
+    def evaluate(
+        self, node: Node, field: str, source: str, scope: Mapping[str, Any], bare: bool = False
+    ) -> Any:
+        """One expression of ``node`` (e.g. its ``for_each``), errors located."""
+        try:
+            return self.expressions.evaluate(source, scope, bare=bare)
+        except ExpressionError as error:
+            _locate(error, node, field)
+            raise
+
+    def render(self, node: Node, node_type: type[NodeType], scope: Mapping[str, Any]) -> BaseModel:
+        """The node's validated config in ``scope``."""
+        cached = self._constant.get(node.id)
+        if cached is not None:
+            return cached
+        if node.id in self._plans:
+            plan = self._plans[node.id]
+        else:
+            plan = self._plans[node.id] = config_plan(self.expressions, node, node_type)
+        if plan is None:
+            config = validate_config(node, node_type, node.config)
+            self._constant[node.id] = config
+            return config
+        rendered = dict(node.config)
+        for key, compiled, path in plan:
+            try:
+                if path is None:
+                    rendered[key] = compiled.evaluate(scope)
+                else:
+                    rendered[key] = render_value(rendered[key], scope, self.expressions)
+            except ExpressionError as error:
+                _locate(error, node, f"config.{key}")
+                raise
+        return validate_config(node, node_type, rendered)
+
+
+def _locate(error: ExpressionError, node: Node, field: str) -> None:
+    """Name the node and field in the error (kept as it is otherwise: its
+    cause stays, the failure report shows it)."""
+    error.message = f"node {node.id!r}, {field}: {error.message}"
+    error.args = (error.message,)
+    error.details.update({"node": node.id, "field": field})
+
+
+def config_plan(
+    expressions: ExpressionEngine, node: Node, node_type: type[NodeType]
+) -> list[PlanEntry] | None:
+    """Which config fields need evaluating; None when the config is constant."""
+    plan: list[PlanEntry] = []
+    for key, value in node.config.items():
+        if key in node_type.raw_fields:
+            continue
+        if isinstance(value, str):
+            bare = key in node_type.expression_fields
+            compiled = expressions.compile(value, bare=bare)
+            if not compiled.is_constant:
+                plan.append((key, compiled, None))
+        elif isinstance(value, dict | list) and holds_expression(value):
+            plan.append((key, expressions.compile(""), key))
+    return plan or None
+
+
+def holds_expression(value: Any) -> bool:
+    """Whether a JSON value has a ``{{`` in any of its strings."""
+    if isinstance(value, str):
+        return "{{" in value
+    if isinstance(value, dict):
+        return any(holds_expression(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_expression(v) for v in value)
+    return False
+
+
+def render_value(value: Any, scope: Mapping[str, Any], expressions: ExpressionEngine) -> Any:
+    """A JSON value with every string holding an expression evaluated."""
+    if isinstance(value, str):
+        return expressions.evaluate(value, scope) if "{{" in value else value
+    if isinstance(value, dict):
+        return {k: render_value(v, scope, expressions) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_value(v, scope, expressions) for v in value]
+    return value
+
+
+def validate_config(node: Node, node_type: type[NodeType], config: dict[str, Any]) -> BaseModel:
+    """``config`` as the type's ``Config`` model, or a located ``ConfigError``."""
+    try:
+        # (``model_validate`` minus its Python frame: a for_each validates per item)
+        return node_type.Config.__pydantic_validator__.validate_python(config)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        problems = [
+            {"path": format_location(("config", *e["loc"])), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        text = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
+        raise ConfigError(
+            f"node {node.id!r} has an invalid config: {text}",
+            details={"node": node.id, "issues": problems},
+        ) from None

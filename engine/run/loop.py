@@ -1,0 +1,585 @@
+"""The run loop: one run from ``RunStarted`` to ``RunFinished``, tying the
+scheduler (``scheduler``: what is ready), the attempts (``attempts``: retries,
+timeouts), ``for_each`` (``for_each``) and config rendering
+(``config_render``) together on one event loop.
+
+- ready nodes are decided in ``_settle``: skipped (disabled, or an edge brought
+  no value), pinned (their pinned value is the output), or started;
+- a chain runs in one task: a node that makes its successor ready runs it
+  next (yielding to the event loop every 5 ms so a GUI never freezes); at most
+  ``settings.max_concurrency`` node tasks run at once;
+- ``on_error: stop`` fails the run: running nodes are cancelled, nodes not yet
+  started are skipped; ``continue`` makes the error object the node's output;
+- ``cancel()`` cancels in-flight nodes at once (status ``cancelled``); nodes
+  not started are ``cancelled`` too;
+- every observable step is an event (``emit``), kept in ``history`` for late
+  subscribers; a node's log lines are redacted of the run's secrets.
+May import: every engine module but the CLI, history and validate. Main
+name: ``Run`` (driven through ``engine.executor.Engine`` / ``RunHandle``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..bus import BUS
+from ..context import RunServices
+from ..credentials import CredentialResolver, env_secret_forms, redact
+from ..errors import FlowdeskError
+from ..events import (
+    NOT_IN_RUN,
+    Event,
+    NodeCancelled,
+    NodeFailed,
+    NodeLog,
+    NodeSkipped,
+    NodeStarted,
+    NodeSucceeded,
+    RunFinished,
+    RunStarted,
+)
+from ..expressions import Namespace
+from ..model.workflow import Node, Workflow
+from ..nodes.spec import NodeType, Routed
+from ..results import NodeResult, RunResult
+from .attempts import Attempts, Slots, Tally, continues_after
+from .config_render import ConfigRenderer
+from .failures import failure_report, internal
+from .for_each import run_items
+from .graph import Graph
+from .scheduler import Scheduler, partial_plan
+from .scope import EnvNamespace, UpstreamOutputs, node_scope
+
+if TYPE_CHECKING:
+    from ..executor import Engine
+
+log = logging.getLogger("flowdesk.engine.executor")
+
+#: declared ``env.NAME`` values shorter than this are not redacted (a "1" or
+#: "true" would blank every such character of the history)
+MIN_REDACTED_ENV_CHARS = 4
+#: a chain running in one task yields to the event loop this often (seconds)
+YIELD_EVERY_S = 0.005
+
+Listener = Callable[[Event], None]
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _log_source_line(message: str, level: str = "info") -> None:
+    log.log(logging.WARNING if level == "warning" else logging.INFO, "%s", message)
+
+
+class Run:
+    """One run's state. Everything runs on one event loop: no locks needed."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        workflow: Workflow,
+        *,
+        run_id: str,
+        variables: dict[str, Any],
+        data_root: Path,
+        only: str | None,
+        up_to: str | None,
+        previous: RunResult | None,
+        tool_sources: Any = None,
+    ) -> None:
+        self.engine = engine
+        self.workflow = workflow
+        self.run_id = run_id
+        self.started_at = utc_now_iso()
+        self.t0 = time.monotonic()
+        self.listeners: list[Listener] = []
+        self.history: list[Event] = []
+        self.task: asyncio.Task[None] | None = None
+        self.result: RunResult | None = None
+        self._seq = 0
+
+        self.nodes = workflow.node_index()
+        self.graph = Graph.of(workflow)
+        self.order = self.graph.order
+        self.types: dict[str, type[NodeType]] = {
+            node.id: engine.registry.get(node.type) for node in workflow.nodes
+        }
+        self.port_names = {
+            node_id: tuple(p.name for p in node_type.outputs)
+            for node_id, node_type in self.types.items()
+        }
+        self.plan, self.reuse = partial_plan(self.graph, only, up_to, previous)
+        self.previous = previous
+        self.scheduler = Scheduler(
+            self.graph,
+            self.plan,
+            {
+                node_id: tuple((p.name, p.multiple) for p in node_type.inputs)
+                for node_id, node_type in self.types.items()
+            },
+        )
+        self.results = self.scheduler.results
+        self.outputs: dict[str, Any] = {}
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self.stopping: str | None = None  # "failed" | "cancelled"
+        self.stop_reason = ""
+        self.finished = asyncio.Event()
+
+        settings = workflow.settings
+        # node tasks; each runs ready nodes one after another (see _settle)
+        self.workers: set[asyncio.Task[None]] = set()
+        self.max_workers = settings.max_concurrency
+        env_names = set(workflow.env)
+        environ = engine.environ
+        self.env = EnvNamespace(
+            {name: environ.get(name) for name in workflow.env},
+            lambda key: (
+                f'env.{key} is not declared in the workflow\'s "env" list'
+                if key not in env_names
+                else f"env.{key} is not set"
+            ),
+        )
+        self.vars = Namespace(
+            variables,
+            lambda key: f"no variable {key!r} (variables: {', '.join(variables) or 'none'})",
+        )
+        self.run_info = {"id": run_id, "started_at": self.started_at}
+        self.services = RunServices(
+            run_id=run_id,
+            started_at=self.started_at,
+            data_root=data_root.resolve(),
+            variables=variables,
+            settings=settings,
+            credentials=CredentialResolver(workflow.credentials, engine.secrets),
+            expressions=engine.expressions,
+            http_client_factory=engine.http_client_factory,
+        )
+        # FLOWDESK_SECRET_* values are redacted wherever they would appear,
+        # whether or not a credential of this run uses them
+        self.services.credentials.used_secrets.update(env_secret_forms(engine.environ))
+        self.attempts = Attempts(
+            services=self.services,
+            settings=settings,
+            renderer=ConfigRenderer(engine.expressions),
+            slots=Slots(settings.max_concurrency),
+            emit=self.emit,
+            stopping=lambda: self.stopping is not None,
+        )
+        #: whether the run closes its tool sources (not when handed in)
+        self.owns_sources = tool_sources is None
+        if tool_sources is not None:
+            self.services.tool_sources = tool_sources
+        elif workflow.sources:
+            self.services.tool_sources = self._source_manager()
+
+    def _source_manager(self) -> Any:
+        from ..sources.base import SourceEnv
+        from ..sources.catalogue import make_render
+        from ..sources.manager import SourceManager
+
+        env = SourceEnv(
+            workflow_dir=self.services.data_root,
+            data_root=self.services.data_root,
+            credentials=self.services.credentials,
+            http_client=self.services.http_client,
+            render=make_render(
+                self.services.variables,
+                self.engine.environ,
+                self.workflow.env,
+                self.engine.expressions,
+            ),
+            environ=self.engine.environ,
+            log=_log_source_line,
+        )
+        return SourceManager(self.workflow.sources, env)
+
+    # --------------------------------------------------------------- events
+    def emit(self, kind: type[Event], **fields: Any) -> None:
+        self._seq += 1
+        if kind is NodeLog and (self.env.read or self.services.credentials.used_secrets):
+            fields["message"] = redact(fields["message"], self.redacted_values())
+        event = kind(self.run_id, self._seq, time.monotonic(), **fields)
+        self.history.append(event)
+        if BUS.active:
+            BUS.publish(event)
+        if not self.listeners:
+            return
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("event listener failed on %s", kind.__name__)
+
+    def redacted_values(self) -> list[str]:
+        """Secrets handed out in this run and the declared env values it read."""
+        values = list(self.services.credentials.used_secrets)
+        for name in self.env.read:
+            value = self.env.get(name)
+            if isinstance(value, str) and len(value) >= MIN_REDACTED_ENV_CHARS:
+                values.append(value)
+        return values
+
+    # ----------------------------------------------------------------- main
+    async def main(self) -> None:
+        self.emit(
+            RunStarted,
+            workflow_name=self.workflow.name,
+            node_ids=tuple(self.order),
+            planned=tuple(nid for nid in self.order if nid in self.plan),
+            started_at=self.started_at,
+        )
+        try:
+            # Secrets of the planned nodes' credentials, looked up in a worker
+            # thread (the keyring blocks) so that nodes find them in memory.
+            if self.workflow.credentials:
+                await self.services.credentials.prefetch(
+                    credential
+                    for node in self.workflow.nodes
+                    if node.id in self.plan
+                    and isinstance(
+                        credential := node.config.get("credential")
+                        or self._source_credential(node),
+                        str,
+                    )
+                )
+            for node_id in self.order:
+                if node_id in self.reuse:
+                    self._reuse(node_id)
+                elif node_id not in self.plan:
+                    self._skip(node_id, NOT_IN_RUN)
+            self.scheduler.queue_sources()
+            self._settle()
+            if not self.scheduler.complete or self.running:
+                await self.finished.wait()
+        except asyncio.CancelledError:
+            self.cancel()
+            await self._drain()
+            self._finish()
+            raise
+        finally:
+            sources = self.services.tool_sources
+            if sources is not None and self.owns_sources:
+                # Also on failure and cancel: MCP processes must not outlive the run.
+                try:
+                    await sources.aclose()
+                except Exception:
+                    log.exception("closing the run's tool sources failed")
+            try:
+                await self.services.aclose()
+            except Exception:
+                log.exception("closing the run's HTTP client failed")
+        self._finish()
+
+    def _source_credential(self, node: Node) -> Any:
+        """The credential of the source a ``tool.call`` node uses (prefetched)."""
+        name = node.config.get("source") if node.type == "tool.call" else None
+        entry = self.workflow.sources.get(name) if isinstance(name, str) else None
+        return entry.get("credential") if entry is not None else None
+
+    async def _drain(self) -> None:
+        while self.running:
+            await asyncio.gather(*self.running.values(), return_exceptions=True)
+
+    def _finish(self) -> None:
+        if self.result is not None:
+            return
+        reason = self.stop_reason or "the run stopped"
+        for node_id in self.order:
+            if node_id not in self.results:
+                if self.stopping == "cancelled":
+                    self.scheduler.resolve(node_id, NodeResult(status="cancelled", reason=reason))
+                    self.emit(NodeCancelled, node_id=node_id, duration_ms=0.0, attempts=0)
+                else:
+                    self._skip(node_id, reason)
+        if self.stopping == "cancelled":
+            status = "cancelled"
+        elif self.stopping == "failed":
+            status = "failed"
+        else:
+            status = "succeeded"
+        duration_ms = (time.monotonic() - self.t0) * 1000.0
+        self.result = RunResult(
+            run_id=self.run_id,
+            status=status,
+            started_at=self.started_at,
+            duration_ms=duration_ms,
+            nodes={node_id: self.results[node_id] for node_id in self.order},
+            workflow_name=self.workflow.name,
+            usage=dict(self.services.usage) if self.services.usage else None,
+        )
+        self.emit(RunFinished, status=status, duration_ms=duration_ms, result=self.result)
+
+    def cancel(self) -> None:
+        if self.result is not None:
+            return
+        if self.stopping is None:
+            self.stopping = "cancelled"
+            self.stop_reason = "the run was cancelled"
+        for task in list(self.running.values()):
+            task.cancel()
+        if not self.running:
+            self.finished.set()
+
+    # ----------------------------------------------------------- scheduling
+    def _skip(self, node_id: str, reason: str) -> None:
+        self.scheduler.resolve(node_id, NodeResult(status="skipped", reason=reason))
+        self.emit(NodeSkipped, node_id=node_id, reason=reason)
+        self.scheduler.deliver(node_id, (), None)
+
+    def _reuse(self, node_id: str) -> None:
+        assert self.previous is not None
+        earlier = self.previous.nodes[node_id]
+        result = NodeResult(
+            status=earlier.status,
+            output=earlier.output,
+            attempts=earlier.attempts,
+            duration_ms=earlier.duration_ms,
+            error=earlier.error,
+            reused=True,
+            ports=earlier.ports,
+        )
+        self.scheduler.resolve(node_id, result)
+        self.outputs[node_id] = earlier.output
+        self.emit(
+            NodeSucceeded,
+            node_id=node_id,
+            status=earlier.status,
+            output=earlier.output,
+            duration_ms=earlier.duration_ms,
+            attempts=earlier.attempts,
+            ports=tuple(earlier.ports) if earlier.ports is not None else (),
+            reused=True,
+        )
+        self.scheduler.deliver(node_id, earlier.ports, earlier.output)
+
+    def _settle(self, inline: bool = False) -> str | None:
+        """Decide every ready node: skip, pin, or start it.
+
+        With ``inline``, the first node to start is returned instead, for the
+        calling node task to run next itself: a chain then runs in one task,
+        without a task and an event-loop turn per node.
+        """
+        chosen: str | None = None
+        ready = self.scheduler.ready
+        while ready:
+            node_id = ready.popleft()
+            if node_id in self.results or node_id in self.running:
+                continue
+            if self.stopping is not None:
+                continue
+            node = self.nodes[node_id]
+            if node.disabled:
+                self._skip(node_id, "disabled")
+                continue
+            if node.pinned is not None:
+                self.scheduler.resolve(node_id, NodeResult(status="pinned", output=node.pinned))
+                self.outputs[node_id] = node.pinned
+                self.emit(
+                    NodeSucceeded,
+                    node_id=node_id,
+                    status="pinned",
+                    output=node.pinned,
+                    duration_ms=0.0,
+                    attempts=0,
+                )
+                self.scheduler.deliver(node_id, None, node.pinned)
+                continue
+            source = self.scheduler.missing_source(node_id, self.types[node_id].partial_inputs)
+            if source is not None:
+                self._skip(node_id, f"no value arrived from {source!r}")
+                continue
+            if inline and chosen is None:
+                chosen = node_id  # the caller registers it as running
+                continue
+            if len(self.workers) >= self.max_workers:
+                # Every worker is busy: this node and the rest of the queue
+                # wait for the next free one (a 10,000-node fan-out runs on a
+                # few tasks, not 10,000). Stopping here, not scanning on, keeps
+                # the scheduler linear: each freed worker looks at one node.
+                ready.appendleft(node_id)
+                break
+            holder = [node_id]
+            task = asyncio.get_running_loop().create_task(self._node_task(holder))
+            self.running[node_id] = task
+            self.workers.add(task)
+            task.add_done_callback(functools.partial(self._task_done, holder))
+        if (
+            chosen is None
+            and not self.running
+            and (self.stopping is not None or self.scheduler.complete)
+        ):
+            self.finished.set()
+        return chosen
+
+    # ------------------------------------------------------------ execution
+    def is_upstream(self, candidate: str, node_id: str) -> bool:
+        return self.graph.is_upstream(candidate, node_id)
+
+    async def _node_task(self, holder: list[str]) -> None:
+        """Run a node, then the nodes it makes ready that it can run inline.
+
+        ``holder[0]`` is the node being run (read by ``_task_done``). The loop
+        yields to the event loop every few milliseconds so that a long chain
+        of instant nodes never freezes a GUI or delays a cancel.
+        """
+        last_yield = time.monotonic()
+        task = asyncio.current_task()
+        assert task is not None
+        while True:
+            following = await self._execute_node(holder[0])
+            if following is None:
+                return
+            holder[0] = following
+            self.running[following] = task
+            now = time.monotonic()
+            if now - last_yield > YIELD_EVERY_S:
+                await asyncio.sleep(0)
+                last_yield = time.monotonic()
+
+    def _task_done(self, holder: list[str], task: asyncio.Task[None]) -> None:
+        """Backstop: a node task that ended without a result (cancelled before it
+        started, or a bug in the engine) still resolves, so the run never hangs."""
+        node_id = holder[0]
+        self.running.pop(node_id, None)
+        self.workers.discard(task)
+        if node_id not in self.results:
+            if task.cancelled():
+                reason = self.stop_reason or "cancelled"
+                self.scheduler.resolve(node_id, NodeResult(status="cancelled", reason=reason))
+                self.emit(NodeCancelled, node_id=node_id, duration_ms=0.0, attempts=0)
+            else:
+                exc = task.exception()
+                log.error("engine error while running node %s", node_id, exc_info=exc)
+                error = internal(exc if exc is not None else RuntimeError("no result"))
+                self._fail(node_id, error, time.monotonic(), Tally(), None)
+        self._settle()
+
+    async def _execute_node(self, node_id: str) -> str | None:
+        """Run one node to its result; return the next node to run inline."""
+        node = self.nodes[node_id]
+        node_type = self.types[node_id]
+        started = time.monotonic()
+        tally = Tally()
+        try:
+            inputs, sources = self.scheduler.gather_inputs(node_id)
+            scope = node_scope(
+                inputs,
+                UpstreamOutputs(self.outputs, self.graph, node_id),
+                self.vars,
+                self.env,
+                self.run_info,
+            )
+            if node.for_each is not None:
+                value, ports = await run_items(
+                    self.attempts, node, node_type, inputs, sources, scope, tally
+                )
+            else:
+                self.emit(NodeStarted, node_id=node_id, attempt=1)
+                out = await self.attempts.run(node, node_type, inputs, sources, scope, tally)
+                value, ports = (
+                    (out.value, tuple(out.ports)) if isinstance(out, Routed) else (out, None)
+                )
+        except asyncio.CancelledError:
+            self.running.pop(node_id, None)
+            duration = (time.monotonic() - started) * 1000.0
+            attempts = tally.attempts
+            self.scheduler.resolve(
+                node_id,
+                NodeResult(
+                    status="cancelled",
+                    attempts=max(attempts, 1),
+                    duration_ms=duration,
+                    reason=self.stop_reason or "cancelled",
+                ),
+            )
+            self.emit(NodeCancelled, node_id=node_id, duration_ms=duration, attempts=attempts)
+            self._settle()
+            return None
+        except FlowdeskError as error:
+            self._fail(node_id, error, started, tally, None)
+            return self._settle(inline=True)
+        except Exception as exc:  # noqa: BLE001 - the engine must survive any node
+            self._fail(node_id, internal(exc), started, tally, traceback.format_exc())
+            return self._settle(inline=True)
+        attempts = tally.attempts
+        usage = tally.usage
+        del self.running[node_id]
+        now = time.monotonic()
+        duration = (now - started) * 1000.0
+        self.engine.metrics.record_type(node.type, now - started, True)
+        self.results[node_id] = NodeResult(
+            "succeeded",
+            value,
+            attempts,
+            duration,
+            None,
+            usage,
+            ports=list(ports) if ports is not None else None,
+        )
+        self.outputs[node_id] = value
+        self.emit(
+            NodeSucceeded,
+            node_id=node_id,
+            status="succeeded",
+            output=value,
+            duration_ms=duration,
+            attempts=attempts,
+            ports=ports if ports is not None else self.port_names[node_id],
+            usage=usage,
+        )
+        self.scheduler.deliver(node_id, ports, value)
+        return self._settle(inline=True)
+
+    def _fail(
+        self,
+        node_id: str,
+        error: FlowdeskError,
+        started: float,
+        tally: Tally,
+        trace: str | None,
+    ) -> None:
+        self.running.pop(node_id, None)
+        attempts = max(tally.attempts, 1)
+        node = self.nodes[node_id]
+        now = time.monotonic()
+        duration = (now - started) * 1000.0
+        self.engine.metrics.record_type(node.type, now - started, False)
+        payload, trace = failure_report(error, trace, self.redacted_values())
+        continued = continues_after(node, error, self.stopping is not None)
+        self.scheduler.resolve(
+            node_id,
+            NodeResult(
+                status="failed",
+                output=payload if continued else None,
+                attempts=attempts,
+                duration_ms=duration,
+                error=payload,
+                usage=tally.usage,
+            ),
+        )
+        self.emit(
+            NodeFailed,
+            node_id=node_id,
+            error=payload,
+            duration_ms=duration,
+            attempts=attempts,
+            continued=continued,
+            traceback=trace,
+        )
+        if continued:
+            self.outputs[node_id] = payload
+            self.scheduler.deliver(node_id, None, payload)
+        elif self.stopping is None:
+            self.stopping = "failed"
+            self.stop_reason = f"the run stopped: node {node_id!r} failed"
+            for task in list(self.running.values()):
+                task.cancel()
