@@ -34,6 +34,7 @@ from .nodes.spec import NodeType, Port, Routed
 from .registry import NodeRegistry
 from .results import NodeResult, RunResult
 from .run.graph import Graph, reachable
+from .schema_dsl import to_validation_schema
 from .validate import validate
 
 __version__ = "0.1.0"
@@ -82,5 +83,6 @@ __all__ = [
     "parse_workflow",
     "reachable",
     "save_workflow",
+    "to_validation_schema",
     "validate",
 ]
