@@ -117,7 +117,7 @@ class RecoveryDialog(QDialog):
         if opened is not None:
             heading = (
                 f"<b>{html.escape(opened.name)} has unsaved changes.</b><br>Flowdesk closed "
-                "before they were saved, and kept them. Recover them, or keep the saved version?"
+                "before they were saved, and kept them. Recover them now?"
             )
         else:
             heading = (
@@ -150,9 +150,9 @@ class RecoveryDialog(QDialog):
         recover = buttons.addButton("Recover", QDialogButtonBox.ButtonRole.AcceptRole)
         recover.setObjectName("recoverButton")
         recover.setDefault(True)
-        later_text = "Keep the saved version" if opened is not None else "Not now"
-        later = buttons.addButton(later_text, QDialogButtonBox.ButtonRole.RejectRole)
+        later = buttons.addButton("Not now", QDialogButtonBox.ButtonRole.RejectRole)
         later.setObjectName("laterButton")
+        later.setToolTip("Keep the work for later: it is offered again next time")
         discard = buttons.addButton("Discard", QDialogButtonBox.ButtonRole.DestructiveRole)
         discard.setObjectName("discardButton")
         discard.setToolTip("Delete the kept work listed here")
