@@ -133,22 +133,30 @@ def test_the_minimap_moves_off_a_node(window: MainWindow, tmp_path: Any) -> None
         tmp_path,
         [
             {"id": "near", "type": "data.transform", "position": [0, 0]},
+            {"id": "other", "type": "data.transform", "position": [3000, 0]},
             {"id": "far", "type": "data.transform", "position": [6000, 0]},
         ],
     )
     assert win.files.open_path(flow, confirm=False)
     view = win.view
     view.set_zoom(1.0)
-    # "near" in the canvas's bottom-right corner, "far" out of view
+    # "near" in the canvas's bottom-right corner, the others out of view
     rect = win.scene.nodes["near"].scene_rect()
     area = view.viewport().rect()
     view.centerOn(rect.right() - area.width() / 2 + 40, rect.bottom() - area.height() / 2 + 40)
     view.minimap.sync()
     assert view.minimap.shown
-    assert view.minimap.corner == "left"  # the right one would cover "near"
+    assert view.minimap.corner == "bottom-left"  # the right one would cover "near"
     assert not view.minimap.covers_node()
     corner = QRectF(view.minimap.rect())
     assert not QRectF(view.mapFromScene(rect).boundingRect()).intersects(corner)
+    # a node under each bottom corner: it goes to the top
+    seen = view.visible_rect()
+    old = win.controller.document.node("other").position
+    win.editor.push(MoveNodes({"other": (old, (seen.left() + 20, seen.bottom() - 80))}))
+    view.minimap.sync()
+    assert view.minimap.shown and view.minimap.corner == "top-right"
+    assert not view.minimap.covers_node()
 
 
 def test_align_and_distribute_are_undoable_steps(quickstart: MainWindow) -> None:
