@@ -14,7 +14,7 @@ from flowdesk.editor.main_window import MainWindow
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtTest import QTest
 
-from .conftest import drag, port_point, stack_texts, write_flow
+from .conftest import drag, port_point, run_and_wait, stack_texts, write_flow
 
 
 def _port_at_left(win: MainWindow, node_id: str, port: str, is_output: bool) -> QPoint:
@@ -187,13 +187,18 @@ def test_align_and_distribute_are_undoable_steps(quickstart: MainWindow) -> None
     assert {i: doc.node(i).position for i in ids} == before
 
 
-def test_the_error_tab_hides_the_value_tools(quickstart: MainWindow, qtbot: Any) -> None:
-    win = quickstart
-    win.scene.select(["summarise"])
+def test_the_error_tab_hides_the_value_tools(
+    run_window: MainWindow, qtbot: Any, tmp_path: Any
+) -> None:
+    win = run_window
+    nodes = [{"id": "read", "type": "file.read", "config": {"path": "missing.csv"}}]
+    assert win.files.open_path(write_flow(tmp_path, nodes), confirm=False)
+    result = run_and_wait(qtbot, win)
+    assert result.status == "failed"
     panel = win.run.output
-    assert panel.mode_buttons["tree"].isVisible()
-    panel.tabs.setCurrentIndex(2)  # Error
-    for button in (*panel.mode_buttons.values(), panel.search_box, panel.copy_value_button):
-        assert not button.isVisible(), button.objectName()
-    panel.tabs.setCurrentIndex(0)
-    assert panel.mode_buttons["tree"].isVisible()
+    assert panel.tab == "error"  # a failed node opens on its error
+    tools = (*panel.mode_buttons.values(), panel.search_box, panel.copy_value_button)
+    for button in tools:
+        assert not button.isVisible(), button.objectName()  # no tool that does nothing
+    panel.tabs.setCurrentIndex(0)  # Output: the tools are back (greyed: no output)
+    assert all(button.isVisible() and not button.isEnabled() for button in tools)
