@@ -1,42 +1,43 @@
-"""The Credentials dialog: the credentials the open workflow references and
-those stored on this computer, with kind and whether a secret is stored; add,
-set/replace a secret (a stored secret is never shown), delete, Test (one
-GET to a URL the user gives, in a worker thread so the UI never freezes), and
-Sign in for ``oauth2_authorization_code`` credentials (the browser opens on the
-provider's page; ``engine.oauth2_login`` waits for the answer in a worker
-thread and the tokens go to the store — for those credentials the Secret
-column says whether they are signed in).
+"""The Credentials dialog: the credentials the open workflow declares and
+those stored on this computer, with kind, whether a secret is stored (never
+the secret) and the nodes that use them. Add… declares a reference (name,
+kind and non-secret fields, optionally its secret; ``editor.credential_editor``),
+Edit… changes one (or declares a name only stored on this computer), Remove
+takes it out of the workflow (naming the nodes that use it) — all undoable
+edits of the document; Set secret… / Delete secret change the keyring, Test and
+Sign in run off the UI thread (``editor.credential_checks``).
 
-``CredentialsDialog(references, store)``: ``references`` is the workflow's
-``credentials`` mapping (name → reference), ``store`` the secret store
+``CredentialsDialog(references, store, parent, controller)``: with a
+``controller`` (the editor's ``DocumentController``) the references are its
+document's and edits are pushed on its undo stack (Ctrl+Z / Ctrl+Shift+Z work
+in the dialog too); without one, ``references`` is edited in place (tests,
+a dialog without a document). ``store`` is the secret store
 (``KeyringSecretStore()`` in the app; anything with ``get_secret``,
 ``set_secret``, ``delete_secret`` and ``list_names``). ``secrets_changed`` is
 emitted after a secret was stored or deleted (refresh warning badges).
-May import: PySide6, engine (public API and credential modules).
+May import: PySide6, editor.*, engine (public API and credential modules).
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flowdesk.engine.credentials import (
-    ChainSecretStore,
-    CredentialResolver,
-    EnvSecretStore,
-    is_tokens_key,
-    tokens_key,
+from flowdesk.editor.credential_checks import CheckMixin
+from flowdesk.editor.credential_editor import CredentialEditor
+from flowdesk.editor.document import UNSET, DocumentError
+from flowdesk.editor.document.credentials import (
+    parse_reference,
+    reference_problem,
+    remove_credential,
+    set_credential,
 )
+from flowdesk.editor.secrets import credential_users
+from flowdesk.engine.credentials import EnvSecretStore, is_tokens_key, tokens_key
 from flowdesk.engine.errors import FlowdeskError
-from flowdesk.engine.model.workflow import (
-    BearerCredential,
-    CredentialRef,
-    OAuth2AuthorizationCode,
-)
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from flowdesk.engine.model.workflow import OAuth2AuthorizationCode
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -111,18 +112,10 @@ class SecretDialog(QDialog):
         return self.name_edit.text().strip(), self.secret_edit.text()
 
 
-class _TestRelay(QObject):
-    """Carries a finished test from the worker thread to the UI thread."""
-
-    finished = Signal(str, str)  # credential name, message
-    #: a sign-in's authorization URL, to open in the browser (credential name, URL)
-    sign_in_url = Signal(str, str)
-    #: a sign-in ended (credential name, message, signed in?)
-    sign_in_done = Signal(str, str, bool)
-
-
-class CredentialsDialog(QDialog):
+class CredentialsDialog(CheckMixin, QDialog):
     secrets_changed = Signal()
+    #: a reference was declared, changed or removed (name)
+    references_changed = Signal(str)
     #: emitted when a Test finished: credential name, message shown
     test_finished = Signal(str, str)
     #: emitted when a sign-in ended: credential name, message shown, signed in?
@@ -130,22 +123,21 @@ class CredentialsDialog(QDialog):
 
     def __init__(
         self,
-        references: Mapping[str, CredentialRef],
+        references: Mapping[str, Any],
         store: Any,
         parent: QWidget | None = None,
+        controller: Any = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Credentials")
-        self.resize(720, 380)
-        self.references = dict(references)
+        self.resize(760, 400)
+        self.controller = controller
+        self._local = dict(references)
         self.store = store
         self.env = EnvSecretStore()
-        self._relay = _TestRelay(self)
-        self._relay.finished.connect(self._test_done)
-        self._relay.sign_in_url.connect(self._sign_in_url)
-        self._relay.sign_in_done.connect(self._sign_in_done)
-        self._signing_in: str | None = None
-        self._threads: list[threading.Thread] = []
+        self._start_checks()
+        #: the editor of the reference being added or edited (tests fill it in)
+        self.secret_dialog: Any = None
 
         layout = QVBoxLayout(self)
         self.banner = QLabel("")
@@ -153,47 +145,67 @@ class CredentialsDialog(QDialog):
         self.banner.setVisible(False)
         layout.addWidget(self.banner)
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("credentialsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
-        # The name takes the room left; the other headers are never clipped.
+        # The name and the users take the room left; the other headers are never clipped.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.itemDoubleClicked.connect(lambda _item: self.edit_selected())
         layout.addWidget(self.table)
 
         row = QHBoxLayout()
-        self.add_button = QPushButton("Add…")
-        self.edit_button = QPushButton("Set secret…")
-        self.delete_button = QPushButton("Delete")
-        self.sign_in_button = QPushButton("Sign in…")
-        self.sign_in_button.setObjectName("signInButton")
-        self.sign_in_button.setToolTip(
-            "Sign in with the provider in your browser (OAuth2 credentials)"
+        self.add_button = self._button("Add…", "addCredential", "Declare a new credential")
+        self.edit_button = self._button(
+            "Edit…", "editCredential", "Change the kind and fields of the selected credential"
         )
-        for button in (self.add_button, self.edit_button, self.delete_button):
+        self.remove_button = self._button(
+            "Remove", "removeCredential", "Remove the credential from this workflow (undoable)"
+        )
+        self.set_secret_button = self._button(
+            "Set secret…", "setSecret", "Store or replace the secret on this computer"
+        )
+        self.delete_button = self._button(
+            "Delete secret", "deleteSecret", "Delete the stored secret from this computer"
+        )
+        self.sign_in_button = self._button(
+            "Sign in…", "signInButton", "Sign in with the provider in your browser (OAuth2)"
+        )
+        for button in (self.add_button, self.edit_button, self.remove_button):
             row.addWidget(button)
         row.addStretch(1)
-        row.addWidget(self.sign_in_button)
+        for button in (self.set_secret_button, self.delete_button, self.sign_in_button):
+            row.addWidget(button)
         layout.addLayout(row)
-        self.sign_in_button.clicked.connect(self.sign_in_selected)
         self.add_button.clicked.connect(self.add_credential)
         self.edit_button.clicked.connect(self.edit_selected)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.set_secret_button.clicked.connect(self.set_secret_selected)
         self.delete_button.clicked.connect(self.delete_selected)
+        self.sign_in_button.clicked.connect(self.sign_in_selected)
 
         test_row = QHBoxLayout()
         self.url_edit = QLineEdit()
-        self.url_edit.setPlaceholderText("https://api.example.com/me — URL to test against")
-        self.test_button = QPushButton("Test")
+        self.url_edit.setObjectName("testUrl")
+        self.url_edit.setPlaceholderText(
+            "https://api.example.com/me — a URL to test against (optional)"
+        )
+        self.test_button = self._button(
+            "Test", "testCredential", "GET the URL with the credential; without a URL, check it"
+        )
         self.test_button.clicked.connect(self.test_selected)
         test_row.addWidget(self.url_edit, 1)
         test_row.addWidget(self.test_button)
         layout.addLayout(test_row)
         self.status = QLabel("")
+        self.status.setObjectName("credentialsStatus")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
@@ -204,7 +216,25 @@ class CredentialsDialog(QDialog):
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout.addWidget(close)
+        if controller is not None:
+            # The window is blocked while the dialog is open: undo here.
+            QShortcut(QKeySequence.StandardKey.Undo, self, controller.stack.undo)
+            QShortcut(QKeySequence.StandardKey.Redo, self, controller.stack.redo)
+            controller.edited.connect(self.refresh)
         self.refresh()
+
+    def _button(self, text: str, name: str, tip: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        return button
+
+    @property
+    def references(self) -> Mapping[str, Any]:
+        """The declared references (the document's, when there is one)."""
+        if self.controller is not None:
+            return self.controller.document.workflow.credentials
+        return self._local
 
     # ------------------------------------------------------------- rows
     def _stored_names(self) -> set[str]:
@@ -237,12 +267,23 @@ class CredentialsDialog(QDialog):
             self._show_problem(error.message)
             return False
 
+    def users(self, name: str) -> list[str]:
+        """The nodes of the document that use ``name`` (titles)."""
+        if self.controller is None:
+            return []
+        return credential_users(self.controller.document, name)
+
     def refresh(self) -> None:
+        try:
+            self.table.rowCount()
+        except RuntimeError:  # the dialog is gone (a late signal)
+            return
         selected = self.selected_name()
-        names = sorted(set(self.references) | self._stored_names())
+        references = self.references
+        names = sorted(set(references) | self._stored_names())
         self.table.setRowCount(len(names))
         for row, name in enumerate(names):
-            ref = self.references.get(name)
+            ref = references.get(name)
             state = self.secret_state(name)
             shown = {"keyring": "stored", "environment": "from environment"}.get(state, "missing")
             if isinstance(ref, OAuth2AuthorizationCode):
@@ -251,12 +292,20 @@ class CredentialsDialog(QDialog):
             kind = ref.type if ref is not None else "—"
             if isinstance(ref, OAuth2AuthorizationCode):
                 kind = "OAuth2 sign-in" + (f" ({ref.preset.title()})" if ref.preset else "")
-            cells = (name, kind, shown, "yes" if ref else "no")
+            users = self.users(name)
+            used = "no"
+            if ref is not None:
+                used = "yes" + (f" · {', '.join(users)}" if users else "")
+            cells = (name, kind, shown, used)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, name)
                 if column == 2 and state == "missing":
                     item.setForeground(Qt.GlobalColor.red)
+                if column == 1 and ref is None:
+                    item.setToolTip("Not declared in this workflow: Edit… declares it")
+                if column == 3 and users:
+                    item.setToolTip("Used by " + ", ".join(users))
                 self.table.setItem(row, column, item)
             if name == selected:
                 self.table.selectRow(row)
@@ -288,7 +337,11 @@ class CredentialsDialog(QDialog):
 
     def _update_buttons(self) -> None:
         name = self.selected_name()
+        declared = name is not None and name in self.references
         self.edit_button.setEnabled(name is not None)
+        self.edit_button.setText("Edit…" if declared or name is None else "Declare…")
+        self.remove_button.setEnabled(declared)
+        self.set_secret_button.setEnabled(name is not None)
         self.delete_button.setEnabled(name is not None)
         self.test_button.setEnabled(name is not None)
         ref = self.references.get(name) if name is not None else None
@@ -298,10 +351,107 @@ class CredentialsDialog(QDialog):
             "Sign in again…" if can_sign_in and name and self.signed_in(name) else "Sign in…"
         )
 
-    # ---------------------------------------------------------- actions
+    # ------------------------------------------------------- references
+    def ask_credential(self, name: str | None, kinds: tuple[str, ...] = ()) -> CredentialEditor:
+        """Open the editor of a new (``name`` None) or existing reference; it
+        applies itself on OK. Returns it (shown, not blocking)."""
+        ref = self.references.get(name) if name is not None else None
+        declared = ref is not None or name is None
+        raw = ref.model_dump(mode="json", by_alias=True, exclude_unset=True) if ref else None
+
+        def apply(new_name: str, new_ref: dict[str, Any], secret: str | None) -> str | None:
+            return self.apply_reference(new_name, new_ref, secret, is_new=name is None)
+
+        editor = CredentialEditor(name, raw, apply, kinds, self, declared=declared)
+        self.secret_dialog = editor
+        editor.open()
+        return editor
+
+    def add_credential(self) -> None:
+        self.ask_credential(None)
+
+    def edit_selected(self) -> None:
+        name = self.selected_name()
+        if name is not None:
+            self.ask_credential(name)
+
+    def apply_reference(
+        self, name: str, ref: dict[str, Any], secret: str | None, is_new: bool = False
+    ) -> str | None:
+        """Declare or change ``name`` (one undo step) and store ``secret`` if
+        given; why not, in words, or None."""
+        if is_new and name in self.references:
+            return f"This workflow already has a credential named {name!r}: choose another name."
+        problem = reference_problem(ref)
+        if problem:
+            return problem
+        if secret:
+            refused: list[str] = []
+            self.store_secret(name, secret, refused.append, refresh=False)
+            if refused:
+                return (
+                    f"Not stored: {refused[0]} Leave the secret empty to declare the credential "
+                    "without it (a run can take it from the environment)."
+                )
+        problem = self._set_reference(name, ref)
+        if problem is None:
+            self.status.setText(
+                f"{'Declared' if is_new else 'Saved'} the credential {name!r}"
+                + (" and stored its secret." if secret else ".")
+            )
+            self.refresh()
+            self.select(name)
+        return problem
+
+    def _set_reference(self, name: str, ref: dict[str, Any] | Any) -> str | None:
+        if self.controller is None:
+            if ref is UNSET:
+                self._local.pop(name, None)
+            else:
+                self._local[name] = parse_reference(ref)
+        else:
+            doc = self.controller.document
+            command = (
+                remove_credential(doc, name) if ref is UNSET else set_credential(doc, name, ref)
+            )
+            try:
+                self.controller.push(command)
+            except DocumentError as error:
+                return str(error)
+        self.references_changed.emit(name)
+        return None
+
+    def confirm(self, question: str) -> bool:
+        """Ask a yes/no question. Replaced in tests."""
+        answer = QMessageBox.question(self, "Credentials", question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def remove_selected(self) -> None:
+        """Remove the selected reference from the workflow (undoable); when
+        nodes use it, say which and ask first. Its stored secret stays."""
+        name = self.selected_name()
+        if name is None or name not in self.references:
+            return
+        users = self.users(name)
+        if users:
+            question = (
+                f"{', '.join(users)} use{'s' if len(users) == 1 else ''} the credential "
+                f"{name!r}. Without it {'that node' if len(users) == 1 else 'those nodes'} "
+                f"cannot run. Remove {name!r} from this workflow anyway?"
+            )
+            if not self.confirm(question):
+                return
+        self._set_reference(name, UNSET)
+        self.status.setText(
+            f"Removed {name!r} from this workflow (Undo: Ctrl+Z). Its secret, if any, "
+            "stays on this computer: Delete secret deletes it."
+        )
+        self.refresh()
+
+    # ---------------------------------------------------------- secrets
     def ask_secret(self, name: str | None) -> tuple[str, str] | None:
-        """Ask for a name and a secret, and store them: a store that refuses
-        (no Secret Service) says why in the dialog, which keeps what was typed.
+        """Ask for a secret and store it: a store that refuses (no Secret
+        Service) says why in the dialog, which keeps what was typed.
         Returns a (name, secret) still to store — None here, where the dialog
         stored it or was cancelled. Replaced in tests."""
         dialog = SecretDialog(name, self, store=self._store_from_dialog)
@@ -314,17 +464,7 @@ class CredentialsDialog(QDialog):
         self.store_secret(name, secret, problem.append)
         return problem[0] if problem else None
 
-    def confirm(self, question: str) -> bool:
-        """Ask a yes/no question. Replaced in tests."""
-        answer = QMessageBox.question(self, "Credentials", question)
-        return answer == QMessageBox.StandardButton.Yes
-
-    def add_credential(self) -> None:
-        answer = self.ask_secret(None)
-        if answer is not None:
-            self.store_secret(*answer)
-
-    def edit_selected(self) -> None:
+    def set_secret_selected(self) -> None:
         name = self.selected_name()
         if name is not None:
             answer = self.ask_secret(name)
@@ -332,7 +472,11 @@ class CredentialsDialog(QDialog):
                 self.store_secret(name, answer[1])
 
     def store_secret(
-        self, name: str, secret: str, refused: Callable[[str], None] | None = None
+        self,
+        name: str,
+        secret: str,
+        refused: Callable[[str], None] | None = None,
+        refresh: bool = True,
     ) -> bool:
         """Store a secret; when the store refuses, ``refused`` (or the banner) says why."""
         try:
@@ -341,12 +485,14 @@ class CredentialsDialog(QDialog):
             (refused or self._show_problem)(error.message)
             return False
         self.status.setText(f"Stored the secret of {name!r}.")
-        self.refresh()
-        self.select(name)
+        if refresh:
+            self.refresh()
+            self.select(name)
         self.secrets_changed.emit()
         return True
 
     def delete_selected(self) -> None:
+        """Delete the selected credential's stored secret (after asking)."""
         name = self.selected_name()
         if name is None or not self.confirm(f"Delete the stored secret of {name!r}?"):
             return
@@ -363,112 +509,5 @@ class CredentialsDialog(QDialog):
 
     def test_selected(self) -> None:
         name = self.selected_name()
-        url = self.url_edit.text().strip()
-        if name is None:
-            return
-        if not url:
-            self.status.setText("Enter a URL to test the credential against.")
-            return
-        self.start_test(name, url)
-
-    def start_test(self, name: str, url: str) -> None:
-        """One GET in a worker thread; the result lands in ``status``."""
-        from flowdesk.engine.oauth2 import probe
-
-        references = dict(self.references)
-        if name not in references:
-            references[name] = BearerCredential(type="bearer")
-        resolver = CredentialResolver(references, ChainSecretStore(self.env, self.store))
-        self.test_button.setEnabled(False)
-        shown = url.split("?", 1)[0]
-        self.status.setText(f"Testing {name!r} against {shown}…")
-
-        def work() -> None:
-            try:
-                status = asyncio.run(probe(resolver, name, url))
-                ok = 200 <= status <= 299
-                message = f"GET {shown}: HTTP {status}" + ("" if ok else " (failed)")
-            except FlowdeskError as error:
-                message = f"Failed: {error.message}"
-            except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
-                message = f"Failed: {type(exc).__name__}"
-            self._relay.finished.emit(name, message)
-
-        thread = threading.Thread(target=work, name="credential-test", daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def _test_done(self, name: str, message: str) -> None:
-        self.status.setText(message)
-        self._update_buttons()
-        self.test_finished.emit(name, message)
-
-    # ----------------------------------------------------------- sign in
-    def open_url(self, url: str) -> None:
-        """Open the sign-in page in the browser. Replaced in tests."""
-        QDesktopServices.openUrl(QUrl(url))
-
-    def sign_in_selected(self) -> None:
-        name = self.selected_name()
         if name is not None:
-            self.start_sign_in(name)
-
-    def start_sign_in(self, name: str) -> None:
-        """Sign in ``name`` in a worker thread: the browser opens on the
-        provider's page; the tokens are stored when the answer arrives."""
-        from flowdesk.engine.oauth2_login import login
-
-        ref = self.references.get(name)
-        if not isinstance(ref, OAuth2AuthorizationCode) or self._signing_in is not None:
-            return
-        self._signing_in = name
-        self._update_buttons()
-        self.status.setText(f"Opening the sign-in page for {name!r} in your browser…")
-        resolver = CredentialResolver({name: ref}, ChainSecretStore(self.env, self.store))
-        store = self.store
-
-        relay = self._relay
-
-        def emit(signal: Any, *args: Any) -> None:
-            try:
-                signal.emit(*args)
-            except RuntimeError:  # the dialog was closed meanwhile
-                pass
-
-        def work() -> None:
-            async def go() -> Any:
-                secret = await resolver.optional_secret_async(name)
-                return await login(
-                    name, ref, secret, lambda url: emit(relay.sign_in_url, name, url)
-                )
-
-            try:
-                record = asyncio.run(go())
-                store.set_secret(tokens_key(name), record.to_json())
-                emit(relay.sign_in_done, name, f"Signed in {name!r}.", True)
-            except FlowdeskError as error:
-                emit(relay.sign_in_done, name, f"Not signed in: {error.message}", False)
-            except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
-                emit(relay.sign_in_done, name, f"Not signed in: {type(exc).__name__}", False)
-
-        thread = threading.Thread(target=work, name="credential-sign-in", daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def _sign_in_url(self, name: str, url: str) -> None:
-        import html
-
-        self.status.setText(
-            f"Waiting for the sign-in of {html.escape(name)!r} in your browser. If it did "
-            f'not open, <a href="{html.escape(url, quote=True)}">open the sign-in page</a>.'
-        )
-        self.open_url(url)
-
-    def _sign_in_done(self, name: str, message: str, ok: bool) -> None:
-        self._signing_in = None
-        self.status.setText(message)
-        self.refresh()
-        self.select(name)
-        if ok:
-            self.secrets_changed.emit()
-        self.sign_in_finished.emit(name, message, ok)
+            self.start_test(name, self.url_edit.text().strip())

@@ -1,6 +1,7 @@
 """The main window's credentials: the Credentials dialog, the "missing secrets"
 bar shown when an opened workflow's credentials have no secret, the warning
-badges on nodes, and the inspector picker's secret states — all fed by one
+badges on nodes, the inspector picker's secret states and its "New
+credential…" (``new_credential``) — all fed by one
 ``SecretStatus`` cache whose keyring lookups run off the UI thread.
 May import: PySide6, editor.*, engine (credentials, keyring store).
 """
@@ -10,7 +11,9 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from flowdesk.editor.document import DocumentError
 from flowdesk.editor.secrets import SecretStatus, node_credentials
+from flowdesk.engine import FlowdeskError
 from flowdesk.engine.credentials import env_var_name
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
@@ -37,6 +40,9 @@ class CredentialsUi(QObject):
         self.missing: list[str] = []
         self._check_on_open = False
         window.inspector.secret_status = self.secret_status
+        window.inspector.new_credential = self.new_credential
+        #: the editor of a credential added from a node's picker (tests fill it in)
+        self.editor: Any = None
         self.bar, self.bar_label = self._build_bar()
         self.secret_status.changed.connect(self._secrets_known)
         self.secret_status.unavailable.connect(self._keyring_unavailable)
@@ -87,15 +93,62 @@ class CredentialsUi(QObject):
         if self.dialog is not None:
             self.dialog.raise_()
             return self.dialog
-        dialog = CredentialsDialog(self._workflow_credentials(), self.secret_store, self.window)
+        dialog = CredentialsDialog(
+            self._workflow_credentials(),
+            self.secret_store,
+            self.window,
+            controller=self.window.controller,
+        )
         dialog.setObjectName("credentialsDialog")
         dialog.secrets_changed.connect(self.secret_status.invalidate)
+        dialog.references_changed.connect(lambda _name: self._secrets_known())
         dialog.finished.connect(lambda _r: self._dialog_closed())
         if select:
             dialog.select(select)
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    def new_credential(self, node_id: str, key: str, kinds: tuple[str, ...]) -> Any:
+        """ "New credential…" in a node's picker: declare one of the node's
+        kinds (and store its secret); OK picks it in the node — one undo step."""
+        from flowdesk.editor.credential_editor import CredentialEditor
+        from flowdesk.editor.document.credentials import declare_and_pick, reference_problem
+
+        controller = self.window.controller
+
+        def apply(name: str, ref: dict[str, Any], secret: str | None) -> str | None:
+            if name in self._workflow_credentials():
+                return f"This workflow already has a credential named {name!r}: choose another."
+            problem = reference_problem(ref)
+            if problem:
+                return problem
+            if secret:
+                try:
+                    self.secret_store.set_secret(name, secret)
+                except FlowdeskError as error:
+                    return (
+                        f"Not stored: {error.message} Leave the secret empty to declare the "
+                        "credential without it (a run can take it from the environment)."
+                    )
+            try:
+                controller.push(declare_and_pick(controller.document, name, ref, node_id, key))
+            except DocumentError as error:
+                return str(error)
+            self.secret_status.invalidate()
+            return None
+
+        editor = CredentialEditor(None, None, apply, kinds, self.window)
+        editor.finished.connect(lambda _r: self._editor_closed())
+        self.editor = editor
+        editor.open()
+        return editor
+
+    def _editor_closed(self) -> None:
+        editor, self.editor = self.editor, None
+        if editor is not None:
+            editor.deleteLater()
+        self.window.inspector.refresh_pickers()
 
     def sign_in_again(self, name: str) -> Any:
         """The failed node's "Sign in again": the dialog on ``name``, signing in."""

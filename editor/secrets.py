@@ -147,3 +147,15 @@ def node_credentials(config: dict[str, Any], node_type: type | None) -> list[str
         if isinstance(value, str) and value and "{{" not in value:
             names.append(value)
     return names
+
+
+def credential_users(doc: Any, name: str) -> list[str]:
+    """The nodes that use credential ``name`` (their config, or their type's
+    default), by title with the id where they differ: "“Fetch” (fetch)"."""
+    found = []
+    for node_id in doc.node_ids():
+        node = doc.node(node_id)
+        if name in node_credentials(node.config, doc.node_type(node_id)):
+            title = node.title or node_id
+            found.append(f"“{title}”" + (f" ({node_id})" if title != node_id else ""))
+    return found

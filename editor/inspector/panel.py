@@ -63,6 +63,8 @@ from PySide6.QtWidgets import (
 )
 
 TYPED_KINDS = ("integer", "number", "bool", "enum")
+#: the last entry of a credential picker: declare a credential and pick it
+NEW_CREDENTIAL = object()
 RETRY_DEFAULTS = {"max_attempts": 1, "base_delay_s": 1.0, "max_delay_s": 32.0}
 
 
@@ -92,6 +94,8 @@ class Inspector(QWidget):
         self.base_dir = ""
         #: the window's ``SecretStatus`` (None: secrets are not shown)
         self.secret_status: Any = None
+        #: "New credential…" in a picker: ``new_credential(node_id, key, kinds)``
+        self.new_credential: Any = None
         #: ``tool_form(inspector, node_id)``: for a tool.call node whose tool is
         #: known, a function adding the tool's argument form (editor.sources)
         self.tool_form: Callable[[Inspector, str], Callable[[], None] | None] | None = None
@@ -141,6 +145,8 @@ class Inspector(QWidget):
             self._refresh()
         elif isinstance(event, NodeRemoved) and event.node_id == self.node_id:
             self.show_nodes([])
+        elif isinstance(event, WorkflowChanged) and "credentials" in event.fields and self.node_id:
+            self._rebuild()  # the pickers offer the declared credentials
         elif self._concerns_form(event):
             self._refresh()
         elif not self.selection and isinstance(
@@ -341,6 +347,10 @@ class Inspector(QWidget):
             value = config.get(spec.key, UNSET)
             labels = self.credential_labels(credentials) if spec.kind == "credential" else None
             editor = build_editor(spec, value, self.base_dir, credentials, labels)
+            picker = spec.kind == "credential" and isinstance(editor, ChoiceField)
+            if picker and self.new_credential and isinstance(editor, ChoiceField):
+                editor.options.append(NEW_CREDENTIAL)
+                editor.combo.addItem("New credential…", NEW_CREDENTIAL)
             editor.edited.connect(self._config_slot(spec.key, spec.title, editor))
             self._bind(editor)
             self.assist.attach(editor, node_id)
@@ -388,6 +398,11 @@ class Inspector(QWidget):
             labels[name] = f"{name}  {state}" if self.secret_status else name
         return labels
 
+    def refresh_pickers(self) -> None:
+        """Credentials were declared or removed: offer the current ones."""
+        if self.node_id is not None:
+            self._rebuild()
+
     def refresh_credentials(self) -> None:
         """Secret states changed: relabel the credential pickers."""
         for editor in self.editors.values():
@@ -398,6 +413,12 @@ class Inspector(QWidget):
     def _config_slot(self, key: str, title: str, editor: FieldEditor) -> Callable[[Any], None]:
         def commit(value: Any) -> None:
             if self.node_id is None:
+                return
+            if value is NEW_CREDENTIAL:
+                config = self.doc.node(self.node_id).config
+                editor.set_value(config.get(key, self.defaults.get(key)))
+                kinds = getattr(self.doc.node_type(self.node_id), "credential_kinds", ())
+                self.new_credential(self.node_id, key, tuple(kinds or ()))
                 return
             if value is None and editor.property("credential_picker") and self.defaults.get(key):
                 pass  # "none" where the type defaults to a credential: an explicit null

@@ -76,9 +76,10 @@ def test_picker_lists_compatible_credentials_with_secret_state_and_undoes(win, q
     picker = _picker(win)
     combo = picker.combo
     options = [combo.itemData(i) for i in range(combo.count())]
-    assert options == [None, "local", "openrouter"]  # "site" is basic: not for ai.transform
+    # "site" is basic: not for ai.transform; the last entry declares a new one
+    assert options[:-1] == [None, "local", "openrouter"]
     texts = [combo.itemText(i) for i in range(combo.count())]
-    assert texts[0] == "none"
+    assert texts[0] == "none" and texts[-1] == "New credential…"
     assert "✓" in texts[1] and "no secret" in texts[2]
     assert combo.currentData() == "openrouter"
 

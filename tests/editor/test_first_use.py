@@ -241,7 +241,6 @@ def test_without_a_secret_service_the_secret_dialog_says_so_and_keeps_the_input(
     from flowdesk.engine.keyring_store import KeyringSecretStore
     from flowdesk.engine.model.workflow import BearerCredential
     from keyring.backends import fail
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QDialogButtonBox
 
     before = keyring.get_keyring()
@@ -253,7 +252,7 @@ def test_without_a_secret_service_the_secret_dialog_says_so_and_keeps_the_input(
 
         def type_and_ok() -> None:
             secret = dialog.secret_dialog
-            secret.name_edit.setText("api")
+            secret.name_edit.setText("api2")
             secret.secret_edit.setText("s3cret")
             secret.again_edit.setText("s3cret")
             box = secret.findChild(QDialogButtonBox)
@@ -267,11 +266,11 @@ def test_without_a_secret_service_the_secret_dialog_says_so_and_keeps_the_input(
             )
             secret.reject()
 
-        QTimer.singleShot(0, type_and_ok)
-        dialog.add_button.click()
+        dialog.add_button.click()  # the credential editor opens (not blocking)
+        type_and_ok()
         assert seen["visible"] and seen["problem_shown"]
         assert seen["problem"].startswith("Not stored: ") and "keyring" in seen["problem"]
-        assert seen["typed"] == ("api", "s3cret")  # nothing typed is lost
+        assert seen["typed"] == ("api2", "s3cret")  # nothing typed is lost
         assert seen["fits"]  # the explanation is not cut off
     finally:
         keyring.set_keyring(before)
