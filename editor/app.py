@@ -163,7 +163,7 @@ def run_screenshot(app: object, window: object, out: Path, args: argparse.Namesp
     """Run the flow in the window, select ``--select``, save the screenshot
     when the run has finished. Exit 0 whatever the run's result."""
     from flowdesk.editor.main_window import MainWindow
-    from flowdesk.editor.run.engine_bridge import install_loop, uninstall_loop
+    from flowdesk.editor.run.qasync_compat import install_loop, uninstall_loop
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -64,6 +64,14 @@ class NodeRegistry:
         self._types[name] = node_type
         return node_type
 
+    def unregister(self, type_name: str) -> type[NodeType]:
+        """Remove a type and give it back; an unknown name raises ``KeyError``.
+        (A plug-in unloaded, or a test undoing the ``register`` it did.)"""
+        node_type = self._types.pop(type_name, None)
+        if node_type is None:
+            raise KeyError(f"unknown node type {type_name!r}")
+        return node_type
+
     def find(self, type_name: str) -> type[NodeType] | None:
         return self._types.get(type_name)
 

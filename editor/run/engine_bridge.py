@@ -12,7 +12,8 @@ the changes, at most ~60 times a second, less often for big graphs.
 Validation of a big workflow and SQLite writes of big outputs run on one
 worker thread (in order), so the window never waits for them.
 May import: PySide6, qasync, engine (public API), engine.history, editor.run.
-Main class: ``EngineBridge``; helper ``install_loop``.
+Main class: ``EngineBridge``. (Setting the qasync loop up in tests and the
+screenshot mode: ``editor.run.qasync_compat``.)
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from flowdesk.engine import Engine, Event, Issue, RunHandle, RunResult, Workflow
 from flowdesk.engine.bus import BUS
 from flowdesk.engine.history import HistoryStore, RunSummary
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 
@@ -70,45 +70,6 @@ def _unfreeze_gc() -> None:
     _frozen[0] = max(0, _frozen[0] - 1)
     if _frozen[0] == 0:
         gc.unfreeze()
-
-
-def install_loop(app: QApplication | None = None) -> asyncio.AbstractEventLoop:
-    """Make a qasync loop the running loop while Qt's own event loop runs
-    (tests, the screenshot mode): ``asyncio.get_running_loop()`` then works in
-    Qt slots. The app's normal start runs the loop itself (``run_event_loop``)."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    import qasync
-
-    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(
-        app or QApplication.instance(), already_running=True
-    )
-    asyncio.set_event_loop(loop)
-    return loop
-
-
-def uninstall_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Undo ``install_loop`` (tests: the next test may run its own loop)."""
-    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for task in tasks:
-        task.cancel()
-    # Let them finish (an HTTP pool closes its connections when cancelled).
-    deadline = time.monotonic() + 2.0
-    app = QApplication.instance()
-    while app is not None and any(not t.done() for t in tasks) and time.monotonic() < deadline:
-        app.processEvents()
-    # Not loop.stop(): qasync's stop calls QApplication.exit(), after which
-    # every later QEventLoop.exec() returns at once. Mark it stopped instead.
-    if hasattr(loop, "_QEventLoop__is_running"):
-        loop._QEventLoop__is_running = False
-    try:
-        loop.close()  # joins the default executor's threads (file nodes use it)
-    except RuntimeError:
-        log.debug("the event loop could not be closed", exc_info=True)
-    asyncio.events._set_running_loop(None)
-    asyncio.set_event_loop(None)
 
 
 class EngineBridge(QObject):

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from flowdesk.engine import NodeRegistry
 
 from .fake_llm import FakeLLM
 
@@ -28,8 +27,3 @@ async def llm() -> AsyncIterator[FakeLLM]:
         yield fake
     finally:
         await runner.cleanup()
-
-
-@pytest.fixture
-def registry() -> NodeRegistry:
-    return NodeRegistry.default(plugins=False)

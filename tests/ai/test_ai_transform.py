@@ -5,7 +5,6 @@ timeouts, usage, the run's token budget, concurrency and secrets."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -317,9 +316,9 @@ async def test_a_retry_after_beyond_the_cap_fails_with_rate_limited(
         503, {"error": {"message": "maintenance"}}, headers={"Retry-After": "999999"}
     )
     wf = workflow(registry, [node("n", llm.base_url, user_prompt="x", retry={"preset": "network"})])
-    started = time.monotonic()
     result = await run(registry, wf)
-    assert time.monotonic() - started < 5
+    # failed at once instead of parking the run (one attempt, no wait)
+    assert result.nodes["n"].attempts == 1
     error = result.nodes["n"].error
     assert error is not None
     assert error["code"] == "RATE_LIMITED" and error["category"] == "RATE_LIMIT"
@@ -419,10 +418,8 @@ async def test_an_error_object_in_a_200_answer_is_an_api_error(
 async def test_slow_answer_hits_the_node_timeout(llm: FakeLLM, registry: NodeRegistry) -> None:
     llm.fallback = Reply(body=completion("late"), delay=5)
     wf = workflow(registry, [node("n", llm.base_url, user_prompt="x", timeout_s=0.4)])
-    started = time.monotonic()
     result = await run(registry, wf)
-
-    assert time.monotonic() - started < 3
+    # (the answer would have come after 5 s: TIMEOUT means the limit cut it)
     error = result.nodes["n"].error
     assert error is not None
     assert error["code"] == "TIMEOUT" and error["retryable"] is True
@@ -431,10 +428,7 @@ async def test_slow_answer_hits_the_node_timeout(llm: FakeLLM, registry: NodeReg
 async def test_slow_answer_hits_the_request_timeout(llm: FakeLLM, registry: NodeRegistry) -> None:
     llm.fallback = Reply(body=completion("late"), delay=5)
     wf = workflow(registry, [node("n", llm.base_url, user_prompt="x", request_timeout_s=0.3)])
-    started = time.monotonic()
     result = await run(registry, wf)
-
-    assert time.monotonic() - started < 3
     error = result.nodes["n"].error
     assert error is not None
     assert error["code"] == "TIMEOUT"

@@ -4,16 +4,16 @@ runs end to end against the local OpenAI-compatible server."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 from flowdesk.engine import NodeRegistry, load_workflow, validate
 
+from tests.helpers import copy_example, example
+
 from .fake_llm import FakeLLM, Reply, completion, run
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
-EXAMPLE = EXAMPLES / "ai-extract.flow.json"
+EXAMPLE = example("ai-extract")
 
 
 def test_example_validates(registry: NodeRegistry) -> None:
@@ -36,10 +36,7 @@ async def test_example_classifies_every_ticket(
         return Reply(body=completion(label), delay=0.01)
 
     llm.fallback = triage
-    shutil.copy(EXAMPLE, tmp_path / EXAMPLE.name)
-    (tmp_path / "data").mkdir()
-    shutil.copy(EXAMPLES / "data" / "tickets.json", tmp_path / "data" / "tickets.json")
-    wf = load_workflow(tmp_path / EXAMPLE.name, registry)
+    wf = load_workflow(copy_example("ai-extract", tmp_path), registry)
 
     result = await run(
         registry,

@@ -4,7 +4,6 @@ scripted answers, every case of issue 18 (allow-list, repair round, caps)."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -264,11 +263,10 @@ async def test_429_with_retry_after_waits_then_plans(llm, registry) -> None:
         Reply(status=429, body={"error": {"message": "slow down"}}, headers={"Retry-After": "1"}),
         answer(EMAIL_NODE),
     )
-    started = time.monotonic()
     result = await plan(llm, registry)
     assert result.status == "planned"
+    # the second request came no sooner than the server asked
     assert llm.requests[1].at - llm.requests[0].at >= 0.9
-    assert time.monotonic() - started < 10
 
 
 async def test_429_twice_is_a_clear_failure(llm, registry) -> None:

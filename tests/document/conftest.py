@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,9 @@ from flowdesk.editor.document import Document
 from flowdesk.editor.document.observer import Signal
 from flowdesk.engine import NodeRegistry, parse_workflow
 
-ROOT = Path(__file__).resolve().parents[2]
-QUICKSTART = ROOT / "resources" / "examples" / "quickstart.flow.json"
+from tests.helpers import example
+
+QUICKSTART = example("quickstart")
 
 
 @pytest.fixture(autouse=True)
@@ -22,11 +22,6 @@ def _strict_observers() -> Any:
     Signal.strict = True
     yield
     Signal.strict = False
-
-
-@pytest.fixture(scope="session")
-def registry() -> NodeRegistry:
-    return NodeRegistry.default(plugins=False)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ main window, and helpers that drive the canvas with real mouse events."""
 from __future__ import annotations
 
 import os
-import shutil
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
@@ -24,8 +23,10 @@ from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-ROOT = Path(__file__).resolve().parents[2]
-QUICKSTART = ROOT / "resources" / "examples" / "quickstart.flow.json"
+from tests.helpers import ROOT as ROOT  # (for importers of the old name)
+from tests.helpers import copy_example, example
+
+QUICKSTART = example("quickstart")
 
 
 @pytest.fixture(autouse=True)
@@ -39,11 +40,6 @@ def _strict_observers() -> Iterator[None]:
 def themed_app(qapp: QApplication) -> QApplication:
     apply_theme(qapp, DARK)
     return qapp
-
-
-@pytest.fixture(scope="session")
-def registry() -> NodeRegistry:
-    return NodeRegistry.default(plugins=False)
 
 
 @pytest.fixture
@@ -133,7 +129,7 @@ def qloop(themed_app: QApplication) -> Iterator[Any]:
     """qasync's loop as the running loop while pytest-qt spins Qt's (the
     editor's runs need it); removed afterwards so that other tests can run
     their own loops."""
-    from flowdesk.editor.run.engine_bridge import install_loop, uninstall_loop
+    from flowdesk.editor.run.qasync_compat import install_loop, uninstall_loop
 
     loop = install_loop(themed_app)
     yield loop
@@ -179,11 +175,7 @@ def run_window(
 @pytest.fixture
 def quickstart_copy(tmp_path: Path) -> Path:
     """The quick-start example and its data in a folder of the test's own."""
-    folder = tmp_path / "flows"
-    folder.mkdir()
-    shutil.copy(QUICKSTART, folder / QUICKSTART.name)
-    shutil.copytree(QUICKSTART.parent / "data", folder / "data")
-    return folder / QUICKSTART.name
+    return copy_example("quickstart", tmp_path / "flows")
 
 
 def write_flow(folder: Path, nodes: list[dict[str, Any]], edges: Any = (), **top: Any) -> Path:

@@ -18,10 +18,12 @@ from flowdesk.editor.main_window import MainWindow
 from flowdesk.engine.keyring_store import KeyringSecretStore
 from PySide6.QtWidgets import QDialogButtonBox
 
-from ..credentials.server import CLIENT_ID, AuthServer
-from .conftest import ROOT, close_window, make_window
+from tests.helpers import example
 
-EXAMPLE = ROOT / "resources" / "examples" / "ai-extract.flow.json"
+from ..credentials.server import CLIENT_ID, AuthServer
+from .conftest import close_window, make_window
+
+EXAMPLE = example("ai-extract")
 
 
 @pytest.fixture

@@ -15,9 +15,11 @@ from flowdesk.engine.credentials import MemorySecretStore
 from flowdesk.engine.errors import AuthError
 from PySide6.QtWidgets import QPushButton
 
-from .conftest import ROOT, close_window
+from tests.helpers import example
 
-EXAMPLE = ROOT / "resources" / "examples" / "ai-extract.flow.json"
+from .conftest import close_window
+
+EXAMPLE = example("ai-extract")
 
 
 @pytest.fixture(autouse=True)

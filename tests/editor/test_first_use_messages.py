@@ -15,6 +15,8 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
+from tests.helpers import free_port
+
 from .conftest import QUICKSTART, open_flow, run_and_wait
 
 
@@ -142,13 +144,6 @@ def test_values_not_known_yet_are_not_errors(
 
 
 # ------------------------------------------------------------------ 21, 22
-def closed_port() -> int:
-    """A loopback port with nothing listening (connections are refused)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_a_failed_run_opens_its_error_in_peoples_words(
@@ -157,7 +152,7 @@ def test_a_failed_run_opens_its_error_in_peoples_words(
     from .conftest import write_flow
 
     win = run_window
-    port = closed_port()
+    port = free_port()
     nodes = [
         {"id": "fetch", "type": "http.request", "config": {"url": f"http://127.0.0.1:{port}/x"}}
     ]

@@ -82,7 +82,7 @@ def test_form_generated_for_a_plugin_type(window: MainWindow, registry: Any) -> 
         assert editors["name"].error == "Field required"
         assert win.scene.nodes[node_id].problems  # type: ignore[index]
     finally:
-        registry._types.pop("test.sample")
+        registry.unregister("test.sample")
 
 
 def test_typing_is_one_undo_step_and_undo_refreshes_the_form(quickstart: MainWindow) -> None:

@@ -10,9 +10,9 @@ from flowdesk.editor.inspector.widgets import SchemaField
 from PySide6.QtGui import QSyntaxHighlighter
 from PySide6.QtWidgets import QPlainTextEdit
 
-from .conftest import ROOT
+from tests.helpers import example
 
-EXAMPLE = ROOT / "resources" / "examples" / "ai-extract.flow.json"
+EXAMPLE = example("ai-extract")
 
 
 def test_schema_field_shows_the_produced_json_schema(qtbot, themed_app):

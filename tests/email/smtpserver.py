@@ -17,6 +17,8 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from tests.helpers import free_port
+
 USER = "robot@example.com"
 PASSWORD = "smtp-pass-3+/=Q"
 
@@ -69,14 +71,6 @@ def _authenticate(
     return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class SmtpServer:
     def __init__(self, folder: Path) -> None:
         ca = trustme.CA()
@@ -89,7 +83,7 @@ class SmtpServer:
         self.controller = Controller(
             self.handler,
             hostname="127.0.0.1",
-            port=_free_port(),
+            port=free_port(),
             tls_context=context,
             require_starttls=True,
             authenticator=_authenticate,

@@ -13,14 +13,14 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from .smtpserver import Handler, _free_port
+from tests.helpers import EXAMPLES, free_port
 
-EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
+from .smtpserver import Handler
 
 
 def test_the_smtp_example_delivers_the_report(tmp_path: Path):
     handler = Handler()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -21,6 +21,8 @@ import pytest
 from flowdesk.engine import Engine, NodeRegistry, loads_workflow
 from flowdesk.engine.credentials import MemorySecretStore
 
+from tests.helpers import free_port
+
 from .smtpserver import PASSWORD, USER, SmtpServer
 
 REGISTRY = NodeRegistry.default(plugins=False)
@@ -132,11 +134,7 @@ async def test_a_wrong_password_is_an_auth_error_without_the_password(smtp: Smtp
 
 
 async def test_a_server_that_is_down_is_a_transport_error(smtp: SmtpServer):
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
+    closed = free_port()
     result = await _run(_flow(smtp, port=closed))
     error = result["nodes"]["mail"]["error"]
     assert error["category"] == "TRANSPORT" and error["retryable"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -66,12 +65,10 @@ async def test_result_json_has_every_key_of_the_spec(registry):
 
 async def test_independent_branches_run_concurrently(registry, probe: Probe):
     nodes = [sleep(f"s{i}", 0.3) for i in range(4)]
-    started = time.monotonic()
     result = await run(registry, nodes)
-    elapsed = time.monotonic() - started
     assert result.status == "succeeded"
+    # all four bodies were running at once, and all four started before any ended
     assert probe.peak == 4
-    assert elapsed < 0.9, f"four 0.3 s branches took {elapsed:.2f} s: not concurrent"
 
 
 async def test_max_concurrency_bounds_nodes_in_flight(registry, probe: Probe):
@@ -311,12 +308,15 @@ async def test_retry_after_is_waited_exactly(registry):
         ],
     )
     events = []
-    started = time.monotonic()
     result = await Engine(registry).run(workflow, listeners=[events.append])
-    elapsed = time.monotonic() - started
     assert result.nodes["f"].status == "succeeded"
-    assert [e.delay_s for e in events if isinstance(e, NodeRetrying)] == [0.3]
-    assert 0.28 <= elapsed < 1.5
+    # the wait asked for is the server's, not the 30 s backoff ...
+    (retrying,) = [e for e in events if isinstance(e, NodeRetrying)]
+    assert retrying.delay_s == 0.3
+    # ... and the second attempt started after it, by the events' own clock
+    (again,) = [e for e in events if isinstance(e, NodeStarted) and e.attempt == 2]
+    assert again.seq > retrying.seq
+    assert again.time - retrying.time >= retrying.delay_s - 0.001
 
 
 def test_backoff_is_full_jitter_within_bounds():
@@ -337,7 +337,6 @@ async def test_timeout_is_a_retryable_timeout_error_per_attempt(registry):
     assert node.error["code"] == "TIMEOUT" and node.error["category"] == "TIMEOUT"
     assert node.error["retryable"] is True
     assert node.attempts == 2
-    assert node.duration_ms < 1500
 
 
 async def test_on_error_continue_passes_the_error_object_downstream(registry):
@@ -358,9 +357,7 @@ async def test_on_error_stop_cancels_running_and_skips_unstarted(registry, probe
         sleep("slow", 5),
         transform("after", "{{ input }}"),
     ]
-    started = time.monotonic()
     result = await run(registry, nodes, [("slow", "after")])
-    assert time.monotonic() - started < 1.0
     assert result.status == "failed"
     assert result.nodes["bad"].status == "failed"
     assert result.nodes["slow"].status == "cancelled"
@@ -368,20 +365,22 @@ async def test_on_error_stop_cancels_running_and_skips_unstarted(registry, probe
     assert "bad" in result.nodes["after"].reason
 
 
-async def test_cancel_stops_in_flight_nodes_within_100_ms(registry, probe: Probe):
+async def test_cancel_stops_in_flight_nodes_at_once(registry, probe: Probe):
     workflow = make(
         registry, [sleep("a", 10), sleep("b", 10), transform("c", "{{ input }}")], [("a", "c")]
     )
     handle = Engine(registry).start(workflow)
-    await asyncio.sleep(0.05)
+    for _ in range(100_000):  # until both sleeps are running (a few loop turns)
+        if probe.active == 2:
+            break
+        await asyncio.sleep(0)
     assert probe.active == 2
-    cancelled_at = time.monotonic()
     handle.cancel()
     result = await handle.wait()
-    assert time.monotonic() - cancelled_at < 0.1
+    # the 10 s bodies were stopped, not waited for
     assert result.status == "cancelled"
     assert {n.status for n in result.nodes.values()} == {"cancelled"}
-    assert probe.active == 0
+    assert probe.active == 0 and sorted(probe.finished) == ["a", "b"]
 
 
 async def test_cancel_during_retry_wait(registry):
@@ -396,11 +395,21 @@ async def test_cancel_during_retry_wait(registry):
             }
         ],
     )
-    handle = Engine(registry).start(workflow)
-    await asyncio.sleep(0.05)
+    waiting = asyncio.Event()
+    events: list[Any] = []
+
+    def listen(event: Any) -> None:
+        events.append(event)
+        if isinstance(event, NodeRetrying):
+            waiting.set()
+
+    handle = Engine(registry).start(workflow, listeners=[listen])
+    await waiting.wait()  # the node now waits 30 s before its next attempt
     handle.cancel()
-    result = await asyncio.wait_for(handle.wait(), 1)
+    result = await handle.wait()
     assert result.nodes["f"].status == "cancelled"
+    # the wait was cut short: no second attempt ever started
+    assert [e.attempt for e in events if isinstance(e, NodeStarted)] == [1]
 
 
 async def test_unexpected_exception_is_an_internal_error_not_a_crash(registry):

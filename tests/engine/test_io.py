@@ -20,8 +20,10 @@ from flowdesk.engine.model import migrations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import EXAMPLES as SHIPPED
+
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "workflows").glob("v*/*.json"))
-EXAMPLES = sorted((Path(__file__).parents[2] / "resources" / "examples").glob("*.flow.json"))
+EXAMPLES = sorted(SHIPPED.glob("*.flow.json"))
 
 
 @pytest.mark.parametrize("path", FIXTURES + EXAMPLES, ids=lambda p: p.name)

@@ -20,11 +20,6 @@ from tests.workflows import flow
 OUTSIDE_SECRET = "TOP-SECRET-OUTSIDE-THE-ROOT"
 
 
-@pytest.fixture(scope="session")
-def registry() -> NodeRegistry:
-    return NodeRegistry.default(plugins=False)
-
-
 @pytest.fixture
 def outside(tmp_path: Path) -> Path:
     """A folder beside the data root, with files a flow must never touch."""

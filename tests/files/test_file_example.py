@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 from flowdesk.engine import Engine, EnvSecretStore, NodeRegistry, load_workflow, validate
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
-EXAMPLE = EXAMPLES / "files-pipeline.flow.json"
+from tests.helpers import copy_example, example
+
+EXAMPLE = example("files-pipeline")
 
 
 def test_example_validates(registry: NodeRegistry) -> None:
@@ -21,9 +21,7 @@ def test_example_validates(registry: NodeRegistry) -> None:
 async def test_example_converts_csv_and_json_lines_both_ways(
     registry: NodeRegistry, tmp_path: Path
 ) -> None:
-    shutil.copy(EXAMPLE, tmp_path / EXAMPLE.name)
-    shutil.copytree(EXAMPLES / "data", tmp_path / "data")
-    workflow = load_workflow(tmp_path / EXAMPLE.name, registry)
+    workflow = load_workflow(copy_example("files-pipeline", tmp_path), registry)
     engine = Engine(registry, secrets=EnvSecretStore({}))
     for _ in range(2):
         result = await engine.run(workflow, data_root=tmp_path)

@@ -33,11 +33,6 @@ def peer() -> Iterator[Peer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def registry() -> NodeRegistry:
-    return NodeRegistry.default(plugins=False)
-
-
 def http(node_id: str, url: str, **config: Any) -> dict[str, Any]:
     """An ``http.request`` node; node-level keys (retry, timeout_s, …) via ``node=``."""
     node = config.pop("node", {})

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
-import socket
 import threading
 import time
 from collections import defaultdict
@@ -43,6 +42,11 @@ class HttpbinServer:
         self._thread.join(5)
 
 
+#: longest a ``/slow?wait_for=N`` request waits for the others (then it answers
+#: anyway, and the test's ``most_in_flight`` check fails)
+GATE_S = 10.0
+
+
 @dataclass
 class Call:
     """One request the peer received."""
@@ -65,6 +69,9 @@ class Peer:
     #: bytes the endless/large endpoints managed to send, per key
     sent: dict[str, int] = field(default_factory=dict)
     transports: list[asyncio.BaseTransport] = field(default_factory=list)
+    #: requests of a key the ``/slow`` endpoint holds now, and the most it held at once
+    in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    most_in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     drop_url: str = ""
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
@@ -207,9 +214,23 @@ class Peer:
         return web.Response(status=int(request.match_info["status"]), text=text)
 
     async def slow(self, request: web.Request) -> web.Response:
-        self._record(request.query.get("key", "slow"), request)
+        """Answers after ``delay`` seconds. With ``wait_for=N`` it first holds
+        the request until N requests of its ``key`` have been in flight at
+        once (at most ``GATE_S``): concurrency shows in ``most_in_flight``
+        without measuring time."""
+        key = request.query.get("key", "slow")
+        self._record(key, request)
         delay = float(request.query.get("delay", "1"))
-        await asyncio.sleep(delay)
+        wait_for = int(request.query.get("wait_for", "0"))
+        self.in_flight[key] += 1
+        self.most_in_flight[key] = max(self.most_in_flight[key], self.in_flight[key])
+        try:
+            gate = time.monotonic() + GATE_S
+            while self.most_in_flight[key] < wait_for and time.monotonic() < gate:
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(delay)
+        finally:
+            self.in_flight[key] -= 1
         return web.json_response({"slept": delay, "tag": request.query.get("tag")})
 
     async def slow_body(self, request: web.Request) -> web.StreamResponse:
@@ -272,11 +293,3 @@ class Peer:
         self._record(request.query.get("key", "redirect"), request, await request.read())
         status = int(request.query.get("status", "302"))
         return web.Response(status=status, headers={"Location": request.query["to"]})
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port

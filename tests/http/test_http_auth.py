@@ -10,8 +10,9 @@ import json
 import pytest
 from flowdesk.engine import NodeLog, NodeRegistry, loads_workflow, validate
 
+from tests.helpers import free_port
+
 from .conftest import flow, http
-from .peer import closed_port
 
 CREDENTIALS = {
     "token": {"type": "bearer"},
@@ -180,7 +181,7 @@ async def test_credentials_never_follow_a_redirect_to_another_origin(
 
 
 async def test_secrets_stay_out_of_results_events_and_errors(run_flow, httpbin_url, peer):
-    dead = f"http://127.0.0.1:{closed_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     nodes = [
         http("status", f"{httpbin_url}/status/500", credential="query_key"),
         http("refused", f"{dead}/x", credential="query_key"),

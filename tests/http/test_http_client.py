@@ -1,23 +1,19 @@
-"""The fast paths of engine/http_client.py against httpx's own behaviour."""
+"""The fast paths of engine/http_client.py (and of engine/compat/httpx_fast.py
+and yarl_fast.py under it) against httpx's and yarl's own behaviour."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 
 import httpx
 import pytest
+from flowdesk.engine.compat import httpx_fast, yarl_fast
+from flowdesk.engine.compat.httpx_fast import parse_url, read_response
+from flowdesk.engine.compat.yarl_fast import _ORIGIN_PROPERTIES, yarl_url
 from flowdesk.engine.expressions import to_text
-from flowdesk.engine.http_client import (
-    _ORIGIN_PROPERTIES,
-    _read_response,
-    _sent_headers,
-    make_http_client,
-    parse_url,
-    yarl_url,
-)
-from flowdesk.engine.nodes.builtin.http_request import Deadline, _headers, _json_body
+from flowdesk.engine.http_client import _sent_headers, make_http_client
+from flowdesk.engine.nodes.builtin.http_request import _headers, _json_body
 from yarl import URL
 
 from tests.http.peer import Peer
@@ -81,11 +77,11 @@ def test_parse_url_fuzz_matches_httpx() -> None:
             assert got is expected, text
 
 
-async def test_read_response_matches_httpx_read_response() -> None:
+async def test_read_response_matches_httpxread_response() -> None:
     request = httpx.Request("GET", "http://host/x")
     raw = [(b"Content-Type", b"application/json"), (b"Content-Length", b"8")]
     body = b'{"a": 1}'
-    ours = _read_response(200, raw, body, request, {"reason_phrase": b"OK"})
+    ours = read_response(200, raw, body, request, {"reason_phrase": b"OK"})
     theirs = httpx.Response(200, headers=raw, content=body, request=request)
     assert ours.is_closed and ours.is_stream_consumed
     assert (ours.is_closed, ours.is_stream_consumed) == (
@@ -302,7 +298,7 @@ async def test_read_response_state_matches_a_read_httpx_response(
 ) -> None:
     request = httpx.Request("GET", "http://host/x")
     body = b'{"a": 1}'
-    ours = _read_response(200, tuple(raw), body, request, {"http_version": b"HTTP/1.1"})
+    ours = read_response(200, tuple(raw), body, request, {"http_version": b"HTTP/1.1"})
     theirs = httpx.Response(
         200,
         headers=raw,
@@ -383,97 +379,6 @@ def test_output_headers_match_httpx_decoding(raw: list[tuple[bytes, bytes]]) -> 
 def test_to_text_matches_json(value: object) -> None:
     expected = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     assert to_text(value) == expected
-
-
-# ------------------------------------------------ Deadline vs asyncio.timeout
-async def _deadline_outcome(kind: str, scenario: str) -> tuple[str, int]:
-    """What a block under a 50 ms limit ends with, and the task's cancel count."""
-
-    async def body() -> None:
-        if scenario == "fast":
-            await asyncio.sleep(0)
-        elif scenario in ("slow", "cancelled"):
-            await asyncio.sleep(1)
-        elif scenario == "raises":
-            await asyncio.sleep(0)
-            raise ValueError("boom")
-        elif scenario == "swallows":
-            try:
-                await asyncio.sleep(1)
-            except asyncio.CancelledError:
-                pass
-
-    async def guarded() -> str:
-        if kind == "asyncio":
-            async with asyncio.timeout(0.05):
-                await body()
-        else:
-            with Deadline(0.05):
-                await body()
-        return "done"
-
-    task = asyncio.get_running_loop().create_task(guarded())
-    if scenario == "cancelled":
-        await asyncio.sleep(0.01)
-        task.cancel()
-    try:
-        outcome = await task
-    except BaseException as exc:  # noqa: BLE001 - the outcome is the point
-        outcome = type(exc).__name__
-    return outcome, task.cancelling()
-
-
-@pytest.mark.parametrize("scenario", ["fast", "slow", "cancelled", "raises", "swallows"])
-async def test_deadline_behaves_like_asyncio_timeout(scenario: str) -> None:
-    assert await _deadline_outcome("deadline", scenario) == await _deadline_outcome(
-        "asyncio", scenario
-    )
-
-
-async def test_deadline_that_is_already_past_fires_at_the_next_turn() -> None:
-    with pytest.raises(TimeoutError), Deadline(1e-12):
-        await asyncio.sleep(0.05)
-
-
-def test_deadline_needs_a_task() -> None:
-    with pytest.raises(RuntimeError):
-        Deadline(1.0)
-
-
-async def test_deadline_fires_no_earlier_and_at_most_one_slice_later() -> None:
-    from flowdesk.engine.nodes.builtin.http_request import DEADLINE_GRANULARITY_S
-
-    loop = asyncio.get_running_loop()
-    for limit in (0.01, 0.023, 0.05):
-        started = loop.time()
-        with pytest.raises(TimeoutError), Deadline(limit):
-            await asyncio.sleep(1)
-        waited = loop.time() - started
-        # (+ a scheduling allowance for a busy test machine)
-        assert limit <= waited <= limit + DEADLINE_GRANULARITY_S + 0.05
-
-
-async def test_deadlines_share_timers_and_leave_none_behind() -> None:
-    from flowdesk.engine.nodes.builtin.http_request import _sweeper
-
-    loop = asyncio.get_running_loop()
-    sweeper = _sweeper(loop)
-    timers_before = len(loop._scheduled)  # type: ignore[attr-defined]
-
-    async def quick() -> None:
-        with Deadline(30.0):
-            await asyncio.sleep(0)
-
-    await asyncio.gather(*(quick() for _ in range(200)))
-    assert sweeper._slices == {}
-    # the slices' timers are cancelled once empty
-    live = [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
-    assert len(live) <= timers_before
-
-
-async def test_deadline_none_is_no_limit() -> None:
-    with Deadline(None):
-        await asyncio.sleep(0.01)
 
 
 # ------------------------------------------------------------------ yarl_url
@@ -562,33 +467,18 @@ def test_json_body_reads_like_json_loads_of_bytes(data: bytes) -> None:
         assert _json_body(data) == expected
 
 
-def test_deadlines_work_on_one_loop_after_another() -> None:
-    """The sweeper remembered for the last loop is never another loop's."""
-
-    async def expires() -> None:
-        with pytest.raises(TimeoutError), Deadline(0.01):
-            await asyncio.sleep(1)
-
-    for _ in range(3):
-        asyncio.run(expires())
-
-
 def test_yarl_url_parses_when_yarl_is_laid_out_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
-    import flowdesk.engine.http_client as http_client
-
-    monkeypatch.setattr(http_client, "_YARL_LAYOUT", False)
-    monkeypatch.setattr(http_client, "_yarl_origins", {})
+    monkeypatch.setattr(yarl_fast, "_YARL_LAYOUT", False)
+    monkeypatch.setattr(yarl_fast, "_yarl_origins", {})
     url = httpx.URL("http://127.0.0.1:9/item/1?x=2")
     assert yarl_url(url) == URL(str(url), encoded=True)
-    assert http_client._yarl_origins == {("http", "127.0.0.1", 9): http_client._PARSE}
+    assert yarl_fast._yarl_origins == {("http", "127.0.0.1", 9): yarl_fast._PARSE}
 
 
 def test_urls_with_a_password_stay_out_of_the_url_caches() -> None:
-    import flowdesk.engine.http_client as http_client
-
     text = "https://user:s3cret@example.com/a?b=1"
     url = parse_url(text)
     assert url == httpx.URL(text)
     assert yarl_url(url) == URL(str(url), encoded=True)
-    cached = repr(http_client._origins) + repr(http_client._yarl_origins)
+    cached = repr(httpx_fast._origins) + repr(yarl_fast._yarl_origins)
     assert "s3cret" not in cached

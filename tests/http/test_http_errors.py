@@ -12,8 +12,9 @@ import pytest
 from flowdesk.engine import NodeRetrying
 from flowdesk.engine.nodes.builtin.http_request import parse_retry_after
 
+from tests.helpers import free_port
+
 from .conftest import http
-from .peer import closed_port
 
 
 def retry(attempts: int, base: float = 0.01) -> dict[str, object]:
@@ -125,8 +126,9 @@ async def test_retry_after_in_seconds_is_waited_exactly(run_flow, peer):
     assert retrying.error["category"] == "RATE_LIMIT"
     assert retrying.error["details"]["retry_after_s"] == 1.0
     first, second = peer.calls[key]
-    # The server saw the retry a second later, not after the 30 s backoff cap.
-    assert 0.95 <= second.time - first.time < 1.5
+    # The engine waited what the server asked (the recorded delay above, not
+    # the 30 s backoff cap); the server saw the retry no sooner than that.
+    assert second.time - first.time >= retrying.delay_s - 0.05
 
 
 async def test_retry_after_as_an_http_date_is_honoured(run_flow, peer):
@@ -146,7 +148,7 @@ async def test_retry_after_as_an_http_date_is_honoured(run_flow, peer):
     # An HTTP date has whole seconds: "in 2 s" means between 1 and 2 s from now.
     assert 1.0 <= retrying.delay_s <= 2.0
     first, second = peer.calls[key]
-    assert 1.0 <= second.time - first.time < 2.5
+    assert second.time - first.time >= retrying.delay_s - 0.05
 
 
 async def test_rate_limit_without_retry_reports_when_to_come_back(run_flow, peer):
@@ -178,7 +180,7 @@ def test_retry_after_values(value, expected):
 
 
 async def test_a_refused_connection_is_a_retryable_transport_error(run_flow):
-    url = f"http://127.0.0.1:{closed_port()}/nothing"
+    url = f"http://127.0.0.1:{free_port()}/nothing"
     run = await run_flow([http("c", url, node=retry(2))])
     error = run.error("c")
     assert (error["code"], error["category"], error["retryable"]) == (
@@ -205,7 +207,7 @@ async def test_a_slow_server_times_out_per_attempt(run_flow, peer):
             http(
                 "s",
                 f"{peer.url}/slow",
-                query={"delay": 5, "key": key},
+                query={"delay": 60, "key": key},
                 timeout_s=0.3,
                 node=retry(2),
             )
@@ -220,13 +222,15 @@ async def test_a_slow_server_times_out_per_attempt(run_flow, peer):
     assert "0.3 s" in error["message"]
     assert run.node("s")["attempts"] == 2
     assert len(peer.calls[key]) == 2
-    assert run.seconds < 2.0
+    # both attempts were given up while the server still held them (it
+    # answers after a minute)
+    assert peer.in_flight[key] == 2
 
 
 async def test_a_body_that_trickles_in_too_slowly_times_out(run_flow, peer):
     run = await run_flow([http("s", f"{peer.url}/slow-body", query={"delay": 5}, timeout_s=0.3)])
+    # (the body would be whole after 5 s: a TIMEOUT means the limit cut it)
     assert run.error("s")["code"] == "TIMEOUT"
-    assert run.seconds < 2.0
 
 
 async def test_the_node_level_timeout_also_bounds_a_request(run_flow, peer):
@@ -235,7 +239,6 @@ async def test_the_node_level_timeout_also_bounds_a_request(run_flow, peer):
     )
     error = run.error("s")
     assert (error["code"], error["retryable"]) == ("TIMEOUT", True)
-    assert run.seconds < 2.0
 
 
 async def test_a_body_announced_over_the_limit_is_refused_before_reading(run_flow, peer):
@@ -246,7 +249,8 @@ async def test_a_body_announced_over_the_limit_is_refused_before_reading(run_flo
     assert (error["code"], error["retryable"]) == ("RESPONSE_TOO_LARGE", False)
     assert error["details"]["limit_bytes"] == 50 * 1024 * 1024
     assert "max_response_bytes" in error["message"]
-    assert run.seconds < 2.0
+    # the client hung up instead of reading it
+    assert peer.sent[key] < 60_000_000
 
 
 async def test_an_endless_body_is_cut_off_while_it_streams(run_flow, peer):
@@ -264,7 +268,6 @@ async def test_an_endless_body_is_cut_off_while_it_streams(run_flow, peer):
     error = run.error("big")
     assert error["code"] == "RESPONSE_TOO_LARGE"
     assert error["details"]["received_bytes"] > 1_000_000
-    assert run.seconds < 3.0
     # The client hung up early: the server could send only a little past the limit.
     assert peer.sent[key] < 50_000_000
 

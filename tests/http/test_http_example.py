@@ -4,12 +4,13 @@ and runs end to end against httpbin, with and without its token."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from flowdesk.engine import Engine, EnvSecretStore, NodeRegistry, load_workflow, validate
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "httpbin-tour.flow.json"
+from tests.helpers import copy_example, example
+
+EXAMPLE = example("httpbin-tour")
 
 
 def test_example_validates(registry: NodeRegistry) -> None:
@@ -17,8 +18,7 @@ def test_example_validates(registry: NodeRegistry) -> None:
 
 
 async def _run(registry: NodeRegistry, httpbin_url: str, folder: Path, environ: dict[str, str]):
-    shutil.copy(EXAMPLE, folder / EXAMPLE.name)
-    workflow = load_workflow(folder / EXAMPLE.name, registry)
+    workflow = load_workflow(copy_example("httpbin-tour", folder, data=False), registry)
     engine = Engine(registry, secrets=EnvSecretStore(environ))
     result = await engine.run(workflow, data_root=folder, variables={"base_url": httpbin_url})
     report = json.loads((folder / "output" / "httpbin-tour.json").read_text())

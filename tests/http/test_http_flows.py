@@ -11,50 +11,69 @@ import time
 import uuid
 from pathlib import Path
 
-from flowdesk.engine import Engine, EnvSecretStore, http_client, loads_workflow
+from flowdesk.engine import (
+    Engine,
+    EnvSecretStore,
+    NodeStarted,
+    NodeSucceeded,
+    http_client,
+    loads_workflow,
+)
 
 from .conftest import flow, http
 
 
-async def test_independent_branches_run_concurrently(run_flow, httpbin_url):
-    # Four 1-second calls in four branches take about 1 s, not 4.
-    nodes = [http(f"call{i}", f"{httpbin_url}/delay/1") for i in range(4)]
+async def test_independent_branches_run_concurrently(run_flow, peer):
+    # Each call is held by the server until all four are in flight: run one
+    # after another, the first would wait out the gate alone.
+    key = uuid.uuid4().hex
+    query = {"key": key, "delay": 0, "wait_for": 4}
+    nodes = [http(f"call{i}", f"{peer.url}/slow", query=query) for i in range(4)]
     nodes.append({"id": "join", "type": "flow.merge", "config": {"mode": "object"}})
     edges = [(f"call{i}", "join") for i in range(4)]
     run = await run_flow(nodes, edges)
     assert run.status == "succeeded"
-    assert 1.0 <= run.seconds < 1.8, run.seconds
     assert set(run.output("join")) == {"call0", "call1", "call2", "call3"}
-    for i in range(4):
-        assert run.node(f"call{i}")["duration_ms"] >= 1000
+    assert peer.most_in_flight[key] == 4
+    # every branch started before any of them finished
+    calls = {f"call{i}" for i in range(4)}
+    order = [
+        (type(e).__name__, e.node_id)
+        for e in run.events
+        if isinstance(e, NodeStarted | NodeSucceeded) and e.node_id in calls
+    ]
+    assert {kind for kind, _ in order[:4]} == {"NodeStarted"}, order
 
 
 async def test_for_each_fans_out_and_keeps_the_input_order(run_flow, peer):
     # Early items answer last: the output still follows the input order.
+    key = uuid.uuid4().hex
     delays = [0.4, 0.3, 0.2, 0.1, 0.0]
     node = http(
         "fan",
         f"{peer.url}/slow",
-        query={"delay": "{{ item }}", "tag": "{{ index }}"},
+        query={"delay": "{{ item }}", "tag": "{{ index }}", "key": key, "wait_for": 5},
         node={"for_each": "{{ vars.delays }}", "concurrency": 5},
     )
     run = await run_flow([node], variables={"delays": delays})
     out = run.output("fan")
     assert [o["body"]["tag"] for o in out] == ["0", "1", "2", "3", "4"]
     assert [o["body"]["slept"] for o in out] == delays
-    assert run.seconds < 0.8  # in parallel: the slowest item, not the sum
+    assert peer.most_in_flight[key] == 5  # in parallel: all five at once
 
 
 async def test_for_each_concurrency_limits_requests_in_flight(run_flow, peer):
+    key = uuid.uuid4().hex
     node = http(
         "fan",
         f"{peer.url}/slow",
-        query={"delay": 0.2},
+        query={"delay": 0.05, "key": key, "wait_for": 2},
         node={"for_each": "{{ range(6) | list }}", "concurrency": 2},
     )
     run = await run_flow([node])
     assert len(run.output("fan")) == 6
-    assert 0.6 <= run.seconds < 1.2  # three waves of two
+    assert len(peer.calls[key]) == 6
+    assert peer.most_in_flight[key] == 2  # waves of two, never more
 
 
 async def test_a_failing_item_names_its_index(run_flow, httpbin_url):
@@ -87,14 +106,16 @@ async def test_runs_share_keep_alive_connections_until_they_go_idle(run_flow, pe
 async def test_cancelling_a_run_stops_its_requests_and_closes_the_client(
     registry, peer, tmp_path: Path
 ):
-    doc = flow([http("slow", f"{peer.url}/slow", query={"delay": 10})])
+    key = uuid.uuid4().hex
+    doc = flow([http("slow", f"{peer.url}/slow", query={"delay": 60, "key": key})])
     engine = Engine(registry, secrets=EnvSecretStore({}))
     handle = engine.start(loads_workflow(json.dumps(doc), registry), data_root=tmp_path)
-    await asyncio.sleep(0.3)
-    started = time.monotonic()
+    await _eventually(lambda: peer.in_flight[key] == 1)  # the request is at the server
     handle.cancel()
     result = await handle.wait()
-    assert time.monotonic() - started < 1.0
+    # The run ended while the server still held the request (it answers after
+    # a minute): the request was dropped, not waited for.
+    assert peer.in_flight[key] == 1
     assert result.status == "cancelled"
     assert result.nodes["slow"].status == "cancelled"
     await _eventually(lambda: peer.open_connections() == 0)

@@ -5,15 +5,16 @@ events of HTTP exchanges."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flowdesk.engine.bus import BUS
 from flowdesk.engine.events import NodeFailed, NodeRetrying
 from flowdesk.engine.metrics import METRICS
 
+from tests.helpers import free_port
+
 from .conftest import http
-from .peer import Peer, closed_port
+from .peer import Peer
 
 
 async def test_a_redirect_to_a_file_url_is_refused_as_security(run_flow: Any, peer: Peer) -> None:
@@ -45,7 +46,8 @@ async def test_an_enormous_retry_after_fails_at_once_with_rate_limited(
             )
         ]
     )
-    assert run.seconds < 5, "the run was parked by Retry-After"
+    # not parked by Retry-After: no wait was asked for, one attempt made
+    assert run.of(NodeRetrying) == []
     error = run.error("get")
     assert error["code"] == "RATE_LIMITED"
     assert error["category"] == "RATE_LIMIT"
@@ -105,7 +107,7 @@ async def test_a_404_is_not_transport_and_not_retried(run_flow: Any, peer: Peer)
 
 
 async def test_the_original_exception_is_kept(run_flow: Any) -> None:
-    run = await run_flow([http("get", f"http://127.0.0.1:{closed_port()}/x")])
+    run = await run_flow([http("get", f"http://127.0.0.1:{free_port()}/x")])
     error = run.error("get")
     assert error["category"] == "TRANSPORT"
     cause = error["details"]["cause"]
@@ -157,6 +159,5 @@ async def test_calls_are_counted_per_source_and_type_and_published(
 
 async def test_a_run_without_subscribers_publishes_nothing(run_flow: Any, peer: Peer) -> None:
     assert not BUS.active
-    started = time.monotonic()
     run = await run_flow([http("ok", f"{peer.url}/echo")])
-    assert run.status == "succeeded" and time.monotonic() - started < 5
+    assert run.status == "succeeded"

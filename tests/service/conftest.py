@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,14 +23,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from tests.helpers import free_port
+
 TOKEN = "test-token-5f1d"
 HOOK_SECRET = "hook-secret-9a7"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until(check: Any, timeout: float = 20.0, interval: float = 0.05) -> Any:

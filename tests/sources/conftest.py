@@ -28,11 +28,6 @@ def probe_type() -> Iterator[list[tuple[str, str]]]:
     yield probe_source.EVENTS
 
 
-@pytest.fixture(scope="session")
-def registry() -> NodeRegistry:
-    return NodeRegistry.default(plugins=False)
-
-
 @pytest.fixture
 def run_flow(registry: NodeRegistry, tmp_path: Path) -> Any:
     """``await run_flow(nodes, edges, secrets=, data_root=, cancel_after=, **top) -> Run``."""

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import free_port
+
 from .conftest import tool
 
 SERVER = str(Path(__file__).with_name("mcp_server.py"))
@@ -108,9 +110,14 @@ async def test_timeout_cancels_on_the_server(
 ) -> None:
     marker = tmp_path / "marker"
     monkeypatch.setenv("MCP_TEST_MARKER", str(marker))
+    # A first call starts the server, so that the slow call's time limit is
+    # spent on the call alone (not on a server start on a busy machine).
     run = await run_flow(
-        [tool("s", "t", "slow", seconds=30, node={"timeout_s": 1})], sources={"t": STDIO}
+        [tool("w", "t", "add", a=1), tool("s", "t", "slow", seconds=30, node={"timeout_s": 1})],
+        [("w", "s")],
+        sources={"t": STDIO},
     )
+    assert run.node("w")["status"] == "succeeded"
     assert run.error("s")["code"] == "TIMEOUT"
     # the run closes the server right after; the cancel arrived before
     assert marker.exists() and "cancelled" in marker.read_text()
@@ -158,12 +165,6 @@ async def test_tool_list_changes(tmp_path: Path) -> None:
         assert "extra" in {t.name for t in await source.list_tools()}
     finally:
         await source.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -254,3 +255,29 @@ async def test_server_everything(run_flow: Any, everything: str, tmp_path: Path)
     assert run.status == "succeeded", (run.error("e"), run.error("s"))
     assert "hi" in run.output("e")["text"]
     assert "3" in run.output("s")["text"]
+
+
+async def test_client_request_id_calls_a_writing_tool_once(run_flow: Any, tmp_path: Path) -> None:
+    """A tool without ``readOnlyHint`` called with a ``client_request_id``: once
+    per key, however often the flow runs; a read-only tool runs every time."""
+    target = str(tmp_path / "lines.txt")
+    key = {"client_request_id": f"plan-test-{tmp_path.name}"}
+    write = tool("w", "t", "append_line", path=target, text="sent")
+    write["config"].update(key)
+    count = tool("c", "t", "count_lines", path=target)
+    count["config"].update(key)  # ignored: a read-only tool is always called
+    first = await run_flow([write, count], [("w", "c")], sources={"t": STDIO})
+    assert first.status == "succeeded", first.json
+    assert first.output("w")["deduplicated"] is False
+    again = await run_flow([write, count], [("w", "c")], sources={"t": STDIO})
+    assert again.status == "succeeded", again.json
+    assert again.output("w")["deduplicated"] is True
+    assert Path(target).read_text() == "sent\n"  # the write happened once
+    assert again.output("c")["structured"] == {"result": 1}
+    assert any("not called again" in line for line in _logs(again))
+
+
+def _logs(run: Any) -> list[str]:
+    from flowdesk.engine import NodeLog
+
+    return [e.message for e in run.of(NodeLog)]

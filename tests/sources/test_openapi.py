@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flowdesk.engine.sources.openapi import load_spec
 
+from tests.helpers import free_port
 from tests.http.peer import HttpbinServer
 
 from .conftest import tool
@@ -307,11 +308,7 @@ async def test_a_50_mb_document_is_refused_at_once(run_flow: Any, tmp_path: Path
 
 
 async def test_an_unreachable_spec_url_is_a_retryable_connection_error(run_flow: Any) -> None:
-    import socket
-
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nobody listens on it
     run = await run_flow(
         [tool("a", "gone", "x")],
         sources={"gone": {"type": "openapi", "spec": f"http://127.0.0.1:{port}/spec.json"}},

@@ -6,20 +6,17 @@ executor can retry (``HTTP_STATUS`` with the server's ``Retry-After``,
 from ``engine.credentials.http_credential`` and are re-sent on redirects to the
 same origin only; secrets are redacted from every error and log line.
 May import: httpx, pydantic, engine.context, engine.credentials, engine.errors,
-engine.http_client, engine.nodes.spec, stdlib.
+engine.deadline, engine.compat.httpx_fast, engine.nodes.spec, stdlib.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import codecs
 import functools
 import json
 import re
-import sys
 import uuid
-import weakref
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -29,6 +26,15 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ...compat.httpx_fast import (
+    HttpClient,
+    header_entries,
+    known_encoding,
+    parse_url,
+    read_content,
+    remember_encoding,
+    url_parts,
+)
 from ...context import NodeContext
 from ...credentials import (
     HttpCredential,
@@ -37,6 +43,7 @@ from ...credentials import (
     redact,
     redact_error,
 )
+from ...deadline import Deadline
 from ...errors import (
     CATEGORY_RETRYABLE,
     ConfigError,
@@ -47,7 +54,6 @@ from ...errors import (
     TransportError,
     http_status_category,
 )
-from ...http_client import HttpClient, parse_url
 from ..spec import NodeType, Port
 
 DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
@@ -278,140 +284,6 @@ class HttpRequest(NodeType):
             raise redact_error(error, secrets) from None
 
 
-#: how much later than its time a ``Deadline`` may fire: deadlines falling in
-#: the same slice of this length share one timer
-DEADLINE_GRANULARITY_S = 0.005
-
-
-class _Sweeper:
-    """The pending ``Deadline``s of one event loop, in slices of
-    ``DEADLINE_GRANULARITY_S`` with one ``loop.call_at`` timer each.
-
-    A timer per request (a ``TimerHandle``: a context copy, a heap push, a
-    cancel and the heap's clean-up) costs a for_each more than registering in
-    the set of its slice, and a slice's timer serves every request that
-    starts within its few milliseconds. A slice's timer fires at the slice's
-    end, so never before any of its deadlines; it is cancelled once all of
-    them are done.
-    """
-
-    __slots__ = ("_slices",)
-
-    def __init__(self) -> None:
-        # (No reference to the loop: the sweeper is the value of a weak
-        # dictionary keyed by the loop, which it must not keep alive.)
-        self._slices: dict[int, tuple[set[Deadline], asyncio.TimerHandle]] = {}
-
-    def add(
-        self, deadline: Deadline, loop: asyncio.AbstractEventLoop, when: float
-    ) -> tuple[int, set[Deadline]]:
-        # The slice's end is strictly after ``when`` (truncation rounds down).
-        key = int(when / DEADLINE_GRANULARITY_S) + 1
-        entry = self._slices.get(key)
-        if entry is None:
-            timer = loop.call_at(key * DEADLINE_GRANULARITY_S, self._fire, key)
-            entry = self._slices[key] = (set(), timer)
-        members = entry[0]
-        members.add(deadline)
-        return key, members
-
-    def remove(self, key: int, members: set[Deadline], deadline: Deadline) -> None:
-        members.discard(deadline)
-        if not members:
-            entry = self._slices.get(key)
-            if entry is not None and entry[0] is members:
-                del self._slices[key]
-                entry[1].cancel()
-
-    def _fire(self, key: int) -> None:
-        entry = self._slices.pop(key, None)
-        if entry is not None:
-            for deadline in list(entry[0]):
-                deadline._expire()
-
-
-_sweepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-#: the last loop asked for and its sweeper (one weak-dictionary lookup less a request)
-_last_sweeper: tuple[weakref.ref[asyncio.AbstractEventLoop], _Sweeper] | None = None
-
-
-def _sweeper(loop: asyncio.AbstractEventLoop) -> _Sweeper:
-    global _last_sweeper
-    last = _last_sweeper
-    if last is not None and last[0]() is loop:
-        return last[1]
-    sweeper = _sweepers.get(loop)
-    if sweeper is None:
-        sweeper = _sweepers[loop] = _Sweeper()
-    _last_sweeper = (weakref.ref(loop), sweeper)
-    return sweeper
-
-
-# ``asyncio.current_task(loop)``. Python 3.11's is a Python function around a
-# lookup in asyncio's table of running tasks (C from 3.12 on): a Deadline per
-# request looks it up directly.
-_running_tasks = getattr(asyncio.tasks, "_current_tasks", None)
-_current_task: Callable[[asyncio.AbstractEventLoop], asyncio.Task[Any] | None] = (
-    _running_tasks.get
-    if sys.version_info < (3, 12) and isinstance(_running_tasks, dict)
-    else asyncio.current_task
-)
-
-
-class Deadline:
-    """``asyncio.timeout(seconds)`` as a plain (synchronous) context manager.
-
-    The same semantics as asyncio's (Python 3.11): when the time is up the
-    task is cancelled, and the ``CancelledError`` leaving the block becomes a
-    ``TimeoutError`` unless someone else cancelled the task too. Without
-    asyncio's state machine and its two coroutines per use, and with a timer
-    shared by the deadlines of a few milliseconds (``_Sweeper``), it costs a
-    fraction, which a for_each pays per item. It fires no earlier than
-    ``seconds`` and at most ``DEADLINE_GRANULARITY_S`` later. ``None``: no
-    limit. tests/http/test_http_client.py compares it with asyncio's.
-    """
-
-    __slots__ = ("_cancelling", "_expired", "_key", "_members", "_sweeper", "_task")
-
-    def __init__(self, seconds: float | None) -> None:
-        self._expired = False
-        self._members: set[Deadline] | None = None
-        if seconds is None:
-            return
-        loop = asyncio.get_running_loop()
-        task = _current_task(loop)
-        if task is None:
-            raise RuntimeError("Timeout should be used inside a task")
-        self._task = task
-        self._cancelling = task.cancelling()
-        self._sweeper = sweeper = _sweeper(loop)
-        self._key, self._members = sweeper.add(self, loop, loop.time() + seconds)
-
-    def __enter__(self) -> Deadline:
-        return self
-
-    def _expire(self) -> None:
-        self._members = None
-        self._task.cancel()
-        self._expired = True
-
-    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        members = self._members
-        if members is not None:
-            self._members = None
-            self._sweeper.remove(self._key, members, self)
-        if (
-            self._expired
-            and self._task.uncancel() <= self._cancelling
-            and exc_type is asyncio.CancelledError
-        ):
-            raise TimeoutError from exc
-
-
 class _Exchange:
     """One request, its redirects and its response, for one attempt."""
 
@@ -628,11 +500,11 @@ class _Exchange:
 
         What ``_read`` gives for such a body, without a coroutine to await.
         """
-        content = getattr(response, "_content", None)
+        content = read_content(response)
         if content is not None and len(content) <= self.config.max_response_bytes:
-            # (decoded, as ``_content`` always is; an announced length over
+            # (decoded, as a read body always is; an announced length over
             # the limit cannot have been read whole)
-            return content  # type: ignore[no-any-return]
+            return content
         return None
 
     async def _read(self, response: httpx.Response, headers: dict[str, str]) -> bytes:
@@ -642,13 +514,13 @@ class _Exchange:
         if declared is not None and self.method != "HEAD" and declared.isdigit():
             if int(declared) > limit and "content-encoding" not in headers:
                 raise self._too_large(int(declared), declared=True)
-        content = getattr(response, "_content", None)
+        content = read_content(response)
         if content is not None:
-            # Already read (a small body; decoded, as ``_content`` always is):
+            # Already read (a small body; decoded, as a read body always is):
             # what the read loop below would give, minus its async generators.
             if len(content) > limit:
                 raise self._too_large(len(content), declared=False)
-            return content  # type: ignore[no-any-return]
+            return content
         chunks: list[bytes] = []
         total = 0
         async for chunk in response.aiter_bytes():
@@ -800,7 +672,7 @@ def _parse_url(text: str) -> httpx.URL:
             f"config.url {shown!r} is not a valid URL: {_mask_password(str(exc))}",
             details={"field": "url", "url": shown},
         ) from None
-    parts = url._uri_reference  # (``url.scheme``/``url.host`` minus IDNA decoding)
+    parts = url_parts(url)  # (``url.scheme``/``url.host`` minus IDNA decoding)
     if parts.scheme not in ("http", "https") or not parts.host:
         raise ConfigError(
             f"config.url {shown!r} must be an absolute http:// or https:// URL",
@@ -874,15 +746,16 @@ def _headers(headers: httpx.Headers) -> dict[str, str]:
     # Working out ``headers.encoding`` decodes every header once more to pick
     # ASCII, else UTF-8, else Latin-1: decoding as ASCII straight away is that
     # first pick, and a failure falls back to it.
-    if headers._encoding is None:
+    entries = header_entries(headers)
+    if known_encoding(headers) is None:
         try:
-            out = _header_dict(headers._list, "ascii")
+            out = _header_dict(entries, "ascii")
         except UnicodeDecodeError:
             pass
         else:
-            headers._encoding = "ascii"  # what ``headers.encoding`` would have found
+            remember_encoding(headers, "ascii")  # what ``headers.encoding`` would have found
             return out
-    return _header_dict(headers._list, headers.encoding)
+    return _header_dict(entries, headers.encoding)
 
 
 def _header_dict(entries: list[tuple[bytes, bytes, bytes]], encoding: str) -> dict[str, str]:
