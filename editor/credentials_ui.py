@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowdesk.editor.document import DocumentError
 from flowdesk.editor.secrets import SecretStatus, node_credentials
-from flowdesk.engine import FlowdeskError
-from flowdesk.engine.credentials import env_var_name
+from flowdesk.engine import FlowdeskError, env_var_name
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
 
@@ -28,7 +27,7 @@ class CredentialsUi(QObject):
     def __init__(self, window: MainWindow, secret_store: Any = None) -> None:
         super().__init__(window)
         if secret_store is None:
-            from flowdesk.engine.keyring_store import KeyringSecretStore
+            from flowdesk.engine import KeyringSecretStore
 
             secret_store = KeyringSecretStore()
         self.window = window
@@ -166,7 +165,7 @@ class CredentialsUi(QObject):
     def _keyring_unavailable(self, message: str) -> None:
         """Said once: the short form in the status bar (the whole message is
         in the missing-secrets bar and the Credentials dialog)."""
-        short = message.split(":", 1)[0].strip().rstrip(".")
+        short = message.split(". ", 1)[0].strip().rstrip(".")  # what went wrong
         self.window.statusBar().showMessage(f"{short[:1].upper()}{short[1:]}.", 20000)
 
     def _secrets_known(self) -> None:
@@ -195,8 +194,13 @@ class CredentialsUi(QObject):
             f"{'they are' if several else 'it is'} set."
         )
         problem = self.secret_status.unavailable_message
-        if problem:
-            text += f"<br><small>{html.escape(problem)}</small>"
+        if problem:  # what went wrong, then what to do for these credentials
+            first = problem.split(". ", 1)[0].rstrip(".")
+            names = ", ".join(env_var_name(n) for n in missing)
+            text += (
+                f"<br>{html.escape(first)}. Start and unlock a Secret Service such as "
+                f"gnome-keyring or KWallet, or set {html.escape(names)}."
+            )
         self.bar_label.setText(text)
         self.bar.show()
 
