@@ -70,7 +70,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers
         source_tools,
         usage_text,
     )
-    from .schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema
+    from .schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema, to_validation_schema
     from .sources import SourceManager, SourceTypes, ToolInfo, split_tool_ref
     from .sources.catalogue import CatalogueIndex, list_catalogue, standalone_env
     from .sources.mcp_import import merge_mcp_servers, read_mcp_config
@@ -113,6 +113,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "split_tool_ref": (".sources", "split_tool_ref"),
     "standalone_env": (".sources.catalogue", "standalone_env"),
     "to_strict_schema": (".schema_dsl", "to_strict_schema"),
+    "to_validation_schema": (".schema_dsl", "to_validation_schema"),
     "usage_text": (".planner", "usage_text"),
 }
 
@@ -225,6 +226,7 @@ __all__ = [
     "split_tool_ref",
     "standalone_env",
     "to_strict_schema",
+    "to_validation_schema",
     "tokens_key",
     "usage_text",
     "validate",
