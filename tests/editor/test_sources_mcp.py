@@ -115,8 +115,8 @@ def test_one_warm_server_for_the_palette_and_every_run(
     # closing the document stops its servers
     running = children() - before
     assert running
-    other = write_flow(tmp_path / "other", [])
-    open_flow(win, other)
+    win.controller.mark_saved()  # (no "save changes?" prompt)
+    win.ui_actions["close"].trigger()  # File ▸ Close
     qtbot.waitUntil(lambda: not (children() & running), timeout=10_000)
 
 
