@@ -80,10 +80,14 @@ class MainWindow(QMainWindow):
         settings: Settings | None = None,
         recovery_folder: Path | None = None,
         autosave_ms: int | None = None,
-        engine: Engine | None = None,
-        history: HistoryStore | None = None,
+        *,
+        engine: Engine,
+        history: HistoryStore,
         secret_store: Any = None,
     ) -> None:
+        """The window of ``registry``'s node types; runs go to ``engine`` and
+        are kept in ``history`` (both built by the composition root,
+        ``editor.app``, or by a test)."""
         super().__init__()
         self.setObjectName("mainWindow")
         self.setAccessibleName("Flowdesk")
@@ -126,11 +130,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.ui_actions = Actions(self, self.controller.stack)
-        if engine is None:
-            from flowdesk.editor.app import build_engine
-
-            engine = build_engine(registry)
-        self.bridge = EngineBridge(engine, history if history is not None else HistoryStore(), self)
+        self.bridge = EngineBridge(engine, history, self)
         self.run = RunWorkspace(
             self, self.controller, self.scene, self.bridge, self.ui_actions, self._dock
         )
