@@ -43,7 +43,7 @@ from .events import (
 )
 from .executor import Engine, RunHandle
 from .expressions import ExpressionEngine
-from .history import TRUNCATED_KEY, HistoryStore, RunSummary
+from .history import TRUNCATED_KEY, HistoryStore, RunSummary, local_time
 from .io import dumps_workflow, load_workflow, loads_workflow, parse_workflow, save_workflow
 from .keyring_store import KeyringSecretStore, default_secret_store
 from .model import Edge, Node, Workflow
@@ -199,6 +199,7 @@ __all__ = [
     "load_openapi_spec",
     "load_workflow",
     "loads_workflow",
+    "local_time",
     "parse_workflow",
     "plan_request",
     "planner_tools",

@@ -44,7 +44,7 @@ from .events import (
 )
 from .executor import Engine
 from .expressions import interrupt as interrupt_expressions
-from .history import HistoryStore, is_truncated
+from .history import HistoryStore
 from .keyring_store import default_secret_store
 from .model.workflow import Workflow
 from .registry import NodeRegistry
@@ -108,10 +108,9 @@ def build_parser(extra: dict[str, Command] | None = None) -> argparse.ArgumentPa
     nodes = sub.add_parser("nodes", help="list the node types")
     nodes.add_argument("--json", action="store_true", help="ports and config JSON Schemas")
 
-    history = sub.add_parser("history", help="list past runs, or 'history show RUN_ID' for one run")
-    history.add_argument("action", nargs="*", metavar="show RUN_ID")
-    history.add_argument("--limit", type=int, default=20, metavar="N")
-    history.add_argument("--json", action="store_true")
+    from . import cli_history
+
+    cli_history.add_parser(sub)
 
     from . import cli_credentials
 
@@ -489,77 +488,9 @@ def _nodes(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------- history
 def _history(args: argparse.Namespace) -> int:
-    store = HistoryStore()
-    action = list(args.action)
-    if action and action[0] == "show":
-        if len(action) != 2:
-            sys.stderr.write("usage: flowdesk history show RUN_ID\n")
-            return EXIT_INVALID
-        return _history_show(store, action[1], args.json)
-    if action:
-        sys.stderr.write(f"flowdesk history: unknown action {action[0]!r} (use 'show RUN_ID')\n")
-        return EXIT_INVALID
-    runs = store.list_runs(limit=max(args.limit, 0))
-    if args.json:
-        sys.stdout.write(json.dumps([r.to_json() for r in runs], indent=2) + "\n")
-        return EXIT_OK
-    if not runs:
-        sys.stdout.write(f"No runs recorded yet ({store.path}).\n")
-        return EXIT_OK
-    sys.stdout.write(f"{'RUN':<32}  {'STARTED':<24}  {'STATUS':<9}  {'DURATION':>10}  WORKFLOW\n")
-    for run in runs:
-        duration = _ms(run.duration_ms) if run.duration_ms is not None else "—"
-        sys.stdout.write(
-            f"{run.run_id:<32}  {run.started_at:<24}  {run.status:<9}  {duration:>10}  "
-            f"{printable(run.workflow_name)}\n"
-        )
-    return EXIT_OK
+    from .cli_history import run
 
-
-def _history_show(store: HistoryStore, run_id: str, as_json: bool) -> int:
-    matches = store.resolve_id(run_id)
-    if not matches:
-        sys.stderr.write(f"flowdesk history: no run {run_id!r}\n")
-        return EXIT_FAILED
-    if len(matches) > 1:
-        sys.stderr.write(f"flowdesk history: {run_id!r} is ambiguous: {', '.join(matches)}\n")
-        return EXIT_FAILED
-    found = store.get_run(matches[0])
-    assert found is not None
-    summary, result = found
-    if as_json:
-        data = result.to_json()
-        data["workflow_name"] = summary.workflow_name
-        data["workflow_path"] = summary.workflow_path
-        sys.stdout.write(json_text(data, indent=2) + "\n")
-        return EXIT_OK
-    out = sys.stdout
-    out.write(f"Run {summary.run_id}  {summary.status}\n")
-    where = printable(summary.workflow_path or "unsaved")
-    out.write(f"  workflow  {printable(summary.workflow_name)} ({where})\n")
-    duration = _ms(summary.duration_ms) if summary.duration_ms is not None else "—"
-    out.write(f"  started   {summary.started_at}   duration {duration}\n\n")
-    for node_id, node in result.nodes.items():
-        mark = _MARKS.get(node.status, "·")
-        if node.status == "skipped":
-            out.write(f"  {mark} {node_id:<24} {node.status:<10} {node.reason or ''}\n")
-            continue
-        out.write(
-            f"  {mark} {node_id:<24} {node.status:<10} {_ms(node.duration_ms):>9}  "
-            f"{_attempts(node.attempts)}\n"
-        )
-        if node.error:
-            message = printable(str(node.error.get("message")))
-            out.write(f"      error  {node.error.get('code')}: {message}\n")
-        if node.output is not None:
-            if is_truncated(node.output):
-                size = node.output.get("size_bytes", 0)
-                preview = printable(str(node.output.get("preview", ""))[:160])
-                out.write(f"      output [truncated: {size:,} bytes] {preview}…\n")
-            else:
-                text = printable(json_text(node.output), 10_000)
-                out.write(f"      output {text[:160]}{'…' if len(text) > 160 else ''}\n")
-    return EXIT_OK
+    return run(args)
 
 
 # ----------------------------------------------------------- credentials

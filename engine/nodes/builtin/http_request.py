@@ -20,21 +20,11 @@ import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ...compat.httpx_fast import (
-    HttpClient,
-    header_entries,
-    known_encoding,
-    parse_url,
-    read_content,
-    remember_encoding,
-    url_parts,
-)
 from ...context import NodeContext
 from ...credentials import (
     HttpCredential,
@@ -54,7 +44,16 @@ from ...errors import (
     TransportError,
     http_status_category,
 )
+from ...lazy import lazy_module
 from ..spec import NodeType, Port
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ...compat import httpx_fast as _fast
+else:  # imported when a request is sent, not when the node types are listed
+    httpx = lazy_module("httpx")
+    _fast = lazy_module(__name__.rsplit(".", 3)[0] + ".compat.httpx_fast")
 
 DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 MAX_REDIRECTS = 20
@@ -325,7 +324,7 @@ class _Exchange:
                 # Flowdesk's client sends straight to its transport (no auth
                 # flow, hooks or redirect loop to go through: redirects are
                 # followed here); any other httpx client goes through ``send``.
-                direct = client.send_direct if isinstance(client, HttpClient) else None
+                direct = client.send_direct if isinstance(client, _fast.HttpClient) else None
                 redirects = 0
                 while True:
                     if direct is not None:
@@ -500,7 +499,7 @@ class _Exchange:
 
         What ``_read`` gives for such a body, without a coroutine to await.
         """
-        content = read_content(response)
+        content = _fast.read_content(response)
         if content is not None and len(content) <= self.config.max_response_bytes:
             # (decoded, as a read body always is; an announced length over
             # the limit cannot have been read whole)
@@ -514,7 +513,7 @@ class _Exchange:
         if declared is not None and self.method != "HEAD" and declared.isdigit():
             if int(declared) > limit and "content-encoding" not in headers:
                 raise self._too_large(int(declared), declared=True)
-        content = read_content(response)
+        content = _fast.read_content(response)
         if content is not None:
             # Already read (a small body; decoded, as a read body always is):
             # what the read loop below would give, minus its async generators.
@@ -666,13 +665,13 @@ def _parse_url(text: str) -> httpx.URL:
         # httpx takes "http://[bad" for a host named "%5Bbad" and looks it up:
         # urllib refuses an unclosed or invalid bracketed address
         urlsplit(text.strip()).port  # noqa: B018 - parses (and checks) the port too
-        url = parse_url(text.strip())
+        url = _fast.parse_url(text.strip())
     except (httpx.InvalidURL, ValueError) as exc:
         raise ConfigError(
             f"config.url {shown!r} is not a valid URL: {_mask_password(str(exc))}",
             details={"field": "url", "url": shown},
         ) from None
-    parts = url_parts(url)  # (``url.scheme``/``url.host`` minus IDNA decoding)
+    parts = _fast.url_parts(url)  # (``url.scheme``/``url.host`` minus IDNA decoding)
     if parts.scheme not in ("http", "https") or not parts.host:
         raise ConfigError(
             f"config.url {shown!r} must be an absolute http:// or https:// URL",
@@ -686,14 +685,16 @@ def _parse_url(text: str) -> httpx.URL:
     return url
 
 
-#: per-phase limits off: ``timeout_s`` already bounds the whole request, and
-#: per-phase limits would cost aiohttp a timer per read
-_NO_PHASE_TIMEOUT = httpx.Timeout(None)
+@functools.cache
+def _no_phase_timeout() -> httpx.Timeout:
+    """Per-phase limits off: ``timeout_s`` already bounds the whole request, and
+    per-phase limits would cost aiohttp a timer per read."""
+    return httpx.Timeout(None)
 
 
 def _timeout(seconds: float | None) -> httpx.Timeout | Any:
     """The per-phase timeout of a request: the client's, unless ``timeout_s`` is set."""
-    return httpx.USE_CLIENT_DEFAULT if seconds is None else _NO_PHASE_TIMEOUT
+    return httpx.USE_CLIENT_DEFAULT if seconds is None else _no_phase_timeout()
 
 
 def _set_default(headers: dict[str, str], name: str, value: str) -> str:
@@ -746,14 +747,14 @@ def _headers(headers: httpx.Headers) -> dict[str, str]:
     # Working out ``headers.encoding`` decodes every header once more to pick
     # ASCII, else UTF-8, else Latin-1: decoding as ASCII straight away is that
     # first pick, and a failure falls back to it.
-    entries = header_entries(headers)
-    if known_encoding(headers) is None:
+    entries = _fast.header_entries(headers)
+    if _fast.known_encoding(headers) is None:
         try:
             out = _header_dict(entries, "ascii")
         except UnicodeDecodeError:
             pass
         else:
-            remember_encoding(headers, "ascii")  # what ``headers.encoding`` would have found
+            _fast.remember_encoding(headers, "ascii")  # what ``headers.encoding`` would have found
             return out
     return _header_dict(entries, headers.encoding)
 
