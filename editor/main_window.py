@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self.interactions = Interactions(self.view, self.editor)
         self.quick_add = QuickAdd(registry, self)
         self.files = FileController(self, self.controller, self.settings, self._store_viewport)
-        self.validator = LiveValidator(self.controller)
+        self.validator = LiveValidator(self.controller, expressions=engine.expressions)
         self.autosave = Autosave(
             self.controller,
             recovery_folder or default_folder(),
@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.ui_actions = Actions(self, self.controller.stack)
         self.bridge = EngineBridge(engine, history, self)
+        self.bridge.known_issues = self.validator.current_issues
         self.run = RunWorkspace(
             self, self.controller, self.scene, self.bridge, self.ui_actions, self._dock
         )

@@ -666,8 +666,10 @@ def _check_depth(tree: nodes.Node, source: str) -> None:
         stack.extend((child, depth + 1) for child in node.iter_child_nodes())
 
 
-def has_expression(value: str) -> bool:
-    return _EXPR_START in value
+def has_expression(value: object) -> bool:
+    """Whether ``value`` is text holding an expression (``{{``): the one rule
+    the engine and the editor use."""
+    return isinstance(value, str) and _EXPR_START in value
 
 
 #: what ``_lookup`` gives when a reference needs Jinja (missing, not a mapping…)

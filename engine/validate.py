@@ -27,16 +27,16 @@ from .model.workflow import FORMAT, Node, Workflow
 from .registry import NodeRegistry
 from .run.graph import Graph
 
-_shared_expressions = ExpressionEngine()
-
 
 def validate(
     workflow: Workflow,
     registry: NodeRegistry,
     expressions: ExpressionEngine | None = None,
 ) -> list[Issue]:
-    """Every problem of ``workflow``; an empty list when it can run."""
-    return _Validator(workflow, registry, expressions or _shared_expressions).run()
+    """Every problem of ``workflow``; an empty list when it can run.
+    ``expressions`` is the compiled-expression cache to use (an ``Engine``'s,
+    shared with its runs); without one, a fresh cache for this call."""
+    return _Validator(workflow, registry, expressions or ExpressionEngine()).run()
 
 
 #: a fully cyclic graph lists this many cycles, then a count
