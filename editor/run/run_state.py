@@ -313,7 +313,7 @@ class RunState:
         run.has_output = True
         run.duration_ms = ev.duration_ms
         run.attempts = ev.attempts
-        run.ports = tuple(ev.ports) if ev.ports else None
+        run.ports = tuple(ev.ports) if ev.ports is not None else None
         run.reused = ev.reused
         run.usage = ev.usage
         run.retry_at = None

@@ -113,10 +113,6 @@ class Run:
         self.types: dict[str, type[NodeType]] = {
             node.id: engine.registry.get(node.type) for node in workflow.nodes
         }
-        self.port_names = {
-            node_id: tuple(p.name for p in node_type.outputs)
-            for node_id, node_type in self.types.items()
-        }
         self.plan, self.reuse = partial_plan(self.graph, only, up_to, previous)
         self.previous = previous
         self.scheduler = Scheduler(
@@ -356,7 +352,7 @@ class Run:
             output=earlier.output,
             duration_ms=earlier.duration_ms,
             attempts=earlier.attempts,
-            ports=tuple(earlier.ports) if earlier.ports is not None else (),
+            ports=tuple(earlier.ports) if earlier.ports is not None else None,
             reused=True,
         )
         self.scheduler.deliver(node_id, earlier.ports, earlier.output)
@@ -533,7 +529,7 @@ class Run:
             output=value,
             duration_ms=duration,
             attempts=attempts,
-            ports=ports if ports is not None else self.port_names[node_id],
+            ports=ports,
             usage=usage,
         )
         self.scheduler.deliver(node_id, ports, value)
