@@ -27,7 +27,7 @@ from .credentials import (
     is_tokens_key,
     tokens_key,
 )
-from .errors import FlowdeskError, Issue, WorkflowLoadError
+from .errors import FlowdeskError, Issue, WorkflowLoadError, format_location, location_path
 from .events import (
     NOT_IN_RUN,
     Event,
@@ -204,6 +204,7 @@ __all__ = [
     "dumps_workflow",
     "env_var_name",
     "format_diff",
+    "format_location",
     "has_expression",
     "holds_expression",
     "is_tokens_key",
@@ -213,6 +214,7 @@ __all__ = [
     "load_workflow",
     "loads_workflow",
     "local_time",
+    "location_path",
     "node_scope",
     "parse_workflow",
     "plan_request",

@@ -449,7 +449,10 @@ def _print_summary(result: RunResult, out: TextIO) -> None:
 def _validate(args: argparse.Namespace) -> int:
     registry = _registry()
     workflow, issues = check_file(args.flow, registry)
-    problems = [{"location": i.location, "message": i.message, "node": i.node_id} for i in issues]
+    problems = [
+        {"location": i.location, "message": i.message, "node": i.node_id, "path": list(i.path)}
+        for i in issues
+    ]
     if args.json:
         sys.stdout.write(json.dumps({"valid": not problems, "problems": problems}) + "\n")
     elif problems:

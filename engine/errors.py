@@ -294,14 +294,52 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
+#: a location's parts: ``("nodes", 2, "config", "mode")``
+IssuePath = tuple[str | int, ...]
+
+
+def format_location(path: IssuePath | list[str | int]) -> str:
+    """``('nodes', 2, 'config', 'mode')`` → ``nodes[2].config.mode``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def location_path(location: str) -> IssuePath:
+    """``nodes[2].config.mode`` → ``('nodes', 2, 'config', 'mode')`` (for
+    locations written as text; a key holding ``.`` or ``[`` is ambiguous there,
+    which is why the mappers pass ``Issue.path`` themselves)."""
+    parts: list[str | int] = []
+    for dotted in location.split("."):
+        name, _, indexes = dotted.partition("[")
+        if name:
+            parts.append(name)
+        if indexes:
+            for index in ("[" + indexes).split("[")[1:]:
+                text = index.rstrip("]")
+                parts.append(int(text) if text.isdigit() else text)
+    return tuple(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One problem of a workflow, with its location (``nodes[2].config.mode``)."""
+    """One problem of a workflow, with its location: as text (``location``,
+    what the CLI prints: ``nodes[2].config.mode``) and as parts (``path``:
+    ``("nodes", 2, "config", "mode")``, what the editor places it with)."""
 
     location: str
     message: str
     node_id: str | None = None
     severity: str = "error"
+    path: IssuePath = ()
+
+    def __post_init__(self) -> None:
+        if not self.path and self.location:
+            object.__setattr__(self, "path", location_path(self.location))
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message
