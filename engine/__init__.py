@@ -79,7 +79,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers
         source_tools,
         usage_text,
     )
-    from .schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema
+    from .schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema, to_validation_schema
     from .sources import ToolInfo, split_tool_ref
     from .sources.catalogue import CatalogueIndex, list_catalogue
     from .sources.openapi import clear_cache as clear_openapi_cache
@@ -114,6 +114,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "source_tools": (".planner", "source_tools"),
     "split_tool_ref": (".sources", "split_tool_ref"),
     "to_strict_schema": (".schema_dsl", "to_strict_schema"),
+    "to_validation_schema": (".schema_dsl", "to_validation_schema"),
     "usage_text": (".planner", "usage_text"),
 }
 
@@ -228,6 +229,7 @@ __all__ = [
     "source_tools",
     "split_tool_ref",
     "to_strict_schema",
+    "to_validation_schema",
     "tokens_key",
     "usage_text",
     "validate",

@@ -379,6 +379,25 @@ class HistoryStore:
         )
         return summary, result
 
+    def move_runs(self, run_ids: Iterable[str], workflow_path: str) -> int:
+        """File runs of a workflow that had no file yet under ``workflow_path``
+        (its first save): only runs still without a path move. Returns how many."""
+        ids = list(run_ids)
+        if not ids:
+            return 0
+
+        def update(db: sqlite3.Connection) -> int:
+            with db:
+                marks = ", ".join("?" for _ in ids)
+                cursor = db.execute(
+                    f"UPDATE runs SET workflow_path = ? WHERE workflow_path IS NULL"
+                    f" AND run_id IN ({marks})",
+                    (workflow_path, *ids),
+                )
+                return int(cursor.rowcount)
+
+        return int(self._query(update))
+
     def latest_result(self, workflow_path: str) -> RunResult | None:
         """The newest finished run of a workflow file, for partial runs."""
         for summary in self.list_runs(limit=10, workflow_path=workflow_path):

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from flowdesk.editor.canvas.view import CanvasView
 
 SIZE = (210, 132)
+CORNERS = ("bottom-right", "bottom-left", "top-right", "top-left")
 MARGIN = 12
 INSET = 8
 
@@ -31,6 +32,9 @@ class Minimap:
         self.visible = True
         #: shown right now: only while part of the graph is out of view
         self.shown = False
+        #: the corner it sits in (``CORNERS``): bottom-right, or the first one
+        #: that covers no node when a node would be under it
+        self.corner = CORNERS[0]
         self._to_scene = QTransform()
         self._to_widget = QTransform()
         self._cache: QPixmap | None = None
@@ -46,17 +50,41 @@ class Minimap:
             return QRect()
         return self._place()
 
-    def _place(self) -> QRect:
+    def _place(self, corner: str = "") -> QRect:
         area = self.view.viewport().rect()
-        return QRect(
-            area.right() - SIZE[0] - MARGIN + 1, area.bottom() - SIZE[1] - MARGIN + 1, *SIZE
+        where = corner or self.corner
+        left = (
+            area.left() + MARGIN if where.endswith("left") else area.right() - SIZE[0] - MARGIN + 1
         )
+        top = (
+            area.top() + MARGIN if where.startswith("top") else area.bottom() - SIZE[1] - MARGIN + 1
+        )
+        return QRect(left, top, *SIZE)
+
+    def covers_node(self, corner: str = "") -> bool:
+        """Whether a node lies (partly) under the minimap in ``corner``."""
+        place = self._place(corner).adjusted(-4, -4, 4, 4)
+        scene_rect = self.view.mapToScene(place).boundingRect()
+        return self.view.canvas().node_in(scene_rect)
+
+    def _choose_corner(self) -> None:
+        """Never cover a node while a corner is clear (bottom ones first)."""
+        if self.view.minimap_dragging() or not self.covers_node():
+            return
+        for corner in CORNERS:
+            if corner != self.corner and not self.covers_node(corner):
+                self.view.viewport().update(self._place())
+                self.corner = corner
+                self.view.viewport().update(self._place())
+                return
 
     def sync(self) -> None:
         """Show it while part of the graph is out of view: a minimap of a graph
         that is all on screen would only hide some of it."""
         bounds = self.view.canvas().overview.bounds()
         wanted = self.visible and not bounds.isNull() and not self._visible_scene().contains(bounds)
+        if wanted:
+            self._choose_corner()
         if wanted != self.shown:
             self.shown = wanted
             self.view.viewport().update(self._place())

@@ -128,6 +128,10 @@ class EngineBridge(QObject):
         #: the live validator's problems when they are those of the document
         #: about to run (None: validate the run's snapshot here)
         self.known_issues: Callable[[], list[Issue] | None] | None = None
+        #: runs of this document recorded while it had no file (Save As files them)
+        self.unsaved_runs: list[str] = []
+        #: runs filed under a path after they started: {run id: path}
+        self._filed: dict[str, str] = {}
         self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="flowdesk-run")
         self._flush_pending = False
         #: events of the current run not yet applied to ``state``
@@ -271,6 +275,8 @@ class EngineBridge(QObject):
                 _unfreeze_gc()
         self.handle = handle
         path = str(workflow_path) if workflow_path is not None else None
+        if path is None:
+            self.unsaved_runs.append(handle.run_id)
         self._record(
             lambda store: store.record_start(
                 handle.run_id, workflow.name, handle.started_at, workflow_path=path, source="editor"
@@ -318,6 +324,7 @@ class EngineBridge(QObject):
         if handle.run_id != self._forgotten:
             self.last_result = merge_results(self.last_result, result) if partial else result
         secrets = handle.secrets_used()
+        path = path or self._filed.get(handle.run_id)  # saved while it ran
         self._flush()
         self._record(
             lambda store: store.record_result(
@@ -333,9 +340,20 @@ class EngineBridge(QObject):
         if self.handle is not None:
             self.handle.cancel()
 
+    def file_unsaved_runs(self, workflow_path: Path) -> None:
+        """The document was saved for the first time: its earlier runs (made
+        while it had no file) become runs of ``workflow_path`` in the history."""
+        ids, self.unsaved_runs = self.unsaved_runs, []
+        path = str(workflow_path)
+        for run_id in ids:
+            self._filed[run_id] = path
+        if ids:
+            self._record(lambda store: store.move_runs(ids, path), notify=True)
+
     def forget(self) -> None:
         """A new document: earlier outputs are not reused any more."""
         self.last_result = None
+        self.unsaved_runs = []
         if self.handle is not None:
             self._forgotten = self.handle.run_id
         self.state.clear()
