@@ -46,19 +46,6 @@ KNOWN: list[frozenset[str]] = [
             "editor.canvas.view",
         }
     ),
-    # window parts annotated with MainWindow (main_window <-> app is broken:
-    # the window no longer builds its engine)
-    frozenset(
-        {
-            "editor.context_menu",
-            "editor.credentials_ui",
-            "editor.file_menu",
-            "editor.main_window",
-            "editor.problems_ui",
-            "editor.recovery",
-            "editor.sources.panel",
-        }
-    ),
 ]
 
 
