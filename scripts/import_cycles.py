@@ -37,15 +37,6 @@ KNOWN: list[frozenset[str]] = [
     ),
     # the run loop and the Engine that owns it (annotations)
     frozenset({"engine.executor", "engine.run.loop"}),
-    # the canvas view and the helpers that annotate it
-    frozenset(
-        {
-            "editor.canvas.editing",
-            "editor.canvas.interactions",
-            "editor.canvas.minimap",
-            "editor.canvas.view",
-        }
-    ),
 ]
 
 
