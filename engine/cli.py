@@ -1,5 +1,7 @@
 """The engine's commands of the ``flowdesk`` command line: run, validate, nodes,
-history, credentials. ``flowdesk.cli`` (above the engine and the editor) adds
+history, credentials. Here: the parser, ``run``, ``validate`` and ``nodes``;
+the run's printed lines are ``engine.cli_output``, the other commands
+``engine.cli_*`` modules. ``flowdesk.cli`` (above the engine and the editor) adds
 ``edit`` and is the console script.
 
 Exit codes of ``run``: 0 succeeded, 1 failed or cancelled, 2 the file could not
@@ -18,7 +20,6 @@ import logging
 import os
 import signal
 import sys
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,29 +27,21 @@ from typing import Any, TextIO
 
 from . import __version__
 from .bus import BUS, install_logging
+from .cli_output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, LinePrinter, print_summary
 from .credentials import redact
 from .events import (
-    NOT_IN_RUN,
     Event,
-    NodeCancelled,
-    NodeFailed,
-    NodeRetrying,
-    NodeSkipped,
-    NodeSucceeded,
-    RunStarted,
 )
 from .executor import Engine
 from .expressions import interrupt as interrupt_expressions
-from .history import HistoryStore, is_truncated
+from .history import HistoryStore
 from .io import parse_json_value
 from .keyring_store import default_secret_store
 from .model.workflow import Workflow
 from .registry import NodeRegistry
 from .results import RunResult
-from .safe_output import json_text, printable
+from .safe_output import json_text
 from .validate import check_file
-
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -239,7 +232,7 @@ def _run(args: argparse.Namespace) -> int:
     gc.freeze()
     live = sys.stderr if args.json else sys.stdout
     show_lines = not args.quiet and (not args.json or sys.stderr.isatty())
-    printer = _LinePrinter(live, workflow) if show_lines else None
+    printer = LinePrinter(live, workflow) if show_lines else None
     result, secrets = asyncio.run(
         _run_async(workflow, registry, variables, root, args, previous, history, flow_path, printer)
     )
@@ -247,7 +240,7 @@ def _run(args: argparse.Namespace) -> int:
         data = redact(result.to_json(), sorted(secrets, key=len, reverse=True))
         sys.stdout.write(json_text(data) + "\n")
     elif not args.quiet:
-        _print_summary(result, sys.stdout)
+        print_summary(result, sys.stdout)
     return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
 
 
@@ -260,7 +253,7 @@ async def _run_async(
     previous: RunResult | None,
     history: HistoryStore | None,
     flow_path: str,
-    printer: _LinePrinter | None,
+    printer: LinePrinter | None,
 ) -> tuple[RunResult, list[str]]:
     """The run's result, and the secret values to redact from what is printed."""
     engine = Engine(registry, secrets=default_secret_store())
@@ -311,7 +304,7 @@ async def _run_handle(
     previous: RunResult | None,
     history: HistoryStore | None,
     flow_path: str,
-    printer: _LinePrinter | None = None,
+    printer: LinePrinter | None = None,
 ) -> tuple[RunResult, list[str]]:
     handle = engine.start(
         workflow,
@@ -394,95 +387,6 @@ def _try(action: Callable[[], None]) -> None:
         sys.stderr.write(f"warning: could not record the run in the history: {exc}\n")
 
 
-_MARKS = {
-    "succeeded": "✓",
-    "pinned": "⊙",
-    "failed": "✗",
-    "skipped": "↷",
-    "cancelled": "⊘",
-    "interrupted": "⚠",
-    "retry": "↻",
-}
-
-
-class _LinePrinter:
-    """One live line per node as it finishes (and one per retry)."""
-
-    def __init__(self, out: TextIO, workflow: Workflow) -> None:
-        #: the run's secrets, redacted from the messages printed (set once it starts)
-        self.secrets: Callable[[], list[str]] = list
-        self.out = out
-        self.width = min(max((len(n.id) for n in workflow.nodes), default=8), 32)
-        self.t0 = time.monotonic()
-
-    def _line(self, mark: str, node_id: str, status: str, rest: str) -> None:
-        self.out.write(f"  {mark} {node_id:<{self.width}}  {status:<10} {rest}\n".rstrip() + "\n")
-        self.out.flush()
-
-    def _message(self, error: dict[str, Any]) -> str:
-        message = str(error.get("message"))
-        secrets = self.secrets()
-        if secrets:
-            message = redact(message, sorted(secrets, key=len, reverse=True))
-        return printable(message)
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, RunStarted):
-            planned = len(event.planned)
-            self.out.write(f"Running {event.workflow_name!r} ({planned} nodes)\n")
-        elif isinstance(event, NodeSucceeded):
-            extra = " (reused from the last run)" if event.reused else ""
-            self._line(
-                _MARKS.get(event.status, "✓"),
-                event.node_id,
-                event.status,
-                f"{_ms(event.duration_ms):>9}  {_attempts(event.attempts)}{extra}",
-            )
-        elif isinstance(event, NodeFailed):
-            error = event.error
-            how = " (continuing)" if event.continued else ""
-            self._line(
-                "✗",
-                event.node_id,
-                "failed",
-                f"{_ms(event.duration_ms):>9}  {_attempts(event.attempts)}  "
-                f"{error.get('code')}: {self._message(error)}{how}",
-            )
-        elif isinstance(event, NodeSkipped):
-            if event.reason != NOT_IN_RUN:
-                self._line("↷", event.node_id, "skipped", event.reason)
-        elif isinstance(event, NodeCancelled):
-            self._line("⊘", event.node_id, "cancelled", _ms(event.duration_ms))
-        elif isinstance(event, NodeRetrying):
-            error = event.error
-            self._line(
-                "↻",
-                event.node_id,
-                "retrying",
-                f"attempt {event.attempt + 1}/{event.max_attempts} in {event.delay_s:.1f} s "
-                f"after {error.get('code')}: {self._message(error)}",
-            )
-
-
-def _ms(value: float) -> str:
-    return f"{value:.1f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
-
-
-def _attempts(count: int) -> str:
-    return f"{count} attempt{'s' if count != 1 else ''}" if count else ""
-
-
-def _print_summary(result: RunResult, out: TextIO) -> None:
-    counts = result.counts()
-    order = ("succeeded", "pinned", "failed", "skipped", "cancelled")
-    parts = ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s))
-    out.write(
-        f"Run {result.status} in {_ms(result.duration_ms)} · {parts} · run {result.run_id[:8]}\n"
-    )
-    if result.usage:
-        out.write(f"AI usage: {json.dumps(result.usage)}\n")
-
-
 # -------------------------------------------------------------- validate
 def _validate(args: argparse.Namespace) -> int:
     registry = _registry()
@@ -524,82 +428,13 @@ def _nodes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --------------------------------------------------------------- history
-def _history(args: argparse.Namespace) -> int:
-    store = HistoryStore()
-    action = list(args.action)
-    if action and action[0] == "show":
-        if len(action) != 2:
-            sys.stderr.write("usage: flowdesk history show RUN_ID\n")
-            return EXIT_INVALID
-        return _history_show(store, action[1], args.json)
-    if action:
-        sys.stderr.write(f"flowdesk history: unknown action {action[0]!r} (use 'show RUN_ID')\n")
-        return EXIT_INVALID
-    runs = store.list_runs(limit=max(args.limit, 0))
-    if args.json:
-        sys.stdout.write(json.dumps([r.to_json() for r in runs], indent=2) + "\n")
-        return EXIT_OK
-    if not runs:
-        sys.stdout.write(f"No runs recorded yet ({store.path}).\n")
-        return EXIT_OK
-    sys.stdout.write(f"{'RUN':<32}  {'STARTED':<24}  {'STATUS':<9}  {'DURATION':>10}  WORKFLOW\n")
-    for run in runs:
-        duration = _ms(run.duration_ms) if run.duration_ms is not None else "—"
-        sys.stdout.write(
-            f"{run.run_id:<32}  {run.started_at:<24}  {run.status:<9}  {duration:>10}  "
-            f"{printable(run.workflow_name)}\n"
-        )
-    return EXIT_OK
-
-
-def _history_show(store: HistoryStore, run_id: str, as_json: bool) -> int:
-    matches = store.resolve_id(run_id)
-    if not matches:
-        sys.stderr.write(f"flowdesk history: no run {run_id!r}\n")
-        return EXIT_FAILED
-    if len(matches) > 1:
-        sys.stderr.write(f"flowdesk history: {run_id!r} is ambiguous: {', '.join(matches)}\n")
-        return EXIT_FAILED
-    found = store.get_run(matches[0])
-    assert found is not None
-    summary, result = found
-    if as_json:
-        data = result.to_json()
-        data["workflow_name"] = summary.workflow_name
-        data["workflow_path"] = summary.workflow_path
-        sys.stdout.write(json_text(data, indent=2) + "\n")
-        return EXIT_OK
-    out = sys.stdout
-    out.write(f"Run {summary.run_id}  {summary.status}\n")
-    where = printable(summary.workflow_path or "unsaved")
-    out.write(f"  workflow  {printable(summary.workflow_name)} ({where})\n")
-    duration = _ms(summary.duration_ms) if summary.duration_ms is not None else "—"
-    out.write(f"  started   {summary.started_at}   duration {duration}\n\n")
-    for node_id, node in result.nodes.items():
-        mark = _MARKS.get(node.status, "·")
-        if node.status == "skipped":
-            out.write(f"  {mark} {node_id:<24} {node.status:<10} {node.reason or ''}\n")
-            continue
-        out.write(
-            f"  {mark} {node_id:<24} {node.status:<10} {_ms(node.duration_ms):>9}  "
-            f"{_attempts(node.attempts)}\n"
-        )
-        if node.error:
-            message = printable(str(node.error.get("message")))
-            out.write(f"      error  {node.error.get('code')}: {message}\n")
-        if node.output is not None:
-            if is_truncated(node.output):
-                size = node.output.get("size_bytes", 0)
-                preview = printable(str(node.output.get("preview", ""))[:160])
-                out.write(f"      output [truncated: {size:,} bytes] {preview}…\n")
-            else:
-                text = printable(json_text(node.output), 10_000)
-                out.write(f"      output {text[:160]}{'…' if len(text) > 160 else ''}\n")
-    return EXIT_OK
-
-
 # ----------------------------------------------------------- credentials
+def _history(args: argparse.Namespace) -> int:
+    from . import cli_history
+
+    return cli_history.run(args)
+
+
 def _credentials(args: argparse.Namespace) -> int:
     from . import cli_credentials
 
