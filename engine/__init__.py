@@ -3,6 +3,8 @@ runs workflows. This module is its public API; the editor and the CLI use only
 the names below.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .context import NodeContext
 from .credentials import (
     ChainSecretStore,
@@ -36,9 +38,48 @@ from .results import NodeResult, RunResult
 from .run.graph import Graph, reachable
 from .validate import validate
 
+if TYPE_CHECKING:
+    from .planner import (
+        ABSENT,
+        PlanResult,
+        WorkflowDiff,
+        changed_fields,
+        format_diff,
+        plan_request,
+        planner_tools,
+        source_tools,
+        usage_text,
+    )
+
+#: the planner's names, imported on first use (it pulls in httpx and the AI
+#: node: a run or a validate never pays for it)
+_PLANNER = frozenset(
+    {
+        "ABSENT",
+        "PlanResult",
+        "WorkflowDiff",
+        "changed_fields",
+        "format_diff",
+        "plan_request",
+        "planner_tools",
+        "source_tools",
+        "usage_text",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PLANNER:
+        from . import planner
+
+        return getattr(planner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "ABSENT",
     "NOT_IN_RUN",
     "TRUNCATED_KEY",
     "ChainSecretStore",
@@ -65,6 +106,7 @@ __all__ = [
     "NodeStarted",
     "NodeSucceeded",
     "NodeType",
+    "PlanResult",
     "Port",
     "Routed",
     "RunFinished",
@@ -74,13 +116,20 @@ __all__ = [
     "RunSummary",
     "SecretStore",
     "Workflow",
+    "WorkflowDiff",
     "WorkflowLoadError",
     "__version__",
+    "changed_fields",
     "dumps_workflow",
+    "format_diff",
     "load_workflow",
     "loads_workflow",
     "parse_workflow",
+    "plan_request",
+    "planner_tools",
     "reachable",
     "save_workflow",
+    "source_tools",
+    "usage_text",
     "validate",
 ]

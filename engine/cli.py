@@ -262,7 +262,7 @@ async def _run_async(
     if printer is not None:
         # The live lines are a subscriber of the process's event bus like any other.
         def live(event: Event) -> None:
-            if event.run_id == run_id:
+            if getattr(event, "run_id", None) == run_id:  # signals may have none
                 printer(event)
 
         unsubscribe.append(BUS.subscribe("*", live))

@@ -24,7 +24,9 @@ from .planner import (
     WorkflowDiff,
     format_diff,
     plan_request,
+    usage_text,
 )
+from .planner.tools import source_tools
 from .registry import NodeRegistry
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID = 0, 1, 2
@@ -73,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
     registry = NodeRegistry.default()
     store = default_secret_store()
     key = store.get_secret(args.credential)
-    tools = asyncio.run(_source_tools(workflow, args.flow, registry, store, sys.stderr))
+    folder = Path(args.flow).resolve().parent if args.flow else None
+    tools, notes = asyncio.run(source_tools(workflow, registry, workflow_dir=folder, secrets=store))
+    for note in notes:
+        err.write(f"note: {note}\n")
     result = asyncio.run(
         plan_request(
             args.prompt,
@@ -90,14 +95,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         out.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
-        meta = result.meta
-        cost = f", cost {meta['cost']:.6f}" if "cost" in meta else ""
         for note in result.messages:
             err.write(f"note: {note}\n")
-        err.write(
-            f"{meta['model']}: {meta['tokens_in']} tokens in, {meta['tokens_out']} out, "
-            f"{meta['duration_s']:.2f} s{cost}\n"
-        )
+        err.write(usage_text(result.meta) + "\n")
         if result.status == "planned" and result.workflow is not None:
             intent = (result.plan or {}).get("intent", "")
             if intent:
@@ -130,28 +130,3 @@ def run(args: argparse.Namespace) -> int:
         code = main(["run", target])
         return EXIT_OK if code == 0 else EXIT_REFUSED
     return EXIT_OK
-
-
-async def _source_tools(
-    workflow: dict[str, Any], flow: str | None, registry: NodeRegistry, store: Any, err: Any
-) -> list[dict[str, Any]] | None:
-    """Every tool of the workflow's sources (``source__tool``), or None."""
-    if not workflow.get("sources"):
-        return None
-    from .io import parse_workflow
-    from .sources.catalogue import list_catalogue
-
-    try:
-        parsed = parse_workflow(workflow, registry)
-    except WorkflowLoadError:
-        return None  # the planner reports the workflow's problems itself
-    errors: dict[str, Any] = {}
-    folder = Path(flow).resolve().parent if flow else None
-    catalogue = await list_catalogue(parsed, workflow_dir=folder, errors=errors, secrets=store)
-    for name, error in errors.items():
-        err.write(f"note: source {name!r} unavailable, its tools are not offered: {error}\n")
-    return [
-        {**tool.to_json(), "name": f"{source}__{tool.name}"}
-        for source, found in catalogue.items()
-        for tool in found
-    ]

@@ -108,6 +108,8 @@ class Inspector(QWidget):
         self.tool_form: Callable[[Inspector, str], Callable[[], None] | None] | None = None
         #: refreshers of forms built outside this class (run after ``_refresh``)
         self.extra_refresh: list[Callable[[], None]] = []
+        #: called after every rebuild of the form (the plan's changed-field marks)
+        self.decorators: list[Callable[[], None]] = []
         self.scroll_area = QScrollArea(self)
         self.scroll_area.setObjectName("inspectorScroll")
         self.scroll_area.setWidgetResizable(True)
@@ -206,6 +208,8 @@ class Inspector(QWidget):
         if old is not None:
             old.deleteLater()
         self._apply_issues()
+        for decorate in self.decorators:
+            decorate()
 
     def _header(self, icon: str, title: str, subtitle: str, color: QColor | None = None) -> None:
         row = QHBoxLayout()

@@ -2,8 +2,10 @@
 drawn on the canvas as a diff (new nodes and edges in green, removed ones
 struck in red, changed nodes outlined in amber) and listed in the panel;
 Accept applies it as ONE undo step, Reject leaves the document untouched,
-"Accept and run" applies then runs. Planning runs on a worker thread.
-May import: PySide6, editor.*, engine (public API + engine.planner).
+"Accept and run" applies then runs. Planning runs on a worker thread, with
+the sources' tools in the catalogue (``tools``); each call's tokens and cost
+go to the log dock; the inspector marks the fields the plan changes.
+May import: PySide6, editor.*, engine (the facade).
 """
 
 from __future__ import annotations
@@ -14,9 +16,16 @@ import threading
 from typing import Any
 
 from flowdesk.editor.planner.commands import plan_command
-from flowdesk.engine import FlowdeskError
-from flowdesk.engine.planner import WorkflowDiff, format_diff, plan_request
-from flowdesk.engine.planner.core import PlanResult
+from flowdesk.editor.planner.marks import ProposalMarks
+from flowdesk.engine import (
+    FlowdeskError,
+    PlanResult,
+    WorkflowDiff,
+    format_diff,
+    plan_request,
+    source_tools,
+    usage_text,
+)
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QPen, QShortcut
 from PySide6.QtWidgets import (
@@ -43,6 +52,7 @@ GHOST_SIZE = (180.0, 64.0)
 
 class _Relay(QObject):
     done = Signal(object)
+    note = Signal(str)
 
 
 class DiffOverlay:
@@ -129,6 +139,10 @@ class DescribePanel(QWidget):
         *,
         run: Any = None,
         settings: Any = None,
+        tools: Any = None,
+        log: Any = None,
+        select: Any = None,
+        marks: ProposalMarks | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -137,10 +151,19 @@ class DescribePanel(QWidget):
         self.run = run
         #: a dict, or a callable returning one, of plan_request keywords
         self.settings = settings or {}
+        #: ``tools()`` → ``{"known", "workflow_dir", "secrets"}`` for the
+        #: engine's ``source_tools`` (the sources' tools in the catalogue)
+        self.tools = tools
+        #: ``log(level, who, message)``: a line in the log dock
+        self.log = log
+        #: ``select(node_id)``: show a node (a click on its line in the list)
+        self.select = select
+        self.marks = marks
         self.overlay = DiffOverlay(scene, node_rects)
         self.result: PlanResult | None = None
         self._relay = _Relay(self)
         self._relay.done.connect(self._finished)
+        self._relay.note.connect(lambda note: self._log("warning", f"Planner: {note}"))
         self.prompt = QPlainTextEdit()
         self.prompt.setObjectName("describePrompt")
         self.prompt.setPlaceholderText("e.g. “Send email to john@… saying thanks”")
@@ -171,6 +194,7 @@ class DescribePanel(QWidget):
         self.accept_button.clicked.connect(lambda: self.accept())
         self.accept_run_button.clicked.connect(lambda: self.accept(run=True))
         self.reject_button.clicked.connect(self.reject)
+        self.changes.itemClicked.connect(self._line_clicked)
         self._set_reviewing(False)
 
     def _set_reviewing(self, on: bool) -> None:
@@ -188,12 +212,20 @@ class DescribePanel(QWidget):
         self.status.setText("Planning… (asking the model)")
         workflow = self.controller.document.to_json()
         kwargs = dict(self.settings() if callable(self.settings) else self.settings)
+        where = self.tools() if self.tools is not None else None
+        registry = self.controller.registry
+
+        async def plan() -> PlanResult:
+            if where is not None and "tools" not in kwargs:
+                tools, notes = await source_tools(workflow, registry, **where)
+                kwargs["tools"] = tools
+                for note in notes:
+                    self._relay.note.emit(note)
+            return await plan_request(text, workflow, registry, **kwargs)
 
         def work() -> None:
             try:
-                result = asyncio.run(
-                    plan_request(text, workflow, self.controller.registry, **kwargs)
-                )
+                result = asyncio.run(plan())
             except Exception as error:  # noqa: BLE001 - shown in plain words, no traceback
                 result = error
             self._relay.done.emit(result)
@@ -209,14 +241,16 @@ class DescribePanel(QWidget):
         self.changes.clear()
         if not isinstance(result, PlanResult):
             self.status.setText(f"The planner failed: {result}")
+            self._log("error", f"Planning failed: {result}")
             return
         self.result = result
         meta = result.meta
-        cost = f", cost ${meta['cost']:.4f}" if "cost" in meta else ""
-        usage = f"{meta['tokens_in']} tokens in, {meta['tokens_out']} out{cost}"
+        usage = usage_text(meta).split(": ", 1)[1]
         window = self.window()
         if hasattr(window, "statusBar"):
             window.statusBar().showMessage(f"Planner ({meta['model']}): {usage}", 10_000)
+        level = {"planned": "info", "refused": "warning"}.get(result.status, "error")
+        self._log(level, f"{result.status.capitalize()}: {usage} · {meta['model']}")
         notes = "".join(f"{note}. " for note in result.messages)
         if result.status != "planned" or result.workflow is None:
             words = "refused" if result.status == "refused" else "could not plan"
@@ -242,6 +276,13 @@ class DescribePanel(QWidget):
                 item.setFont(font)
             self.changes.addItem(item)
         self.overlay.show(diff, result.workflow)
+        if self.marks is not None:
+            self.marks.show(
+                self.controller.document.to_json(),
+                result.workflow,
+                diff.changed_nodes,
+                removed=diff.removed_nodes,
+            )
         self._set_reviewing(True)
         self.proposal_ready.emit(result)
 
@@ -260,8 +301,21 @@ class DescribePanel(QWidget):
     def reject(self) -> None:
         self._close_review("Rejected: the flow is unchanged." if self.result else None)
 
+    def _log(self, level: str, message: str) -> None:
+        if self.log is not None:
+            self.log(level, "Planner", message)
+
+    def _line_clicked(self, item: QListWidgetItem) -> None:
+        """A click on a changed or removed node's line shows it (the inspector
+        marks the fields the plan changes)."""
+        words = item.text().split()
+        if self.select is not None and len(words) >= 3 and words[0] in "~-" and words[1] == "node":
+            self.select(words[2])
+
     def _close_review(self, message: str | None) -> None:
         self.result = None
+        if self.marks is not None:
+            self.marks.clear()
         self.overlay.clear()
         self.changes.clear()
         self._set_reviewing(False)
@@ -292,12 +346,29 @@ def install(window: Any, secret_store: Any = None) -> DescribePanel:
     def node_rects() -> dict[str, QRectF]:
         return {nid: item.sceneBoundingRect() for nid, item in scene.nodes.items()}
 
+    def tools() -> dict[str, Any]:
+        sources = getattr(window, "sources", None)
+        return {
+            "known": dict(sources.catalogue.tools) if sources is not None else {},
+            "workflow_dir": window.run.runs.data_root(),
+            "secrets": secret_store,
+        }
+
+    def select(node_id: str) -> None:
+        if node_id in scene.nodes:
+            scene.select([node_id])
+            window.inspector_dock.raise_()
+
     panel = DescribePanel(
         window.controller,
         scene,
         node_rects,
         run=window.run.runs.run_all,
         settings=lambda: planner_settings(secret_store),
+        tools=tools,
+        log=window.run.log.add_note,
+        select=select,
+        marks=ProposalMarks(window.inspector),
         parent=window,
     )
     dock = window._dock("describeDock", "Describe", panel, Qt.DockWidgetArea.RightDockWidgetArea)

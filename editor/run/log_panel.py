@@ -2,12 +2,15 @@
 filterable by node, level and text. The model keeps the indices of the lines
 that pass the filter and appends a whole frame's worth of new lines at once,
 so a 10,000-node run streams into it without slowing the window. Double-click
-a line to select its node.
+a line to select its node. Lines of the editor itself (``add_note``: each
+planning call's tokens and cost) come first, at their clock time, and stay
+across runs.
 May import: PySide6, editor.run.run_state, editor.theme.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +46,9 @@ class LogModel(QAbstractTableModel):
         super().__init__(parent)
         self.state: RunState | None = None
         self.rows: list[int] = []
+        #: the editor's own lines (``add_note``), and those passing the filter
+        self.notes: list[LogLine] = []
+        self.note_rows: list[int] = []
         self.node = ALL
         self.min_level = 1
         self.text = ""
@@ -71,8 +77,28 @@ class LogModel(QAbstractTableModel):
             return False
         return not self.text or self.text in line.message.casefold()
 
+    def add_note(self, level: str, who: str, message: str) -> None:
+        """A line of the editor itself (``who`` in the Node column), kept above
+        the run's lines until the window closes."""
+        line = LogLine(time.time(), who, level, message)
+        self.notes.append(line)
+        if self._note_passes(line):
+            row = len(self.note_rows)
+            self.beginInsertRows(QModelIndex(), row, row)
+            self.note_rows.append(len(self.notes) - 1)
+            self.endInsertRows()
+
+    def _note_passes(self, line: LogLine) -> bool:
+        if self.node or LEVELS.index(line.level) < self.min_level:
+            return False
+        return not self.text or self.text in line.message.casefold()
+
+    def is_note(self, row: int) -> bool:
+        return 0 <= row < len(self.note_rows)
+
     def refilter(self) -> None:
         self.beginResetModel()
+        self.note_rows = [i for i, line in enumerate(self.notes) if self._note_passes(line)]
         logs = self.state.logs if self.state is not None else []
         self.rows = [i for i, line in enumerate(logs) if self._passes(line)]
         self._scanned = len(logs)
@@ -88,18 +114,21 @@ class LogModel(QAbstractTableModel):
         new = [i for i in range(self._scanned, len(logs)) if self._passes(logs[i])]
         self._scanned = len(logs)
         if new:
-            first = len(self.rows)
+            first = len(self.note_rows) + len(self.rows)
             self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
             self.rows.extend(new)
             self.endInsertRows()
 
     def line(self, row: int) -> LogLine | None:
+        if self.is_note(row):
+            return self.notes[self.note_rows[row]]
+        row -= len(self.note_rows)
         if self.state is None or not 0 <= row < len(self.rows):
             return None
         return self.state.logs[self.rows[row]]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802,B008
-        return 0 if parent.isValid() else len(self.rows)
+        return 0 if parent.isValid() else len(self.note_rows) + len(self.rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802,B008
         return 0 if parent.isValid() else 4
@@ -116,6 +145,8 @@ class LogModel(QAbstractTableModel):
         if line is None:
             return None
         column = index.column()
+        if self.is_note(index.row()):
+            return self._note_data(line, column, role)
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 t0 = self.state.t0 if self.state is not None else None
@@ -133,6 +164,17 @@ class LogModel(QAbstractTableModel):
             return line.message
         if role == Qt.ItemDataRole.ToolTipRole and column == 2 and line.node_id:
             return f"{line.node_id} — click to go to the node"
+        return None
+
+    def _note_data(self, line: LogLine, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return time.strftime("%H:%M:%S", time.localtime(line.time))
+            return (line.level, line.node_id, line.message)[column - 1]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._colors.get(line.level)
+        if role == Qt.ItemDataRole.ToolTipRole and column in (0, 3):
+            return line.message if column == 3 else "Local time of this editor line"
         return None
 
 
@@ -244,7 +286,17 @@ class LogPanel(QWidget):
         if at_end:
             self.view.scrollToBottom()
 
+    def add_note(self, level: str, who: str, message: str) -> None:
+        """A line of the editor itself, e.g. a planning call's tokens and cost."""
+        bar = self.view.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 2
+        self.model.add_note(level, who, message)
+        if at_end and not self.model.rows:
+            self.view.scrollToBottom()
+
     def _activated(self, index: QModelIndex) -> None:
+        if self.model.is_note(index.row()):
+            return  # not a node's line
         line = self.model.line(index.row())
         if line is not None and line.node_id:
             self.node_activated.emit(line.node_id)

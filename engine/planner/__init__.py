@@ -21,13 +21,17 @@ from .core import (
     plan_request,
     request_schema,
 )
-from .diff import WorkflowDiff, diff_workflows, format_diff
+from .diff import ABSENT, WorkflowDiff, changed_fields, diff_workflows, format_diff
+from .tools import planner_tools, source_tools
+from .usage import PRICES_PER_MILLION, plan_cost, price_of, usage_text
 
 __all__ = [
+    "ABSENT",
     "DEFAULT_MAX_OUTPUT_TOKENS",
     "DEFAULT_MODEL",
     "DEFAULT_SOURCE",
     "DEFAULT_TOKENS_PER_MINUTE",
+    "PRICES_PER_MILLION",
     "ActionError",
     "PlanResult",
     "TokenRateLimiter",
@@ -35,9 +39,15 @@ __all__ = [
     "allow_list",
     "apply_actions",
     "build_catalogue",
+    "changed_fields",
     "diff_workflows",
     "format_diff",
     "is_allowed",
+    "plan_cost",
     "plan_request",
+    "planner_tools",
+    "price_of",
     "request_schema",
+    "source_tools",
+    "usage_text",
 ]

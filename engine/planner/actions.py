@@ -70,11 +70,16 @@ def idempotency_key(prompt: str, node_id: str, node_type: str) -> str:
     return f"plan-{digest[:24]}"
 
 
-def _add_idempotency(node: dict[str, Any], prompt: str) -> None:
+def _add_idempotency(node: dict[str, Any], prompt: str, read_only: set[str]) -> None:
+    """A key on every node that sends: e-mail, HTTP POST/PUT/PATCH/DELETE, and
+    a ``tool.call`` of a tool not known to be read-only."""
     config = node.setdefault("config", {})
     key = idempotency_key(prompt, node["id"], node["type"])
     if node["type"] in SENDING_TYPES:
         config.setdefault("client_request_id", key)
+    elif node["type"] == "tool.call":
+        if f"{config.get('source', '')}__{config.get('tool', '')}" not in read_only:
+            config.setdefault("client_request_id", key)
     elif node["type"] == "http.request":
         if str(config.get("method", "GET")).upper() in _SENDING_METHODS:
             config.setdefault("idempotency_key", key)
@@ -89,8 +94,13 @@ def apply_actions(
     prompt: str = "",
     allow_source: str = "",
     tools: set[str] | None = None,
+    read_only: set[str] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The new workflow document and its problems (empty: the plan is sound).
+
+    ``tools``: the sources' tools (``source__tool``) a ``tool.call`` may name
+    (None: not checked); ``read_only``: those of them that only read (their
+    calls get no idempotency key).
 
     The input is never modified: on any problem the caller keeps its workflow.
     """
@@ -147,7 +157,7 @@ def apply_actions(
                     node["position"] = [position[0], position[1]]
                 else:
                     node["position"] = [80 + 240 * len(nodes), 120]
-                _add_idempotency(node, prompt)
+                _add_idempotency(node, prompt, read_only or set())
                 nodes.append(node)
             elif kind in ("connect", "disconnect"):
                 source, source_port = _ref(action.get("from"))

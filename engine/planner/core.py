@@ -295,7 +295,13 @@ async def plan_request(
             ),
         },
     ]
-    meta: dict[str, Any] = {"model": model, "duration_s": 0.0, "tokens_in": 0, "tokens_out": 0}
+    meta: dict[str, Any] = {
+        "model": model,
+        "duration_s": 0.0,
+        "tokens_in": 0,
+        "tokens_out": 0,
+        "rounds": 0,
+    }
     result_plan: dict[str, Any] | None = None
     problems: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -322,6 +328,7 @@ async def plan_request(
                 },
             }
             payload = await _ask(http, url, headers, body, timeout_s)
+            meta["rounds"] += 1
             usage = _usage(payload.get("usage"))
             tokens_in = usage.get("prompt_tokens", 0)
             tokens_out = usage.get("completion_tokens", 0)
@@ -373,6 +380,7 @@ async def plan_request(
                 prompt=prompt,
                 allow_source=source,
                 tools=None if tools is None else {str(t.get("name")) for t in tools},
+                read_only={str(t.get("name")) for t in tools or [] if t.get("read_only")},
             )
             if not problems:
                 status = "planned"

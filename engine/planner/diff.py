@@ -73,6 +73,28 @@ def diff_workflows(old: dict[str, Any], new: dict[str, Any]) -> WorkflowDiff:
     return result
 
 
+#: the value of a path a config does not have
+ABSENT: Any = ...
+
+
+def changed_fields(
+    old: dict[str, Any], new: dict[str, Any], node_id: str
+) -> list[tuple[str, Any, Any]]:
+    """``(config path, old value, new value)`` of each field the new document
+    changes in node ``node_id`` (``ABSENT`` where a side has no value)."""
+    before = next((n for n in old.get("nodes", []) if n.get("id") == node_id), None)
+    after = next((n for n in new.get("nodes", []) if n.get("id") == node_id), None)
+    if before is None or after is None:
+        return []
+    a = _flatten(before.get("config", {}))
+    b = _flatten(after.get("config", {}))
+    return [
+        (key, a.get(key, ABSENT), b.get(key, ABSENT))
+        for key in sorted(set(a) | set(b))
+        if key and a.get(key, ABSENT) != b.get(key, ABSENT)
+    ]
+
+
 def format_diff(diff: WorkflowDiff, new: dict[str, Any]) -> str:
     """The diff as lines a person reads: ``+`` added, ``-`` removed, ``~`` changed."""
     nodes = {n["id"]: n for n in new.get("nodes", [])}

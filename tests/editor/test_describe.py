@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from flowdesk.editor.main_window import MainWindow
+from flowdesk.engine.planner import TokenRateLimiter
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsRectItem
@@ -80,7 +81,9 @@ def existing(window: MainWindow) -> None:
 
 def propose(window: MainWindow, qtbot: Any, llm: FakeLLM, text: str) -> Any:
     panel = window.describe
-    panel.settings = {"base_url": llm.base_url, "model": "m", "environ": {}}
+    # a limiter of its own: the process's per-minute cap is shared by every test
+    limiter = TokenRateLimiter(per_minute=1_000_000)
+    panel.settings = {"base_url": llm.base_url, "model": "m", "environ": {}, "limiter": limiter}
     QTest.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(panel.dock.isVisible, timeout=3000)
     panel.prompt.setPlainText(text)

@@ -3,7 +3,8 @@
 Tools: ``add`` (typed arguments, structured output), ``greet`` (text),
 ``fail`` (an error result), ``slow`` (sleeps; records cancellations in the
 file named by MCP_TEST_MARKER), ``die`` (kills its own process), ``grow``
-(adds a tool: the tool list changes), ``pid`` (the server's process id).
+(adds a tool: the tool list changes), ``pid`` (the server's process id),
+``append_line`` (writes: not read-only) and ``count_lines`` (``readOnlyHint``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import sys
 
 from mcp.server.fastmcp import Context, FastMCP
+from mcp.types import ToolAnnotations
 from pydantic import BaseModel
 
 mcp = FastMCP("flowdesk-test")
@@ -73,6 +75,21 @@ def pid() -> int:
 def env(name: str) -> str:
     """An environment variable of the server ("" when unset)."""
     return os.environ.get(name, "")
+
+
+@mcp.tool()
+def append_line(path: str, text: str) -> str:
+    """Appends a line to a file (a side effect: not read-only)."""
+    with open(path, "a") as fh:
+        fh.write(text + "\n")
+    return "appended"
+
+
+@mcp.tool(annotations=ToolAnnotations(readOnlyHint=True))
+def count_lines(path: str) -> int:
+    """The number of lines of a file (only reads)."""
+    with open(path) as fh:
+        return len(fh.readlines())
 
 
 @mcp.tool()

@@ -255,3 +255,29 @@ async def test_server_everything(run_flow: Any, everything: str, tmp_path: Path)
     assert run.status == "succeeded", (run.error("e"), run.error("s"))
     assert "hi" in run.output("e")["text"]
     assert "3" in run.output("s")["text"]
+
+
+async def test_client_request_id_calls_a_writing_tool_once(run_flow: Any, tmp_path: Path) -> None:
+    """A tool without ``readOnlyHint`` called with a ``client_request_id``: once
+    per key, however often the flow runs; a read-only tool runs every time."""
+    target = str(tmp_path / "lines.txt")
+    key = {"client_request_id": f"plan-test-{tmp_path.name}"}
+    write = tool("w", "t", "append_line", path=target, text="sent")
+    write["config"].update(key)
+    count = tool("c", "t", "count_lines", path=target)
+    count["config"].update(key)  # ignored: a read-only tool is always called
+    first = await run_flow([write, count], [("w", "c")], sources={"t": STDIO})
+    assert first.status == "succeeded", first.json
+    assert first.output("w")["deduplicated"] is False
+    again = await run_flow([write, count], [("w", "c")], sources={"t": STDIO})
+    assert again.status == "succeeded", again.json
+    assert again.output("w")["deduplicated"] is True
+    assert Path(target).read_text() == "sent\n"  # the write happened once
+    assert again.output("c")["structured"] == {"result": 1}
+    assert any("not called again" in line for line in _logs(again))
+
+
+def _logs(run: Any) -> list[str]:
+    from flowdesk.engine import NodeLog
+
+    return [e.message for e in run.of(NodeLog)]

@@ -9,7 +9,15 @@ coerced and validated against its input schema (``INVALID_PARAMS``,
 VALIDATION, every issue with its path) before anything is sent, then the
 source calls it. The output is the source's: ``{status, headers, body}`` for
 an OpenAPI operation.
-May import: pydantic, engine.context, engine.errors, engine.sources, engine.nodes.spec.
+
+``client_request_id`` (an idempotency key; the planner sets one on every call
+of a tool that is not read-only) makes a call that is not read-only happen at
+most once per key within 15 minutes, across retries, runs and processes: the
+send ledger (``engine.idempotency``) keeps its first result, returned again
+with ``"deduplicated": true``. Read-only tools (OpenAPI GET/HEAD, MCP tools
+with ``readOnlyHint``) are always called.
+May import: pydantic, engine.context, engine.errors, engine.idempotency,
+engine.sources, engine.nodes.spec.
 """
 
 from __future__ import annotations
@@ -24,6 +32,9 @@ from ...errors import TOOL_ERROR, ConfigError, FlowdeskError
 from ...metrics import METRICS
 from ...sources.schema import validate_arguments
 from ..spec import NodeType, Port
+
+#: how long a claimed key waits for another attempt calling with it
+_LEASE_S = 300.0
 
 
 class ToolCallConfig(BaseModel):
@@ -40,6 +51,12 @@ class ToolCallConfig(BaseModel):
         default_factory=dict,
         description="The tool's arguments (its input schema); values may hold expressions",
         json_schema_extra={"widget": "json"},
+    )
+    client_request_id: str | None = Field(
+        None,
+        description="Idempotency key: a call of a tool that is not read-only with a key "
+        "already used in the last 15 minutes is not made again (its first result is "
+        "returned, with deduplicated: true)",
     )
 
 
@@ -73,7 +90,21 @@ class ToolCall(NodeType):
         started = time.monotonic()
         ok = False
         try:
-            result = await source.call(tool, arguments, ctx)
+            if config.client_request_id and tool.read_only is not True:
+                from ...idempotency import Ledger
+
+                key = f"tool.call:{config.source}__{tool.name}:{config.client_request_id}"
+                result = await Ledger().once(
+                    key, lambda: source.call(tool, arguments, ctx), lease_s=_LEASE_S
+                )
+                if result.get("deduplicated"):
+                    ctx.log(
+                        f"not called again: {config.source}__{tool.name} was already called "
+                        f"with client_request_id {config.client_request_id!r}",
+                        "info",
+                    )
+            else:
+                result = await source.call(tool, arguments, ctx)
             ok = True
             return result
         except FlowdeskError:
