@@ -49,8 +49,7 @@ def build_engine(registry: Any, secrets: Any = None) -> Any:
     """The engine of the editor's runs. Secrets come from
     ``FLOWDESK_SECRET_<NAME>``, then the OS keyring (``default_secret_store``);
     tests pass a store of their own."""
-    from flowdesk.engine import Engine
-    from flowdesk.engine.keyring_store import default_secret_store
+    from flowdesk.engine import Engine, default_secret_store
 
     return Engine(registry, secrets=secrets if secrets is not None else default_secret_store())
 
@@ -87,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from flowdesk.editor.main_window import MainWindow
     from flowdesk.editor.settings import Settings
     from flowdesk.editor.theme import app_icon, apply_theme, resolve_theme
-    from flowdesk.engine import NodeRegistry
-    from flowdesk.engine.history import HistoryStore
+    from flowdesk.engine import HistoryStore, NodeRegistry
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -232,11 +230,9 @@ def offer_recovery(window: object) -> None:
 async def close_http_pool() -> None:
     """Close the engine's shared HTTP connections of this loop (on quit)."""
     try:
-        from flowdesk.engine import http_client
+        from flowdesk.engine import close_shared_http_pool
 
-        closer = getattr(http_client, "close_shared_pool", None)
-        if closer is not None:
-            await closer()
+        await close_shared_http_pool()
     except Exception:  # quitting must not fail on a connection that will not close
         log.debug("closing the HTTP pool failed", exc_info=True)
 

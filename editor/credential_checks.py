@@ -17,9 +17,14 @@ import html
 import threading
 from typing import Any
 
-from flowdesk.engine.credentials import ChainSecretStore, CredentialResolver, tokens_key
-from flowdesk.engine.errors import FlowdeskError
-from flowdesk.engine.model.workflow import BearerCredential, OAuth2AuthorizationCode
+from flowdesk.engine import (
+    BearerCredential,
+    ChainSecretStore,
+    CredentialResolver,
+    FlowdeskError,
+    OAuth2AuthorizationCode,
+    tokens_key,
+)
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
@@ -44,10 +49,10 @@ def _emit(signal: Any, *args: Any) -> None:
 async def check(resolver: CredentialResolver, name: str, url: str) -> str:
     """The message of one Test: a GET to ``url``, or without one a simple check."""
     if url:
-        from flowdesk.engine.oauth2 import probe
+        from flowdesk.engine import probe_credential
 
         shown = url.split("?", 1)[0]
-        status = await probe(resolver, name, url)
+        status = await probe_credential(resolver, name, url)
         return f"GET {shown}: HTTP {status}" + ("" if 200 <= status <= 299 else " (failed)")
     ref = resolver.reference(name)
     kind = getattr(ref, "type", "")
@@ -132,7 +137,7 @@ class CheckMixin:
     def start_sign_in(self, name: str) -> None:
         """Sign in ``name`` in a worker thread: the browser opens on the
         provider's page; the tokens are stored when the answer arrives."""
-        from flowdesk.engine.oauth2_login import login
+        from flowdesk.engine import sign_in_oauth2
 
         ref = self.references.get(name)
         if not isinstance(ref, OAuth2AuthorizationCode) or self._signing_in is not None:
@@ -147,7 +152,7 @@ class CheckMixin:
         def work() -> None:
             async def go() -> Any:
                 secret = await resolver.optional_secret_async(name)
-                return await login(
+                return await sign_in_oauth2(
                     name, ref, secret, lambda url: _emit(relay.sign_in_url, name, url)
                 )
 

@@ -33,9 +33,13 @@ from flowdesk.editor.document.credentials import (
     set_credential,
 )
 from flowdesk.editor.secrets import credential_users
-from flowdesk.engine.credentials import EnvSecretStore, is_tokens_key, tokens_key
-from flowdesk.engine.errors import FlowdeskError
-from flowdesk.engine.model.workflow import OAuth2AuthorizationCode
+from flowdesk.engine import (
+    EnvSecretStore,
+    FlowdeskError,
+    OAuth2AuthorizationCode,
+    is_tokens_key,
+    tokens_key,
+)
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowdesk.editor.document import DocumentError
 from flowdesk.editor.secrets import SecretStatus, node_credentials
-from flowdesk.engine import FlowdeskError
-from flowdesk.engine.credentials import env_var_name
+from flowdesk.engine import FlowdeskError, env_var_name
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
 
@@ -28,7 +27,7 @@ class CredentialsUi(QObject):
     def __init__(self, window: MainWindow, secret_store: Any = None) -> None:
         super().__init__(window)
         if secret_store is None:
-            from flowdesk.engine.keyring_store import KeyringSecretStore
+            from flowdesk.engine import KeyringSecretStore
 
             secret_store = KeyringSecretStore()
         self.window = window

@@ -39,8 +39,7 @@ from flowdesk.editor.theme import (
 )
 from flowdesk.editor.undo import DocumentController
 from flowdesk.editor.validation import LiveValidator, problems_by_node
-from flowdesk.engine import Engine, NodeRegistry
-from flowdesk.engine.history import HistoryStore
+from flowdesk.engine import Engine, HistoryStore, NodeRegistry
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (

@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flowdesk.editor.workers import run_in_thread
-from flowdesk.engine.credentials import EnvSecretStore, tokens_key
-from flowdesk.engine.errors import FlowdeskError
+from flowdesk.engine import EnvSecretStore, FlowdeskError, tokens_key
 from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,7 @@ from flowdesk.editor.outputs.jsonpaths import capped_json
 from flowdesk.editor.run.run_state import expression_scope, node_inputs
 from flowdesk.editor.theme import set_style_state
 from flowdesk.editor.validation import CALM_MS
-from flowdesk.engine import FlowdeskError
-from flowdesk.engine.expressions import ExpressionEngine
+from flowdesk.engine import ExpressionEngine, FlowdeskError
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QLabel, QListWidget, QPlainTextEdit, QWidget

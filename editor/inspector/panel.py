@@ -55,8 +55,7 @@ from flowdesk.editor.problems import Place, describe, field_message, place_of
 from flowdesk.editor.text import counts_text
 from flowdesk.editor.theme import PLACEHOLDER_COLOR, category_color, icon_name, icon_pixmap
 from flowdesk.editor.undo import DocumentController
-from flowdesk.engine import Issue
-from flowdesk.engine.retry import NO_RETRY, PRESET_NAMES, PRESETS, resolve
+from flowdesk.engine import NO_RETRY, PRESET_NAMES, PRESETS, Issue, resolve_retry_policy
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -547,7 +546,7 @@ class Inspector(QWidget):
                 retry = {"preset": value}  # a preset chosen: its numbers
             else:
                 # back to custom: the preset's numbers become the node's own
-                current = resolve(node.retry) or NO_RETRY
+                current = resolve_retry_policy(node.retry) or NO_RETRY
                 retry = {k: getattr(current, k) for k in RETRY_DEFAULTS}
         elif value is None:
             retry.pop(key, None)
@@ -654,7 +653,7 @@ class Inspector(QWidget):
         for key, editor in self.common.items():
             if key.startswith("retry."):
                 # the numbers the node runs with: its preset's, then its own
-                policy = resolve(node.retry) or NO_RETRY
+                policy = resolve_retry_policy(node.retry) or NO_RETRY
                 editor.set_value(getattr(policy, key[6:]))
             elif key == "id":
                 editor.set_value(self.node_id)

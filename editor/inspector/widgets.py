@@ -554,7 +554,7 @@ class SchemaField(FieldEditor):
         return text
 
     def _validate(self, text: str) -> Any:
-        from flowdesk.engine.schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema
+        from flowdesk.engine import SchemaError, SchemaSyntaxError, to_strict_schema
 
         value = self.parse_value(text)
         self.schema = None

@@ -12,7 +12,7 @@ from typing import Any
 from flowdesk.editor.document import Document
 from flowdesk.editor.run.run_state import NodeRun, RunState, format_ms
 from flowdesk.editor.theme import current_theme, set_icon
-from flowdesk.engine.history import TRUNCATED_KEY
+from flowdesk.engine import TRUNCATED_KEY
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 

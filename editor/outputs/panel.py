@@ -33,7 +33,7 @@ from flowdesk.editor.run.run_state import NodeRun, RunChange, RunState, node_inp
 from flowdesk.editor.text import plural
 from flowdesk.editor.theme import icon, set_icon
 from flowdesk.editor.undo import DocumentController
-from flowdesk.engine.history import TRUNCATED_KEY
+from flowdesk.engine import TRUNCATED_KEY
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (

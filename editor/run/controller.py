@@ -23,8 +23,7 @@ from flowdesk.editor.run.history_panel import local_time
 from flowdesk.editor.run.run_state import RunState, format_ms
 from flowdesk.editor.text import plural
 from flowdesk.editor.undo import DocumentController
-from flowdesk.engine import Issue, RunResult
-from flowdesk.engine.history import TRUNCATED_KEY, RunSummary
+from flowdesk.engine import TRUNCATED_KEY, Issue, RunResult, RunSummary
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 

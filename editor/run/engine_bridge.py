@@ -30,9 +30,18 @@ from pathlib import Path
 from typing import Any
 
 from flowdesk.editor.run.run_state import RunState, merge_results
-from flowdesk.engine import Engine, Event, Issue, RunHandle, RunResult, Workflow, validate
-from flowdesk.engine.bus import BUS
-from flowdesk.engine.history import HistoryStore, RunSummary
+from flowdesk.engine import (
+    BUS,
+    Engine,
+    Event,
+    HistoryStore,
+    Issue,
+    RunHandle,
+    RunResult,
+    RunSummary,
+    Workflow,
+    validate,
+)
 from PySide6.QtCore import QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from flowdesk.editor.run.run_state import format_ms
 from flowdesk.editor.theme import current_theme, set_icon
-from flowdesk.engine.history import RunSummary
+from flowdesk.engine import RunSummary
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (

@@ -15,10 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from flowdesk.editor.workers import run_in_thread
-from flowdesk.engine import Workflow
-from flowdesk.engine.errors import FlowdeskError
-from flowdesk.engine.sources import ToolInfo
-from flowdesk.engine.sources.catalogue import CatalogueIndex, list_catalogue
+from flowdesk.engine import (
+    CatalogueIndex,
+    FlowdeskError,
+    ToolInfo,
+    Workflow,
+    clear_openapi_cache,
+    list_catalogue,
+)
 from PySide6.QtCore import QObject, Signal
 
 
@@ -64,9 +68,7 @@ class ToolCatalogue(QObject):
             self.changed.emit()
             return
         if force:
-            from flowdesk.engine.sources import openapi
-
-            openapi._CACHE.clear()
+            clear_openapi_cache()
         for name in wanted:
             self._keys[name] = _key(workflow, name, root)
         self.loading |= set(wanted)

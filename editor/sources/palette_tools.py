@@ -20,8 +20,7 @@ from flowdesk.editor.palette import (
     Palette,
 )
 from flowdesk.editor.theme import category_color
-from flowdesk.engine.sources import ToolInfo
-from flowdesk.engine.sources.catalogue import CatalogueIndex
+from flowdesk.engine import CatalogueIndex, ToolInfo
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem
 

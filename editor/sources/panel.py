@@ -31,7 +31,7 @@ from flowdesk.editor.sources.palette_tools import set_tools
 from flowdesk.editor.sources.tool_form import tool_form_for
 from flowdesk.editor.text import plural
 from flowdesk.editor.workers import run_in_thread
-from flowdesk.engine.sources import split_tool_ref
+from flowdesk.engine import split_tool_ref
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -325,13 +325,13 @@ class SourcesUi:
         entry = self.workflow.sources.get(name, {})
         if entry.get("type") != "openapi" or entry.get("credential"):
             return
-        from flowdesk.engine.sources.openapi import load_spec
+        from flowdesk.engine import load_openapi_spec
 
         spec, root = str(entry.get("spec", "")), self.data_root()
 
         def work() -> list[dict[str, Any]]:
             # (files come from the process cache; a URL is fetched once more)
-            return asyncio.run(load_spec(spec, root)).credential_suggestions()
+            return asyncio.run(load_openapi_spec(spec, root)).credential_suggestions()
 
         def done(result: Any, error: BaseException | None) -> None:
             if error is None and result:

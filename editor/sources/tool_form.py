@@ -17,8 +17,7 @@ from flowdesk.editor.document import UNSET
 from flowdesk.editor.document.commands import SetConfig
 from flowdesk.editor.inspector.form import FieldSpec, build_editor
 from flowdesk.editor.inspector.widgets import FieldEditor, has_expression
-from flowdesk.engine.sources import ToolInfo
-from flowdesk.engine.sources.schema import argument_issues, coerce
+from flowdesk.engine import ToolInfo, argument_issues, coerce_to_schema
 from PySide6.QtWidgets import QLabel
 
 if TYPE_CHECKING:
@@ -156,7 +155,9 @@ class ToolForm:
         """Flag values that do not fit the schema (expressions are checked at run time)."""
         args = {k: v for k, v in self.arguments().items() if not has_expression(v)}
         problems: dict[str, str] = {}
-        for issue in argument_issues(self.tool.input_schema, coerce(self.tool.input_schema, args)):
+        for issue in argument_issues(
+            self.tool.input_schema, coerce_to_schema(self.tool.input_schema, args)
+        ):
             key = issue["path"].split(".", 1)[0].split("[", 1)[0]
             if issue["message"] == "required" and "." not in issue["path"]:
                 continue  # the asterisk says it; a fresh node is not an error

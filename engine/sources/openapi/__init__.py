@@ -110,6 +110,12 @@ _CACHE_SIZE = 4
 _CACHE_LOCK = threading.Lock()
 
 
+def clear_cache() -> None:
+    """Forget the documents read from files (the editor's "reload")."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
 def build_spec(data: bytes, shown: str, location: str, url: bool, root: Path | None) -> LoadedSpec:
     """Parse, check the version, and build the tools (CPU work: run it in a thread)."""
     parsed = parse_text(data, shown)
