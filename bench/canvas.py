@@ -11,7 +11,16 @@ the dense case) and measures, each case in a fresh process:
 - peak resident memory.
 
 Prints a table with the ratios to bare Qt and the issue's targets.
-Usage: ``python bench/canvas.py [--cases 500,2000,5000,2000x6000] [--repeat 15]``
+
+Then the whole-process comparison (``--whole``, issue 14 item 27): the real
+``flowdesk edit FILE`` of a generated 5,000-node chain, from the process's
+start to the first paint of its canvas, against a bare PySide6 program that
+reads the same file, builds the same items (a rectangle with its title per
+node, a path per edge) and paints them — each a new process, alternating which
+goes first, the median of several runs. Target: at most 2× bare.
+
+Usage: ``python bench/canvas.py [--cases 500,2000,5000,2000x6000] [--repeat 15]
+[--whole 5000] [--whole-runs 7] [--only-whole]``
 """
 
 from __future__ import annotations
@@ -261,11 +270,19 @@ def main() -> None:
         help="runs per mode, interleaved; the best of each figure is kept",
     )
     parser.add_argument(
+        "--whole", type=int, default=5000, metavar="NODES", help="whole-process case (0: skip)"
+    )
+    parser.add_argument("--whole-runs", type=int, default=7, help="runs per side, alternating")
+    parser.add_argument("--only-whole", action="store_true", help="only the whole-process case")
+    parser.add_argument(
         "--one", nargs=3, metavar=("NODES", "EDGES", "MODE"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_case(int(args.one[0]), int(args.one[1]), args.one[2], args.repeat)))
+        return
+    if args.only_whole:
+        print_whole(args.whole, args.whole_runs)
         return
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}
@@ -304,6 +321,8 @@ def main() -> None:
         failures += [f"{label} {k}" for k, ok in marks.items() if not ok]
         if fd["rss_mb"] > 400:
             failures.append(f"{label} memory")
+    if args.whole and not print_whole(args.whole, args.whole_runs):
+        failures.append(f"whole process {args.whole}")
     print("all targets met" if not failures else "over target: " + ", ".join(failures))
 
 
@@ -328,6 +347,169 @@ def _measure(
             for key, value in got.items():
                 best[key] = min(best[key], value)
     return rows
+
+
+# ------------------------------------------------------- whole processes
+#: the editor as ``flowdesk edit FILE`` runs it, plus a probe that stamps the
+#: wall clock once the canvas finished its first paint and ends the process
+EDITOR_CHILD = """
+import os, sys, time
+import flowdesk.editor.app as app_module
+from PySide6.QtCore import QEvent, QObject, QTimer
+
+original = app_module.run_event_loop
+
+def done():
+    print("PAINTED", time.time(), time.process_time(), flush=True)
+    os._exit(0)
+
+class Probe(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, done)  # once this paint is over
+        return False
+
+def probed(app):
+    from flowdesk.editor.main_window import MainWindow
+    window = next(w for w in app.topLevelWidgets() if isinstance(w, MainWindow))
+    app._probe = Probe(app)
+    window.view.viewport().installEventFilter(app._probe)
+    return original(app)
+
+app_module.run_event_loop = probed
+from flowdesk.cli import main
+sys.exit(main(["edit", sys.argv[1]]))
+"""
+
+#: what a bare PySide6 program does to show the same: read the file, build a
+#: rectangle with its title per node and a curve per edge, show them at the
+#: editor's opening zoom (80 %, the start of the flow), paint
+BARE_CHILD = """
+import json, os, sys, time
+from PySide6.QtCore import QEvent, QObject, QPointF, QTimer
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (QApplication, QGraphicsPathItem, QGraphicsRectItem,
+    QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView)
+
+app = QApplication(sys.argv[:1])
+with open(sys.argv[1], encoding="utf-8") as f:
+    data = json.load(f)
+scene = QGraphicsScene()
+pos = {}
+body, edge, text = QColor("#34343a"), QPen(QColor("#a5a5ae"), 2), QColor("#e6e6ea")
+for node in data["nodes"]:
+    item = QGraphicsRectItem(0, 0, 200, 64)
+    item.setBrush(body)
+    item.setPos(*node["position"])
+    title = QGraphicsSimpleTextItem(node.get("title") or node["id"], item)
+    title.setBrush(text)
+    title.setPos(10, 6)
+    scene.addItem(item)
+    pos[node["id"]] = item.pos()
+for e in data["edges"]:
+    p1 = pos[e["from"]["node"]] + QPointF(200, 32)
+    p2 = pos[e["to"]["node"]] + QPointF(0, 32)
+    dx = max(abs(p2.x() - p1.x()) * 0.5, 40)
+    path = QPainterPath(p1)
+    path.cubicTo(p1.x() + dx, p1.y(), p2.x() - dx, p2.y(), p2.x(), p2.y())
+    item = QGraphicsPathItem(path)
+    item.setPen(edge)
+    scene.addItem(item)
+view = QGraphicsView(scene)
+view.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+view.resize(1440, 900)
+view.scale(0.8, 0.8)
+view.centerOn(700, 400)
+
+def done():
+    print("PAINTED", time.time(), time.process_time(), flush=True)
+    os._exit(0)
+
+class Probe(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, done)
+        return False
+
+probe = Probe()
+view.viewport().installEventFilter(probe)
+view.show()
+app.exec()
+"""
+
+
+def whole_process(nodes: int, runs: int) -> dict[str, list[float]]:
+    """Seconds from each process's start to its first paint, per side (and
+    the CPU seconds the process used until then: ``SIDE cpu``)."""
+    times: dict[str, list[float]] = {
+        "bare": [],
+        "flowdesk": [],
+        "bare cpu": [],
+        "flowdesk cpu": [],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path = folder / "chain.flow.json"
+        path.write_text(json.dumps(make_workflow(nodes, nodes - 1)), encoding="utf-8")
+        env = {
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            # a first start: no settings, recent files, history or recovery of the user's
+            "XDG_CONFIG_HOME": str(folder / "config"),
+            "XDG_DATA_HOME": str(folder / "data"),
+            "FLOWDESK_DATA_DIR": str(folder / "flowdesk"),
+        }
+        env.pop("PYTHONPATH", None)
+        # An installed Flowdesk has its bytecode compiled (as PySide6 has): let
+        # the warm-up runs write it rather than compile the sources every start.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        for run in range(-1, runs):
+            order = ("bare", "flowdesk") if run % 2 == 0 else ("flowdesk", "bare")
+            for side in order:
+                child = BARE_CHILD if side == "bare" else EDITOR_CHILD
+                started = time.time()
+                out = subprocess.run(
+                    [sys.executable, "-c", child, str(path)],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    cwd=tmp,  # (the repository's folders must not shadow the package)
+                    timeout=120,
+                )
+                stamp = [ln for ln in out.stdout.splitlines() if ln.startswith("PAINTED ")]
+                if not stamp:
+                    raise SystemExit(f"{side} did not paint: {out.stderr[-2000:]}")
+                if run >= 0:  # (run -1 warms both up: bytecode, font caches)
+                    _, painted, cpu = stamp[-1].split()
+                    times[side].append(float(painted) - started)
+                    times[f"{side} cpu"].append(float(cpu))
+    return times
+
+
+def print_whole(nodes: int, runs: int) -> bool:
+    times = whole_process(nodes, runs)
+    bare, ours = statistics.median(times["bare"]), statistics.median(times["flowdesk"])
+    pairs = statistics.median(f / b for f, b in zip(times["flowdesk"], times["bare"], strict=True))
+    ratio = ours / bare
+    print(
+        f"whole processes, {nodes:,}-node chain, start to first paint, median of {runs} "
+        "alternating runs:"
+    )
+    cpu_bare = statistics.median(times["bare cpu"])
+    cpu_ours = statistics.median(times["flowdesk cpu"])
+    print(f"  {'':40} {'wall':>8} {'CPU':>8}")
+    print(f"  {'bare PySide6 (read, build items, paint)':40} {bare:7.3f}s {cpu_bare:7.3f}s")
+    print(f"  {'flowdesk edit FILE':40} {ours:7.3f}s {cpu_ours:7.3f}s")
+    ok = ratio <= 2.0
+    print(
+        f"  ratio {ratio:.2f}x wall (median of the pairs' ratios {pairs:.2f}x), "
+        f"{cpu_ours / cpu_bare:.2f}x CPU; target <= 2x: {'ok' if ok else 'OVER'}"
+    )
+    print(
+        f"  (CPU time is the process's own work up to the paint, without the waits a busy "
+        f"machine adds; load average now {os.getloadavg()[0]:.1f})"
+    )
+    return ok
 
 
 if __name__ == "__main__":

@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("plug-in %s not loaded: %s", entry, message)
     window = MainWindow(registry, settings, engine=build_engine(registry), history=HistoryStore())
     errors.install(window)
-    install_file_open_filter(app, window)
+    if sys.platform == "darwin":  # (elsewhere no FileOpen comes: no filter on every event)
+        install_file_open_filter(app, window)
     opened = True
     if args.flow:
         opened = window.files.open_path(Path(args.flow), confirm=False)
@@ -122,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.flow:
         window.show_start_view()
+        # Problems show a moment after the window is up, not before its first
+        # paint (the timer started when the file was read, before the window).
+        window.validator.schedule()
     else:
         offer_recovery(window)
     if args.select and not window.run.select(args.select):
@@ -229,6 +233,8 @@ def offer_recovery(window: object) -> None:
 
 async def close_http_pool() -> None:
     """Close the engine's shared HTTP connections of this loop (on quit)."""
+    if "aiohttp" not in sys.modules:
+        return  # nothing was sent: no pool (and no need to import the HTTP stack)
     try:
         from flowdesk.engine import close_shared_http_pool
 

@@ -56,15 +56,32 @@ def place_of(issue: Issue) -> Place:
     return Place(issue.node_id, section, match.group(2), match.group(3) or "")
 
 
+#: a node type's config fields' titles (its JSON schema is built once, not per
+#: problem: a file opened with thousands of problems described them in seconds)
+_TITLES: dict[type, dict[str, str]] = {}
+
+
+def _titles(node_type: type) -> dict[str, str]:
+    found = _TITLES.get(node_type)
+    if found is None:
+        props = node_type.config_schema().get("properties", {})  # type: ignore[attr-defined]
+        found = {
+            key: prop["title"]
+            for key, prop in props.items()
+            if isinstance(prop, dict) and isinstance(prop.get("title"), str) and prop["title"]
+        }
+        _TITLES[node_type] = found
+    return found
+
+
 def field_title(doc: Document, node_id: str, section: str, key: str) -> str:
     """The label the inspector gives the field."""
     if section == "node":
         return COMMON_TITLES.get(key, key.replace("_", " ").capitalize())
     node_type = doc.node_type(node_id) if doc.has_node(node_id) else None
     if node_type is not None:
-        prop = node_type.config_schema().get("properties", {}).get(key, {})
-        title = prop.get("title") if isinstance(prop, dict) else None
-        if isinstance(title, str) and title:
+        title = _titles(node_type).get(key)
+        if title:
             return field_label(title)
     return field_label(key)
 

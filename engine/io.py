@@ -96,6 +96,20 @@ def _refuse_constant(name: str) -> Any:
 
 def json_depth_error(value: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
     """Where ``value`` nests deeper than ``limit`` levels (a location), or None."""
+    # Depth only first (a 5,000-node file has tens of thousands of containers):
+    # the path to the culprit is worked out only when there is one.
+    stack: list[tuple[Any, int]] = [(value, 0)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth >= limit:
+            return _deep_location(value, limit)
+        for sub in item.values() if isinstance(item, dict) else item:
+            if isinstance(sub, dict | list):
+                stack.append((sub, depth + 1))
+    return None
+
+
+def _deep_location(value: Any, limit: int) -> str:
     stack: list[tuple[Any, int, tuple[int | str, ...]]] = [(value, 0, ())]
     while stack:
         item, depth, where = stack.pop()
@@ -107,7 +121,7 @@ def json_depth_error(value: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
             for key, sub in pairs:
                 if isinstance(sub, dict | list):
                     stack.append((sub, depth + 1, (*where, key)))
-    return None
+    return "the document"
 
 
 def parse_json_value(text: str) -> Any:

@@ -140,7 +140,9 @@ def offered_classes(obj: Any, *, defined_in: str | None = None, prefix: bool = F
         return [
             value
             for value in vars(obj).values()
-            if inspect.isclass(value)
+            # (a module is skipped first: a lazy one must not be loaded by the check)
+            if not isinstance(value, ModuleType)
+            and inspect.isclass(value)
             and (value.__module__.startswith(name) if prefix else value.__module__ == name)
         ]
     if isinstance(obj, list | tuple):

@@ -79,6 +79,9 @@ class Document:
         self._wf = workflow
         self.registry = registry
         self.changed: Signal[[DocumentEvent]] = Signal()
+        #: how many nodes show each title (``label``), until the next change
+        self._title_counts: dict[str, int] | None = None
+        self.changed.connect(self._forget_titles)  # first: before any observer asks
         self._port_cache: dict[str, tuple[list[PortInfo], list[PortInfo]]] = {}
         self._nodes: dict[str, Node] = {n.id: n for n in workflow.nodes}
         self._edges: dict[EdgeKey, Edge] = {e.key(): e for e in workflow.edges}
@@ -203,8 +206,17 @@ class Document:
         if node is None:
             return repr(node_id)
         title = self._shown_title(node)
-        same = sum(1 for other in self._nodes.values() if self._shown_title(other) == title)
+        if self._title_counts is None:
+            counts: dict[str, int] = {}
+            for other in self._nodes.values():
+                shown = self._shown_title(other)
+                counts[shown] = counts.get(shown, 0) + 1
+            self._title_counts = counts
+        same = self._title_counts.get(title, 0)
         return f"“{title}”" + (f" ({node_id})" if same > 1 else "")
+
+    def _forget_titles(self, _event: object) -> None:
+        self._title_counts = None
 
     def shown_title(self, node_id: str) -> str:
         """The title the canvas shows (the type's title when the node has none)."""

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flowdesk.editor.run.paint_clock import PaintClock
 from flowdesk.editor.run.run_state import RunState, merge_results
 from flowdesk.engine import (
     BUS,
@@ -43,6 +44,7 @@ from flowdesk.engine import (
     validate,
 )
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,8 @@ class EngineBridge(QObject):
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._flush)
+        #: the window's painting time, counted in a frame's cost
+        self._paints = PaintClock(parent) if isinstance(parent, QWidget) else None
         self._recorded.connect(self._emit_recorded)
         self._listed.connect(self._emit_listed)
         self._loaded.connect(self._emit_loaded)
@@ -264,6 +268,8 @@ class EngineBridge(QObject):
         # inbox); ``_finished`` stops it and shows the final state at once.
         self._nodes = len(workflow.nodes)
         self._frame.setInterval(frame_interval(self._nodes))
+        if self._paints is not None:
+            self._paints.take_ms()  # (paints before this run are not its frames)
         self._frame.setSingleShot(False)
         self._flush_pending = True
         self._frame.start()
@@ -357,6 +363,8 @@ class EngineBridge(QObject):
             self._report("The run could not be shown", exc)
         if running:
             cost_ms = (time.perf_counter() - started) * 1000.0
+            if self._paints is not None:  # what the last frame cost to paint
+                cost_ms += self._paints.take_ms()
             interval = frame_interval(self._nodes, cost_ms)
             if interval != self._frame.interval():
                 self._frame.setInterval(interval)

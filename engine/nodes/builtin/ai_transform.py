@@ -16,9 +16,8 @@ import re
 import time
 from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -31,6 +30,7 @@ from ...errors import (
     http_status_category,
 )
 from ...expressions import has_expression, to_text
+from ...lazy import lazy_module
 from ...schema_dsl import (
     SchemaError,
     SchemaSyntaxError,
@@ -39,6 +39,11 @@ from ...schema_dsl import (
     validate_value,
 )
 from ..spec import NodeType, Port
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported when a request is sent, not when the node types are listed
+    httpx = lazy_module("httpx")
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 DEFAULT_CREDENTIAL = "openrouter"

@@ -4,29 +4,31 @@ charsets, the response's headers as a dict and its JSON body, and the
 ``Retry-After`` wait. Pure functions; the exchange itself (credentials,
 redirects, limits, errors) is ``http_request``.
 
-May import: httpx, engine.compat.httpx_fast, engine.errors, stdlib.
+May import: httpx and engine.compat.httpx_fast (both lazily: the HTTP stack is
+imported on the first request), engine.errors, engine.lazy, stdlib.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
-from ...compat.httpx_fast import (
-    header_entries,
-    known_encoding,
-    parse_url,
-    remember_encoding,
-    url_parts,
-)
 from ...errors import ConfigError
+from ...lazy import lazy_module
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ...compat import httpx_fast as _fast
+else:  # imported when a request is sent, not when the node types are listed
+    httpx = lazy_module("httpx")
+    _fast = lazy_module(__name__.rsplit(".", 3)[0] + ".compat.httpx_fast")
 
 CHARSET = re.compile(r"charset=\"?([\w.:-]+)", re.IGNORECASE)
 TEXT_TYPES = (
@@ -76,13 +78,13 @@ def checked_url(text: str) -> httpx.URL:
         # httpx takes "http://[bad" for a host named "%5Bbad" and looks it up:
         # urllib refuses an unclosed or invalid bracketed address
         urlsplit(text.strip()).port  # noqa: B018 - parses (and checks) the port too
-        url = parse_url(text.strip())
+        url = _fast.parse_url(text.strip())
     except (httpx.InvalidURL, ValueError) as exc:
         raise ConfigError(
             f"config.url {shown!r} is not a valid URL: {mask_password(str(exc))}",
             details={"field": "url", "url": shown},
         ) from None
-    parts = url_parts(url)  # (``url.scheme``/``url.host`` minus IDNA decoding)
+    parts = _fast.url_parts(url)  # (``url.scheme``/``url.host`` minus IDNA decoding)
     if parts.scheme not in ("http", "https") or not parts.host:
         raise ConfigError(
             f"config.url {shown!r} must be an absolute http:// or https:// URL",
@@ -96,14 +98,16 @@ def checked_url(text: str) -> httpx.URL:
     return url
 
 
-#: per-phase limits off: ``timeout_s`` already bounds the whole request, and
-#: per-phase limits would cost aiohttp a timer per read
-NO_PHASE_TIMEOUT = httpx.Timeout(None)
+@functools.cache
+def no_phase_timeout() -> httpx.Timeout:
+    """Per-phase limits off: ``timeout_s`` already bounds the whole request, and
+    per-phase limits would cost aiohttp a timer per read."""
+    return httpx.Timeout(None)
 
 
 def phase_timeout(seconds: float | None) -> httpx.Timeout | Any:
     """The per-phase timeout of a request: the client's, unless ``timeout_s`` is set."""
-    return httpx.USE_CLIENT_DEFAULT if seconds is None else NO_PHASE_TIMEOUT
+    return httpx.USE_CLIENT_DEFAULT if seconds is None else no_phase_timeout()
 
 
 def set_default(headers: dict[str, str], name: str, value: str) -> str:
@@ -156,14 +160,14 @@ def response_headers(headers: httpx.Headers) -> dict[str, str]:
     # Working out ``headers.encoding`` decodes every header once more to pick
     # ASCII, else UTF-8, else Latin-1: decoding as ASCII straight away is that
     # first pick, and a failure falls back to it.
-    entries = header_entries(headers)
-    if known_encoding(headers) is None:
+    entries = _fast.header_entries(headers)
+    if _fast.known_encoding(headers) is None:
         try:
             out = header_dict(entries, "ascii")
         except UnicodeDecodeError:
             pass
         else:
-            remember_encoding(headers, "ascii")  # what ``headers.encoding`` would have found
+            _fast.remember_encoding(headers, "ascii")  # what ``headers.encoding`` would have found
             return out
     return header_dict(entries, headers.encoding)
 

@@ -18,15 +18,10 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ...compat.httpx_fast import (
-    HttpClient,
-    read_content,
-)
 from ...context import NodeContext
 from ...credentials import (
     HttpCredential,
@@ -46,6 +41,7 @@ from ...errors import (
     TransportError,
     http_status_category,
 )
+from ...lazy import lazy_module
 from ..spec import NodeType, Port
 from .http_parts import (
     charset_of,
@@ -66,6 +62,14 @@ from .http_parts import (
     size_text,
     without_query,
 )
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ...compat import httpx_fast as _fast
+else:  # imported when a request is sent, not when the node types are listed
+    httpx = lazy_module("httpx")
+    _fast = lazy_module(__name__.rsplit(".", 3)[0] + ".compat.httpx_fast")
 
 DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 MAX_REDIRECTS = 20
@@ -325,7 +329,7 @@ class _Exchange:
                 # Flowdesk's client sends straight to its transport (no auth
                 # flow, hooks or redirect loop to go through: redirects are
                 # followed here); any other httpx client goes through ``send``.
-                direct = client.send_direct if isinstance(client, HttpClient) else None
+                direct = client.send_direct if isinstance(client, _fast.HttpClient) else None
                 redirects = 0
                 while True:
                     if direct is not None:
@@ -500,7 +504,7 @@ class _Exchange:
 
         What ``_read`` gives for such a body, without a coroutine to await.
         """
-        content = read_content(response)
+        content = _fast.read_content(response)
         if content is not None and len(content) <= self.config.max_response_bytes:
             # (decoded, as a read body always is; an announced length over
             # the limit cannot have been read whole)
@@ -514,7 +518,7 @@ class _Exchange:
         if declared is not None and self.method != "HEAD" and declared.isdigit():
             if int(declared) > limit and "content-encoding" not in headers:
                 raise self._too_large(int(declared), declared=True)
-        content = read_content(response)
+        content = _fast.read_content(response)
         if content is not None:
             # Already read (a small body; decoded, as a read body always is):
             # what the read loop below would give, minus its async generators.
