@@ -6,7 +6,8 @@ site-packages). Everything else is in pyproject.toml."""
 from setuptools import find_namespace_packages, find_packages, setup
 
 CODE = {"engine": "flowdesk.engine", "editor": "flowdesk.editor"}
-DATA = {"resources": "flowdesk.resources"}  # every file below it is package data
+# every file below these is package data (docs: Help ▸ Documentation, offline)
+DATA = {"resources": "flowdesk.resources", "docs": "flowdesk.docs"}
 
 packages = ["flowdesk"]
 package_dir = {"flowdesk": "flowdesk"}

@@ -1,12 +1,14 @@
 """Executor overhead: a chain of 10,000 ``data.transform`` nodes and a fan-out
 of 10,000 independent ones, each with a small expression, beside a bare loop
 that evaluates the same compiled expressions; then ``flowdesk run`` of the
-chain end to end (load, validate, run, print).
+chain end to end (a subprocess: start-up, load, validate, run, print).
 
-Targets (issue 2): executor within 3× of the bare loop; the executor's own
-time (run minus bare loop) for the chain under 250 ms — Node-RED 4.1 passes a
-message through 10,000 function nodes in about 260 ms on this machine kind —
-and ``flowdesk run`` of the chain under 3 s.
+Goals (issue 21), wall clock, median of 5: the chain within 2.5× the bare
+loop and under 250 ms — Node-RED 4.1 passes a message through 10,000
+function nodes in about 260 ms on this machine kind — and the whole
+``flowdesk run`` of it under 1 s. The engine and the bare loop alternate in
+one process, so a busy machine slows both alike: the ratio is the steadier
+figure. The last lines say which goals are met.
 
 Wall-clock figures are noisy on a shared 2-core machine; ``--callgrind``
 also counts instructions with valgrind (the same count whatever else runs):
@@ -182,14 +184,18 @@ def main() -> None:
 
     print(f"Executor overhead, {n:,} data.transform nodes, median of {args.repeat} runs")
     print(f"{'case':<10} {'bare loop':>11} {'executor':>11} {'own time':>11} {'ratio':>7}")
+    figures: dict[str, tuple[float, float]] = {}
     for name, build, bare in (("chain", chain, bare_chain), ("fan-out", fan_out, bare_fan)):
         workflow = parse_workflow(build(n), registry)
         timed_run(engine, workflow)  # warm caches (compiled expressions, imports)
-        runs = [timed_run(engine, workflow) for _ in range(args.repeat)]
-        gc.freeze()
-        bares = [bare(n, engine.expressions) for _ in range(args.repeat)]
-        gc.unfreeze()
+        runs, bares = [], []
+        for _ in range(args.repeat):  # side by side: load slows both alike
+            runs.append(timed_run(engine, workflow))
+            gc.freeze()
+            bares.append(bare(n, engine.expressions))
+            gc.unfreeze()
         run_ms, bare_ms = median_ms(runs), median_ms(bares)
+        figures[name] = (run_ms, bare_ms)
         print(
             f"{name:<10} {bare_ms:>9.1f} ms {run_ms:>8.1f} ms {run_ms - bare_ms:>8.1f} ms "
             f"{run_ms / bare_ms:>6.2f}×"
@@ -200,7 +206,7 @@ def main() -> None:
         path.write_text(json.dumps(chain(n)))
         env = {**os.environ, "FLOWDESK_DATA_DIR": folder}
         times = []
-        for _ in range(3):
+        for _ in range(args.repeat):
             started = time.perf_counter()
             done = subprocess.run(
                 [sys.executable, "-m", "flowdesk", "run", str(path), "--json"],
@@ -210,10 +216,20 @@ def main() -> None:
             )
             times.append(time.perf_counter() - started)
             assert done.returncode == 0, done.stderr.decode()
+        cli_s = statistics.median(times)
         print(
-            f"flowdesk run of the {n:,}-node chain (load, validate, run, print JSON, "
-            f"record history): {statistics.median(times):.2f} s median of 3"
+            f"flowdesk run of the {n:,}-node chain (start-up, load, validate, run, print "
+            f"JSON, record history): {cli_s:.2f} s median of {args.repeat}"
         )
+    if n == 10_000:
+        run_ms, bare_ms = figures["chain"]
+        goals = (
+            (f"chain ≤ 2.5× the bare loop ({run_ms / bare_ms:.2f}×)", run_ms <= 2.5 * bare_ms),
+            (f"chain < 250 ms ({run_ms:.0f} ms)", run_ms < 250),
+            (f"flowdesk run < 1 s ({cli_s:.2f} s)", cli_s < 1.0),
+        )
+        for text, met in goals:
+            print(f"goal {text}: {'met' if met else 'NOT met'}")
     if args.callgrind:
         callgrind_report(n)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flowdesk.editor.theme import icon, set_icon
+from flowdesk.editor.theme import set_icon
 from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QToolButton, QWidget
@@ -32,6 +32,13 @@ SPECS = [
     Spec("open", "&Open…", (Key.Open,), "open", "Open a workflow file"),
     Spec("save", "&Save", (Key.Save,), "save", "Save"),
     Spec("save_as", "Save &As…", (Key.SaveAs, "Ctrl+Shift+S"), "", "Save under a new name"),
+    Spec(
+        "close",
+        "&Close",
+        ("Ctrl+W", Key.Close),
+        "",
+        "Close this workflow; an empty one takes its place",
+    ),
     Spec("quit", "&Quit", (Key.Quit, "Ctrl+Q"), "", "Quit Flowdesk"),
     Spec("cut", "Cu&t", (Key.Cut,), "cut", "Cut the selection"),
     Spec("copy", "&Copy", (Key.Copy,), "copy", "Copy the selection as JSON"),
@@ -53,6 +60,31 @@ SPECS = [
         ("Ctrl+Shift+L",),
         "layout",
         "Arrange the graph (or the selection) left to right",
+    ),
+    *[
+        Spec(f"align_{name}", text, (), "", tip)
+        for name, text, tip in (
+            ("left", "Align &Left", "Line up the selected nodes' left edges"),
+            ("hcenter", "Align &Centers", "Line up the selected nodes' centres (a column)"),
+            ("right", "Align &Right", "Line up the selected nodes' right edges"),
+            ("top", "Align &Top", "Line up the selected nodes' top edges"),
+            ("vcenter", "Align &Middles", "Line up the selected nodes' middles (a row)"),
+            ("bottom", "Align &Bottom", "Line up the selected nodes' bottom edges"),
+        )
+    ],
+    Spec(
+        "distribute_h",
+        "Distribute &Horizontally",
+        (),
+        "",
+        "Space three or more selected nodes evenly from left to right",
+    ),
+    Spec(
+        "distribute_v",
+        "Distribute &Vertically",
+        (),
+        "",
+        "Space three or more selected nodes evenly from top to bottom",
     ),
     Spec("fit", "&Fit", ("F",), "fit", "Fit the selection, or everything"),
     Spec("zoom_in", "Zoom &In", (Key.ZoomIn, "Ctrl+="), "zoom-in", "Zoom in"),
@@ -101,12 +133,32 @@ SPECS = [
         "key",
         "Credentials: store, change or delete the secrets this workflow uses",
     ),
+    Spec(
+        "documentation",
+        "&Documentation",
+        (),
+        "",
+        "The user guide and reference (bundled: works offline)",
+    ),
     Spec("shortcuts", "&Keyboard Shortcuts", (Key.HelpContents,), "info", "Keyboard shortcuts"),
     Spec("about", "&About Flowdesk", (), "", "About Flowdesk"),
 ]
 
 MENUS = {
-    "&File": ["new", "open", "@recent", "-", "save", "save_as", "-", "credentials", "-", "quit"],
+    "&File": [
+        "new",
+        "open",
+        "@recent",
+        "@examples",
+        "-",
+        "save",
+        "save_as",
+        "-",
+        "credentials",
+        "-",
+        "close",
+        "quit",
+    ],
     "&Edit": [
         "undo",
         "redo",
@@ -134,9 +186,22 @@ MENUS = {
         "@theme",
         "@docks",
     ],
-    "&Arrange": ["auto_layout"],
+    "&Arrange": [
+        "auto_layout",
+        "-",
+        "align_left",
+        "align_hcenter",
+        "align_right",
+        "-",
+        "align_top",
+        "align_vcenter",
+        "align_bottom",
+        "-",
+        "distribute_h",
+        "distribute_v",
+    ],
     "&Run": ["run", "run_node", "run_up_to", "stop", "-", "pin_output", "-", "live_view"],
-    "&Help": ["shortcuts", "about"],
+    "&Help": ["documentation", "shortcuts", "about"],
 }
 #: shortcuts that act on the canvas selection: only while the canvas has focus,
 #: so that Delete or Ctrl+A in the palette or a form never hit the graph
@@ -184,6 +249,8 @@ class Actions(QObject):
             self.theme_group.addAction(self.by_name[name])
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.setObjectName("menu_recent")
+        self.examples_menu = QMenu("&Examples", window)
+        self.examples_menu.setObjectName("menu_examples")
         self.theme_menu = QMenu("&Theme", window)
         self.theme_menu.setObjectName("menu_theme")
         for name in ("theme_system", "theme_dark", "theme_light"):
@@ -240,13 +307,6 @@ class Actions(QObject):
         for name, slot in slots.items():
             self.by_name[name].triggered.connect(lambda _checked=False, s=slot: s())
 
-    def refresh_icons(self) -> None:
-        """Redraw icons in the current theme's colours."""
-        for action in self.by_name.values():
-            name = action.property("icon_name")
-            if name:
-                action.setIcon(icon(str(name)))
-
     def build_menus(self, docks: list[QAction]) -> None:
         bar = self.window.menuBar()
         bar.setObjectName("menuBar")
@@ -258,6 +318,8 @@ class Actions(QObject):
                     menu.addSeparator()
                 elif name == "@recent":
                     menu.addMenu(self.recent_menu)
+                elif name == "@examples":
+                    menu.addMenu(self.examples_menu)
                 elif name == "@theme":
                     menu.addMenu(self.theme_menu)
                 elif name == "@docks":

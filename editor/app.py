@@ -1,8 +1,8 @@
 """The editor's composition root: ``main(argv)`` builds the QApplication,
 theme, registry, engine (``build_engine``: the one place that chooses the
 secret store), run history and main window, opens FLOW if given, offers to
-recover unsaved work, and runs the event loop (qasync, so that runs of the
-engine share it). ``--screenshot OUT.png`` renders the window at 1440×900 with
+recover unsaved work (FLOW's first), and runs the event loop (qasync, so that
+runs of the engine share it). ``--screenshot OUT.png`` renders the window at 1440×900 with
 the flow loaded and fitted, saves it and exits (works offscreen); with
 ``--run`` the flow is run first and the picture taken when the run has
 finished (exit 0 whatever its result); ``--select NODE`` selects a node, so
@@ -126,8 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         # Problems show a moment after the window is up, not before its first
         # paint (the timer started when the file was read, before the window).
         window.validator.schedule()
-    else:
-        offer_recovery(window)
+    offer_recovery(window)  # with a file or without: journaled work is offered
     if args.select and not window.run.select(args.select):
         log.warning("no node %r to select", args.select)
     if args.run and opened:
@@ -200,35 +199,12 @@ def run_screenshot(app: object, window: object, out: Path, args: argparse.Namesp
 
 
 def offer_recovery(window: object) -> None:
-    from flowdesk.editor.autosave import Autosave
-    from flowdesk.editor.dialogs import RecoveryDialog
+    """Offer every journal a crashed session left, the opened file's first
+    (``editor.recovery``)."""
     from flowdesk.editor.main_window import MainWindow
-    from flowdesk.engine import WorkflowLoadError, load_workflow
 
     assert isinstance(window, MainWindow)
-    folder = window.autosave.folder
-    orphans = Autosave.orphans(folder)
-    if not orphans:
-        return
-    dialog = RecoveryDialog(orphans, window)
-    accepted = dialog.exec()
-    if dialog.discard_all:
-        for recovery in orphans:
-            Autosave.discard(folder, recovery)
-        return
-    chosen = dialog.chosen()
-    if not accepted or chosen is None:
-        return
-    try:
-        workflow = load_workflow(chosen.flow_path, window.registry)
-    except WorkflowLoadError as exc:
-        window.files.show_problems(
-            chosen.flow_path, exc.issues, "The recovered work could not be read"
-        )
-        return
-    window.files.open_workflow(workflow, chosen.original_path, modified=True)
-    Autosave.discard(folder, chosen)
-    window.autosave.write_journal()  # the recovered work is journaled again under this session
+    window.recovery.offer_at_start()
 
 
 async def close_http_pool() -> None:

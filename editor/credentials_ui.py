@@ -165,7 +165,7 @@ class CredentialsUi(QObject):
     def _keyring_unavailable(self, message: str) -> None:
         """Said once: the short form in the status bar (the whole message is
         in the missing-secrets bar and the Credentials dialog)."""
-        short = message.split(":", 1)[0].strip().rstrip(".")
+        short = message.split(". ", 1)[0].strip().rstrip(".")  # what went wrong
         self.window.statusBar().showMessage(f"{short[:1].upper()}{short[1:]}.", 20000)
 
     def _secrets_known(self) -> None:
@@ -194,8 +194,13 @@ class CredentialsUi(QObject):
             f"{'they are' if several else 'it is'} set."
         )
         problem = self.secret_status.unavailable_message
-        if problem:
-            text += f"<br><small>{html.escape(problem)}</small>"
+        if problem:  # what went wrong, then what to do for these credentials
+            first = problem.split(". ", 1)[0].rstrip(".")
+            names = ", ".join(env_var_name(n) for n in missing)
+            text += (
+                f"<br>{html.escape(first)}. Start and unlock a Secret Service such as "
+                f"gnome-keyring or KWallet, or set {html.escape(names)}."
+            )
         self.bar_label.setText(text)
         self.bar.show()
 

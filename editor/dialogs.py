@@ -5,13 +5,15 @@ save-changes question. May import: PySide6, engine (public API), editor.theme.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
+from typing import Any
 
 from flowdesk.editor.autosave import Recovery
-from flowdesk.editor.theme import icon_pixmap
+from flowdesk.editor.theme import current_theme, icon_pixmap
 from flowdesk.engine import Issue
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QPainter
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,11 +24,17 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+#: the item role of a two-line row's second line
+SECOND_LINE = Qt.ItemDataRole.UserRole + 1
 
 
 class ProblemsDialog(QDialog):
@@ -87,41 +95,75 @@ class ProblemsDialog(QDialog):
 
 
 class RecoveryDialog(QDialog):
-    """Offer the journals of sessions that ended without saving."""
+    """Offer the journals of sessions that ended without saving: each one's
+    file, folder and time on two lines (the folder elided in its middle, never
+    a horizontal scroll bar). ``opened``: the file just opened, whose work is
+    offered first."""
 
-    def __init__(self, recoveries: list[Recovery], parent: QWidget | None = None) -> None:
+    WIDTH = 600
+
+    def __init__(
+        self,
+        recoveries: list[Recovery],
+        parent: QWidget | None = None,
+        opened: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("recoveryDialog")
         self.setAccessibleName("Recover unsaved work")
         self.setWindowTitle("Recover unsaved work")
-        self.resize(520, 300)
+        self.setFixedWidth(self.WIDTH)
         self.discard_all = False
-        label = QLabel(
-            "<b>Flowdesk did not close normally.</b><br>Unsaved work was kept. "
-            "Recover it now? (Saving asks where, so nothing is overwritten silently.)"
-        )
+        if opened is not None:
+            heading = (
+                f"<b>{html.escape(opened.name)} has unsaved changes.</b><br>Flowdesk closed "
+                "before they were saved, and kept them. Recover them now?"
+            )
+        else:
+            heading = (
+                "<b>Flowdesk did not close normally.</b><br>Unsaved work was kept. "
+                "Recover it now? (Nothing is written to its file until you save.)"
+            )
+        label = QLabel(heading)
+        label.setObjectName("recoveryHeading")
         label.setWordWrap(True)
         self.list = QListWidget(self)
         self.list.setObjectName("recoveryList")
+        self.list.setAccessibleName("Unsaved work")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setSpacing(2)
+        self.list.setItemDelegate(TwoLineDelegate(self.list))
+        text_width = self.WIDTH - 80
         for recovery in recoveries:
-            where = str(recovery.original_path) if recovery.original_path else "never saved"
-            item = QListWidgetItem(f"{recovery.name}   —   {where}   ({recovery.saved_at})")
+            title, second = recovery_lines(recovery, text_width, self.fontMetrics())
+            item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, recovery)
+            item.setData(SECOND_LINE, second)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{title} — {second}")
+            item.setToolTip(recovery_tooltip(recovery))
             self.list.addItem(item)
         self.list.setCurrentRow(0)
+        shown = min(len(recoveries), 4)
+        rows = sum(self.list.sizeHintForRow(i) for i in range(shown)) + 2 * shown * 2
+        self.list.setFixedHeight(rows + 2 * self.list.frameWidth() + 2)
         buttons = QDialogButtonBox(self)
         recover = buttons.addButton("Recover", QDialogButtonBox.ButtonRole.AcceptRole)
         recover.setObjectName("recoverButton")
+        recover.setDefault(True)
         later = buttons.addButton("Not now", QDialogButtonBox.ButtonRole.RejectRole)
         later.setObjectName("laterButton")
-        discard = buttons.addButton("Discard all", QDialogButtonBox.ButtonRole.DestructiveRole)
+        later.setToolTip("Keep the work for later: it is offered again next time")
+        discard = buttons.addButton("Discard", QDialogButtonBox.ButtonRole.DestructiveRole)
         discard.setObjectName("discardButton")
+        discard.setToolTip("Delete the kept work listed here")
         discard.clicked.connect(self._discard)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
         layout = QVBoxLayout(self)
+        layout.setSpacing(10)
         layout.addWidget(label)
-        layout.addWidget(self.list, 1)
+        layout.addWidget(self.list)
         layout.addWidget(buttons)
 
     def _discard(self) -> None:
@@ -134,6 +176,81 @@ class RecoveryDialog(QDialog):
             return None
         recovery = item.data(Qt.ItemDataRole.UserRole)
         return recovery if isinstance(recovery, Recovery) else None
+
+    def row_texts(self) -> list[str]:
+        """What each row says (plain text), as screen readers hear it."""
+        return [
+            str(self.list.item(i).data(Qt.ItemDataRole.AccessibleTextRole))
+            for i in range(self.list.count())
+        ]
+
+
+def _home_short(folder: Path) -> str:
+    home = Path.home()
+    try:
+        return "~/" + folder.relative_to(home).as_posix()
+    except ValueError:
+        return str(folder)
+
+
+def recovery_lines(recovery: Recovery, width: int, metrics: QFontMetrics) -> tuple[str, str]:
+    """Two lines: the file (or the workflow's name), then its folder (elided
+    in the middle to fit ``width``) and when the work was kept."""
+    from flowdesk.editor.run.history_panel import local_time
+
+    when = f"kept {local_time(recovery.saved_at)}" if recovery.saved_at else ""
+    if recovery.original_path is not None:
+        title = recovery.original_path.name
+        folder = _home_short(recovery.original_path.parent)
+        room = width - metrics.horizontalAdvance(f"  ·  {when}") - 24
+        where = metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, max(room, 80))
+    else:
+        title, where = recovery.name, "never saved"
+    return title, (f"{where}  ·  {when}" if when else where)
+
+
+class TwoLineDelegate(QStyledItemDelegate):
+    """A bold first line and a quieter second one (``SECOND_LINE``), readable
+    on the selection colour too."""
+
+    PAD = 7
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> QSize:  # noqa: N802
+        line = option.fontMetrics.lineSpacing()
+        return QSize(option.rect.width(), 2 * line + 2 * self.PAD + 2)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Any) -> None:
+        palette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        if selected:
+            painter.fillRect(option.rect, palette.highlight())
+        text = palette.highlightedText().color() if selected else palette.text().color()
+        quiet = QColor(text if selected else current_theme().muted)
+        if selected:
+            quiet.setAlphaF(0.85)
+        rect = option.rect.adjusted(10, self.PAD, -10, -self.PAD)
+        bold = QFont(option.font)
+        bold.setBold(True)
+        line = option.fontMetrics.lineSpacing()
+        painter.setFont(bold)
+        painter.setPen(text)
+        first = QFontMetrics(bold).elidedText(
+            str(index.data()), Qt.TextElideMode.ElideRight, rect.width()
+        )
+        painter.drawText(rect.adjusted(0, 0, 0, -line), Qt.AlignmentFlag.AlignLeft, first)
+        painter.setFont(option.font)
+        painter.setPen(quiet)
+        second = option.fontMetrics.elidedText(
+            str(index.data(SECOND_LINE) or ""), Qt.TextElideMode.ElideMiddle, rect.width()
+        )
+        painter.drawText(rect.adjusted(0, line + 2, 0, 0), Qt.AlignmentFlag.AlignLeft, second)
+        painter.restore()
+
+
+def recovery_tooltip(recovery: Recovery) -> str:
+    where = str(recovery.original_path) if recovery.original_path else "never saved"
+    return f"{recovery.name}\n{where}\nkept {recovery.saved_at}"
 
 
 def ask_save_changes(parent: QWidget, name: str) -> QMessageBox.StandardButton:

@@ -37,6 +37,8 @@ class FileController(QObject):
     status_message = Signal(str)
     recent_changed = Signal()
     opened = Signal()
+    #: a document without a file was saved for the first time (its path)
+    first_saved = Signal(object)
 
     def __init__(
         self,
@@ -155,8 +157,11 @@ class FileController(QObject):
             log.exception("saving %s failed", path)
             QMessageBox.critical(self.window, "Could not save", f"{path}\n\n{exc.strerror or exc}")
             return False
+        first = self.controller.path is None
         self.controller.set_path(path.resolve())
         self.controller.mark_saved()
+        if first:
+            self.first_saved.emit(path.resolve())
         self.settings.add_recent(path)
         self.settings.last_dir = str(path.resolve().parent)
         self.recent_changed.emit()

@@ -157,6 +157,13 @@ class MainWindow(QMainWindow):
             + [dock.toggleViewAction() for dock in self.run.docks]
         )
         self.sources.add_menu_entries()
+        from flowdesk.editor.canvas.arrange import Arranger
+        from flowdesk.editor.file_menu import FileMenu
+        from flowdesk.editor.recovery import RecoveryOffer
+
+        self.file_menu = FileMenu(self)  # Close, Examples, Documentation, Open Recent
+        self.arranger = Arranger(self.editor, self.ui_actions)  # Arrange ▸ Align, Distribute
+        self.recovery = RecoveryOffer(self)  # journaled work of a file, when it opens
         self.toolbar = self.ui_actions.build_toolbar()
         self.ui_actions.attach_canvas(self.view)
         self._build_status_bar()
@@ -239,13 +246,14 @@ class MainWindow(QMainWindow):
         c.edited.connect(self._update_counts)
         c.edited.connect(self.credentials.refresh_badges)
         self.files.status_message.connect(self.show_message)
-        self.files.recent_changed.connect(self._fill_recent)
+        self.files.recent_changed.connect(self.file_menu.fill_recent)
         self.files.opened.connect(self._after_open)
         self.interactions.status_message.connect(self.show_message)
         self.interactions.quick_add_requested.connect(self.quick_add.open_at)
         self.interactions.node_activated.connect(lambda _n: self.inspector_dock.raise_())
         self.interactions.context_menu_requested.connect(self._context_menu)
         self.quick_add.chosen.connect(lambda t, pos, pending: ed.add_node(t, pos, pending))
+        self.quick_add.closed.connect(self.interactions.drop_dangling)
         self.node_palette.activated.connect(lambda t: ed.add_node(t, self.view.center_scene()))
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.note_text_edited.connect(self._note_edited)
@@ -253,7 +261,7 @@ class MainWindow(QMainWindow):
         self.run.runs.problems_shown.connect(self.problems.jump_to_issues)
         self.run.output.field_requested.connect(self.problems.jump)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{round(z * 100)} %"))
-        self._fill_recent()
+        self.file_menu.fill_recent()
 
     # ------------------------------------------------------------- document
     def _show_document(self, document: Document) -> None:
@@ -308,24 +316,6 @@ class MainWindow(QMainWindow):
         # Qt shows "[*]" as "*" while modified (and the macOS close-button dot).
         self.setWindowTitle(f"{self.controller.title_name}[*] — Flowdesk")
         self.setWindowModified(self.controller.is_modified)
-
-    def _fill_recent(self) -> None:
-        menu = self.ui_actions.recent_menu
-        menu.clear()
-        recent = self.settings.recent_files()
-        for path in recent:
-            action = menu.addAction(path.name)
-            action.setToolTip(str(path))
-            action.setStatusTip(str(path))
-            action.triggered.connect(lambda _c=False, p=path: self.files.open_path(p))
-        if recent:
-            menu.addSeparator()
-            menu.addAction("Clear Recent", self._clear_recent)
-        menu.setEnabled(bool(recent))
-
-    def _clear_recent(self) -> None:
-        self.settings.clear_recent()
-        self._fill_recent()
 
     # --------------------------------------------------------------- helpers
     def show_message(self, text: str) -> None:

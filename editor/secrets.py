@@ -16,6 +16,7 @@ from typing import Any
 from flowdesk.editor.workers import run_in_thread
 from flowdesk.engine import EnvSecretStore, FlowdeskError, tokens_key
 from PySide6.QtCore import QObject, Signal
+from shiboken6 import Shiboken
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,8 @@ class SecretStatus(QObject):
         result: tuple[dict[str, bool], str | None] | None,
         error: BaseException | None,
     ) -> None:
-        if generation != self._generation:
-            return  # invalidated meanwhile: a newer lookup is on its way
+        if generation != self._generation or not Shiboken.isValid(self):
+            return  # invalidated meanwhile (a newer lookup is on its way), or closed
         self._pending.difference_update(names)
         found, problem = result if result is not None else ({n: False for n in names}, None)
         if error is not None:

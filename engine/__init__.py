@@ -43,7 +43,7 @@ from .events import (
 )
 from .executor import Engine, RunHandle
 from .expressions import ExpressionEngine
-from .history import TRUNCATED_KEY, HistoryStore, RunSummary
+from .history import TRUNCATED_KEY, HistoryStore, RunSummary, local_time
 from .io import dumps_workflow, load_workflow, loads_workflow, parse_workflow, save_workflow
 from .keyring_store import KeyringSecretStore, default_secret_store
 from .model import Edge, Node, Workflow
@@ -70,7 +70,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers
         source_tools,
         usage_text,
     )
-    from .schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema
+    from .schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema, to_validation_schema
     from .sources import ToolInfo, split_tool_ref
     from .sources.catalogue import CatalogueIndex, list_catalogue
     from .sources.openapi import clear_cache as clear_openapi_cache
@@ -105,6 +105,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "source_tools": (".planner", "source_tools"),
     "split_tool_ref": (".sources", "split_tool_ref"),
     "to_strict_schema": (".schema_dsl", "to_strict_schema"),
+    "to_validation_schema": (".schema_dsl", "to_validation_schema"),
     "usage_text": (".planner", "usage_text"),
 }
 
@@ -199,6 +200,7 @@ __all__ = [
     "load_openapi_spec",
     "load_workflow",
     "loads_workflow",
+    "local_time",
     "parse_workflow",
     "plan_request",
     "planner_tools",
@@ -210,6 +212,7 @@ __all__ = [
     "source_tools",
     "split_tool_ref",
     "to_strict_schema",
+    "to_validation_schema",
     "tokens_key",
     "usage_text",
     "validate",

@@ -29,9 +29,7 @@ from . import __version__
 from .bus import BUS, install_logging
 from .cli_output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, LinePrinter, print_summary
 from .credentials import redact
-from .events import (
-    Event,
-)
+from .events import Event
 from .executor import Engine
 from .expressions import interrupt as interrupt_expressions
 from .history import HistoryStore
@@ -99,10 +97,9 @@ def build_parser(extra: dict[str, Command] | None = None) -> argparse.ArgumentPa
     nodes = sub.add_parser("nodes", help="list the node types")
     nodes.add_argument("--json", action="store_true", help="ports and config JSON Schemas")
 
-    history = sub.add_parser("history", help="list past runs, or 'history show RUN_ID' for one run")
-    history.add_argument("action", nargs="*", metavar="show RUN_ID")
-    history.add_argument("--limit", type=int, default=20, metavar="N")
-    history.add_argument("--json", action="store_true")
+    from . import cli_history
+
+    cli_history.add_parser(sub)
 
     from . import cli_credentials
 
@@ -428,13 +425,14 @@ def _nodes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# ----------------------------------------------------------- credentials
+# --------------------------------------------------------------- history
 def _history(args: argparse.Namespace) -> int:
-    from . import cli_history
+    from .cli_history import run
 
-    return cli_history.run(args)
+    return run(args)
 
 
+# ----------------------------------------------------------- credentials
 def _credentials(args: argparse.Namespace) -> int:
     from . import cli_credentials
 

@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         return _test(args)
     except FlowdeskError as error:
         sys.stderr.write(f"flowdesk credentials {action}: {error.message}\n")
+        if error.details.get("hint"):
+            sys.stderr.write(f"{error.details['hint']}\n")
         return EXIT_FAILED
 
 
@@ -116,7 +118,7 @@ def _list(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps({"credentials": rows, "keyring_error": problem}) + "\n")
     else:
         if problem:
-            sys.stderr.write(f"warning: {problem}\n")
+            sys.stderr.write(f"Warning: {problem} Stored secrets cannot be listed.\n")
         if not rows:
             sys.stdout.write("No credentials stored on this computer.\n")
         else:

@@ -1,7 +1,13 @@
-"""``flowdesk history``: the runs recorded in the history store, newest first,
-and ``history show RUN_ID`` (a prefix will do) with every node's outcome.
+"""``flowdesk history``: the runs recorded on this computer (CLI and editor),
+newest first, and ``flowdesk history show RUN_ID`` for one run node by node.
 
-May import: engine.cli_output, engine.history, engine.safe_output, stdlib.
+People read short ids (the first 8 characters, like git; any start of an id
+that names one run is accepted wherever an id is taken), local times as the
+editor shows them ("Today 10:32:05", "2026-11-20 10:32") and the workflow's
+file name beside its name. ``--json`` is the spec's and does not change: full
+ids, UTC times, the same keys. Exit codes: 0 done, 1 no such run or an
+ambiguous id, 2 usage error.
+May import: every engine module.
 """
 
 from __future__ import annotations
@@ -9,10 +15,71 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+from typing import Any
 
-from .cli_output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, MARKS, attempts_text, format_ms
-from .history import HistoryStore, is_truncated
+from .history import SHORT_ID, HistoryStore, RunSummary, is_truncated, local_time
 from .safe_output import json_text, printable
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+_MARKS = {
+    "succeeded": "✓",
+    "pinned": "⊙",
+    "failed": "✗",
+    "skipped": "↷",
+    "cancelled": "⊘",
+    "running": "…",
+}
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "history",
+        help="list past runs, or 'history show RUN_ID' for one run",
+        description="The runs recorded on this computer (from the CLI and the editor), "
+        "newest first; 'flowdesk history show RUN_ID' shows one run node by node. Ids are "
+        "shown short (8 characters); any start of an id that names one run is accepted.",
+    )
+    parser.add_argument(
+        "action",
+        nargs="*",
+        metavar="show RUN_ID",
+        help="show one run: RUN_ID is its id or the start of it (the 8 characters listed "
+        "are enough)",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=20,
+        metavar="N",
+        help="list at most N runs, newest first (default: 20)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON instead: the run summaries, or with 'show' the whole run "
+        "result (full ids, UTC times)",
+    )
+    return parser
+
+
+def short_id(run_id: str) -> str:
+    return run_id[:SHORT_ID]
+
+
+def _where(summary: RunSummary) -> str:
+    """The workflow's name with its file name: ``Orders (orders.flow.json)``."""
+    name = printable(summary.workflow_name)
+    if not summary.workflow_path:
+        return f"{name} (unsaved)"
+    return f"{name} ({printable(Path(summary.workflow_path).name)})"
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         if len(action) != 2:
             sys.stderr.write("usage: flowdesk history show RUN_ID\n")
             return EXIT_INVALID
-        return show(store, action[1], args.json)
+        return _show(store, action[1], args.json)
     if action:
         sys.stderr.write(f"flowdesk history: unknown action {action[0]!r} (use 'show RUN_ID')\n")
         return EXIT_INVALID
@@ -33,23 +100,33 @@ def run(args: argparse.Namespace) -> int:
     if not runs:
         sys.stdout.write(f"No runs recorded yet ({store.path}).\n")
         return EXIT_OK
-    sys.stdout.write(f"{'RUN':<32}  {'STARTED':<24}  {'STATUS':<9}  {'DURATION':>10}  WORKFLOW\n")
-    for run in runs:
-        duration = format_ms(run.duration_ms) if run.duration_ms is not None else "—"
-        sys.stdout.write(
-            f"{run.run_id:<32}  {run.started_at:<24}  {run.status:<9}  {duration:>10}  "
-            f"{printable(run.workflow_name)}\n"
+    out = sys.stdout
+    out.write(f"{'RUN':<8}  {'STARTED':<16}  {'STATUS':<11}  {'DURATION':>9}  WORKFLOW\n")
+    for summary in runs:
+        status = f"{_MARKS.get(summary.status, '·')} {summary.status}"
+        out.write(
+            f"{short_id(summary.run_id):<8}  {local_time(summary.started_at):<16}  "
+            f"{status:<11}  {_ms(summary.duration_ms):>9}  {_where(summary)}\n"
         )
     return EXIT_OK
 
 
-def show(store: HistoryStore, run_id: str, as_json: bool) -> int:
+def _show(store: HistoryStore, run_id: str, as_json: bool) -> int:
+    if not run_id.strip():
+        sys.stderr.write("usage: flowdesk history show RUN_ID (the id or the start of it)\n")
+        return EXIT_INVALID
     matches = store.resolve_id(run_id)
     if not matches:
-        sys.stderr.write(f"flowdesk history: no run {run_id!r}\n")
+        sys.stderr.write(
+            f"flowdesk history: no run {printable(run_id)!r}; 'flowdesk history' lists them\n"
+        )
         return EXIT_FAILED
     if len(matches) > 1:
-        sys.stderr.write(f"flowdesk history: {run_id!r} is ambiguous: {', '.join(matches)}\n")
+        shown = ", ".join(short_id(m) if short_id(m) != run_id else m for m in matches)
+        sys.stderr.write(
+            f"flowdesk history: {printable(run_id)!r} is the start of several runs ({shown}); "
+            "give more characters\n"
+        )
         return EXIT_FAILED
     found = store.get_run(matches[0])
     assert found is not None
@@ -61,19 +138,24 @@ def show(store: HistoryStore, run_id: str, as_json: bool) -> int:
         sys.stdout.write(json_text(data, indent=2) + "\n")
         return EXIT_OK
     out = sys.stdout
-    out.write(f"Run {summary.run_id}  {summary.status}\n")
-    where = printable(summary.workflow_path or "unsaved")
-    out.write(f"  workflow  {printable(summary.workflow_name)} ({where})\n")
-    duration = format_ms(summary.duration_ms) if summary.duration_ms is not None else "—"
-    out.write(f"  started   {summary.started_at}   duration {duration}\n\n")
+    mark = _MARKS.get(summary.status, "·")
+    out.write(f"Run {short_id(summary.run_id)}  {mark} {summary.status}\n")
+    out.write(f"  workflow  {_where(summary)}\n")
+    if summary.workflow_path:
+        out.write(f"  folder    {printable(str(Path(summary.workflow_path).parent))}\n")
+    out.write(
+        f"  started   {local_time(summary.started_at)}   duration {_ms(summary.duration_ms)}\n"
+    )
+    out.write(f"  id        {summary.run_id}\n\n")
     for node_id, node in result.nodes.items():
-        mark = MARKS.get(node.status, "·")
+        mark = _MARKS.get(node.status, "·")
         if node.status == "skipped":
             out.write(f"  {mark} {node_id:<24} {node.status:<10} {node.reason or ''}\n")
             continue
+        attempts = f"{node.attempts} attempt{'s' if node.attempts != 1 else ''}"
         out.write(
-            f"  {mark} {node_id:<24} {node.status:<10} {format_ms(node.duration_ms):>9}  "
-            f"{attempts_text(node.attempts)}\n"
+            f"  {mark} {node_id:<24} {node.status:<10} {_ms(node.duration_ms):>9}  "
+            f"{attempts if node.attempts else ''}\n"
         )
         if node.error:
             message = printable(str(node.error.get("message")))

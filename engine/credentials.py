@@ -231,7 +231,7 @@ class CredentialResolver:
         try:
             value = self.store.get_secret(name)
         except FlowdeskError as error:
-            if not error.message.startswith(f"credential {name!r}"):
+            if f"credential {name!r}" not in error.message:
                 error.message = f"credential {name!r}: {error.message}"
                 error.args = (error.message,)
             raise

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,26 @@ class RunSummary:
             "duration_ms": self.duration_ms,
             "node_count": self.node_count,
         }
+
+
+#: how many characters of a run id are shown (like git's short hashes)
+SHORT_ID = 8
+
+
+def local_time(iso: str, now: datetime | None = None) -> str:
+    """A stored UTC time as people read it, in local time: ``Today 10:32:05``
+    or ``2026-11-20 10:32`` (the editor's Run History and ``flowdesk history``)."""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone()
+    today = (now or datetime.now()).astimezone().date()
+    if moment.date() == today:
+        return "Today " + moment.strftime("%H:%M:%S")
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _to_stderr(message: str) -> None:
@@ -355,6 +376,25 @@ class HistoryStore:
             usage=json.loads(row[8]) if row[8] else None,
         )
         return summary, result
+
+    def move_runs(self, run_ids: Iterable[str], workflow_path: str) -> int:
+        """File runs of a workflow that had no file yet under ``workflow_path``
+        (its first save): only runs still without a path move. Returns how many."""
+        ids = list(run_ids)
+        if not ids:
+            return 0
+
+        def update(db: sqlite3.Connection) -> int:
+            with db:
+                marks = ", ".join("?" for _ in ids)
+                cursor = db.execute(
+                    f"UPDATE runs SET workflow_path = ? WHERE workflow_path IS NULL"
+                    f" AND run_id IN ({marks})",
+                    (workflow_path, *ids),
+                )
+                return int(cursor.rowcount)
+
+        return int(self._query(update))
 
     def latest_result(self, workflow_path: str) -> RunResult | None:
         """The newest finished run of a workflow file, for partial runs."""

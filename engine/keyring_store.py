@@ -38,27 +38,45 @@ INDEX_USER = "__flowdesk_index__"
 T = TypeVar("T")
 
 
+#: what a headless Linux machine needs (said once, after the message)
+HEADLESS_HINT = (
+    "On a Linux machine without a desktop session, run Flowdesk inside "
+    "'dbus-run-session' after 'gnome-keyring-daemon --unlock'. Flowdesk never writes "
+    "secrets to a plain-text file."
+)
+
+
 def keyring_help(name: str | None = None) -> str:
-    """How to make secrets available when the keyring cannot be used."""
-    env = env_var_name(name) if name else "FLOWDESK_SECRET_<NAME>"
+    """What to do when the keyring cannot be used: one sentence."""
+    if name:
+        return (
+            f"To use credential {name!r}, start and unlock a Secret Service such as "
+            "gnome-keyring or KWallet, or give its secret in the environment variable "
+            f"{env_var_name(name)}."
+        )
     return (
-        "install and unlock a Secret Service such as gnome-keyring or KWallet in your "
-        "desktop session (on a headless Linux machine: run Flowdesk inside "
-        "'dbus-run-session' after 'gnome-keyring-daemon --unlock'), or give the secret "
-        f"in the environment variable {env}. Flowdesk never stores secrets in a "
-        "plain-text file"
+        "Start and unlock a Secret Service such as gnome-keyring or KWallet, or give "
+        "secrets in environment variables FLOWDESK_SECRET_<NAME>."
     )
 
 
 class KeyringUnavailableError(AuthError):
-    """No usable keyring backend: the message says why and how to fix it."""
+    """No usable keyring backend. The message says what went wrong, then what
+    to do, in sentence case: "The system keyring can't be used (why). To use
+    credential 'api', start and unlock …, or give its secret in the environment
+    variable FLOWDESK_SECRET_API." (the first sentence alone is the short
+    form); ``details["hint"]`` has the headless-Linux recipe."""
 
     code = "KEYRING_UNAVAILABLE"
 
     def __init__(self, reason: str, name: str | None = None) -> None:
         super().__init__(
-            f"the system keyring is not usable ({reason}): {keyring_help(name)}",
-            details={"reason": reason, **({"credential": name} if name else {})},
+            f"The system keyring can't be used ({reason}). {keyring_help(name)}",
+            details={
+                "reason": reason,
+                "hint": HEADLESS_HINT,
+                **({"credential": name} if name else {}),
+            },
         )
         self.reason = reason
 

@@ -149,13 +149,16 @@ class OAuth2Tokens:
                     raise
                 reason = error.details.get("reason", "")
                 raise AuthError(
-                    f"credential {name!r}: its sign-in is kept in the system keyring, which "
-                    f"is not usable ({reason}): install and unlock a Secret Service such as "
-                    "gnome-keyring or KWallet (on a headless Linux machine: run Flowdesk "
-                    "inside 'dbus-run-session' after 'gnome-keyring-daemon --unlock'), then "
-                    f"sign in with 'flowdesk credentials login {name}'",
+                    f"The sign-in of credential {name!r} is kept in the system keyring, "
+                    f"which can't be used ({reason}). Start and unlock a Secret Service such "
+                    "as gnome-keyring or KWallet, then sign in again with "
+                    f"'flowdesk credentials login {name}'.",
                     code="KEYRING_UNAVAILABLE",
-                    details={"credential": name, "reason": reason},
+                    details={
+                        "credential": name,
+                        "reason": reason,
+                        "hint": error.details.get("hint", ""),
+                    },
                 ) from error
             record = TokenRecord.from_json(raw) if raw else None
             if record is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from flowdesk.editor.canvas.scene import CanvasScene
-from flowdesk.editor.canvas.style import GRID, HEADER_HEIGHT, NODE_WIDTH
+from flowdesk.editor.canvas.style import BODY_PADDING, GRID, HEADER_HEIGHT, NODE_WIDTH, ROW_HEIGHT
 from flowdesk.editor.canvas.view import CanvasView
 from flowdesk.editor.document import Document, DocumentError
 from flowdesk.editor.document.clipboard import (
@@ -32,7 +32,7 @@ from flowdesk.editor.document.commands import (
 from flowdesk.editor.document.layout import layered_layout
 from flowdesk.editor.text import plural
 from flowdesk.editor.undo import DocumentController
-from PySide6.QtCore import QMimeData, QObject, QPointF, Signal
+from PySide6.QtCore import QMimeData, QObject, QPointF, QRectF, Signal
 from PySide6.QtGui import QGuiApplication
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 FRAGMENT_MIME = "application/x-flowdesk-fragment+json"
 #: a wire left dangling on empty canvas: (node id, port, True if the node's output)
 PendingWire = tuple[str, str, bool]
+#: from a node's top to the middle of its first port row
+FIRST_PORT_Y = HEADER_HEIGHT + BODY_PADDING + ROW_HEIGHT / 2
 
 
 class CanvasEditor(QObject):
@@ -79,10 +81,15 @@ class CanvasEditor(QObject):
         self, type_name: str, scene_pos: QPointF, pending: PendingWire | None = None
     ) -> str | None:
         """Add a node centred on ``scene_pos``; with ``pending``, also connect
-        the dangling wire to the new node's first compatible port (one step)."""
-        x, y = self.snap(scene_pos.x() - NODE_WIDTH / 2, scene_pos.y() - HEADER_HEIGHT / 2)
-        data = new_node_json(self.doc, type_name, (x, y))
+        the dangling wire to the new node's first compatible port (one step),
+        the node beside the wire's node (its port at the wire's end, never on
+        top of that node or another). The node is scrolled into view."""
         node_type = self.doc.registry.find(type_name)
+        if pending is not None and node_type is not None:
+            x, y = self._beside(pending, node_type.title or type_name, scene_pos)
+        else:
+            x, y = self.snap(scene_pos.x() - NODE_WIDTH / 2, scene_pos.y() - HEADER_HEIGHT / 2)
+        data = new_node_json(self.doc, type_name, (x, y))
         add = AddNode(data, text=f"Add {node_type.title if node_type else type_name}")
         children: list[Command] = [add]
         if pending is not None and node_type is not None:
@@ -101,7 +108,39 @@ class CanvasEditor(QObject):
         if not self.push(command):
             return None
         self.scene.select([data["id"]])
+        item = self.scene.nodes.get(data["id"])
+        if item is not None:
+            self.keep_in_view(item.sceneBoundingRect())
         return str(data["id"])
+
+    def _beside(self, pending: PendingWire, title: str, end: QPointF) -> tuple[float, float]:
+        """Where a node added from a dangling wire goes: its port at the wire's
+        end, right of the wire's node (left of it for an input's wire), then
+        moved down past any node it would cover."""
+        node_id, _, is_output = pending
+        width = self.scene.canvas_style.node_width(title)
+        source = self.scene.nodes.get(node_id)
+        gap = GRID * 2
+        if is_output:
+            x = end.x()
+            if source is not None:
+                x = max(x, source.sceneBoundingRect().right() + gap)
+        else:
+            x = end.x() - width
+            if source is not None:
+                x = min(x, source.sceneBoundingRect().left() - gap - width)
+        x, y = self.snap(x, end.y() - FIRST_PORT_Y)
+        height = HEADER_HEIGHT + BODY_PADDING * 2 + ROW_HEIGHT * 2
+        for _ in range(40):
+            if not self.scene.node_in(QRectF(x - 8, y - 8, width + 16, height + 16)):
+                break
+            y += GRID
+        return x, y
+
+    def keep_in_view(self, rect: QRectF) -> None:
+        """Scroll (zoom out only if it cannot fit) so that ``rect`` is on
+        screen, clear of the minimap."""
+        self.view.keep_in_view(rect)
 
     def add_note(self, scene_pos: QPointF | None = None) -> None:
         pos = scene_pos or self.view.center_scene()
@@ -166,6 +205,7 @@ class CanvasEditor(QObject):
         command, ids, notes = plan_paste(self.doc, fragment, anchor=anchor)
         if self.push(command):
             self.scene.select(ids, notes)
+            self._show_selection()
 
     def duplicate_selection(self) -> None:
         nodes, notes = self.scene.selected_node_ids(), self.scene.selected_note_ids()
@@ -177,6 +217,7 @@ class CanvasEditor(QObject):
         )
         if self.push(command):
             self.scene.select(ids, new_notes)
+            self._show_selection()
 
     # ------------------------------------------------------------ arrange
     def auto_layout(self, selection_only: bool | None = None) -> None:
@@ -208,7 +249,17 @@ class CanvasEditor(QObject):
             self.status_message.emit("Already laid out.")
             return
         label = "Auto-layout selection" if selection_only else "Auto-layout"
-        self.push(MoveNodes(moves, text=label))
+        if self.push(MoveNodes(moves, text=label)):
+            rect = QRectF()
+            for node_id in ids:
+                rect = rect.united(self.scene.nodes[node_id].sceneBoundingRect())
+            self.keep_in_view(rect)
+
+    def _show_selection(self) -> None:
+        rect = QRectF()
+        for item in self.scene.selectedItems():
+            rect = rect.united(item.sceneBoundingRect())
+        self.keep_in_view(rect)
 
     def nudge(self, dx: float, dy: float) -> None:
         """Arrow keys: consecutive nudges of the same selection are one step."""

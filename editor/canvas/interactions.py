@@ -56,12 +56,24 @@ class Interactions(QObject):
         self.gesture: Gesture | None = None
         #: ``(source__tool, scene position)`` for a tool dropped from the palette
         self.tool_dropped: Callable[[str, QPointF], None] | None = None
+        #: a wire dropped on empty canvas, kept in sight while quick-add is open
+        self.dangling: QGraphicsPathItem | None = None
         view.interactions = self
         editor.status_message.connect(self.status_message)
 
     @property
     def scene(self) -> CanvasScene:
         return self.view.canvas()
+
+    def drop_dangling(self) -> None:
+        """Quick-add closed: the wire it was opened for goes (its edge, if a
+        node was chosen, is drawn by the scene)."""
+        wire, self.dangling = self.dangling, None
+        try:
+            if wire is not None and wire.scene() is not None:
+                wire.scene().removeItem(wire)
+        except RuntimeError:  # the scene was cleared meanwhile (another document)
+            pass
 
     @property
     def doc(self) -> Document:
@@ -511,6 +523,9 @@ class DrawWire(Gesture):
         if self.detached is not None:
             editor.push(RemoveEdges([self.detached]))
             return
+        self.owner.drop_dangling()
+        self.owner.scene.addItem(self.wire)  # stays in sight while quick-add is open
+        self.owner.dangling = self.wire
         self.owner.quick_add_requested.emit(event.globalPosition().toPoint(), pos, self.fixed)
 
     def _restore(self) -> None:

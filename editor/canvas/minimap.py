@@ -31,6 +31,9 @@ class Minimap:
         self.visible = True
         #: shown right now: only while part of the graph is out of view
         self.shown = False
+        #: the bottom corner it sits in: "right", or "left" when a node would
+        #: be under it on the right and none is on the left
+        self.corner = "right"
         self._to_scene = QTransform()
         self._to_widget = QTransform()
         self._cache: QPixmap | None = None
@@ -46,17 +49,36 @@ class Minimap:
             return QRect()
         return self._place()
 
-    def _place(self) -> QRect:
+    def _place(self, corner: str = "") -> QRect:
         area = self.view.viewport().rect()
-        return QRect(
-            area.right() - SIZE[0] - MARGIN + 1, area.bottom() - SIZE[1] - MARGIN + 1, *SIZE
-        )
+        top = area.bottom() - SIZE[1] - MARGIN + 1
+        if (corner or self.corner) == "left":
+            return QRect(area.left() + MARGIN, top, *SIZE)
+        return QRect(area.right() - SIZE[0] - MARGIN + 1, top, *SIZE)
+
+    def covers_node(self, corner: str = "") -> bool:
+        """Whether a node lies (partly) under the minimap in ``corner``."""
+        place = self._place(corner).adjusted(-4, -4, 4, 4)
+        scene_rect = self.view.mapToScene(place).boundingRect()
+        return self.view.canvas().node_in(scene_rect)
+
+    def _choose_corner(self) -> None:
+        """Never cover a node when the other bottom corner is clear."""
+        if self.view.minimap_dragging() or not self.covers_node():
+            return
+        other = "left" if self.corner == "right" else "right"
+        if not self.covers_node(other):
+            self.view.viewport().update(self._place())
+            self.corner = other
+            self.view.viewport().update(self._place())
 
     def sync(self) -> None:
         """Show it while part of the graph is out of view: a minimap of a graph
         that is all on screen would only hide some of it."""
         bounds = self.view.canvas().overview.bounds()
         wanted = self.visible and not bounds.isNull() and not self._visible_scene().contains(bounds)
+        if wanted:
+            self._choose_corner()
         if wanted != self.shown:
             self.shown = wanted
             self.view.viewport().update(self._place())

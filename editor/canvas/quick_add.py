@@ -1,6 +1,12 @@
 """The quick-add popup: opened at the cursor by double-click or Tab on the
 canvas, or by dropping a wire on empty canvas. Type to fuzzy-search node types
 by title, type name and description; Up/Down choose, Enter adds, Esc closes.
+
+From a dropped wire it lists only the types that can take the wire (an input
+for an output's wire, an output for an input's), the likeliest next step
+first (Transform after an output, Read file before an input), and opens
+beside the wire's end so that the wire stays in sight. The list shows whole
+rows only: no horizontal scroll bar, no half-cut last entry.
 May import: PySide6, engine (public API), editor.palette, editor.fuzzy.
 """
 
@@ -11,14 +17,38 @@ from flowdesk.editor.palette import SEARCH_ROLE, TYPE_ROLE, NodeTypeDelegate, ty
 from flowdesk.editor.theme import icon, set_icon
 from flowdesk.engine import NodeRegistry, NodeType
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QStandardItemModel
+from PySide6.QtGui import QHideEvent, QKeyEvent, QStandardItemModel
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
+
+#: rows the list shows before it scrolls
+VISIBLE_ROWS = 7
+#: what usually follows an output (first = offered first) ...
+AFTER_OUTPUT = ("data.transform", "flow.if", "http.request", "file.write", "ai.transform")
+#: ... and what usually feeds an input
+BEFORE_INPUT = ("file.read", "http.request", "data.transform", "trigger.webhook")
+
+
+def preferred_order(types: list[type[NodeType]], pending: object) -> list[type[NodeType]]:
+    """The types that can take a dangling wire, likeliest first (all types,
+    in registry order, without a wire)."""
+    if not isinstance(pending, tuple) or len(pending) != 3:
+        return types
+    from_output = bool(pending[2])
+    usable = [t for t in types if (t.inputs if from_output else t.outputs)]
+    order = AFTER_OUTPUT if from_output else BEFORE_INPUT
+
+    def key(t: type[NodeType]) -> int:
+        return order.index(t.type_name) if t.type_name in order else len(order)
+
+    return sorted(usable, key=key)  # (stable: the rest keep the registry's order)
 
 
 class QuickAdd(QFrame):
     """``chosen(type_name, scene_pos, pending)`` when the user picks a type."""
 
     chosen = Signal(str, QPointF, object)
+    #: the popup closed (chosen or not): the dangling wire may go
+    closed = Signal()
 
     def __init__(self, registry: NodeRegistry, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
@@ -46,6 +76,8 @@ class QuickAdd(QFrame):
         self.list.setModel(self.model)
         self.list.setItemDelegate(NodeTypeDelegate(self.list))
         self.list.setMouseTracking(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.clicked.connect(lambda _index: self.accept_current())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -53,7 +85,8 @@ class QuickAdd(QFrame):
         layout.addWidget(self.search)
         layout.addWidget(self.list)
         layout.addWidget(self.hint)
-        self.resize(340, 380)
+        self.hint.setWordWrap(True)
+        self.setFixedWidth(340)
 
     def _types(self) -> list[type[NodeType]]:
         return list(self.registry)
@@ -66,8 +99,23 @@ class QuickAdd(QFrame):
         self.hint.setText(
             "Enter adds · connects the dangling wire" if pending else "Enter adds · Esc closes"
         )
+        self._fit_rows()
         screen = self.screen().availableGeometry() if self.screen() else None
-        pos = QPoint(global_pos.x() - 20, global_pos.y() - 20)
+        if isinstance(pending, tuple) and len(pending) == 3:
+            # beside the wire's end, away from the wire: right of it for an
+            # output's wire (which comes from the left), left for an input's;
+            # the other side when the screen has no room
+            right = global_pos.x() + 14
+            left = global_pos.x() - self.width() - 14
+            first, second = (right, left) if pending[2] else (left, right)
+            x = first
+            if screen is not None and not (
+                screen.left() <= first and first + self.width() <= screen.right()
+            ):
+                x = second
+            pos = QPoint(x, global_pos.y() - 24)
+        else:
+            pos = QPoint(global_pos.x() - 20, global_pos.y() - 20)
         if screen is not None:
             pos.setX(max(screen.left(), min(pos.x(), screen.right() - self.width())))
             pos.setY(max(screen.top(), min(pos.y(), screen.bottom() - self.height())))
@@ -75,10 +123,22 @@ class QuickAdd(QFrame):
         self.show()
         self.search.setFocus()
 
+    def _fit_rows(self) -> None:
+        """As tall as ``VISIBLE_ROWS`` whole rows (fewer when fewer match)."""
+        rows = max(1, min(VISIBLE_ROWS, self.model.rowCount()))
+        row = self.list.sizeHintForRow(0) if self.model.rowCount() else 46
+        self.list.setFixedHeight(rows * max(row, 1) + 2 * self.list.frameWidth())
+        self.adjustSize()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        super().hideEvent(event)
+        self.closed.emit()
+
     def _refilter(self, text: str) -> None:
         self.model.clear()
-        entries = [(t, (t.title or t.type_name, t.type_name, t.description)) for t in self._types()]
-        for node_type in rank(text, entries):
+        types = preferred_order(self._types(), self.pending)
+        entries = [(t, (t.title or t.type_name, t.type_name, t.description)) for t in types]
+        for node_type in rank(text, entries) if text else types:
             item = type_item(node_type)
             item.setData(None, SEARCH_ROLE)
             self.model.appendRow(item)

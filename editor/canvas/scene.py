@@ -460,6 +460,10 @@ class CanvasScene(QGraphicsScene):
                 return item
         return None
 
+    def node_in(self, rect: QRectF) -> bool:
+        """Whether a node lies (partly) in ``rect`` (the scene's index: cheap)."""
+        return any(isinstance(item, NodeItem) for item in self.items(rect))
+
     def items_rect(self) -> QRectF:
         rect = self.overview.bounds()
         for note in self.notes.values():

@@ -206,6 +206,49 @@ class CanvasView(QGraphicsView):
         self.centerOn(QPointF(x, y))
         self._after_transform()
 
+    def keep_in_view(self, rect: QRectF, margin: float = 32.0) -> None:
+        """Scroll the least that shows ``rect`` whole, ``margin`` pixels from
+        the edges and not under the minimap; zoom out (never in) only when it
+        cannot fit at the current zoom."""
+        if rect.isNull() or rect.isEmpty():
+            return
+        area = QRectF(self.viewport().rect()).adjusted(margin, margin, -margin, -margin)
+        if rect.width() * self.zoom > area.width() or rect.height() * self.zoom > area.height():
+            fit = min(area.width() / rect.width(), area.height() / rect.height())
+            self.set_zoom(max(MIN_ZOOM, fit))
+        self._scroll_into(rect, area)
+        self.minimap.sync()
+        corner = QRectF(self.minimap.rect())
+        shown = QRectF(self.mapFromScene(rect).boundingRect())
+        if not corner.isNull() and shown.intersects(corner.adjusted(-8, -8, 8, 8)):
+            # above the minimap if there is room; else beside it
+            above = QRectF(area)
+            above.setBottom(corner.top() - 8)
+            if shown.height() <= above.height():
+                self._scroll_into(rect, above)
+            elif self.minimap.corner == "right":
+                beside = QRectF(area)
+                beside.setRight(corner.left() - 8)
+                if shown.width() <= beside.width():
+                    self._scroll_into(rect, beside)
+            self.minimap.sync()
+
+    def _scroll_into(self, rect: QRectF, area: QRectF) -> None:
+        shown = QRectF(self.mapFromScene(rect).boundingRect())
+        dx = dy = 0.0
+        if shown.left() < area.left():
+            dx = shown.left() - area.left()
+        elif shown.right() > area.right():
+            dx = shown.right() - area.right()
+        if shown.top() < area.top():
+            dy = shown.top() - area.top()
+        elif shown.bottom() > area.bottom():
+            dy = shown.bottom() - area.bottom()
+        if dx or dy:
+            zoom = self.zoom
+            self.centerOn(self.center_scene() + QPointF(dx / zoom, dy / zoom))
+            self._after_transform()
+
     def fit_selection(self) -> None:
         scene = self.canvas()
         rect = QRectF()
@@ -260,6 +303,9 @@ class CanvasView(QGraphicsView):
             if not self._minimap_timer.isActive():
                 self._minimap_timer.start()
         self.minimap.sync()
+
+    def minimap_dragging(self) -> bool:
+        return self._minimap_drag
 
     def _repaint_minimap(self) -> None:
         """The blit moved the minimap's pixels too: repaint it and the sliver of

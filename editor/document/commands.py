@@ -13,7 +13,7 @@ import copy
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
-from flowdesk.editor.document.document import UNSET, Document, JsonDict, edge_key_text, node_json
+from flowdesk.editor.document.document import UNSET, Document, JsonDict, node_json
 from flowdesk.editor.document.events import EdgeKey, Point
 from flowdesk.editor.document.refs import rename_references
 
@@ -109,8 +109,21 @@ class RemoveItems(Command):
         if self.note_ids:
             parts.append(plural(len(self.note_ids), "note"))
         self.text = "Delete " + " and ".join(parts)
+        #: name the one node or edge by its title at the first redo
+        self.auto_text = True
+
+    def _name_one(self, doc: Document) -> None:
+        self.auto_text = False
+        if len(self.node_ids) == 1 and not self.edge_keys and not self.note_ids:
+            verb = self.text.split(" ", 1)[0]  # Delete, Cut
+            self.text = f"{verb} {doc.label(self.node_ids[0])}"
+        elif len(self.edge_keys) == 1 and not self.node_ids and not self.note_ids:
+            source, _, target, _ = self.edge_keys[0]
+            self.text = f"Disconnect {doc.label(source)} from {doc.label(target)}"
 
     def redo(self, doc: Document) -> None:
+        if self.auto_text:
+            self._name_one(doc)
         self._edges = doc.remove_edges(self.edge_keys)
         self._nodes, self._node_edges = doc.remove_nodes(self.node_ids)
         self._notes = doc.remove_notes(self.note_ids)
@@ -140,10 +153,14 @@ class MoveNodes(Command):
         if self.notes:
             parts.append(plural(len(self.notes), "note"))
         self.text = text or "Move " + " and ".join(parts)
+        self._auto_text = text is None and len(self.nodes) == 1 and not self.notes
         if mergeable:
             self.merge_key = ("move", frozenset(self.nodes), frozenset(self.notes))
 
     def redo(self, doc: Document) -> None:
+        if self._auto_text:  # one node: by its title ("Move “Fetch orders”")
+            self._auto_text = False
+            self.text = f"Move {doc.label(next(iter(self.nodes)))}"
         self._apply(doc, 1)
 
     def undo(self, doc: Document) -> None:
@@ -245,8 +262,12 @@ class RenameNode(Command):
         self.new_id = new_id
         self.text = f"Rename {old_id} to {new_id}"
         self._old_nodes: list[JsonDict] = []
+        self._named = False
 
     def redo(self, doc: Document) -> None:
+        if not self._named:
+            self._named = True
+            self.text = f"Change the id of {doc.label(self.old_id)} to {self.new_id}"
         doc.rename_node(self.old_id, self.new_id)
         self._old_nodes = []
         for node_id in doc.node_ids():
@@ -270,8 +291,12 @@ class AddEdge(Command):
         self.key: EdgeKey = (source, source_port, target, target_port)
         self.text = f"Connect {source} to {target}"
         self._replaced: list[tuple[int, JsonDict]] = []
+        self._named = False
 
     def redo(self, doc: Document) -> None:
+        if not self._named:  # by title, as the canvas shows them
+            self._named = True
+            self.text = f"Connect {doc.label(self.key[0])} to {doc.label(self.key[2])}"
         self._replaced = []
         port = doc.port(self.key[2], self.key[3], is_output=False)
         if port is not None and port.declared and not port.multiple:
@@ -300,8 +325,7 @@ class RemoveEdges(RemoveItems):
         super().__init__(edge_keys=keys)
         if text:
             self.text = text
-        elif len(self.edge_keys) == 1:
-            self.text = f"Disconnect {edge_key_text(self.edge_keys[0])}"
+            self.auto_text = False
 
 
 class AddNote(Command):

@@ -2,11 +2,16 @@
 offers the names an expression can use — ``input``, ``nodes.<upstream id>``
 (from the graph, even before anything ran), ``vars.*``, ``env.*``, ``item``
 and ``index`` under ``for_each``, and the keys seen in the last run's values
-(``input.total``, ``nodes.fetch.body.items``) — and a line under the field
-previews its value, evaluated on the run shown, with errors inline.
+(``input.total``, ``nodes.fetch.body.items``) or known before any run
+(``editor.inspector.static_scope``: pinned outputs, constant transforms,
+declared output schemas) — and a line under the field previews its value,
+evaluated on the run shown (before a run: on what is known, so ``vars.*``
+previews at once), with errors inline.
 
 The completion list is a frameless popup that never takes the focus: typing
-goes on in the field, Up/Down choose, Enter or Tab insert, Escape closes.
+goes on in the field, Up/Down choose, Enter or Tab insert, Escape closes. It
+opens under the line being typed (above it when the screen has no room
+below), never over it.
 May import: PySide6, editor.*, engine (public API), engine.expressions.
 """
 
@@ -17,13 +22,14 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from flowdesk.editor.inspector.static_scope import StaticScope, has_unknown, keys_at
 from flowdesk.editor.inspector.widgets import FieldEditor, JsonField, TextField, has_expression
 from flowdesk.editor.outputs.jsonpaths import capped_json
 from flowdesk.editor.run.run_state import expression_scope, node_inputs
 from flowdesk.editor.theme import set_style_state
 from flowdesk.editor.validation import CALM_MS
 from flowdesk.engine import ExpressionEngine, FlowdeskError
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QLabel, QListWidget, QPlainTextEdit, QWidget
 
@@ -111,8 +117,8 @@ class ExpressionAssist(QObject):
             return
         scope = self.scope(node_id, with_item=not for_each_field)
         if scope is None:
-            label.setText("Run the workflow to preview this value.")
-            state = "idle"
+            text, state = self._static_preview(value, node_id)
+            label.setText(text)
         else:
             try:
                 result = _render(value, scope)
@@ -137,6 +143,42 @@ class ExpressionAssist(QObject):
                 state = "value"
         set_style_state(label, "state", state)
         label.show()
+
+    def _static_preview(self, value: Any, node_id: str) -> tuple[str, str]:
+        """Before a run: the value from what is known (``vars.*``, constants
+        upstream), else why it is not known yet — never red for that."""
+        static = self.static_scope(node_id)
+        later = "Run the workflow (Ctrl+R) to preview this value."
+        if static is None:
+            return later, "idle"
+        try:
+            result = _render(value, static)
+        except Exception as exc:  # noqa: BLE001 - a preview never breaks the form
+            if _reads_inputs(value):
+                return self._why_unknown(node_id) or later, "idle"
+            return f"⚠ {exc}", "error"
+        if has_unknown(result):
+            return self._why_unknown(node_id) or later, "idle"
+        text, cut = capped_json(result, PREVIEW_CHARS)
+        if isinstance(result, str) and not cut:
+            text = result
+        return "= " + text + ("…" if cut else ""), "value"
+
+    def _why_unknown(self, node_id: str) -> str:
+        runs = self.runs
+        if runs is None or not runs.controller.document.has_node(node_id):
+            return ""
+        if not runs.controller.document.edges_into(node_id):
+            return "No input yet: connect this node to preview the value."
+        return ""
+
+    def static_scope(self, node_id: str) -> dict[str, Any] | None:
+        """What an expression of ``node_id`` can be known to see before a run."""
+        runs = self.runs
+        if runs is None or not runs.controller.document.has_node(node_id):
+            return None
+        doc = runs.controller.document
+        return StaticScope(doc).scope(node_id, {**doc.workflow.variables, **runs.overrides})
 
     def _still_typing(self, entry: tuple[FieldEditor, QLabel, str, bool]) -> bool:
         """The field was typed in less than ``CALM_MS`` ago: look again then."""
@@ -221,7 +263,7 @@ class ExpressionAssist(QObject):
             if doc.node(node_id).for_each:
                 names += ["item", "index"]
             return [n for n in names if n.startswith(partial)]
-        scope = self.scope(node_id) or {}
+        scopes = [s for s in (self.scope(node_id), self.static_scope(node_id)) if s]
         parts = head.split(".")
         if parts[0] == "nodes" and len(parts) == 1:
             keys = sorted(doc.upstream(node_id), key=doc.node_index)
@@ -231,14 +273,8 @@ class ExpressionAssist(QObject):
             keys = list(doc.workflow.env)
         elif parts[0] == "run" and len(parts) == 1:
             keys = ["id", "started_at"]
-        else:
-            value: Any = scope
-            for part in parts:
-                if isinstance(value, dict) and part in value:
-                    value = value[part]
-                else:
-                    return []
-            keys = [str(k) for k in value] if isinstance(value, dict) else []
+        else:  # the run's keys first, then those known before a run
+            keys = keys_at(scopes, parts)
         return [f"{head}.{k}" for k in keys if k.startswith(partial)][:MAX_ITEMS]
 
     def _typed(self, edit: QPlainTextEdit, node_id: str, moved: bool = False) -> None:
@@ -264,12 +300,35 @@ class ExpressionAssist(QObject):
         self.popup.clear()
         self.popup.addItems(names)
         self.popup.setCurrentRow(0)
-        rect = edit.cursorRect()
-        where = edit.viewport().mapToGlobal(rect.bottomLeft())
         rows = min(len(names), 8)
         self.popup.resize(max(220, edit.width() // 2), rows * self.popup.sizeHintForRow(0) + 6)
-        self.popup.move(where)
+        self.popup.move(self.popup_position(edit, token))
         self.popup.show()
+
+    def popup_position(self, edit: QPlainTextEdit, token: str) -> QPoint:
+        """Under the line being typed, starting where the name starts; above
+        the line when the screen has no room below — never over it."""
+        line = edit.cursorRect()
+        start = edit.cursorRect(_moved_left(edit.textCursor(), len(token)))
+        if start.top() == line.top():
+            line.setLeft(start.left())
+        viewport = edit.viewport()
+        below = viewport.mapToGlobal(QPoint(line.left(), line.bottom() + 3))
+        screen = edit.screen().availableGeometry() if edit.screen() else None
+        height = self.popup.height()
+        if screen is not None and below.y() + height > screen.bottom():
+            above = viewport.mapToGlobal(QPoint(line.left(), line.top() - 3))
+            if above.y() - height >= screen.top():
+                below = QPoint(above.x(), above.y() - height)
+        right = edit.window().frameGeometry().right()  # inside the window if it can
+        if screen is not None:
+            right = min(right, screen.right())
+        below.setX(
+            max(right - self.popup.width(), 0)
+            if below.x() + self.popup.width() > right
+            else below.x()
+        )
+        return below
 
     def hide(self) -> None:
         self.popup.hide()
@@ -306,6 +365,12 @@ class ExpressionAssist(QObject):
                 self.hide()
                 return True
         return False
+
+
+def _moved_left(cursor: QTextCursor, count: int) -> QTextCursor:
+    moved = QTextCursor(cursor)
+    moved.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.MoveAnchor, count)
+    return moved
 
 
 def _text_edit(editor: FieldEditor) -> QPlainTextEdit | None:

@@ -174,6 +174,7 @@ class OutputPanel(QWidget):
         prev = _tool("searchPrevious", "chevron-up", "Previous match (Shift+Enter)")
         prev.clicked.connect(lambda: self._step(False))
         following = _tool("searchNext", "chevron-down", "Next match (Enter)")
+        self.step_buttons = (prev, following)
         following.clicked.connect(lambda: self._step(True))
         row.addWidget(prev)
         row.addWidget(following)
@@ -330,10 +331,19 @@ class OutputPanel(QWidget):
         self._tools_enabled(False)
 
     def _tools_enabled(self, on: bool) -> None:
-        for widget in (self.search_box, self.copy_value_button, self.copy_path_button):
+        # The Error tab has no value to view, search or copy: its tools are
+        # hidden there, not greyed (a checked view button looked usable).
+        shown = self.tab != "error"
+        for widget in (
+            self.search_box,
+            self.search_count,
+            self.copy_value_button,
+            self.copy_path_button,
+            *self.step_buttons,
+            *self.mode_buttons.values(),
+        ):
             widget.setEnabled(on)
-        for button in self.mode_buttons.values():
-            button.setEnabled(on)
+            widget.setVisible(shown)
 
     def _show_page(self) -> None:
         run = self.run

@@ -24,6 +24,7 @@ class _ReplaceNode(Command):
         self.text = f"Edit {new['id']}"
 
     def redo(self, doc: Document) -> None:
+        self.text = f"Edit {doc.label(self.old['id'])}"
         doc.replace_node(self.new["id"], self.new)
 
     def undo(self, doc: Document) -> None:

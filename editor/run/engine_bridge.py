@@ -125,6 +125,10 @@ class EngineBridge(QObject):
         #: a run whose document was closed: its last events are ignored
         self._forgotten: str | None = None
         self._closed = False
+        #: runs of this document recorded while it had no file (Save As files them)
+        self.unsaved_runs: list[str] = []
+        #: runs filed under a path after they started: {run id: path}
+        self._filed: dict[str, str] = {}
         self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="flowdesk-run")
         self._flush_pending = False
         #: events of the current run not yet applied to ``state``
@@ -259,6 +263,8 @@ class EngineBridge(QObject):
                 _unfreeze_gc()
         self.handle = handle
         path = str(workflow_path) if workflow_path is not None else None
+        if path is None:
+            self.unsaved_runs.append(handle.run_id)
         self._record(
             lambda store: store.record_start(
                 handle.run_id, workflow.name, handle.started_at, workflow_path=path, source="editor"
@@ -306,6 +312,7 @@ class EngineBridge(QObject):
         if handle.run_id != self._forgotten:
             self.last_result = merge_results(self.last_result, result) if partial else result
         secrets = handle.secrets_used()
+        path = path or self._filed.get(handle.run_id)  # saved while it ran
         self._flush()
         self._record(
             lambda store: store.record_result(
@@ -321,9 +328,20 @@ class EngineBridge(QObject):
         if self.handle is not None:
             self.handle.cancel()
 
+    def file_unsaved_runs(self, workflow_path: Path) -> None:
+        """The document was saved for the first time: its earlier runs (made
+        while it had no file) become runs of ``workflow_path`` in the history."""
+        ids, self.unsaved_runs = self.unsaved_runs, []
+        path = str(workflow_path)
+        for run_id in ids:
+            self._filed[run_id] = path
+        if ids:
+            self._record(lambda store: store.move_runs(ids, path), notify=True)
+
     def forget(self) -> None:
         """A new document: earlier outputs are not reused any more."""
         self.last_result = None
+        self.unsaved_runs = []
         if self.handle is not None:
             self._forgotten = self.handle.run_id
         self.state.clear()

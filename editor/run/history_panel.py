@@ -2,16 +2,14 @@
 store (CLI runs of the same file included) — when, result, duration, nodes,
 where from. Choosing one asks to show it on the canvas, read-only; "Live"
 returns to the current run. Queries run on the bridge's worker thread.
-May import: PySide6, editor.run, editor.theme, engine.history.
+May import: PySide6, editor.run, editor.theme, engine (the facade: RunSummary, local_time).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flowdesk.editor.run.run_state import format_ms
 from flowdesk.editor.theme import current_theme, set_icon
-from flowdesk.engine import RunSummary
+from flowdesk.engine import RunSummary, local_time
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -27,20 +25,6 @@ from PySide6.QtWidgets import (
 )
 
 MARKS = {"succeeded": "✓", "failed": "✗", "cancelled": "⊘", "running": "…"}
-
-
-def local_time(iso: str) -> str:
-    """``Today 10:32:05`` or ``2026-11-20 10:32``."""
-    try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return iso
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone()
-    if moment.date() == datetime.now().astimezone().date():
-        return "Today " + moment.strftime("%H:%M:%S")
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 class HistoryPanel(QWidget):

@@ -85,6 +85,33 @@ def _add_idempotency(node: dict[str, Any], prompt: str, read_only: set[str]) -> 
             config.setdefault("idempotency_key", key)
 
 
+def _check_allowed(
+    node_type: str,
+    config: dict[str, Any],
+    allow: list[str],
+    allow_source: str,
+    tools: set[str] | None,
+) -> None:
+    """``PERMISSION_DENIED`` for a type (or a ``tool.call``'s tool) that is not
+    in the allow-list, or a tool the workflow's sources do not have."""
+    shown_allow = ", ".join(allow) if allow else "(empty)"
+    name = node_type
+    if node_type == "tool.call":
+        name = f"{config.get('source', '')}__{config.get('tool', '')}"
+    if name != node_type and tools is not None and name not in tools:
+        known = ", ".join(sorted(tools)) or "none"
+        raise ActionError(
+            f"unknown tool {name!r} (the workflow's sources have: {known})",
+            "PERMISSION_DENIED",
+        )
+    if not (is_allowed(node_type, allow) or is_allowed(name, allow)):
+        what = "tool" if name != node_type else "node type"
+        raise ActionError(
+            f"{what} {name!r} is not in the allow-list ({allow_source}: {shown_allow})",
+            "PERMISSION_DENIED",
+        )
+
+
 def apply_actions(
     workflow: dict[str, Any],
     actions: list[dict[str, Any]],
@@ -116,6 +143,8 @@ def apply_actions(
     def node_by_id(node_id: str) -> dict[str, Any] | None:
         return next((n for n in nodes if n.get("id") == node_id), None)
 
+    #: tool.call nodes whose source or tool a set_config changed → that action
+    retooled: dict[str, int] = {}
     for index, action in enumerate(actions):
         try:
             if not isinstance(action, dict):
@@ -134,21 +163,7 @@ def apply_actions(
                         "PERMISSION_DENIED",
                     )
                 config = _config(action.get("config"))
-                name = node_type
-                if node_type == "tool.call":
-                    name = f"{config.get('source', '')}__{config.get('tool', '')}"
-                if name != node_type and tools is not None and name not in tools:
-                    known = ", ".join(sorted(tools)) or "none"
-                    raise ActionError(
-                        f"unknown tool {name!r} (the workflow's sources have: {known})",
-                        "PERMISSION_DENIED",
-                    )
-                if not (is_allowed(node_type, allow) or is_allowed(name, allow)):
-                    what = "tool" if name != node_type else "node type"
-                    raise ActionError(
-                        f"{what} {name!r} is not in the allow-list ({allow_source}: {shown_allow})",
-                        "PERMISSION_DENIED",
-                    )
+                _check_allowed(node_type, config, allow, allow_source, tools)
                 node: dict[str, Any] = {"id": node_id, "type": node_type, "config": config}
                 if action.get("title"):
                     node["title"] = str(action["title"])
@@ -199,6 +214,11 @@ def apply_actions(
                     if not isinstance(holder, dict):
                         raise ActionError(f"set_config: {'.'.join(path)} is not an object path")
                 holder[path[-1]] = _value(action.get("value"))
+                node_type = str(target_node.get("type", ""))
+                if node_type == "tool.call" and path[0] in ("source", "tool"):
+                    retooled[node_id] = index  # checked once every action is applied
+                elif node_type == "http.request" and path[0] == "method":
+                    _add_idempotency(target_node, prompt, read_only or set())
             elif kind == "remove_node":
                 node_id = str(action.get("node", ""))
                 target_node = node_by_id(node_id)
@@ -229,6 +249,18 @@ def apply_actions(
         except ActionError as error:
             error.index = index
             problems.append(error.to_dict())
+    for node_id, index in retooled.items():
+        # another tool: the same checks as a new node, and its key
+        changed = node_by_id(node_id)
+        if changed is None:
+            continue  # removed by a later action
+        try:
+            _check_allowed("tool.call", changed.get("config", {}), allow, allow_source, tools)
+        except ActionError as error:
+            error.index = index
+            problems.append(error.to_dict())
+            continue
+        _add_idempotency(changed, prompt, read_only or set())
     if problems:
         return doc, problems
     try:

@@ -159,7 +159,7 @@ class Attempts:
         index: int | None = None,
     ) -> Any:
         """Run attempts until one succeeds or the error is final."""
-        policy = self.policy(node)
+        policy = self._default_policy if node.retry is None else self.policy(node)
         max_attempts = policy.max_attempts
         if node.timeout_s is not None:
             # expressions stop at the node's deadline (they hold the event loop)
@@ -170,7 +170,7 @@ class Attempts:
                 reset_node_deadline(token)
         else:
             config = self.renderer.render(node, node_type, scope)
-        instance = self.instance(node_type)
+        instance = self._instances.get(node_type) or self.instance(node_type)
         slots = self.slots
         attempt = 0
         while True:

@@ -33,12 +33,12 @@ PlanEntry = tuple[str, Compiled, str | None]
 class ConfigRenderer:
     """Renders and validates the configs of one run's nodes (caches per run)."""
 
-    __slots__ = ("_constant", "_plans", "expressions")
+    __slots__ = ("_known", "expressions")
 
     def __init__(self, expressions: ExpressionEngine) -> None:
         self.expressions = expressions
-        self._plans: dict[str, list[PlanEntry] | None] = {}
-        self._constant: dict[str, BaseModel] = {}
+        #: per node, its validated config when constant, else its plan
+        self._known: dict[str, BaseModel | list[PlanEntry]] = {}
 
     def evaluate(
         self, node: Node, field: str, source: str, scope: Mapping[str, Any], bare: bool = False
@@ -52,19 +52,17 @@ class ConfigRenderer:
 
     def render(self, node: Node, node_type: type[NodeType], scope: Mapping[str, Any]) -> BaseModel:
         """The node's validated config in ``scope``."""
-        cached = self._constant.get(node.id)
-        if cached is not None:
-            return cached
-        if node.id in self._plans:
-            plan = self._plans[node.id]
-        else:
-            plan = self._plans[node.id] = config_plan(self.expressions, node, node_type)
-        if plan is None:
-            config = validate_config(node, node_type, node.config)
-            self._constant[node.id] = config
-            return config
+        known = self._known.get(node.id)
+        if known is None:
+            plan = config_plan(self.expressions, node, node_type)
+            if plan is None:
+                known = self._known[node.id] = validate_config(node, node_type, node.config)
+            else:
+                known = self._known[node.id] = plan
+        if not isinstance(known, list):
+            return known  # a constant config
         rendered = dict(node.config)
-        for key, compiled, path in plan:
+        for key, compiled, path in known:
             try:
                 if path is None:
                     rendered[key] = compiled.evaluate(scope)

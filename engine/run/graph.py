@@ -59,13 +59,17 @@ class Graph:
     @classmethod
     def of(cls, workflow: object) -> Graph:
         """The graph of a ``Workflow`` (anything with ``nodes`` and ``edges``)."""
-        return cls(
-            (node.id for node in workflow.nodes),  # type: ignore[attr-defined]
-            (
-                (e.source.node, e.source.port, e.target.node, e.target.port)
-                for e in workflow.edges  # type: ignore[attr-defined]
-            ),
-        )
+        graph = cls()
+        # (``add_node``/``add_edge`` inlined: a run builds this for every node)
+        order = graph.order = [node.id for node in workflow.nodes]  # type: ignore[attr-defined]
+        incoming = graph.incoming = {node_id: [] for node_id in order}
+        outgoing = graph.outgoing = {node_id: [] for node_id in order}
+        for edge in workflow.edges:  # type: ignore[attr-defined]
+            source, target = edge.source, edge.target
+            into = incoming[target.node]
+            outgoing[source.node].append((target.node, len(into), source.port))
+            into.append((source.node, source.port, target.port))
+        return graph
 
     def add_node(self, node_id: str) -> None:
         if node_id not in self.incoming:

@@ -110,22 +110,26 @@ class Run:
         self.nodes = workflow.node_index()
         self.graph = Graph.of(workflow)
         self.order = self.graph.order
+        # (looked up per type, not per node: a run may have 10,000 nodes of one type)
+        names = dict.fromkeys(node.type for node in workflow.nodes)
+        by_name = {name: engine.registry.get(name) for name in names}
         self.types: dict[str, type[NodeType]] = {
-            node.id: engine.registry.get(node.type) for node in workflow.nodes
+            node.id: by_name[node.type] for node in workflow.nodes
         }
+        #: per type, its output port names (all of them carry an unrouted value)
         self.port_names = {
-            node_id: tuple(p.name for p in node_type.outputs)
-            for node_id, node_type in self.types.items()
+            node_type: tuple(p.name for p in node_type.outputs) for node_type in by_name.values()
+        }
+        layouts = {
+            node_type: tuple((p.name, p.multiple) for p in node_type.inputs)
+            for node_type in by_name.values()
         }
         self.plan, self.reuse = partial_plan(self.graph, only, up_to, previous)
         self.previous = previous
         self.scheduler = Scheduler(
             self.graph,
             self.plan,
-            {
-                node_id: tuple((p.name, p.multiple) for p in node_type.inputs)
-                for node_id, node_type in self.types.items()
-            },
+            {node_id: layouts[node_type] for node_id, node_type in self.types.items()},
         )
         self.results = self.scheduler.results
         self.outputs: dict[str, Any] = {}
@@ -230,11 +234,13 @@ class Run:
 
     # ----------------------------------------------------------------- main
     async def main(self) -> None:
+        node_ids = tuple(self.order)
+        whole = len(self.plan) == len(node_ids)  # (not a partial run)
         self.emit(
             RunStarted,
             workflow_name=self.workflow.name,
-            node_ids=tuple(self.order),
-            planned=tuple(nid for nid in self.order if nid in self.plan),
+            node_ids=node_ids,
+            planned=node_ids if whole else tuple(n for n in node_ids if n in self.plan),
             started_at=self.started_at,
         )
         try:
@@ -251,7 +257,7 @@ class Run:
                         str,
                     )
                 )
-            for node_id in self.order:
+            for node_id in () if whole else self.order:
                 if node_id in self.reuse:
                     self._reuse(node_id)
                 elif node_id not in self.plan:
@@ -293,7 +299,7 @@ class Run:
         if self.result is not None:
             return
         reason = self.stop_reason or "the run stopped"
-        for node_id in self.order:
+        for node_id in () if self.scheduler.complete else self.order:
             if node_id not in self.results:
                 if self.stopping == "cancelled":
                     self.scheduler.resolve(node_id, NodeResult(status="cancelled", reason=reason))
@@ -533,7 +539,7 @@ class Run:
             output=value,
             duration_ms=duration,
             attempts=attempts,
-            ports=ports if ports is not None else self.port_names[node_id],
+            ports=ports if ports is not None else self.port_names[node_type],
             usage=usage,
         )
         self.scheduler.deliver(node_id, ports, value)

@@ -108,8 +108,11 @@ class Scheduler:
         """The source whose edge brought ``node_id`` no value, when that skips
         it (with ``partial_inputs``, only when no edge brought one); else None."""
         received = self.received[node_id]
-        if not received:
-            return None
+        for value in received:
+            if value is NO_VALUE:
+                break
+        else:
+            return None  # (every edge brought a value: the usual case)
         missing = [i for i, value in enumerate(received) if value is NO_VALUE]
         if missing and (not partial_inputs or len(missing) == len(received)):
             return self.graph.incoming[node_id][missing[0]][0]
@@ -123,10 +126,11 @@ class Scheduler:
             self.graph.incoming[node_id], self.received[node_id], strict=True
         ):
             if value is not NO_VALUE:
-                if port_name in sources:
-                    sources[port_name].append((source, value))
-                else:
+                arrived = sources.get(port_name)
+                if arrived is None:
                     sources[port_name] = [(source, value)]
+                else:
+                    arrived.append((source, value))
         inputs: dict[str, Any] = {}
         for name, multiple in self.input_layout[node_id]:
             arrived = sources.get(name)

@@ -177,3 +177,58 @@ async def test_plan_run_stops_at_the_runs_token_budget(llm, tmp_path: Path) -> N
     assert "max_ai_tokens" in out + err
     assert "Traceback" not in err
     assert len(llm.requests) == 2  # the plan, then draft; polish never called
+
+
+# ------------------------------------------------------------- allow-list
+
+TOOLS = [
+    {"name": "github__list_issues", "read_only": True, "input_schema": {"type": "object"}},
+    {"name": "github__delete_repo", "read_only": False, "input_schema": {"type": "object"}},
+]
+WITH_TOOL = {
+    "format": "flowdesk/workflow",
+    "version": 1,
+    "name": "issues",
+    "sources": {"github": {"type": "openapi", "spec": "gh.json"}},
+    "nodes": [
+        {"id": "list", "type": "tool.call",
+         "config": {"source": "github", "tool": "list_issues", "arguments": {}}},
+    ],
+    "edges": [],
+}  # fmt: skip
+
+
+async def test_set_config_cannot_switch_a_tool_call_outside_the_allow_list(llm, registry) -> None:
+    before = json.dumps(WITH_TOOL, sort_keys=True)
+    llm.reply(answer(act("set_config", node="list", path="tool", value="delete_repo")))
+    result = await plan(
+        llm, registry, "delete it", workflow=WITH_TOOL, allow="github__list_*", tools=TOOLS
+    )
+    assert result.status == "refused" and result.workflow is None
+    (problem,) = result.problems
+    assert problem["code"] == "PERMISSION_DENIED" and problem["action"] == 0
+    assert "'github__delete_repo' is not in the allow-list" in problem["message"]
+    assert json.dumps(WITH_TOOL, sort_keys=True) == before
+    assert len(llm.requests) == 1  # a permission refusal is not sent back for repair
+
+
+async def test_switching_to_a_sending_tool_or_method_adds_an_idempotency_key(llm, registry) -> None:
+    flow = {
+        **WITH_TOOL,
+        "nodes": [
+            *WITH_TOOL["nodes"],
+            {"id": "hook", "type": "http.request", "config": {"url": "https://x.test/h"}},
+        ],
+    }
+    llm.reply(
+        answer(
+            act("set_config", node="list", path="tool", value="delete_repo"),
+            act("set_config", node="hook", path="method", value="POST"),
+        )
+    )
+    result = await plan(llm, registry, "clean up", workflow=flow, allow="github__*,http.*",
+                        tools=TOOLS)  # fmt: skip
+    assert result.status == "planned", result.problems
+    config = {n["id"]: n["config"] for n in result.workflow["nodes"]}
+    assert config["list"]["client_request_id"].startswith("plan-")
+    assert config["hook"]["idempotency_key"].startswith("plan-")

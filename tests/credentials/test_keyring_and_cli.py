@@ -53,9 +53,20 @@ def test_no_backend_is_a_clear_message_not_a_trace_nor_a_plain_text_file(tmp_pat
     result = flowdesk("credentials", "set", "api", stdin="s3cret-value\n", env=env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "keyring is not usable" in result.stderr
-    assert "gnome-keyring or KWallet" in result.stderr
-    assert "FLOWDESK_SECRET_API" in result.stderr
+    # one clear message, in sentence case, said once: what went wrong, what to do
+    first, *rest = result.stderr.strip().splitlines()
+    assert first.startswith("flowdesk credentials set: The system keyring can't be used")
+    assert "(no keyring backend is available on this computer)" in first
+    assert first.endswith(
+        "To use credential 'api', start and unlock a Secret Service such as gnome-keyring "
+        "or KWallet, or give its secret in the environment variable FLOWDESK_SECRET_API."
+    )
+    assert result.stderr.count("keyring can't be used") == 1
+    assert rest == [
+        "On a Linux machine without a desktop session, run Flowdesk inside 'dbus-run-session' "
+        "after 'gnome-keyring-daemon --unlock'. Flowdesk never writes secrets to a plain-text "
+        "file."
+    ]
     assert not any(tmp_path.rglob("*")), "nothing may be written as a fallback"
 
 

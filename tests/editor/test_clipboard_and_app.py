@@ -58,7 +58,7 @@ def test_cut_duplicate_and_delete(quickstart: MainWindow) -> None:
     assert win.controller.document.node("quiet_2").position == (880, 140)
     win.ui_actions["cut"].trigger()
     assert not win.controller.document.has_node("quiet_2")
-    assert stack_texts(win) == ["Duplicate 1 node", "Cut 1 node"]
+    assert stack_texts(win) == ["Duplicate 1 node", "Cut “Quiet day” (quiet_2)"]
 
 
 def test_build_a_flow_through_the_ui(window: MainWindow, tmp_path: Path, qtbot: Any) -> None:
@@ -79,7 +79,7 @@ def test_build_a_flow_through_the_ui(window: MainWindow, tmp_path: Path, qtbot: 
     assert [stack.text(i) for i in range(stack.count())] == [
         "Add Read file",
         "Add Transform",
-        "Connect read_file to transform",
+        "Connect “Read file” to “Transform”",
         "Edit Path",
     ]
     snapshots = []

@@ -17,7 +17,7 @@ def test_drag_pushes_exactly_one_move(quickstart: MainWindow) -> None:
     item = win.scene.nodes["summarise"]
     start = view_point(win, item.pos() + QPointF(60, 12))
     drag(win, start, start + QPoint(100, 60), steps=10)
-    assert stack_texts(win) == ["Move 1 node"]
+    assert stack_texts(win) == ["Move “Summarise”"]  # titles, as the canvas shows them
     assert win.controller.document.node("summarise").position == (380, 60)  # snapped to the grid
     assert item.pos() == QPointF(380, 60)
     win.controller.stack.undo()
@@ -77,7 +77,7 @@ def test_wire_two_ports_with_the_mouse(quickstart: MainWindow) -> None:
     start = port_point(win, "summarise", "out", True)
     end = port_point(win, "merge", "in", False)
     drag(win, start, end, steps=12)
-    assert stack_texts(win) == ["Connect summarise to merge"]
+    assert stack_texts(win) == ["Connect “Summarise” to “Either branch”"]
     assert ("summarise", "out", "merge", "in") in win.controller.document.edge_keys()
     assert ("summarise", "out", "merge", "in") in win.scene.edges
     win.controller.stack.undo()
@@ -112,7 +112,7 @@ def test_pick_up_an_edge_and_drop_it_off(quickstart: MainWindow) -> None:
     start = port_point(win, "write_report", "in", False)
     drag(win, start, start + QPoint(-60, 150))
     assert ("merge", "out", "write_report", "in") not in win.controller.document.edge_keys()
-    assert stack_texts(win) == ["Disconnect merge.out → write_report.in"]
+    assert stack_texts(win) == ["Disconnect “Either branch” from “Write report”"]
     win.controller.stack.undo()
     assert ("merge", "out", "write_report", "in") in win.scene.edges
     assert win.scene.edges[("merge", "out", "write_report", "in")].isVisible()
@@ -135,10 +135,10 @@ def test_delete_select_all_and_nudge_keys(quickstart: MainWindow) -> None:
     QTest.keyClick(view, Qt.Key.Key_Right)
     QTest.keyClick(view, Qt.Key.Key_Right)
     assert win.controller.document.node("merge").position == (1160, 0)
-    assert stack_texts(win) == ["Move 1 node"]  # nudges merge
+    assert stack_texts(win) == ["Move “Either branch”"]  # nudges merge
     QTest.keyClick(view, Qt.Key.Key_Delete)
     assert not win.controller.document.has_node("merge")
-    assert stack_texts(win)[-1] == "Delete 1 node"
+    assert stack_texts(win)[-1] == "Delete “Either branch”"
     win.ui_actions["select_all"].trigger()
     assert len(win.scene.selected_node_ids()) == 6
     win.controller.stack.undo()

@@ -105,3 +105,33 @@ def test_graph_of_a_workflow(registry):
     graph = Graph.of(workflow)
     assert graph.order == ["a", "b"]
     assert graph.incoming["b"] == [("a", "out", "in")]
+
+
+def test_graph_of_a_workflow_equals_the_graph_built_edge_by_edge(registry):
+    """``Graph.of`` inlines ``add_node``/``add_edge`` (a run builds it for
+    every node): pinned here to the general path, ports and positions too."""
+    from tests.engine.conftest import make
+
+    nodes = [
+        {"id": name, "type": "data.transform", "config": {"value": 1}}
+        for name in ("a", "b", "c", "d")
+    ]
+    workflow = make(
+        registry,
+        [
+            *nodes,
+            {"id": "m", "type": "flow.merge"},
+            {"id": "f", "type": "flow.if", "config": {"condition": "true"}},
+        ],
+        [("a", "b"), ("a", "c"), ("b", "m"), ("c", "m"), ("d", "f"), ("f:false", "m")],
+    )
+    built = Graph()
+    for node in workflow.nodes:
+        built.add_node(node.id)
+    for edge in workflow.edges:
+        built.add_edge(*edge.key())
+    fast = Graph.of(workflow)
+    assert fast.order == built.order
+    assert fast.incoming == built.incoming
+    assert fast.outgoing == built.outgoing
+    assert fast.incoming["m"] == [("b", "out", "in"), ("c", "out", "in"), ("f", "false", "in")]

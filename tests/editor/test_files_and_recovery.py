@@ -1,0 +1,242 @@
+"""Issue 14, part B — files: Open Recent tells same-named files apart by their
+folder, File ▸ Close, File ▸ Examples (copies, the bundled file untouched),
+Help ▸ Documentation (bundled, offline), runs made before the first save kept
+in Run History after Save As, and work journaled by an editor killed with
+SIGKILL offered when its file is opened again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flowdesk.editor.app import offer_recovery
+from flowdesk.editor.autosave import Autosave, Recovery
+from flowdesk.editor.dialogs import RecoveryDialog
+from flowdesk.editor.file_menu import bundled_examples
+from flowdesk.editor.main_window import MainWindow
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QLabel, QMessageBox
+
+from .conftest import QUICKSTART, close_window, make_window, open_flow, run_and_wait, write_flow
+
+
+def test_open_recent_shows_each_files_folder(window: MainWindow, tmp_path: Path) -> None:
+    first = write_flow(tmp_path / "team-a", [{"id": "a", "type": "data.transform"}])
+    second = write_flow(tmp_path / "team-b", [{"id": "b", "type": "data.transform"}])
+    assert first.name == second.name
+    for path in (first, second):
+        assert window.files.open_path(path, confirm=False)
+    texts = [a.text() for a in window.ui_actions.recent_menu.actions() if not a.isSeparator()]
+    assert texts[0].startswith(f"{second.name}\t") and texts[0].endswith("team-b")
+    assert texts[1].startswith(f"{first.name}\t") and texts[1].endswith("team-a")
+    assert texts[0] != texts[1]
+
+
+def test_file_close_asks_then_leaves_an_empty_workflow(window: MainWindow) -> None:
+    assert window.files.open_path(QUICKSTART, confirm=False)
+    window.editor.add_note(QPointF(0, 0))
+    asked: list[str] = []
+
+    def answer(_parent: Any, name: str) -> QMessageBox.StandardButton:
+        asked.append(name)
+        return QMessageBox.StandardButton.Discard
+
+    window.files.ask_save = answer
+    window.ui_actions["close"].trigger()
+    assert asked == ["quickstart.flow.json"]
+    assert window.controller.path is None and not window.controller.document.workflow.nodes
+    assert not window.controller.is_modified
+    assert window.windowTitle().startswith("Untitled")
+
+
+def test_examples_open_as_copies_and_the_bundled_file_stays(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWDESK_DATA_DIR", str(tmp_path / "data"))
+    menu = window.ui_actions.examples_menu
+    titles = [a.text() for a in menu.actions()]
+    assert len(titles) == len(list(bundled_examples().glob("*.flow.json"))) >= 5
+    bundled = bundled_examples() / "quickstart.flow.json"
+    before = bundled.read_bytes()
+    quick = next(a for a in menu.actions() if a.objectName() == "example_quickstart")
+    quick.trigger()
+    copy = window.controller.path
+    assert copy is not None and copy.parent == (tmp_path / "data" / "examples").resolve()
+    assert (copy.parent / "data" / "orders.csv").is_file()  # its data came along
+    window.editor.add_note(QPointF(0, 0))
+    assert window.files.save()
+    assert bundled.read_bytes() == before  # the save went to the copy
+    assert copy.read_bytes() != before
+    quick.trigger()  # the edited copy is kept; a new one opens
+    assert window.controller.path == copy.with_name("quickstart-2.flow.json")
+
+
+def test_help_documentation_shows_the_bundled_docs(window: MainWindow, qtbot: Any) -> None:
+    window.ui_actions["documentation"].trigger()
+    dialog = window.file_menu.docs_dialog
+    assert dialog is not None and dialog.isVisible()
+    pages = [dialog.pages.item(i).text() for i in range(dialog.pages.count())]
+    assert "The editor" in pages and "Getting started" in pages
+    dialog.pages.setCurrentRow(pages.index("The editor"))
+    assert dialog.shown_page() == "ui.md"
+    assert "objectName" in dialog.browser.toPlainText()
+    assert dialog.browser.source().isLocalFile()  # offline: a file, not the web
+    dialog.close()
+
+
+def test_runs_before_the_first_save_stay_in_run_history(
+    run_window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    win = run_window
+    win.editor.add_node("data.transform", QPointF(0, 0))
+    run_and_wait(qtbot, win)
+    run_and_wait(qtbot, win)
+    panel = win.run.history
+    qtbot.waitUntil(lambda: len(panel.runs) == 2, timeout=5_000)
+    target = tmp_path / "saved" / "first.flow.json"
+    target.parent.mkdir()
+    win.files.choose_save_path = lambda: target
+    with qtbot.waitSignal(win.bridge.runs_listed, timeout=5_000):
+        assert win.files.save_as()
+    qtbot.waitUntil(
+        lambda: len(panel.runs) == 2 and panel.runs[0].workflow_path == str(target.resolve()),
+        timeout=5_000,
+    )
+    assert panel.caption.text() == "Runs of first.flow.json"
+    assert "succeeded" in panel.list.topLevelItem(0).text(1)
+
+
+# ------------------------------------------------------------------ item 25
+EDIT_AND_WAIT = textwrap.dedent(
+    """
+    import sys
+    from PySide6.QtCore import QPointF, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([sys.argv[0]])
+
+    def edit():
+        window = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow")
+        window.editor.add_node("data.transform", QPointF(400, 400))
+        print("EDITED", flush=True)
+
+    QTimer.singleShot(300, edit)
+    from flowdesk.editor.app import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
+def _crash_after_an_edit(flow: Path, data_dir: Path) -> None:
+    """``flowdesk edit FLOW`` in a process of its own: one edit, then SIGKILL
+    once the journal is on disk (the autosave writes it 5 s after the edit)."""
+    env = dict(
+        os.environ,
+        FLOWDESK_DATA_DIR=str(data_dir),
+        XDG_CONFIG_HOME=str(data_dir / "config"),  # its own settings
+        QT_QPA_PLATFORM="offscreen",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", EDIT_AND_WAIT, str(flow)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "EDITED"
+        journal = data_dir / "recovery"
+        deadline = time.monotonic() + 20
+        while not list(journal.glob("*.json")) or not list(journal.glob("*.flow.json")):
+            assert time.monotonic() < deadline, "no journal written"
+            time.sleep(0.1)
+        time.sleep(0.3)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_a_killed_editors_work_is_offered_when_its_file_opens_again(
+    qtbot: Any, themed_app: Any, registry: Any, settings: Any, tmp_path: Path
+) -> None:
+    flow = write_flow(tmp_path / "flows", [{"id": "read", "type": "data.transform"}])
+    saved = flow.read_bytes()
+    _crash_after_an_edit(flow, tmp_path / "data")
+    # What `flowdesk edit FLOW` does on start: open the file, then offer.
+    win = make_window(qtbot, registry, settings, tmp_path / "data" / "recovery")
+    try:
+        assert win.files.open_path(flow, confirm=False)
+        assert win.controller.document.node_ids() == ["read"]  # the saved version
+        offered: list[list[str]] = []
+
+        def accept(dialog: RecoveryDialog) -> bool:
+            offered.append(dialog.row_texts())
+            return True
+
+        win.recovery.ask = accept
+        offer_recovery(win)
+        assert len(offered) == 1 and offered[0][0].startswith(flow.name)
+        assert "flows" in offered[0][0] and "kept Today" in offered[0][0]
+        assert win.controller.document.node_ids() == ["read", "transform"]  # the edit is back
+        assert win.controller.path == flow.resolve() and win.controller.is_modified
+        assert flow.read_bytes() == saved  # nothing written until saved
+        assert Autosave.orphans(tmp_path / "data" / "recovery") == []  # not offered twice
+    finally:
+        close_window(win)
+
+
+def test_opening_a_file_later_offers_its_journal(
+    qtbot: Any, themed_app: Any, registry: Any, settings: Any, tmp_path: Path
+) -> None:
+    flow = write_flow(tmp_path / "flows", [{"id": "read", "type": "data.transform"}])
+    win = make_window(qtbot, registry, settings, tmp_path / "data" / "recovery")
+    try:
+        offer_recovery(win)  # the start: nothing to offer yet
+        _crash_after_an_edit(flow, tmp_path / "data")
+        offered: list[list[str]] = []
+        win.recovery.ask = lambda dialog: bool(offered.append(dialog.row_texts())) or True
+        open_flow(win, flow)  # File ▸ Open, Open Recent, a drop: the same path
+        qtbot.waitUntil(lambda: len(win.controller.document.node_ids()) == 2, timeout=5_000)
+        assert offered and offered[0][0].startswith(flow.name)
+        assert win.controller.is_modified
+    finally:
+        close_window(win)
+
+
+def test_the_recovery_dialog_shows_file_folder_and_time_unclipped(
+    themed_app: Any, tmp_path: Path
+) -> None:
+    deep = tmp_path.joinpath(*[f"a-rather-long-folder-name-{i}" for i in range(6)])
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    recoveries = [
+        Recovery("s1", tmp_path / "s1.flow.json", deep / "orders.flow.json", "Orders", now),
+        Recovery("s2", tmp_path / "s2.flow.json", None, "Scratch", now),
+    ]
+    dialog = RecoveryDialog(recoveries, opened=deep / "orders.flow.json")
+    dialog.show()
+    themed_app.processEvents()
+    try:
+        assert not dialog.list.horizontalScrollBar().isVisible()
+        texts = dialog.row_texts()
+        assert texts[0].startswith("orders.flow.json — ") and "…" in texts[0]  # folder elided
+        assert texts[0].split("kept ")[1].startswith("Today ")  # the whole time
+        assert texts[1].startswith("Scratch — never saved")
+        metrics = dialog.fontMetrics()
+        for i, text in enumerate(texts):  # each line fits the row
+            second = text.split(" — ", 1)[1]
+            room = dialog.list.visualItemRect(dialog.list.item(i)).width() - 20
+            assert metrics.horizontalAdvance(second) <= room, second
+        assert dialog.list.sizeHintForRow(0) >= 2 * metrics.lineSpacing()  # two whole lines
+        heading = dialog.findChild(QLabel, "recoveryHeading")
+        assert "orders.flow.json has unsaved changes" in heading.text().replace("<b>", "")
+    finally:
+        dialog.close()
