@@ -77,7 +77,7 @@ def test_parse_url_fuzz_matches_httpx() -> None:
             assert got is expected, text
 
 
-async def test_read_response_matches_httpxread_response() -> None:
+async def test_read_response_matches_httpx_read_response() -> None:
     request = httpx.Request("GET", "http://host/x")
     raw = [(b"Content-Type", b"application/json"), (b"Content-Length", b"8")]
     body = b'{"a": 1}'
