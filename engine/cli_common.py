@@ -3,7 +3,8 @@
 its plug-in warnings, loading a workflow with its problems printed, and
 ``--var NAME=VALUE`` parsing. A subcommand module imports this one, never
 ``engine.cli`` (which imports the subcommands).
-May import: engine.io, engine.registry, engine.validate, stdlib.
+May import: engine.cli_output (the exit codes), engine.io, engine.registry,
+engine.validate, stdlib.
 """
 
 from __future__ import annotations
@@ -12,12 +13,21 @@ import json
 import sys
 from typing import Any, TextIO
 
+from .cli_output import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 from .io import parse_json_value
 from .model.workflow import Workflow
 from .registry import NodeRegistry
 from .validate import check_file
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "default_registry",
+    "load_checked",
+    "parse_vars",
+    "print_problems",
+]
 
 
 def default_registry() -> NodeRegistry:
