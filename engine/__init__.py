@@ -27,7 +27,14 @@ from .credentials import (
     is_tokens_key,
     tokens_key,
 )
-from .errors import FlowdeskError, Issue, WorkflowLoadError, format_location, location_path
+from .errors import (
+    FlowdeskError,
+    Issue,
+    WorkflowLoadError,
+    format_location,
+    json_kind,
+    location_path,
+)
 from .events import (
     NOT_IN_RUN,
     Event,
@@ -210,6 +217,7 @@ __all__ = [
     "holds_expression",
     "is_tokens_key",
     "is_truncated",
+    "json_kind",
     "list_catalogue",
     "load_openapi_spec",
     "load_workflow",

@@ -277,21 +277,43 @@ TOOL_ERROR = "TOOL_ERROR"
 MCP_PROCESS_DIED = "MCP_PROCESS_DIED"
 
 
-def json_type(value: Any) -> str:
-    """A value's JSON type for messages: "null", "a number", "a list", …"""
+def json_kind(value: Any) -> str:
+    """A value's JSON type, named as JSON Schema does: "null", "boolean",
+    "integer", "number", "string", "array", "object" (else its Python type).
+    The one classification; ``json_type`` and the editor's type column are
+    renderings of it."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
     if isinstance(value, str):
-        return "text"
+        return "string"
     if isinstance(value, list | tuple):
-        return "a list"
+        return "array"
     if isinstance(value, dict):
-        return "an object"
+        return "object"
     return type(value).__name__
+
+
+#: ``json_kind`` in the words of messages
+_KIND_WORDS = {
+    "boolean": "a boolean",
+    "integer": "a number",
+    "number": "a number",
+    "string": "text",
+    "array": "a list",
+    "object": "an object",
+}
+
+
+def json_type(value: Any) -> str:
+    """A value's JSON type for messages: "null", "a number", "a list", …"""
+    kind = json_kind(value)
+    return _KIND_WORDS.get(kind, kind)
 
 
 #: a location's parts: ``("nodes", 2, "config", "mode")``
