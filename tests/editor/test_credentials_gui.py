@@ -265,3 +265,13 @@ def test_ctrl_z_in_the_dialog_undoes_a_removal(win, keyring, qtbot):
     assert creds(win)["site"] == {"type": "basic", "username": "me"}
     assert dialog.row_texts("site")[1] == "basic"
     dialog.reject()
+
+
+def test_ok_without_a_change_adds_no_undo_step(win, keyring):
+    dialog = win.credentials.open_dialog("site")
+    steps = win.controller.stack.count()
+    dialog.edit_button.click()
+    ok(dialog.secret_dialog)
+    assert not dialog.secret_dialog.isVisible()
+    assert win.controller.stack.count() == steps
+    dialog.reject()
