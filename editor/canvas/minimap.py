@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from flowdesk.editor.canvas.view import CanvasView
 
 SIZE = (210, 132)
+CORNERS = ("bottom-right", "bottom-left", "top-right", "top-left")
 MARGIN = 12
 INSET = 8
 
@@ -31,9 +32,9 @@ class Minimap:
         self.visible = True
         #: shown right now: only while part of the graph is out of view
         self.shown = False
-        #: the bottom corner it sits in: "right", or "left" when a node would
-        #: be under it on the right and none is on the left
-        self.corner = "right"
+        #: the corner it sits in (``CORNERS``): bottom-right, or the first one
+        #: that covers no node when a node would be under it
+        self.corner = CORNERS[0]
         self._to_scene = QTransform()
         self._to_widget = QTransform()
         self._cache: QPixmap | None = None
@@ -51,10 +52,14 @@ class Minimap:
 
     def _place(self, corner: str = "") -> QRect:
         area = self.view.viewport().rect()
-        top = area.bottom() - SIZE[1] - MARGIN + 1
-        if (corner or self.corner) == "left":
-            return QRect(area.left() + MARGIN, top, *SIZE)
-        return QRect(area.right() - SIZE[0] - MARGIN + 1, top, *SIZE)
+        where = corner or self.corner
+        left = (
+            area.left() + MARGIN if where.endswith("left") else area.right() - SIZE[0] - MARGIN + 1
+        )
+        top = (
+            area.top() + MARGIN if where.startswith("top") else area.bottom() - SIZE[1] - MARGIN + 1
+        )
+        return QRect(left, top, *SIZE)
 
     def covers_node(self, corner: str = "") -> bool:
         """Whether a node lies (partly) under the minimap in ``corner``."""
@@ -63,14 +68,15 @@ class Minimap:
         return self.view.canvas().node_in(scene_rect)
 
     def _choose_corner(self) -> None:
-        """Never cover a node when the other bottom corner is clear."""
+        """Never cover a node while a corner is clear (bottom ones first)."""
         if self.view.minimap_dragging() or not self.covers_node():
             return
-        other = "left" if self.corner == "right" else "right"
-        if not self.covers_node(other):
-            self.view.viewport().update(self._place())
-            self.corner = other
-            self.view.viewport().update(self._place())
+        for corner in CORNERS:
+            if corner != self.corner and not self.covers_node(corner):
+                self.view.viewport().update(self._place())
+                self.corner = corner
+                self.view.viewport().update(self._place())
+                return
 
     def sync(self) -> None:
         """Show it while part of the graph is out of view: a minimap of a graph

@@ -221,17 +221,15 @@ class CanvasView(QGraphicsView):
         corner = QRectF(self.minimap.rect())
         shown = QRectF(self.mapFromScene(rect).boundingRect())
         if not corner.isNull() and shown.intersects(corner.adjusted(-8, -8, 8, 8)):
-            # above the minimap if there is room; else beside it
-            above = QRectF(area)
-            above.setBottom(corner.top() - 8)
-            if shown.height() <= above.height():
-                self._scroll_into(rect, above)
-            elif self.minimap.corner == "right":
-                beside = QRectF(area)
-                beside.setRight(corner.left() - 8)
-                if shown.width() <= beside.width():
-                    self._scroll_into(rect, beside)
-            self.minimap.sync()
+            # (every corner covers a node) beside the minimap if there is room
+            clear = QRectF(area)
+            if self.minimap.corner.startswith("bottom"):
+                clear.setBottom(corner.top() - 8)
+            else:
+                clear.setTop(corner.bottom() + 8)
+            if shown.height() <= clear.height():
+                self._scroll_into(rect, clear)
+                self.minimap.sync()
 
     def _scroll_into(self, rect: QRectF, area: QRectF) -> None:
         shown = QRectF(self.mapFromScene(rect).boundingRect())

@@ -134,18 +134,57 @@ EDIT_AND_WAIT = textwrap.dedent(
 )
 
 
-def _crash_after_an_edit(flow: Path, data_dir: Path) -> None:
-    """``flowdesk edit FLOW`` in a process of its own: one edit, then SIGKILL
-    once the journal is on disk (the autosave writes it 5 s after the edit)."""
-    env = dict(
+REOPEN_AND_RECOVER = textwrap.dedent(
+    """
+    import os, sys
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    app = QApplication([sys.argv[0]])
+    started = []
+
+    def look():
+        started.append(1)
+        for widget in QApplication.topLevelWidgets():
+            if widget.objectName() == "recoveryDialog" and widget.isVisible():
+                print("OFFERED", widget.row_texts()[0], flush=True)
+                widget.findChild(QPushButton, "recoverButton").click()
+                QTimer.singleShot(200, report)
+                return
+        if len(started) > 150:
+            print("NOTHING OFFERED", flush=True)
+            os._exit(1)
+        QTimer.singleShot(100, look)
+
+    def report():
+        window = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow")
+        doc = window.controller.document
+        print("NODES", ",".join(doc.node_ids()), window.controller.is_modified, flush=True)
+        print("TITLE", window.windowTitle(), flush=True)
+        os._exit(0)
+
+    QTimer.singleShot(100, look)
+    from flowdesk.editor.app import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
+def _editor_env(data_dir: Path) -> dict[str, str]:
+    return dict(
         os.environ,
         FLOWDESK_DATA_DIR=str(data_dir),
         XDG_CONFIG_HOME=str(data_dir / "config"),  # its own settings
         QT_QPA_PLATFORM="offscreen",
     )
+
+
+def _crash_after_an_edit(flow: Path, data_dir: Path) -> None:
+    """``flowdesk edit FLOW`` in a process of its own: one edit, then SIGKILL
+    once the journal is on disk (the autosave writes it 5 s after the edit)."""
     process = subprocess.Popen(
         [sys.executable, "-c", EDIT_AND_WAIT, str(flow)],
-        env=env,
+        env=_editor_env(data_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -192,6 +231,25 @@ def test_a_killed_editors_work_is_offered_when_its_file_opens_again(
         assert Autosave.orphans(tmp_path / "data" / "recovery") == []  # not offered twice
     finally:
         close_window(win)
+
+
+def test_flowdesk_edit_file_offers_the_work_of_a_killed_editor(tmp_path: Path) -> None:
+    """The whole way round, as a user does it: ``flowdesk edit FILE``, an
+    edit, ``kill -9``; ``flowdesk edit FILE`` again offers the work."""
+    flow = write_flow(tmp_path / "flows", [{"id": "read", "type": "data.transform"}])
+    _crash_after_an_edit(flow, tmp_path / "data")
+    again = subprocess.run(
+        [sys.executable, "-c", REOPEN_AND_RECOVER, str(flow)],
+        env=_editor_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = dict(line.split(" ", 1) for line in again.stdout.splitlines() if " " in line)
+    assert lines.get("OFFERED", "").startswith(f"{flow.name} — "), again.stdout + again.stderr
+    assert "kept Today" in lines["OFFERED"]
+    assert lines["NODES"] == "read,transform True"  # the edit is back, not yet saved
+    assert lines["TITLE"].startswith(f"{flow.name}")
 
 
 def test_opening_a_file_later_offers_its_journal(

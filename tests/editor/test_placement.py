@@ -14,7 +14,7 @@ from flowdesk.editor.main_window import MainWindow
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtTest import QTest
 
-from .conftest import drag, port_point, stack_texts, write_flow
+from .conftest import drag, port_point, run_and_wait, stack_texts, write_flow
 
 
 def _port_at_left(win: MainWindow, node_id: str, port: str, is_output: bool) -> QPoint:
@@ -133,22 +133,30 @@ def test_the_minimap_moves_off_a_node(window: MainWindow, tmp_path: Any) -> None
         tmp_path,
         [
             {"id": "near", "type": "data.transform", "position": [0, 0]},
+            {"id": "other", "type": "data.transform", "position": [3000, 0]},
             {"id": "far", "type": "data.transform", "position": [6000, 0]},
         ],
     )
     assert win.files.open_path(flow, confirm=False)
     view = win.view
     view.set_zoom(1.0)
-    # "near" in the canvas's bottom-right corner, "far" out of view
+    # "near" in the canvas's bottom-right corner, the others out of view
     rect = win.scene.nodes["near"].scene_rect()
     area = view.viewport().rect()
     view.centerOn(rect.right() - area.width() / 2 + 40, rect.bottom() - area.height() / 2 + 40)
     view.minimap.sync()
     assert view.minimap.shown
-    assert view.minimap.corner == "left"  # the right one would cover "near"
+    assert view.minimap.corner == "bottom-left"  # the right one would cover "near"
     assert not view.minimap.covers_node()
     corner = QRectF(view.minimap.rect())
     assert not QRectF(view.mapFromScene(rect).boundingRect()).intersects(corner)
+    # a node under each bottom corner: it goes to the top
+    seen = view.visible_rect()
+    old = win.controller.document.node("other").position
+    win.editor.push(MoveNodes({"other": (old, (seen.left() + 20, seen.bottom() - 80))}))
+    view.minimap.sync()
+    assert view.minimap.shown and view.minimap.corner == "top-right"
+    assert not view.minimap.covers_node()
 
 
 def test_align_and_distribute_are_undoable_steps(quickstart: MainWindow) -> None:
@@ -179,13 +187,18 @@ def test_align_and_distribute_are_undoable_steps(quickstart: MainWindow) -> None
     assert {i: doc.node(i).position for i in ids} == before
 
 
-def test_the_error_tab_hides_the_value_tools(quickstart: MainWindow, qtbot: Any) -> None:
-    win = quickstart
-    win.scene.select(["summarise"])
+def test_the_error_tab_hides_the_value_tools(
+    run_window: MainWindow, qtbot: Any, tmp_path: Any
+) -> None:
+    win = run_window
+    nodes = [{"id": "read", "type": "file.read", "config": {"path": "missing.csv"}}]
+    assert win.files.open_path(write_flow(tmp_path, nodes), confirm=False)
+    result = run_and_wait(qtbot, win)
+    assert result.status == "failed"
     panel = win.run.output
-    assert panel.mode_buttons["tree"].isVisible()
-    panel.tabs.setCurrentIndex(2)  # Error
-    for button in (*panel.mode_buttons.values(), panel.search_box, panel.copy_value_button):
-        assert not button.isVisible(), button.objectName()
-    panel.tabs.setCurrentIndex(0)
-    assert panel.mode_buttons["tree"].isVisible()
+    assert panel.tab == "error"  # a failed node opens on its error
+    tools = (*panel.mode_buttons.values(), panel.search_box, panel.copy_value_button)
+    for button in tools:
+        assert not button.isVisible(), button.objectName()  # no tool that does nothing
+    panel.tabs.setCurrentIndex(0)  # Output: the tools are back (greyed: no output)
+    assert all(button.isVisible() and not button.isEnabled() for button in tools)
