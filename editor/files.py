@@ -157,11 +157,10 @@ class FileController(QObject):
             log.exception("saving %s failed", path)
             QMessageBox.critical(self.window, "Could not save", f"{path}\n\n{exc.strerror or exc}")
             return False
-        first = self.controller.path is None
+        if self.controller.path is None:  # (before the new path lists its runs)
+            self.first_saved.emit(path.resolve())
         self.controller.set_path(path.resolve())
         self.controller.mark_saved()
-        if first:
-            self.first_saved.emit(path.resolve())
         self.settings.add_recent(path)
         self.settings.last_dir = str(path.resolve().parent)
         self.recent_changed.emit()

@@ -5,6 +5,13 @@ nothing selected it edits the workflow's name, description and variables.
 
 Every edit is one command through the controller (keystrokes in one field
 merge); document events refresh the form, so undo shows in it at once.
+
+Why one file of ~700 lines: ``Inspector`` is one widget whose three views
+(node, its common settings, the workflow) share its rows, editors, problem
+marks and the command path of every edit; split into mixins they would
+reach into each other's private state. The fields themselves are in
+``widgets``, the generated form in ``form``, the expression help in
+``expression_help``.
 May import: PySide6, editor.document, editor.undo, editor.inspector, editor.theme, engine.
 """
 

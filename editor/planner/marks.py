@@ -15,11 +15,18 @@ import html
 import json
 from typing import Any
 
+from flowdesk.editor.theme import current_theme
 from flowdesk.engine import ABSENT, changed_fields
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
 SHOWN_CHARS = 60
+#: the mark's amber: bright on the dark theme, darker on the light one (contrast)
+AMBER = {True: "#d99a1e", False: "#9a6400"}
+
+
+def amber() -> str:
+    return AMBER[current_theme().dark]
 
 
 def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
@@ -152,6 +159,8 @@ class ProposalMarks:
                 "QComboBox",
             ):
                 child.setProperty("planChanged", True)
+                if not current_theme().dark:  # the style sheet's amber is for dark
+                    child.setStyleSheet(f"border: 2px solid {amber()};")
                 child.style().unpolish(child)
                 child.style().polish(child)
 
@@ -163,7 +172,8 @@ class ProposalMarks:
                 if not widget.property("plan_marked"):
                     widget.setProperty("plan_marked", True)
                     widget.setText(
-                        widget.text() + " <span style='color:#d99a1e'>● changed by the plan</span>"
+                        widget.text()
+                        + f" <span style='color:{amber()}'>● changed by the plan</span>"
                     )
                 return
 

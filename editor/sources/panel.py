@@ -418,6 +418,7 @@ class SourcesUi:
         if not editor.push(AddNode(data, text=f"Add {ref}")):
             return None
         self.window.scene.select([data["id"]])
+        editor.keep_in_view(self.window.scene.nodes[data["id"]].sceneBoundingRect())
         return str(data["id"])
 
 

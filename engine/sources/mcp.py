@@ -13,7 +13,7 @@ use, closed by the run's ``SourceManager`` at run end (also on failure or
 cancel). The session lives in its own task (the SDK's anyio contexts must be
 entered and left in one task); calls from any node go through it.
 
-May import: mcp, pydantic, engine.errors, engine.credentials, stdlib.
+May import: mcp, pydantic, engine.errors, engine.credentials, engine.compat, stdlib.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..compat.mcp_fast import next_request_id
 from ..errors import (
     MCP_PROCESS_DIED,
     SOURCE_UNAVAILABLE,
@@ -335,7 +336,7 @@ class McpSource(ToolSource):
         from mcp import types
 
         session = await self._ensure()
-        request_id = getattr(session, "_request_id", None)
+        request_id = next_request_id(session)  # (the id of the call below)
         try:
             result = await self._guarded(session.call_tool(tool.name, arguments), "a call")
         except asyncio.CancelledError:
