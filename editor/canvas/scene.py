@@ -461,8 +461,12 @@ class CanvasScene(QGraphicsScene):
         return None
 
     def node_in(self, rect: QRectF) -> bool:
-        """Whether a node lies (partly) in ``rect`` (the scene's index: cheap)."""
-        return any(isinstance(item, NodeItem) for item in self.items(rect))
+        """Whether a node's body lies (partly) in ``rect`` (the scene's index:
+        cheap; a node's glow and port rims do not count)."""
+        return any(
+            isinstance(item, NodeItem) and item.scene_rect().intersects(rect)
+            for item in self.items(rect)
+        )
 
     def items_rect(self) -> QRectF:
         rect = self.overview.bounds()
