@@ -158,7 +158,7 @@ def _lookup(reference: _Reference, scope: Mapping[str, Any]) -> Any:
 class Compiled:
     """A compiled field value: a whole-field expression, mixed text, or plain text."""
 
-    __slots__ = ("_parts", "_references", "_single", "expressions", "source")
+    __slots__ = ("_names", "_parts", "_references", "_single", "expressions", "source")
 
     def __init__(
         self,
@@ -177,6 +177,9 @@ class Compiled:
         # it per item. One entry per expression: the single one, or the
         # parts' in order.
         self._references = [_reference(tree) for tree in expressions]
+        #: ``referenced_names``, worked out on first use (a compiled
+        #: expression is shared by every field holding the same text)
+        self._names: tuple[tuple[str, str | None], ...] | None = None
 
     @property
     def is_constant(self) -> bool:
@@ -437,6 +440,13 @@ def referenced_names(compiled: Compiled) -> list[tuple[str, str | None]]:
     """``(root, key)`` pairs an expression reads: ``nodes.fetch`` →
     ``("nodes", "fetch")``, ``input`` → ``("input", None)``. Dynamic keys
     (``nodes[name]``) give ``(root, None)``."""
+    names = compiled._names
+    if names is None:
+        names = compiled._names = tuple(_walk_names(compiled))
+    return list(names)
+
+
+def _walk_names(compiled: Compiled) -> list[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
     for tree in compiled.expressions:
         seen_roots: set[int] = set()

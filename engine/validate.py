@@ -308,7 +308,6 @@ class _Validator:
         except ExpressionError as error:
             self.add(location, error.message, node.id)
             return
-        declared_env = set(self.workflow.env)
         for root, key in referenced_names(compiled):
             if root == "nodes" and key is not None:
                 if key not in self.index:
@@ -323,7 +322,7 @@ class _Validator:
                         f"expression names node {key!r}, which is not upstream of {node.id!r}",
                         node.id,
                     )
-            elif root == "env" and key is not None and key not in declared_env:
+            elif root == "env" and key is not None and key not in self.workflow.env:
                 self.add(
                     location,
                     f'env.{key} is not declared in the workflow\'s "env" list',
