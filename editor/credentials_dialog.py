@@ -397,7 +397,12 @@ class CredentialsDialog(CheckMixin, QDialog):
                     f"Not stored: {refused[0]} Leave the secret empty to declare the credential "
                     "without it (a run can take it from the environment)."
                 )
-        problem = self._set_reference(name, ref)
+        current = self.references.get(name)
+        unchanged = current is not None and ref == current.model_dump(
+            mode="json", by_alias=True, exclude_unset=True
+        )
+        # (nothing changed: no empty step in the undo history)
+        problem = None if unchanged else self._set_reference(name, ref)
         if problem is None:
             self.status.setText(
                 f"{'Declared' if is_new else 'Saved'} the credential {name!r}"

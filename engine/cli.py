@@ -1,5 +1,7 @@
 """The engine's commands of the ``flowdesk`` command line: run, validate, nodes,
-history, credentials. ``flowdesk.cli`` (above the engine and the editor) adds
+history, credentials. Here: the parser, ``run``, ``validate`` and ``nodes``;
+the run's printed lines are ``engine.cli_output``, the other commands
+``engine.cli_*`` modules. ``flowdesk.cli`` (above the engine and the editor) adds
 ``edit`` and is the console script.
 
 Exit codes of ``run``: 0 succeeded, 1 failed or cancelled, 2 the file could not
@@ -18,37 +20,29 @@ import logging
 import os
 import signal
 import sys
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from . import __version__
 from .bus import BUS, install_logging
+from .cli_common import default_registry as _registry
+from .cli_common import load_checked as _load
+from .cli_common import parse_vars as _parse_vars
+from .cli_common import print_problems as _print_problems
+from .cli_output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, LinePrinter, print_summary
 from .credentials import redact
-from .events import (
-    NOT_IN_RUN,
-    Event,
-    NodeCancelled,
-    NodeFailed,
-    NodeRetrying,
-    NodeSkipped,
-    NodeSucceeded,
-    RunStarted,
-)
+from .events import Event
 from .executor import Engine
 from .expressions import interrupt as interrupt_expressions
 from .history import HistoryStore
-from .io import parse_json_value
 from .keyring_store import default_secret_store
 from .model.workflow import Workflow
 from .registry import NodeRegistry
 from .results import RunResult
-from .safe_output import json_text, printable
+from .safe_output import json_text
 from .validate import check_file
-
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -172,45 +166,6 @@ def _utf8_streams() -> None:
                 pass
 
 
-def _load(path: str, registry: NodeRegistry, err: TextIO) -> Workflow | None:
-    """Load and validate; print every problem and return None when invalid."""
-    workflow, issues = check_file(path, registry)
-    if issues or workflow is None:
-        _print_problems(path, [str(i) for i in issues], err)
-        return None
-    return workflow
-
-
-def _print_problems(path: str, lines: list[str], err: TextIO) -> None:
-    count = len(lines)
-    err.write(f"{path}: {count} problem{'s' if count != 1 else ''}\n")
-    for line in lines:
-        err.write(f"  {line}\n")
-
-
-def _parse_vars(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"--var {pair!r}: expected NAME=VALUE")
-        try:
-            value: Any = parse_json_value(raw)
-        except json.JSONDecodeError:
-            value = raw
-        except ValueError as exc:
-            raise ValueError(f"--var {name.strip()!r}: {exc}") from None
-        out[name.strip()] = value
-    return out
-
-
-def _registry() -> NodeRegistry:
-    registry = NodeRegistry.default()
-    for entry, message in registry.load_errors:
-        sys.stderr.write(f"warning: node type plug-in {entry} failed to load: {message}\n")
-    return registry
-
-
 # ------------------------------------------------------------------- run
 def _run(args: argparse.Namespace) -> int:
     try:
@@ -238,7 +193,7 @@ def _run(args: argparse.Namespace) -> int:
     gc.freeze()
     live = sys.stderr if args.json else sys.stdout
     show_lines = not args.quiet and (not args.json or sys.stderr.isatty())
-    printer = _LinePrinter(live, workflow) if show_lines else None
+    printer = LinePrinter(live, workflow) if show_lines else None
     result, secrets = asyncio.run(
         _run_async(workflow, registry, variables, root, args, previous, history, flow_path, printer)
     )
@@ -246,7 +201,7 @@ def _run(args: argparse.Namespace) -> int:
         data = redact(result.to_json(), sorted(secrets, key=len, reverse=True))
         sys.stdout.write(json_text(data) + "\n")
     elif not args.quiet:
-        _print_summary(result, sys.stdout)
+        print_summary(result, sys.stdout)
     return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
 
 
@@ -259,7 +214,7 @@ async def _run_async(
     previous: RunResult | None,
     history: HistoryStore | None,
     flow_path: str,
-    printer: _LinePrinter | None,
+    printer: LinePrinter | None,
 ) -> tuple[RunResult, list[str]]:
     """The run's result, and the secret values to redact from what is printed."""
     engine = Engine(registry, secrets=default_secret_store())
@@ -310,7 +265,7 @@ async def _run_handle(
     previous: RunResult | None,
     history: HistoryStore | None,
     flow_path: str,
-    printer: _LinePrinter | None = None,
+    printer: LinePrinter | None = None,
 ) -> tuple[RunResult, list[str]]:
     handle = engine.start(
         workflow,
@@ -393,100 +348,14 @@ def _try(action: Callable[[], None]) -> None:
         sys.stderr.write(f"warning: could not record the run in the history: {exc}\n")
 
 
-_MARKS = {
-    "succeeded": "✓",
-    "pinned": "⊙",
-    "failed": "✗",
-    "skipped": "↷",
-    "cancelled": "⊘",
-    "interrupted": "⚠",
-    "retry": "↻",
-}
-
-
-class _LinePrinter:
-    """One live line per node as it finishes (and one per retry)."""
-
-    def __init__(self, out: TextIO, workflow: Workflow) -> None:
-        #: the run's secrets, redacted from the messages printed (set once it starts)
-        self.secrets: Callable[[], list[str]] = list
-        self.out = out
-        self.width = min(max((len(n.id) for n in workflow.nodes), default=8), 32)
-        self.t0 = time.monotonic()
-
-    def _line(self, mark: str, node_id: str, status: str, rest: str) -> None:
-        self.out.write(f"  {mark} {node_id:<{self.width}}  {status:<10} {rest}\n".rstrip() + "\n")
-        self.out.flush()
-
-    def _message(self, error: dict[str, Any]) -> str:
-        message = str(error.get("message"))
-        secrets = self.secrets()
-        if secrets:
-            message = redact(message, sorted(secrets, key=len, reverse=True))
-        return printable(message)
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, RunStarted):
-            planned = len(event.planned)
-            self.out.write(f"Running {event.workflow_name!r} ({planned} nodes)\n")
-        elif isinstance(event, NodeSucceeded):
-            extra = " (reused from the last run)" if event.reused else ""
-            self._line(
-                _MARKS.get(event.status, "✓"),
-                event.node_id,
-                event.status,
-                f"{_ms(event.duration_ms):>9}  {_attempts(event.attempts)}{extra}",
-            )
-        elif isinstance(event, NodeFailed):
-            error = event.error
-            how = " (continuing)" if event.continued else ""
-            self._line(
-                "✗",
-                event.node_id,
-                "failed",
-                f"{_ms(event.duration_ms):>9}  {_attempts(event.attempts)}  "
-                f"{error.get('code')}: {self._message(error)}{how}",
-            )
-        elif isinstance(event, NodeSkipped):
-            if event.reason != NOT_IN_RUN:
-                self._line("↷", event.node_id, "skipped", event.reason)
-        elif isinstance(event, NodeCancelled):
-            self._line("⊘", event.node_id, "cancelled", _ms(event.duration_ms))
-        elif isinstance(event, NodeRetrying):
-            error = event.error
-            self._line(
-                "↻",
-                event.node_id,
-                "retrying",
-                f"attempt {event.attempt + 1}/{event.max_attempts} in {event.delay_s:.1f} s "
-                f"after {error.get('code')}: {self._message(error)}",
-            )
-
-
-def _ms(value: float) -> str:
-    return f"{value:.1f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
-
-
-def _attempts(count: int) -> str:
-    return f"{count} attempt{'s' if count != 1 else ''}" if count else ""
-
-
-def _print_summary(result: RunResult, out: TextIO) -> None:
-    counts = result.counts()
-    order = ("succeeded", "pinned", "failed", "skipped", "cancelled")
-    parts = ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s))
-    out.write(
-        f"Run {result.status} in {_ms(result.duration_ms)} · {parts} · run {result.run_id[:8]}\n"
-    )
-    if result.usage:
-        out.write(f"AI usage: {json.dumps(result.usage)}\n")
-
-
 # -------------------------------------------------------------- validate
 def _validate(args: argparse.Namespace) -> int:
     registry = _registry()
     workflow, issues = check_file(args.flow, registry)
-    problems = [{"location": i.location, "message": i.message, "node": i.node_id} for i in issues]
+    problems = [
+        {"location": i.location, "message": i.message, "node": i.node_id, "path": list(i.path)}
+        for i in issues
+    ]
     if args.json:
         sys.stdout.write(json.dumps({"valid": not problems, "problems": problems}) + "\n")
     elif problems:
@@ -546,7 +415,7 @@ def _tools(args: argparse.Namespace) -> int:
 def _plan(args: argparse.Namespace) -> int:
     from . import cli_plan
 
-    return cli_plan.run(args)
+    return cli_plan.run(args, main)
 
 
 if __name__ == "__main__":  # pragma: no cover

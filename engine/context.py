@@ -114,7 +114,6 @@ class NodeContext:
 
     def __init__(
         self,
-        *,
         services: RunServices,
         node: Node,
         inputs: dict[str, Any],

@@ -1,12 +1,11 @@
-"""Files inside the run's data root: safe path resolution, and the formats
-``text``, ``json``, ``jsonl``, ``csv`` and ``bytes`` (base64).
+"""Files inside the run's data root: the formats ``text``, ``json``, ``jsonl``,
+``csv`` and ``bytes`` (base64), read with size limits and written atomically
+(or appended to under a lock).
 
-``resolve_in_root`` refuses — with ``PATH_TRAVERSAL`` and before anything is
-read or written — absolute paths, ``~``, backslashes, drive letters, NUL bytes,
-percent-encoded and look-alike separators, and any path that, once ``..`` and
-symbolic links are resolved, leads outside the root. Errors name the path as
-the user wrote it. Only regular files are read (a FIFO must not hang a run).
-May import: engine.errors, engine.io, stdlib.
+Where a path may lead is ``engine.data_root`` (``resolve_in_root``: nothing
+outside the root, no links on the way, only regular files; a FIFO must not
+hang a run); its names are re-exported here.
+May import: engine.data_root, engine.errors, engine.io, stdlib.
 """
 
 from __future__ import annotations
@@ -27,90 +26,33 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, ExecutionError, FlowdeskError, SecurityError, json_type
+from .data_root import (
+    OPEN_FLAGS,
+    changed_on_the_way,
+    file_error,
+    hard_link_refused,
+    not_a_file,
+    open_parent,
+    open_regular,
+    path_traversal,
+    resolve_in_root,
+)
+from .errors import ConfigError, ExecutionError, FlowdeskError, json_type
+
+__all__ = [
+    "DEFAULT_MAX_READ_BYTES",
+    "FORMATS",
+    "encode_content",
+    "open_parent",
+    "path_traversal",
+    "read_file",
+    "resolve_in_root",
+    "write_file",
+]
 
 FORMATS = ("text", "json", "jsonl", "csv", "bytes")
 #: largest file ``file.read`` reads unless its ``max_bytes`` says otherwise
 DEFAULT_MAX_READ_BYTES = 50 * 1024 * 1024
-_DRIVE = re.compile(r"^[A-Za-z]:")
-# Percent-encoded '.', '/', '\\', '%' or NUL: no file system decodes them, but a path
-# holding them is a traversal attempt aimed at something that does.
-_ENCODED = re.compile(r"%(?:2e|2f|5c|00|25)", re.IGNORECASE)
-# Look-alikes of '/', '\\' and '.' that Windows' "best fit" code page mapping
-# turns into the real characters (the "WorstFit" attacks).
-_LOOKALIKES = frozenset("\uff0f\u2215\u2044\u29f8\uff3c\u2216\u29f5\u29f9\ufe68\uff0e\u2024")
-_OPEN_FLAGS = (
-    getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_BINARY", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
-
-
-def path_traversal(path: str, why: str) -> SecurityError:
-    return SecurityError(
-        f"path {path!r} is refused: {why}; paths must stay inside the data root",
-        code="PATH_TRAVERSAL",
-        details={"path": path},
-    )
-
-
-def resolve_in_root(root: Path, path: str) -> Path:
-    """The real location of ``path`` under ``root``; refuses anything leading out."""
-    if not isinstance(path, str) or not path.strip():
-        raise ConfigError("the file path is empty", code="CONFIG_INVALID", details={"path": path})
-    if "\x00" in path:
-        raise path_traversal(path, "it contains a NUL byte")
-    if "\\" in path:
-        raise path_traversal(path, "it contains a backslash")
-    if path.startswith("~"):
-        raise path_traversal(path, "'~' (home folder) is not allowed")
-    if os.path.isabs(path) or _DRIVE.match(path):
-        raise path_traversal(path, "it is absolute")
-    if _ENCODED.search(path):
-        raise path_traversal(path, "it holds a percent-encoded '.', '/', '\\', '%' or NUL")
-    if not _LOOKALIKES.isdisjoint(path):
-        raise path_traversal(path, "it holds a look-alike of '/', '\\' or '.'")
-    real_root = Path(os.path.realpath(root))
-    try:
-        candidate = Path(os.path.realpath(real_root / path))
-    except OSError as exc:  # a link changing while it is read
-        raise _file_error(exc, path) from None
-    if candidate != real_root and real_root not in candidate.parents:
-        raise path_traversal(path, "it resolves outside the data root")
-    if candidate == real_root:
-        raise _file_error(IsADirectoryError(), path)
-    return candidate
-
-
-def _file_error(exc: OSError, path: str) -> FlowdeskError:
-    if isinstance(exc, FileNotFoundError | NotADirectoryError):
-        return ExecutionError(
-            f"file {path!r} not found in the data root",
-            code="FILE_NOT_FOUND",
-            details={"path": path},
-        )
-    if isinstance(exc, PermissionError):
-        return ExecutionError(
-            f"permission denied for {path!r}", code="PERMISSION_DENIED", details={"path": path}
-        )
-    if isinstance(exc, IsADirectoryError):
-        return ExecutionError(
-            f"{path!r} is a folder, not a file", code="IS_A_DIRECTORY", details={"path": path}
-        )
-    return ExecutionError(
-        f"cannot access {path!r}: {exc.strerror or exc}",
-        code="FILE_ERROR",
-        details={"path": path, "errno": exc.errno},
-    )
-
-
-def _not_a_file(path: str) -> FlowdeskError:
-    return ExecutionError(
-        f"{path!r} is not a regular file (a device, pipe or socket)",
-        code="NOT_A_FILE",
-        details={"path": path},
-    )
 
 
 def _encoding_error(path: str, data: bytes, offset: int) -> FlowdeskError:
@@ -132,94 +74,6 @@ def _parse_error(path: str, message: str, line: int | None = None) -> FlowdeskEr
         category="VALIDATION",
         details={"path": path, "line": line},
     )
-
-
-_DIR_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_DIRECTORY", 0)
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
-_FD_WALK = os.open in os.supports_dir_fd and bool(getattr(os, "O_NOFOLLOW", 0))
-
-
-def _changed(path: str) -> FlowdeskError:
-    return path_traversal(path, "a folder on its way was replaced by a link while it was used")
-
-
-def _open_dir_at(parent: int, name: str, path: str) -> int:
-    """The folder ``name`` of ``parent``, never through a link."""
-    try:
-        return os.open(name, _DIR_FLAGS, dir_fd=parent)
-    except OSError:
-        try:
-            if stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode):
-                raise _changed(path) from None
-        except OSError:
-            pass
-        raise
-
-
-def open_parent(target: Path, path: str, *, create: bool = False) -> tuple[int, str]:
-    """A descriptor of ``target``'s folder and ``target``'s name in it.
-
-    ``target`` is what ``resolve_in_root`` gave: a real path, without links.
-    It is opened component by component from ``/`` with ``O_NOFOLLOW``, so
-    that a folder swapped for a link after the check (a race) is refused
-    instead of followed out of the root. ``create`` makes missing folders.
-    """
-    parts = target.parts
-    fd = os.open(parts[0], _DIR_FLAGS)
-    try:
-        for name in parts[1:-1]:
-            try:
-                following = _open_dir_at(fd, name, path)
-            except FileNotFoundError:
-                if not create:
-                    raise
-                try:
-                    os.mkdir(name, 0o777, dir_fd=fd)
-                except FileExistsError:
-                    pass
-                following = _open_dir_at(fd, name, path)
-            os.close(fd)
-            fd = following
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd, parts[-1]
-
-
-def _open_regular(target: Path, path: str) -> int:
-    """A descriptor of the regular file ``target`` (errors name ``path``)."""
-    # No link is followed on the way (``open_parent``) nor at the end
-    # (O_NOFOLLOW); O_NONBLOCK: opening a FIFO must not hang the run.
-    try:
-        if _FD_WALK:
-            parent, name = open_parent(target, path)
-            try:
-                fd = os.open(name, os.O_RDONLY | _OPEN_FLAGS, dir_fd=parent)
-            finally:
-                os.close(parent)
-        else:  # pragma: no cover - systems without openat
-            fd = os.open(target, os.O_RDONLY | _OPEN_FLAGS)
-    except FlowdeskError:
-        raise
-    except OSError as exc:
-        # (ELOOP: a link where the real path had none — swapped in since, or a loop)
-        raise _file_error(exc, path) from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise _file_error(IsADirectoryError(), path)
-        if not stat.S_ISREG(info.st_mode):
-            raise _not_a_file(path)
-        if info.st_nlink > 1:
-            raise _hard_link(path)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
 
 
 def _size_text(size: int) -> str:
@@ -245,20 +99,14 @@ def _check_size(fd: int, path: str, max_bytes: int | None) -> None:
         )
 
 
-def _hard_link(path: str) -> FlowdeskError:
-    return path_traversal(
-        path, "it is a hard link (the same file has another name, maybe outside the root)"
-    )
-
-
 def _read_bytes(target: Path, path: str, max_bytes: int | None = None) -> bytes:
-    fd = _open_regular(target, path)
+    fd = open_regular(target, path)
     _check_size(fd, path, max_bytes)
     try:
         with open(fd, "rb", closefd=True) as handle:
             return handle.read()
     except OSError as exc:
-        raise _file_error(exc, path) from None
+        raise file_error(exc, path) from None
 
 
 def _decode(data: bytes, path: str) -> str:
@@ -274,13 +122,13 @@ def _decode(data: bytes, path: str) -> str:
 def _read_csv(target: Path, path: str, max_bytes: int | None = None) -> list[dict[str, str | None]]:
     # Parsed while the file is decoded (no second copy of a large file in
     # memory); a decoding error is located exactly from the raw bytes.
-    fd = _open_regular(target, path)
+    fd = open_regular(target, path)
     _check_size(fd, path, max_bytes)
     try:
         with open(fd, encoding="utf-8-sig", newline="", closefd=True) as handle:
             return _csv_records(handle, path)
     except OSError as exc:
-        raise _file_error(exc, path) from None
+        raise file_error(exc, path) from None
     except UnicodeDecodeError:
         pass
     _decode(_read_bytes(target, path), path)  # raises ENCODING at the right byte
@@ -559,7 +407,7 @@ def _replace_at(
     ``cancelled()`` said so before the rename (the target is then unchanged)."""
     _clean_stale_temps(parent, name)
     tmp = f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | OPEN_FLAGS
     try:
         mode = os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode & 0o777
     except FileNotFoundError:
@@ -616,7 +464,7 @@ def write_file(
     """
     target = resolve_in_root(root, path)
     if path.endswith("/"):
-        raise _file_error(IsADirectoryError(), path)  # "out/" names a folder
+        raise file_error(IsADirectoryError(), path)  # "out/" names a folder
     append = mode == "append"
     if append and fmt == "json":
         raise ConfigError(
@@ -651,7 +499,7 @@ def write_file(
     except FlowdeskError:
         raise
     except OSError as exc:
-        raise _file_error(exc, path) from None
+        raise file_error(exc, path) from None
     if written is None:
         return {"path": relative, "bytes": 0, "cancelled": True}
     return {"path": relative, "bytes": written}
@@ -661,11 +509,11 @@ def _check_existing(existing: os.stat_result | None, path: str) -> None:
     if existing is None:
         return
     if stat.S_ISDIR(existing.st_mode):
-        raise _file_error(IsADirectoryError(), path)
+        raise file_error(IsADirectoryError(), path)
     if stat.S_ISLNK(existing.st_mode):
-        raise _changed(path)  # resolved without links a moment ago
+        raise changed_on_the_way(path)  # resolved without links a moment ago
     if not stat.S_ISREG(existing.st_mode):
-        raise _not_a_file(path)
+        raise not_a_file(path)
 
 
 def _append_at(
@@ -676,18 +524,18 @@ def _append_at(
     content: Any,
     cancelled: Callable[[], bool] | None,
 ) -> int | None:
-    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | _OPEN_FLAGS
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | OPEN_FLAGS
     try:
         fd = os.open(name, flags, 0o644, dir_fd=parent)
     except OSError as exc:
         if exc.errno == errno.EISDIR:
-            raise _file_error(IsADirectoryError(), path) from None
+            raise file_error(IsADirectoryError(), path) from None
         raise
     try:
         info = os.fstat(fd)
         _check_existing(info, path)
         if info.st_nlink > 1:
-            raise _hard_link(path)
+            raise hard_link_refused(path)
         existing = info.st_size > 0
         columns = _csv_header(fd, path) if fmt == "csv" and existing else None
         data = encode_content(content, fmt, path=path, csv_columns=columns)

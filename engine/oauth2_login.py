@@ -359,7 +359,7 @@ async def login(
     try:
         site = web.TCPSite(runner, host, 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = runner.addresses[0][1]  # (the port the system chose)
         redirect_uri = f"http://{host}:{port}{CALLBACK_PATH}"
         client = _oauth_client(ref, client_secret, redirect_uri=redirect_uri)
         if not ends.authorize_url.startswith(("https://", "http://")):

@@ -11,13 +11,31 @@ May import: PySide6, editor.canvas.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QTransform
 
 if TYPE_CHECKING:
-    from flowdesk.editor.canvas.view import CanvasView
+    from flowdesk.editor.canvas.scene import CanvasScene
+
+
+class MinimapHost(Protocol):
+    """The view a minimap sits on (``editor.canvas.view.CanvasView``, which
+    creates it: a protocol, so that this module does not import it back)."""
+
+    user_moved: bool
+
+    def canvas(self) -> CanvasScene: ...
+
+    def minimap_dragging(self) -> bool: ...
+
+    def viewport(self) -> Any: ...
+
+    def centerOn(self, pos: QPointF) -> None: ...  # noqa: N802 - Qt's name
+
+    def mapToScene(self, *args: Any) -> Any: ...  # noqa: N802 - Qt's name
+
 
 SIZE = (210, 132)
 CORNERS = ("bottom-right", "bottom-left", "top-right", "top-left")
@@ -26,7 +44,7 @@ INSET = 8
 
 
 class Minimap:
-    def __init__(self, view: CanvasView) -> None:
+    def __init__(self, view: MinimapHost) -> None:
         self.view = view
         #: the user's choice (View ▸ Minimap)
         self.visible = True
@@ -66,6 +84,14 @@ class Minimap:
         place = self._place(corner).adjusted(-4, -4, 4, 4)
         scene_rect = self.view.mapToScene(place).boundingRect()
         return self.view.canvas().node_in(scene_rect)
+
+    def reset_corner(self) -> None:
+        """A new view (opened, fitted): back to the bottom-right corner unless
+        it covers a node. (While panning the corner only changes to uncover one.)"""
+        if self.corner != CORNERS[0] and not self.covers_node(CORNERS[0]):
+            self.view.viewport().update(self._place())
+            self.corner = CORNERS[0]
+        self.sync()
 
     def _choose_corner(self) -> None:
         """Never cover a node while a corner is clear (bottom ones first)."""

@@ -5,6 +5,13 @@ nothing selected it edits the workflow's name, description and variables.
 
 Every edit is one command through the controller (keystrokes in one field
 merge); document events refresh the form, so undo shows in it at once.
+
+Why one file of ~700 lines: ``Inspector`` is one widget whose three views
+(node, its common settings, the workflow) share its rows, editors, problem
+marks and the command path of every edit; split into mixins they would
+reach into each other's private state. The fields themselves are in
+``widgets``, the generated form in ``form``, the expression help in
+``expression_help``.
 May import: PySide6, editor.document, editor.undo, editor.inspector, editor.theme, engine.
 """
 
@@ -42,13 +49,19 @@ from flowdesk.editor.inspector.widgets import (
     JsonField,
     NumberField,
     TextField,
-    has_expression,
 )
 from flowdesk.editor.problems import Place, describe, field_message, place_of
 from flowdesk.editor.text import counts_text
 from flowdesk.editor.theme import PLACEHOLDER_COLOR, category_color, icon_name, icon_pixmap
 from flowdesk.editor.undo import DocumentController
-from flowdesk.engine import NO_RETRY, PRESET_NAMES, PRESETS, Issue, resolve_retry_policy
+from flowdesk.engine import (
+    NO_RETRY,
+    PRESET_NAMES,
+    PRESETS,
+    Issue,
+    has_expression,
+    resolve_retry_policy,
+)
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (

@@ -127,6 +127,9 @@ class EngineBridge(QObject):
         #: a run whose document was closed: its last events are ignored
         self._forgotten: str | None = None
         self._closed = False
+        #: the live validator's problems when they are those of the document
+        #: about to run (None: validate the run's snapshot here)
+        self.known_issues: Callable[[], list[Issue] | None] | None = None
         #: runs of this document recorded while it had no file (Save As files them)
         self.unsaved_runs: list[str] = []
         #: runs filed under a path after they started: {run id: path}
@@ -141,6 +144,8 @@ class EngineBridge(QObject):
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._flush)
+        #: what the last frame of a run cost (flush and paint), in ms
+        self._frame_cost_ms = 0.0
         #: the window's painting time, counted in a frame's cost
         self._paints = PaintClock(parent) if isinstance(parent, QWidget) else None
         self._recorded.connect(self._emit_recorded)
@@ -175,6 +180,7 @@ class EngineBridge(QObject):
         if self._closed:
             return False
         previous_status = self.state.status
+        known = self.known_issues() if self.known_issues is not None else None
         self.state.begin("only" if only else "up_to" if up_to else "run", only or up_to)
         self._schedule_flush()
         self._cancel_requested = False
@@ -187,6 +193,7 @@ class EngineBridge(QObject):
                 only,
                 up_to,
                 previous_status,
+                known,
             )
         )
         return True
@@ -200,6 +207,7 @@ class EngineBridge(QObject):
         only: str | None,
         up_to: str | None,
         previous_status: str,
+        known_issues: list[Issue] | None = None,
     ) -> None:
         loop = asyncio.get_running_loop()
         # From here to the end of the run the collector leaves the editor's
@@ -207,9 +215,15 @@ class EngineBridge(QObject):
         _freeze_gc()
         started = False
         try:
-            issues: list[Issue] = await loop.run_in_executor(
-                self._worker, validate, workflow, self.engine.registry
-            )
+            issues = known_issues
+            if issues is None:
+                issues = await loop.run_in_executor(
+                    self._worker,
+                    validate,
+                    workflow,
+                    self.engine.registry,
+                    self.engine.expressions,
+                )
             if self._cancel_requested:
                 self._refuse(previous_status, "", "", [])
                 return
@@ -276,7 +290,9 @@ class EngineBridge(QObject):
         # While the run goes the frame timer repeats (events only land in the
         # inbox); ``_finished`` stops it and shows the final state at once.
         self._nodes = len(workflow.nodes)
-        self._frame.setInterval(frame_interval(self._nodes))
+        # (from the first frame on, as the last run's frames cost: a short run
+        # of a big graph is not slowed by a frame the window cannot afford)
+        self._frame.setInterval(frame_interval(self._nodes, self._frame_cost_ms))
         if self._paints is not None:
             self._paints.take_ms()  # (paints before this run are not its frames)
         self._frame.setSingleShot(False)
@@ -392,6 +408,7 @@ class EngineBridge(QObject):
             cost_ms = (time.perf_counter() - started) * 1000.0
             if self._paints is not None:  # what the last frame cost to paint
                 cost_ms += self._paints.take_ms()
+            self._frame_cost_ms = cost_ms
             interval = frame_interval(self._nodes, cost_ms)
             if interval != self._frame.interval():
                 self._frame.setInterval(interval)

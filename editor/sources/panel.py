@@ -56,7 +56,7 @@ from PySide6.QtWidgets import (
 )
 
 if TYPE_CHECKING:
-    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.window_api import Window
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -214,7 +214,7 @@ class SourcesPanel(QWidget):
 class SourcesUi:
     """The window's tool sources: catalogue, panel, palette and inspector hooks."""
 
-    def __init__(self, window: MainWindow, secret_store: Any = None) -> None:
+    def __init__(self, window: Window, secret_store: Any = None) -> None:
         self.window = window
         self.warm = WarmSessions(secret_store, window)
         self.catalogue = ToolCatalogue(secret_store, window, warm=self.warm)
@@ -502,10 +502,11 @@ class SourcesUi:
         if not editor.push(AddNode(data, text=f"Add {ref}")):
             return None
         self.window.scene.select([data["id"]])
+        editor.keep_in_view(self.window.scene.nodes[data["id"]].sceneBoundingRect())
         return str(data["id"])
 
 
-def install(window: MainWindow, secret_store: Any = None) -> SourcesUi:
+def install(window: Window, secret_store: Any = None) -> SourcesUi:
     """Create the window's sources UI and its dock (under the palette)."""
     ui = SourcesUi(window, secret_store)
     ui.dock = window._dock(  # type: ignore[attr-defined]

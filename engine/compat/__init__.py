@@ -1,7 +1,7 @@
 """Where the engine relies on other libraries' private parts, one file each.
 
 Each module here wraps the private API of one library (httpx, yarl,
-aiohttp, asyncio) behind a few small functions, says at its top which
+aiohttp, asyncio, mcp) behind a few small functions, says at its top which
 versions it is checked against, and has tests in tests/compat/ that fail
 loudly, naming the missing attribute, when an upgrade changes what it relies
 on. Outside this package, engine code uses those libraries' public API only.

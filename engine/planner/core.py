@@ -10,12 +10,11 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..bus import BUS
 from ..errors import FlowdeskError
+from ..lazy import lazy_module
 from ..nodes.builtin.ai_transform import (
     DEFAULT_BASE_URL,
     _status_error,
@@ -27,6 +26,11 @@ from .actions import apply_actions
 from .allow import allow_list, is_allowed
 from .diff import diff_workflows
 from .stats import PLANNER_STATS
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported when a plan is asked for, not when the editor opens
+    httpx = lazy_module("httpx")
 
 DEFAULT_MODEL = "openai/gpt-4o-mini"
 DEFAULT_MAX_OUTPUT_TOKENS = 800

@@ -178,15 +178,7 @@ class Attempts:
             if attempt > tally.attempts:
                 tally.attempts = attempt
             ctx = NodeContext(
-                services=self.services,
-                node=node,
-                inputs=inputs,
-                sources=sources,
-                scope=scope,
-                attempt=attempt,
-                log=self.emit,
-                item=item,
-                index=index,
+                self.services, node, inputs, sources, scope, attempt, self.emit, item, index
             )
             try:
                 if not slots.try_acquire():

@@ -98,6 +98,7 @@ class Run:
         source_pool: Any = None,
     ) -> None:
         self.engine = engine
+        self.metrics = engine.metrics
         self.workflow = workflow
         self.run_id = run_id
         self.started_at = utc_now_iso()
@@ -116,10 +117,6 @@ class Run:
         by_name = {name: engine.registry.get(name) for name in names}
         self.types: dict[str, type[NodeType]] = {
             node.id: by_name[node.type] for node in workflow.nodes
-        }
-        #: per type, its output port names (all of them carry an unrouted value)
-        self.port_names = {
-            node_type: tuple(p.name for p in node_type.outputs) for node_type in by_name.values()
         }
         layouts = {
             node_type: tuple((p.name, p.multiple) for p in node_type.inputs)
@@ -209,10 +206,20 @@ class Run:
 
     # --------------------------------------------------------------- events
     def emit(self, kind: type[Event], **fields: Any) -> None:
-        self._seq += 1
+        """Make the next event of the run and publish it."""
         if kind is NodeLog and (self.env.read or self.services.credentials.used_secrets):
             fields["message"] = redact(fields["message"], self.redacted_values())
-        event = kind(self.run_id, self._seq, time.monotonic(), **fields)
+        self.publish(kind(self.run_id, self.next_seq(), time.monotonic(), **fields))
+
+    def next_seq(self) -> int:
+        """The sequence number of the run's next event."""
+        self._seq += 1
+        return self._seq
+
+    def publish(self, event: Event) -> None:
+        """Keep ``event`` in the history, hand it to the bus and the listeners
+        (the run's two events per node are made here directly, not through
+        ``emit``'s keyword arguments)."""
         self.history.append(event)
         if BUS.active:
             BUS.publish(event)
@@ -222,7 +229,7 @@ class Run:
             try:
                 listener(event)
             except Exception:
-                log.exception("event listener failed on %s", kind.__name__)
+                log.exception("event listener failed on %s", type(event).__name__)
 
     def redacted_values(self) -> list[str]:
         """Secrets handed out in this run and the declared env values it read."""
@@ -363,7 +370,7 @@ class Run:
             output=earlier.output,
             duration_ms=earlier.duration_ms,
             attempts=earlier.attempts,
-            ports=tuple(earlier.ports) if earlier.ports is not None else (),
+            ports=tuple(earlier.ports) if earlier.ports is not None else None,
             reused=True,
         )
         self.scheduler.deliver(node_id, earlier.ports, earlier.output)
@@ -490,7 +497,7 @@ class Run:
                     self.attempts, node, node_type, inputs, sources, scope, tally
                 )
             else:
-                self.emit(NodeStarted, node_id=node_id, attempt=1)
+                self.publish(NodeStarted(self.run_id, self.next_seq(), started, node_id, 1))
                 out = await self.attempts.run(node, node_type, inputs, sources, scope, tally)
                 value, ports = (
                     (out.value, tuple(out.ports)) if isinstance(out, Routed) else (out, None)
@@ -522,7 +529,7 @@ class Run:
         del self.running[node_id]
         now = time.monotonic()
         duration = (now - started) * 1000.0
-        self.engine.metrics.record_type(node.type, now - started, True)
+        self.metrics.record_type(node.type, now - started, True)
         self.results[node_id] = NodeResult(
             "succeeded",
             value,
@@ -533,15 +540,19 @@ class Run:
             ports=list(ports) if ports is not None else None,
         )
         self.outputs[node_id] = value
-        self.emit(
-            NodeSucceeded,
-            node_id=node_id,
-            status="succeeded",
-            output=value,
-            duration_ms=duration,
-            attempts=attempts,
-            ports=ports if ports is not None else self.port_names[node_type],
-            usage=usage,
+        self.publish(
+            NodeSucceeded(
+                self.run_id,
+                self.next_seq(),
+                now,
+                node_id=node_id,
+                status="succeeded",
+                output=value,
+                duration_ms=duration,
+                attempts=attempts,
+                ports=ports,
+                usage=usage,
+            )
         )
         self.scheduler.deliver(node_id, ports, value)
         return self._settle(inline=True)
@@ -559,7 +570,7 @@ class Run:
         node = self.nodes[node_id]
         now = time.monotonic()
         duration = (now - started) * 1000.0
-        self.engine.metrics.record_type(node.type, now - started, False)
+        self.metrics.record_type(node.type, now - started, False)
         payload, trace = failure_report(error, trace, self.redacted_values())
         continued = continues_after(node, error, self.stopping is not None)
         self.scheduler.resolve(

@@ -20,7 +20,7 @@ with the reason, tools_changed, closed); the server's stderr goes to a
 temporary file (its last lines name a failure) and, when ``env.on_stderr`` is
 set, line by line to it as it comes.
 
-May import: mcp, pydantic, engine.errors, engine.credentials, stdlib.
+May import: mcp, pydantic, engine.errors, engine.credentials, engine.compat, stdlib.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..compat.mcp_fast import next_request_id
 from ..errors import (
     MCP_PROCESS_DIED,
     SOURCE_UNAVAILABLE,
@@ -443,7 +444,7 @@ class McpSource(ToolSource):
         from mcp import types
 
         session = await self._ensure()
-        request_id = getattr(session, "_request_id", None)
+        request_id = next_request_id(session)  # (the id of the call below)
         try:
             result = await self._guarded(session.call_tool(tool.name, arguments), "a call")
         except asyncio.CancelledError:

@@ -250,3 +250,28 @@ def test_test_checks_the_secret_and_fetches_an_oauth2_token(win, keyring, qtbot,
         dialog.test_button.click()
     assert got.args[1].startswith("Failed") and "site" in got.args[1]
     dialog.reject()
+
+
+def test_ctrl_z_in_the_dialog_undoes_a_removal(win, keyring, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    dialog = win.credentials.open_dialog("site")
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog.remove_button.click()
+    assert "site" not in creds(win)
+    QTest.keyClick(dialog.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert creds(win)["site"] == {"type": "basic", "username": "me"}
+    assert dialog.row_texts("site")[1] == "basic"
+    dialog.reject()
+
+
+def test_ok_without_a_change_adds_no_undo_step(win, keyring):
+    dialog = win.credentials.open_dialog("site")
+    steps = win.controller.stack.count()
+    dialog.edit_button.click()
+    ok(dialog.secret_dialog)
+    assert not dialog.secret_dialog.isVisible()
+    assert win.controller.stack.count() == steps
+    dialog.reject()

@@ -103,8 +103,9 @@ def test_runs_before_the_first_save_stay_in_run_history(
     target = tmp_path / "saved" / "first.flow.json"
     target.parent.mkdir()
     win.files.choose_save_path = lambda: target
-    with qtbot.waitSignal(win.bridge.runs_listed, timeout=5_000):
+    with qtbot.waitSignal(win.bridge.runs_listed, timeout=5_000) as listed:
         assert win.files.save_as()
+    assert len(listed.args[0]) == 2  # the first list of the file has them: no empty flash
     qtbot.waitUntil(
         lambda: len(panel.runs) == 2 and panel.runs[0].workflow_path == str(target.resolve()),
         timeout=5_000,

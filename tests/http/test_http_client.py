@@ -13,7 +13,7 @@ from flowdesk.engine.compat.httpx_fast import parse_url, read_response
 from flowdesk.engine.compat.yarl_fast import _ORIGIN_PROPERTIES, yarl_url
 from flowdesk.engine.expressions import to_text
 from flowdesk.engine.http_client import _sent_headers, make_http_client
-from flowdesk.engine.nodes.builtin.http_request import _headers, _json_body
+from flowdesk.engine.nodes.builtin.http_parts import json_body, response_headers
 from yarl import URL
 
 from tests.http.peer import Peer
@@ -77,7 +77,7 @@ def test_parse_url_fuzz_matches_httpx() -> None:
             assert got is expected, text
 
 
-async def test_read_response_matches_httpxread_response() -> None:
+async def test_read_response_matches_httpx_read_response() -> None:
     request = httpx.Request("GET", "http://host/x")
     raw = [(b"Content-Type", b"application/json"), (b"Content-Length", b"8")]
     body = b'{"a": 1}'
@@ -367,10 +367,10 @@ def test_output_headers_match_httpx_decoding(raw: list[tuple[bytes, bytes]]) -> 
         return out
 
     headers, reference = httpx.Headers(raw), httpx.Headers(raw)
-    assert _headers(headers) == expected(reference)
+    assert response_headers(headers) == expected(reference)
     assert headers._encoding == reference.encoding
     explicit = httpx.Headers(raw, encoding="latin-1")
-    assert _headers(explicit) == expected(httpx.Headers(raw, encoding="latin-1"))
+    assert response_headers(explicit) == expected(httpx.Headers(raw, encoding="latin-1"))
 
 
 @pytest.mark.parametrize(
@@ -462,9 +462,9 @@ def test_json_body_reads_like_json_loads_of_bytes(data: bytes) -> None:
         expected = json.loads(data)
     except ValueError as exc:
         with pytest.raises(type(exc)):
-            _json_body(data)
+            json_body(data)
     else:
-        assert _json_body(data) == expected
+        assert json_body(data) == expected
 
 
 def test_yarl_url_parses_when_yarl_is_laid_out_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:

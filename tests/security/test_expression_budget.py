@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from flowdesk.engine import expressions
+from flowdesk.engine import expression_limits
 from flowdesk.engine.errors import ExpressionError
 from flowdesk.engine.expressions import ExpressionEngine
 
@@ -40,7 +40,7 @@ def test_the_reported_expression_stops_at_once():
 
 
 def test_a_cpu_bound_expression_stops_at_the_deadline(monkeypatch):
-    monkeypatch.setattr(expressions, "DEFAULT_DEADLINE_S", 0.5)
+    monkeypatch.setattr(expression_limits, "DEFAULT_DEADLINE_S", 0.5)
     started = time.monotonic()
     with pytest.raises(ExpressionError) as caught:
         evaluate(SLOW)

@@ -6,22 +6,19 @@ executor can retry (``HTTP_STATUS`` with the server's ``Retry-After``,
 from ``engine.credentials.http_credential`` and are re-sent on redirects to the
 same origin only; secrets are redacted from every error and log line.
 May import: httpx, pydantic, engine.context, engine.credentials, engine.errors,
-engine.deadline, engine.compat.httpx_fast, engine.nodes.spec, stdlib.
+engine.deadline, engine.compat.httpx_fast, engine.nodes.spec,
+engine.nodes.builtin.http_parts, stdlib.
 """
 
 from __future__ import annotations
 
 import base64
-import codecs
 import functools
 import json
 import re
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -46,6 +43,25 @@ from ...errors import (
 )
 from ...lazy import lazy_module
 from ..spec import NodeType, Port
+from .http_parts import (
+    charset_of,
+    checked_url,
+    describe_transport_error,
+    header_text,
+    is_json,
+    is_text,
+    json_body,
+    mask_password,
+    parse_retry_after,
+    phase_timeout,
+    query_text,
+    request_charset,
+    response_headers,
+    same_origin,
+    set_default,
+    size_text,
+    without_query,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -65,17 +81,6 @@ _IDEMPOTENCY_NAMESPACE = uuid.UUID("6b1f3f3e-4f0e-4a55-9d3c-2f1a9d1c7e21")
 Scalar = str | int | float | bool | None
 _STATUS_CLASS = re.compile(r"^([1-5])xx$", re.IGNORECASE)
 _STATUS_RANGE = re.compile(r"^(\d{3})\s*-\s*(\d{3})$")
-_CHARSET = re.compile(r"charset=\"?([\w.:-]+)", re.IGNORECASE)
-_TEXT_TYPES = (
-    "application/xml",
-    "application/javascript",
-    "application/ecmascript",
-    "application/x-www-form-urlencoded",
-    "application/x-ndjson",
-    "application/yaml",
-    "application/x-yaml",
-    "application/graphql",
-)
 
 
 def _parse_status_entry(entry: int | str) -> tuple[int, int]:
@@ -251,7 +256,7 @@ class HttpRequest(NodeType):
     default_retry = "network"
     # (the run parses the URL with the same function, once rendered)
     config_checks: ClassVar[Mapping[str, Callable[[Any], object]]] = {
-        "url": lambda text: _parse_url(text)
+        "url": lambda text: checked_url(text)
     }
     credential_kinds = (
         "bearer",
@@ -301,7 +306,7 @@ class _Exchange:
         """The URL as shown in errors and logs: the user's, never with a query
         key nor the password of its user info."""
         if self.url.password:
-            return _mask_password(str(self.url))
+            return mask_password(str(self.url))
         return str(self.url)
 
     async def run(self) -> dict[str, Any]:
@@ -312,7 +317,7 @@ class _Exchange:
         back from the socket are a large part of a for_each's cost.
         """
         config = self.config
-        self.url = _parse_url(config.url)
+        self.url = checked_url(config.url)
         if self.url.password:
             # a password in the URL's user info is a secret: redacted from
             # outputs, errors and the history like a credential's
@@ -335,7 +340,7 @@ class _Exchange:
                         if not (config.follow_redirects and response.next_request is not None):
                             # Plain dict, lower-case names: one pass over httpx's
                             # headers instead of a scan per lookup.
-                            headers = _headers(response.headers)
+                            headers = response_headers(response.headers)
                             data = self._read_at_once(response, headers)
                             if data is None:
                                 data = await self._read(response, headers)
@@ -366,7 +371,7 @@ class _Exchange:
             ) from None
         except httpx.TransportError as exc:
             raise TransportError(
-                f"{self.method} {self.shown_url} failed: {_describe(exc)}",
+                f"{self.method} {self.shown_url} failed: {describe_transport_error(exc)}",
                 details={
                     "url": self.shown_url,
                     "method": self.method,
@@ -392,7 +397,7 @@ class _Exchange:
         # per request would flood the log of a large for_each.
         self.ctx.log(
             f"{self.method} {self.shown_url}: {response.status_code} redirect to "
-            f"{_without_query(response.next_request.url)}",
+            f"{without_query(response.next_request.url)}",
             "debug",
         )
         if redirects > MAX_REDIRECTS:
@@ -427,13 +432,13 @@ class _Exchange:
         # A plain dict (None when empty): httpx merges it with the client's
         # headers, and skips the merge entirely when there is nothing to add.
         headers: dict[str, str] = {
-            name: _header_text(value) for name, value in config.headers.items() if value is not None
+            name: header_text(value) for name, value in config.headers.items() if value is not None
         }
         params: list[tuple[str, str | int | float | bool | None]] = []
         for name, value in config.query.items():
             for one in value if isinstance(value, list) else [value]:
                 if one is not None:
-                    params.append((name, _query_text(one)))
+                    params.append((name, query_text(one)))
         key = config.idempotency_key
         if key:
             if key == "auto":
@@ -446,10 +451,10 @@ class _Exchange:
             content = json.dumps(
                 config.json_body, ensure_ascii=False, separators=(",", ":")
             ).encode("utf-8")
-            _set_default(headers, "Content-Type", "application/json")
+            set_default(headers, "Content-Type", "application/json")
         elif config.body is not None:
-            kind = _set_default(headers, "Content-Type", "text/plain; charset=utf-8")
-            content = config.body.encode(_request_charset(kind))
+            kind = set_default(headers, "Content-Type", "text/plain; charset=utf-8")
+            content = config.body.encode(request_charset(kind))
         url = self.url
         if params:
             url = url.copy_merge_params(params)
@@ -458,7 +463,7 @@ class _Exchange:
             url,
             headers=headers or None,
             content=content,
-            timeout=_timeout(config.timeout_s),
+            timeout=phase_timeout(config.timeout_s),
         )
         if self.credential is not None:
             self._apply_credential(request)
@@ -482,9 +487,9 @@ class _Exchange:
             (v for k, v in self.config.headers.items() if k.lower() == "cookie" and v is not None),
             None,
         )
-        if _same_origin(request.url, self.url):
+        if same_origin(request.url, self.url):
             if user_cookie is not None and "Cookie" not in request.headers:
-                request.headers["Cookie"] = _header_text(user_cookie)
+                request.headers["Cookie"] = header_text(user_cookie)
             if self.credential is not None:
                 self._apply_credential(request)
         elif self.credential is not None:
@@ -534,7 +539,7 @@ class _Exchange:
         said = f"announces {size} bytes" if declared else f"exceeded {limit} bytes"
         return ExecutionError(
             f"{self.method} {self.shown_url}: the response body {said}, over the limit of "
-            f"{_size_text(limit)}; raise config.max_response_bytes to accept it",
+            f"{size_text(limit)}; raise config.max_response_bytes to accept it",
             code="RESPONSE_TOO_LARGE",
             details={
                 "url": self.shown_url,
@@ -551,7 +556,7 @@ class _Exchange:
         # 4xx other than 408/425/429 are not TRANSPORT: retrying cannot help
         category = http_status_category(status)
         retryable = CATEGORY_RETRYABLE[category]
-        charset = _charset(headers.get("content-type", ""))
+        charset = charset_of(headers.get("content-type", ""))
         text = data.decode(charset or "utf-8", errors="replace")
         excerpt = text[:BODY_EXCERPT_CHARS]
         details: dict[str, Any] = {
@@ -588,20 +593,20 @@ class _Exchange:
         if mode == "auto":
             if not data:
                 return None
-            if _is_json(media):
+            if is_json(media):
                 mode = "json"
-            elif _is_text(media):
+            elif is_text(media):
                 mode = "text"
             else:
                 mode = "bytes"
         if mode == "bytes":
             return base64.b64encode(data).decode("ascii")
         if mode == "text":
-            return data.decode(_charset(content_type) or "utf-8", errors="replace")
+            return data.decode(charset_of(content_type) or "utf-8", errors="replace")
         if not data or data.isspace():
             return None
         try:
-            return _json_body(data)
+            return json_body(data)
         except (ValueError, UnicodeDecodeError) as exc:
             excerpt = data[:200].decode("utf-8", errors="replace")
             raise ExecutionError(
@@ -628,180 +633,3 @@ def _redirect_refused(
         code="REDIRECT_REFUSED",
         details={"url": url, "method": method, "status": response.status_code, "location": shown},
     )
-
-
-def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta seconds or HTTP date)."""
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return seconds if seconds >= 0 and seconds == seconds else None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    delay = (when - (now or datetime.now(UTC))).total_seconds()
-    return max(0.0, delay)
-
-
-def _mask_password(text: str) -> str:
-    """``text`` with the password of a URL's user info shown as ``***``."""
-    return _USERINFO_PASSWORD.sub(r"\1***@", text)
-
-
-_USERINFO_PASSWORD = re.compile(r"(^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)[^/?#@]*@")
-
-
-def _parse_url(text: str) -> httpx.URL:
-    shown = _mask_password(text)
-    try:
-        # httpx takes "http://[bad" for a host named "%5Bbad" and looks it up:
-        # urllib refuses an unclosed or invalid bracketed address
-        urlsplit(text.strip()).port  # noqa: B018 - parses (and checks) the port too
-        url = _fast.parse_url(text.strip())
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise ConfigError(
-            f"config.url {shown!r} is not a valid URL: {_mask_password(str(exc))}",
-            details={"field": "url", "url": shown},
-        ) from None
-    parts = _fast.url_parts(url)  # (``url.scheme``/``url.host`` minus IDNA decoding)
-    if parts.scheme not in ("http", "https") or not parts.host:
-        raise ConfigError(
-            f"config.url {shown!r} must be an absolute http:// or https:// URL",
-            details={"field": "url", "url": shown},
-        )
-    if "[" in parts.host or "]" in parts.host or "%5b" in parts.host.lower():
-        raise ConfigError(
-            f"config.url {shown!r} is not a valid URL: a bracketed host must be an IPv6 address",
-            details={"field": "url", "url": shown},
-        )
-    return url
-
-
-@functools.cache
-def _no_phase_timeout() -> httpx.Timeout:
-    """Per-phase limits off: ``timeout_s`` already bounds the whole request, and
-    per-phase limits would cost aiohttp a timer per read."""
-    return httpx.Timeout(None)
-
-
-def _timeout(seconds: float | None) -> httpx.Timeout | Any:
-    """The per-phase timeout of a request: the client's, unless ``timeout_s`` is set."""
-    return httpx.USE_CLIENT_DEFAULT if seconds is None else _no_phase_timeout()
-
-
-def _set_default(headers: dict[str, str], name: str, value: str) -> str:
-    """Set ``name`` unless present in any letter case; the value in effect."""
-    lowered = name.lower()
-    for key, existing in headers.items():
-        if key.lower() == lowered:
-            return existing
-    headers[name] = value
-    return value
-
-
-def _without_query(url: httpx.URL) -> str:
-    # A redirect target may carry anything in its query (tokens included).
-    return str(url.copy_with(query=None, fragment=None))
-
-
-def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
-    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
-
-
-def _header_text(value: str | int | float | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _query_text(value: str | int | float | bool) -> str:
-    return _header_text(value)
-
-
-def _charset(content_type: str) -> str | None:
-    """The codec named by a Content-Type's charset, if Python knows it."""
-    match = _CHARSET.search(content_type)
-    if match is None:
-        return None
-    try:
-        return codecs.lookup(match.group(1)).name
-    except LookupError:
-        return None
-
-
-def _request_charset(content_type: str) -> str:
-    """The codec a text body is encoded with: the Content-Type's charset, else UTF-8."""
-    return _charset(content_type) or "utf-8"
-
-
-def _headers(headers: httpx.Headers) -> dict[str, str]:
-    """Lower-case names; repeated headers joined by ', ' (Set-Cookie by newlines)."""
-    # Working out ``headers.encoding`` decodes every header once more to pick
-    # ASCII, else UTF-8, else Latin-1: decoding as ASCII straight away is that
-    # first pick, and a failure falls back to it.
-    entries = _fast.header_entries(headers)
-    if _fast.known_encoding(headers) is None:
-        try:
-            out = _header_dict(entries, "ascii")
-        except UnicodeDecodeError:
-            pass
-        else:
-            _fast.remember_encoding(headers, "ascii")  # what ``headers.encoding`` would have found
-            return out
-    return _header_dict(entries, headers.encoding)
-
-
-def _header_dict(entries: list[tuple[bytes, bytes, bytes]], encoding: str) -> dict[str, str]:
-    # httpx's (raw name, lower-case name, value) entries, one decode each:
-    # ``multi_items`` looks the encoding up again for every header.
-    out: dict[str, str] = {}
-    for _, lower, raw_value in entries:
-        name = lower.decode(encoding)
-        value = raw_value.decode(encoding)
-        if name in out:
-            out[name] += ("\n" if name == "set-cookie" else ", ") + value
-        else:
-            out[name] = value
-    return out
-
-
-def _json_body(data: bytes) -> Any:
-    """``json.loads(data)``, minus its encoding detection for plain ASCII text."""
-    if data.isascii() and data[:1] != b"\x00" and data[1:2] != b"\x00":
-        # json.loads(bytes) reads text without a BOM or NUL bytes in front as UTF-8
-        return json.loads(data.decode("ascii"))
-    return json.loads(data)
-
-
-def _is_json(media: str) -> bool:
-    return media in ("application/json", "text/json") or media.endswith("+json")
-
-
-def _is_text(media: str) -> bool:
-    return media.startswith("text/") or media in _TEXT_TYPES or media.endswith("+xml")
-
-
-def _size_text(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):g} MB"
-    if size >= 1024:
-        return f"{size / 1024:g} KB"
-    return f"{size} bytes"
-
-
-def _describe(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.ConnectError):
-        return f"could not connect ({exc})"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"the server closed the connection or broke the protocol ({exc})"
-    if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return f"the connection failed mid-exchange ({exc})"
-    return str(exc) or type(exc).__name__
