@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from flowdesk.editor.document import UNSET
 from flowdesk.editor.document.commands import SetWorkflowField
@@ -20,8 +20,8 @@ from flowdesk.editor.text import plural
 from flowdesk.engine import FlowdeskError, merge_mcp_servers, read_mcp_config
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-if TYPE_CHECKING:
-    from flowdesk.editor.sources.panel import SourcesUi
+#: the window's ``SourcesUi`` (editor.sources.panel, which imports this module)
+SourcesUi = Any
 
 CONFIG_FILTER = "MCP configurations (*.json);;All files (*)"
 #: the reason shown on a panel row (the whole of it is in the tooltip)

@@ -150,7 +150,9 @@ class SourceManager:
                 source.name = name
                 return source
 
-            leased = await pool.lease(name, entry, pool_key(rendered, self.env), open_source)
+            leased: ToolSource = await pool.lease(
+                name, entry, pool_key(rendered, self.env), open_source
+            )
             self._leased.add(name)
             return leased
         source = source_type.open(name, config, self.env)

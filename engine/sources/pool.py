@@ -10,7 +10,7 @@ and restarted on first use). Headless runs have no pool: one session per run.
 
 The pool's sources get ``on_state`` / ``on_stderr`` / ``log`` of the pool
 (the editor shows them), whatever the run that opened them.
-May import: engine.errors, engine.sources.base, stdlib.
+May import: engine.errors, stdlib (not engine.sources.base: see the aliases below).
 """
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..errors import SOURCE_UNAVAILABLE, FlowdeskError
-from .base import SourceEnv, ToolSource
+
+#: (sources.base's SourceEnv and ToolSource: not imported, so that the pool
+#: stays out of the context <-> sources import cycle)
+SourceEnv = Any
+ToolSource = Any
 
 log = logging.getLogger(__name__)
 
