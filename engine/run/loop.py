@@ -121,17 +121,14 @@ class Run:
         self.port_names = {
             node_type: tuple(p.name for p in node_type.outputs) for node_type in by_name.values()
         }
-        layouts = {
+        #: per type, its input ports: (name, takes several edges)
+        self.input_layout = {
             node_type: tuple((p.name, p.multiple) for p in node_type.inputs)
             for node_type in by_name.values()
         }
         self.plan, self.reuse = partial_plan(self.graph, only, up_to, previous)
         self.previous = previous
-        self.scheduler = Scheduler(
-            self.graph,
-            self.plan,
-            {node_id: layouts[node_type] for node_id, node_type in self.types.items()},
-        )
+        self.scheduler = Scheduler(self.graph, self.plan)
         self.results = self.scheduler.results
         self.outputs: dict[str, Any] = {}
         self.running: dict[str, asyncio.Task[None]] = {}
@@ -487,7 +484,7 @@ class Run:
         started = time.monotonic()
         tally = Tally()
         try:
-            inputs, sources = self.scheduler.gather_inputs(node_id)
+            inputs, sources = self.scheduler.gather_inputs(node_id, self.input_layout[node_type])
             scope = node_scope(
                 inputs,
                 UpstreamOutputs(self.outputs, self.graph, node_id),
