@@ -67,6 +67,14 @@ class Minimap:
         scene_rect = self.view.mapToScene(place).boundingRect()
         return self.view.canvas().node_in(scene_rect)
 
+    def reset_corner(self) -> None:
+        """A new view (opened, fitted): back to the bottom-right corner unless
+        it covers a node. (While panning the corner only changes to uncover one.)"""
+        if self.corner != CORNERS[0] and not self.covers_node(CORNERS[0]):
+            self.view.viewport().update(self._place())
+            self.corner = CORNERS[0]
+        self.sync()
+
     def _choose_corner(self) -> None:
         """Never cover a node while a corner is clear (bottom ones first)."""
         if self.view.minimap_dragging() or not self.covers_node():

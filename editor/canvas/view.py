@@ -178,6 +178,7 @@ class CanvasView(QGraphicsView):
         self.scale(zoom, zoom)
         self.centerOn(rect.center())
         self._after_transform()
+        self.minimap.reset_corner()
 
     def fit_all(self) -> None:
         self.fit_rect(self.canvas().items_rect())
@@ -205,6 +206,7 @@ class CanvasView(QGraphicsView):
             y = max(start.center().y(), rect.top() - pad + seen_h / 2)
         self.centerOn(QPointF(x, y))
         self._after_transform()
+        self.minimap.reset_corner()
 
     def keep_in_view(self, rect: QRectF, margin: float = 32.0) -> None:
         """Scroll the least that shows ``rect`` whole, ``margin`` pixels from
@@ -283,6 +285,7 @@ class CanvasView(QGraphicsView):
         self.scale(zoom, zoom)
         self.centerOn(QPointF(x, y))
         self._after_transform()
+        self.minimap.reset_corner()
         return True
 
     def _after_transform(self) -> None:

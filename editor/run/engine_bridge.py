@@ -139,6 +139,8 @@ class EngineBridge(QObject):
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._flush)
+        #: what the last frame of a run cost (flush and paint), in ms
+        self._frame_cost_ms = 0.0
         #: the window's painting time, counted in a frame's cost
         self._paints = PaintClock(parent) if isinstance(parent, QWidget) else None
         self._recorded.connect(self._emit_recorded)
@@ -273,7 +275,9 @@ class EngineBridge(QObject):
         # While the run goes the frame timer repeats (events only land in the
         # inbox); ``_finished`` stops it and shows the final state at once.
         self._nodes = len(workflow.nodes)
-        self._frame.setInterval(frame_interval(self._nodes))
+        # (from the first frame on, as the last run's frames cost: a short run
+        # of a big graph is not slowed by a frame the window cannot afford)
+        self._frame.setInterval(frame_interval(self._nodes, self._frame_cost_ms))
         if self._paints is not None:
             self._paints.take_ms()  # (paints before this run are not its frames)
         self._frame.setSingleShot(False)
@@ -383,6 +387,7 @@ class EngineBridge(QObject):
             cost_ms = (time.perf_counter() - started) * 1000.0
             if self._paints is not None:  # what the last frame cost to paint
                 cost_ms += self._paints.take_ms()
+            self._frame_cost_ms = cost_ms
             interval = frame_interval(self._nodes, cost_ms)
             if interval != self._frame.interval():
                 self._frame.setInterval(interval)

@@ -12,6 +12,7 @@ May import: aiohttp, yarl, stdlib.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -19,16 +20,17 @@ import aiohttp
 from yarl import URL
 
 
-async def send(
+def send(
     session: aiohttp.ClientSession, method: str, url: URL, **options: Any
-) -> aiohttp.ClientResponse:
-    """``session.request(method, url, **options)``, awaited directly.
+) -> Coroutine[Any, Any, aiohttp.ClientResponse]:
+    """``session.request(method, url, **options)`` to await directly.
 
     ``session.request`` wraps the coroutine in a ``_RequestContextManager``
     (one object and one more await per request); a fan-out sends thousands.
-    The response is the same; its caller releases it.
+    This gives aiohttp's own coroutine (no frame of ours in between); the
+    response is the same, and its caller releases it.
     """
-    return await session._request(method, url, **options)
+    return session._request(method, url, **options)
 
 
 class NoCookieJar(aiohttp.DummyCookieJar):

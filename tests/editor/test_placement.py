@@ -157,6 +157,8 @@ def test_the_minimap_moves_off_a_node(window: MainWindow, tmp_path: Any) -> None
     view.minimap.sync()
     assert view.minimap.shown and view.minimap.corner == "top-right"
     assert not view.minimap.covers_node()
+    view.fit_rect(win.scene.nodes["far"].scene_rect())  # a new view: bottom-right again
+    assert view.minimap.corner == "bottom-right" and view.minimap.shown
 
 
 def test_align_and_distribute_are_undoable_steps(quickstart: MainWindow) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,11 @@ def probe_type() -> Iterator[list[tuple[str, str]]]:
 
 @pytest.fixture
 def run_flow(registry: NodeRegistry, tmp_path: Path) -> Any:
-    """``await run_flow(nodes, edges, secrets=, data_root=, cancel_after=, **top) -> Run``."""
+    """``await run_flow(nodes, edges, secrets=, data_root=, cancel_when=, **top) -> Run``.
+
+    ``cancel_when``: a check, tried at every turn of the loop, after which the
+    run is cancelled (e.g. once a call has reached the source); ``cancel_after``
+    (seconds) is the older, clock-bound form."""
 
     async def run(
         nodes: list[dict[str, Any]],
@@ -39,6 +43,7 @@ def run_flow(registry: NodeRegistry, tmp_path: Path) -> Any:
         secrets: dict[str, str] | None = None,
         data_root: Path | None = None,
         cancel_after: float | None = None,
+        cancel_when: Callable[[], bool] | None = None,
         **top: Any,
     ) -> Run:
         import asyncio
@@ -51,6 +56,13 @@ def run_flow(registry: NodeRegistry, tmp_path: Path) -> Any:
         handle = engine.start(workflow, data_root=data_root or tmp_path, listeners=[events.append])
         if cancel_after is not None:
             await asyncio.sleep(cancel_after)
+            handle.cancel()
+        if cancel_when is not None:
+            for _ in range(1_000_000):
+                if cancel_when():
+                    break
+                await asyncio.sleep(0)
+            assert cancel_when(), "the run never reached the point to cancel at"
             handle.cancel()
         result = await handle.wait()
         return Run(result, events, time.monotonic() - started)
