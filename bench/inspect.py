@@ -42,7 +42,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flowdesk.engine import Engine, NodeRegistry, NodeResult, RunResult, parse_workflow
+from flowdesk.engine import (
+    Engine,
+    HistoryStore,
+    NodeRegistry,
+    NodeResult,
+    RunResult,
+    parse_workflow,
+)
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QApplication, QTreeView
@@ -109,6 +116,7 @@ def eager_model(value: Any) -> QStandardItemModel:
 
 
 def bench_outputs(app: QApplication, count: int, skip_bare: bool) -> None:
+    from flowdesk.editor.app import build_engine
     from flowdesk.editor.main_window import MainWindow
     from flowdesk.editor.run.run_state import RunState
 
@@ -121,7 +129,12 @@ def bench_outputs(app: QApplication, count: int, skip_bare: bool) -> None:
     print(f"  json.loads of the text               {ms(loads)}")
 
     registry = NodeRegistry.default(plugins=False)
-    window = MainWindow(registry, recovery_folder=Path(tempfile.mkdtemp()))
+    window = MainWindow(
+        registry,
+        recovery_folder=Path(tempfile.mkdtemp()),
+        engine=build_engine(registry),
+        history=HistoryStore(),
+    )
     window.resize(1440, 900)
     window.show()
     app.processEvents()
@@ -226,6 +239,7 @@ def settle(app: QApplication, window: Any) -> None:
 
 
 def bench_run(app: QApplication, n: int, rounds: int) -> None:
+    from flowdesk.editor.app import build_engine
     from flowdesk.editor.main_window import MainWindow
     from flowdesk.editor.run.qasync_compat import install_loop, uninstall_loop
 
@@ -237,7 +251,12 @@ def bench_run(app: QApplication, n: int, rounds: int) -> None:
     path = folder / "chain.flow.json"
     path.write_text(json.dumps(chain(n)))
     registry = NodeRegistry.default(plugins=False)
-    window = MainWindow(registry, recovery_folder=folder / "recovery")
+    window = MainWindow(
+        registry,
+        recovery_folder=folder / "recovery",
+        engine=build_engine(registry),
+        history=HistoryStore(),
+    )
     window.resize(1440, 900)
     window.show()
     window.files.open_path(path, confirm=False)

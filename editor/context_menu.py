@@ -14,10 +14,10 @@ from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtWidgets import QMenu
 
 if TYPE_CHECKING:
-    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.window_api import Window
 
 
-def canvas_menu(win: MainWindow, global_pos: QPoint, scene_pos: QPointF, node_id: str) -> QMenu:
+def canvas_menu(win: Window, global_pos: QPoint, scene_pos: QPointF, node_id: str) -> QMenu:
     menu = QMenu(win)
     menu.setObjectName("canvasContextMenu")
     a = win.ui_actions
@@ -55,7 +55,7 @@ def canvas_menu(win: MainWindow, global_pos: QPoint, scene_pos: QPointF, node_id
     return menu
 
 
-def sign_in_credential(win: MainWindow, node_id: str) -> str | None:
+def sign_in_credential(win: Window, node_id: str) -> str | None:
     """The credential whose sign-in the node's last failure asks to renew."""
     run = win.run.runs.shown.node(node_id)
     error = run.error if run is not None else None
@@ -66,7 +66,7 @@ def sign_in_credential(win: MainWindow, node_id: str) -> str | None:
     return None
 
 
-def add_sign_in_again(win: MainWindow, menu: QMenu, node_id: str) -> None:
+def add_sign_in_again(win: Window, menu: QMenu, node_id: str) -> None:
     """ "Sign in again…" on a node that failed because its sign-in expired or was revoked."""
     name = sign_in_credential(win, node_id)
     if name is not None:
@@ -75,7 +75,7 @@ def add_sign_in_again(win: MainWindow, menu: QMenu, node_id: str) -> None:
         action.triggered.connect(lambda: win.credentials.sign_in_again(name))
 
 
-def toggle_disabled(win: MainWindow, node_id: str) -> None:
+def toggle_disabled(win: Window, node_id: str) -> None:
     disabled = not win.controller.document.node(node_id).disabled
     text = "Disable node" if disabled else "Enable node"
     win.controller.push(SetNodeField(node_id, "disabled", True if disabled else UNSET, text))

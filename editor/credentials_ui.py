@@ -18,13 +18,13 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
 
 if TYPE_CHECKING:
-    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.window_api import Window
 
 
 class CredentialsUi(QObject):
     """Owned by the main window; ``window.credentials``."""
 
-    def __init__(self, window: MainWindow, secret_store: Any = None) -> None:
+    def __init__(self, window: Window, secret_store: Any = None) -> None:
         super().__init__(window)
         if secret_store is None:
             from flowdesk.engine import KeyringSecretStore

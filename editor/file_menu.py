@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFontMetrics
 
 if TYPE_CHECKING:
-    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.window_api import Window
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def recent_texts(paths: list[Path], metrics: QFontMetrics | None = None) -> list
 
 
 class FileMenu(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Window) -> None:
         super().__init__(window)
         self.window = window
         actions = window.ui_actions

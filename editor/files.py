@@ -14,7 +14,6 @@ from pathlib import Path
 
 from flowdesk.editor.dialogs import ProblemsDialog, ask_save_changes
 from flowdesk.editor.document import Document, DocumentError
-from flowdesk.editor.document.document import integrity_issues
 from flowdesk.editor.gcpause import paused_gc
 from flowdesk.editor.settings import Settings
 from flowdesk.editor.undo import DocumentController
@@ -103,14 +102,15 @@ class FileController(QObject):
         try:
             with paused_gc():
                 workflow = load_workflow(path, registry)
-                issues = integrity_issues(workflow)
-                if not issues:
-                    return Document(workflow, registry)
-            self.show_problems(path, issues, "This file has problems the editor cannot show")
+                return Document(workflow, registry)  # (checks its integrity once)
         except WorkflowLoadError as exc:
             self.show_problems(path, exc.issues)
         except DocumentError as exc:
-            self.show_problems(path, [Issue("", str(exc))])
+            if exc.issues:
+                heading = "This file has problems the editor cannot show"
+                self.show_problems(path, exc.issues, heading)
+            else:
+                self.show_problems(path, [Issue("", str(exc))])
         except Exception as exc:  # never crash on a bad file
             log.exception("unexpected error opening %s", path)
             self.show_problems(path, [Issue("", f"{type(exc).__name__}: {exc}")])

@@ -80,10 +80,14 @@ class MainWindow(QMainWindow):
         settings: Settings | None = None,
         recovery_folder: Path | None = None,
         autosave_ms: int | None = None,
-        engine: Engine | None = None,
-        history: HistoryStore | None = None,
+        *,
+        engine: Engine,
+        history: HistoryStore,
         secret_store: Any = None,
     ) -> None:
+        """The window of ``registry``'s node types; runs go to ``engine`` and
+        are kept in ``history`` (both built by the composition root,
+        ``editor.app``, or by a test)."""
         super().__init__()
         self.setObjectName("mainWindow")
         self.setAccessibleName("Flowdesk")
@@ -105,7 +109,7 @@ class MainWindow(QMainWindow):
         self.interactions = Interactions(self.view, self.editor)
         self.quick_add = QuickAdd(registry, self)
         self.files = FileController(self, self.controller, self.settings, self._store_viewport)
-        self.validator = LiveValidator(self.controller)
+        self.validator = LiveValidator(self.controller, expressions=engine.expressions)
         self.autosave = Autosave(
             self.controller,
             recovery_folder or default_folder(),
@@ -126,11 +130,8 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.ui_actions = Actions(self, self.controller.stack)
-        if engine is None:
-            from flowdesk.editor.app import build_engine
-
-            engine = build_engine(registry)
-        self.bridge = EngineBridge(engine, history if history is not None else HistoryStore(), self)
+        self.bridge = EngineBridge(engine, history, self)
+        self.bridge.known_issues = self.validator.current_issues
         self.run = RunWorkspace(
             self, self.controller, self.scene, self.bridge, self.ui_actions, self._dock
         )

@@ -14,10 +14,9 @@ from typing import Any
 
 from flowdesk.editor.document import Document
 from flowdesk.editor.text import field_label
-from flowdesk.engine import Issue
+from flowdesk.engine import Issue, location_path
 
 #: ``nodes[2].config.value.total`` → ("config", "value", ".total")
-LOCATION_RE = re.compile(r"^nodes\[\d+\](?:\.(config)\.|\.)?([A-Za-z0-9_]+)?(.*)$")
 #: a quoted word that may be a node id: ``'transform'``
 QUOTED_ID = re.compile(r"'([A-Za-z_][A-Za-z0-9_]{0,63})'")
 #: the node's own settings, as the inspector labels them
@@ -43,17 +42,23 @@ class Place:
     node_id: str | None
     section: str = ""
     key: str = ""
-    rest: str = ""
+    #: the parts below the field: ``("total", 0, "name")``
+    rest: tuple[str | int, ...] = ()
 
 
 def place_of(issue: Issue) -> Place:
     if not issue.node_id:
         return Place(None)
-    match = LOCATION_RE.match(issue.location or "")
-    if match is None or not match.group(2):
+    path = issue.path
+    if len(path) < 3 or path[0] != "nodes" or not isinstance(path[1], int):
         return Place(issue.node_id)
-    section = "config" if match.group(1) else "node"
-    return Place(issue.node_id, section, match.group(2), match.group(3) or "")
+    if path[2] == "config" and len(path) > 3:
+        if not isinstance(path[3], str):
+            return Place(issue.node_id)
+        return Place(issue.node_id, "config", path[3], path[4:])
+    if not isinstance(path[2], str):
+        return Place(issue.node_id)
+    return Place(issue.node_id, "node", path[2], path[3:])
 
 
 #: a node type's config fields' titles (its JSON schema is built once, not per
@@ -97,10 +102,9 @@ def humanize(text: str, doc: Document) -> str:
     return QUOTED_ID.sub(name, text)
 
 
-def _rest(rest: str) -> str:
-    """``.total[0].name`` → ``total › 0 › name``."""
-    parts = [p for p in re.split(r"[.\[\]]+", rest) if p]
-    return " › ".join(parts)
+def _rest(rest: tuple[str | int, ...]) -> str:
+    """``("total", 0, "name")`` → ``total › 0 › name``."""
+    return " › ".join(str(part) for part in rest)
 
 
 def where_text(doc: Document, place: Place) -> str:
@@ -148,10 +152,9 @@ def error_place(error: dict[str, Any] | None, node_id: str) -> Place:
         return Place(node_id, "config", field.removeprefix("config.").split(".")[0])
     issues = details.get("issues")
     if isinstance(issues, list) and issues and isinstance(issues[0], dict):
-        path = str(issues[0].get("path", ""))
-        match = re.match(r"^config\.([A-Za-z0-9_]+)(.*)$", path)
-        if match:
-            return Place(node_id, "config", match.group(1), match.group(2))
+        path = location_path(str(issues[0].get("path", "")))
+        if len(path) > 1 and path[0] == "config" and isinstance(path[1], str):
+            return Place(node_id, "config", path[1], path[2:])
     return Place(node_id)
 
 

@@ -16,14 +16,14 @@ from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtWidgets import QMenu, QToolButton
 
 if TYPE_CHECKING:
-    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.window_api import Window
 
 #: the menu lists this many problems, then a count
 MENU_LIMIT = 30
 
 
 class ProblemsUi(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Window) -> None:
         super().__init__(window)
         self.window = window
         self.issues: list[Issue] = []

@@ -20,7 +20,7 @@ from flowdesk.engine import WorkflowLoadError, load_workflow
 from PySide6.QtCore import QObject, QTimer
 
 if TYPE_CHECKING:
-    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.window_api import Window
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def same_file(a: Path | None, b: Path | None) -> bool:
 class RecoveryOffer(QObject):
     """See the module docstring. ``ask`` runs the dialog (tests replace it)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Window) -> None:
         super().__init__(window)
         self.window = window
         self.ask: Callable[[RecoveryDialog], bool] = lambda dialog: bool(dialog.exec())

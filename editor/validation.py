@@ -12,7 +12,7 @@ import time
 from flowdesk.editor.document import Document
 from flowdesk.editor.problems import describe
 from flowdesk.editor.undo import DocumentController
-from flowdesk.engine import Issue, validate
+from flowdesk.engine import ExpressionEngine, Issue, validate
 from PySide6.QtCore import QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,20 @@ class LiveValidator(QObject):
 
     problems_changed = Signal(list)
 
-    def __init__(self, controller: DocumentController, delay_ms: int = CALM_MS) -> None:
+    def __init__(
+        self,
+        controller: DocumentController,
+        delay_ms: int = CALM_MS,
+        expressions: ExpressionEngine | None = None,
+    ) -> None:
         super().__init__(controller)
         self.controller = controller
+        #: the compiled-expression cache (the window passes its engine's: runs
+        #: and validation compile each expression once)
+        self.expressions = expressions or ExpressionEngine()
         self.issues: list[Issue] = []
+        #: ``issues`` are those of the document as it is (no edit since)
+        self._current = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
@@ -53,11 +63,18 @@ class LiveValidator(QObject):
         if self._doc is not None:
             self._doc.changed.disconnect(self._changed)
         self._doc = document
+        self._current = False
         document.changed.connect(self._changed)
         self.schedule()
 
     def _changed(self, _event: object) -> None:
+        self._current = False
         self.schedule()
+
+    def current_issues(self) -> list[Issue] | None:
+        """The problems of the document as it is now, or None when it changed
+        since the last validation (a run then validates its snapshot itself)."""
+        return list(self.issues) if self._current else None
 
     def schedule(self) -> None:
         self._timer.start()
@@ -68,10 +85,12 @@ class LiveValidator(QObject):
         started = time.perf_counter()
         doc = self.controller.document
         try:
-            issues = validate(doc.workflow, doc.registry)
+            issues = validate(doc.workflow, doc.registry, self.expressions)
+            self._current = True
         except Exception:  # a validator bug must not take the editor down
             log.exception("validation failed")
             issues = []
+            self._current = False
         log.debug(
             "validated %d nodes in %.1f ms",
             len(doc.workflow.nodes),

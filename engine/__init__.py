@@ -27,7 +27,14 @@ from .credentials import (
     is_tokens_key,
     tokens_key,
 )
-from .errors import FlowdeskError, Issue, WorkflowLoadError
+from .errors import (
+    FlowdeskError,
+    Issue,
+    WorkflowLoadError,
+    format_location,
+    json_kind,
+    location_path,
+)
 from .events import (
     NOT_IN_RUN,
     Event,
@@ -42,8 +49,15 @@ from .events import (
     RunStarted,
 )
 from .executor import Engine, RunHandle
-from .expressions import ExpressionEngine
-from .history import TRUNCATED_KEY, HistoryStore, RunSummary, local_time
+from .expressions import ExpressionEngine, has_expression
+from .history import (
+    DEFAULT_MAX_OUTPUT_BYTES,
+    TRUNCATED_KEY,
+    HistoryStore,
+    RunSummary,
+    is_truncated,
+    local_time,
+)
 from .io import dumps_workflow, load_workflow, loads_workflow, parse_workflow, save_workflow
 from .keyring_store import KeyringSecretStore, default_secret_store
 from .model import Edge, Node, Workflow
@@ -53,7 +67,9 @@ from .registry import NodeRegistry
 from .results import NodeResult, RunResult
 from .retry import NO_RETRY, PRESET_NAMES, PRESETS
 from .retry import resolve as resolve_retry_policy
+from .run.config_render import holds_expression, render_value
 from .run.graph import Graph, reachable
+from .run.scope import node_scope
 from .validate import validate
 
 if TYPE_CHECKING:  # the lazy names below, for type checkers
@@ -136,6 +152,7 @@ async def close_shared_http_pool() -> None:
 __all__ = [
     "ABSENT",
     "BUS",
+    "DEFAULT_MAX_OUTPUT_BYTES",
     "NOT_IN_RUN",
     "NO_RETRY",
     "PRESETS",
@@ -195,17 +212,25 @@ __all__ = [
     "dumps_workflow",
     "env_var_name",
     "format_diff",
+    "format_location",
+    "has_expression",
+    "holds_expression",
     "is_tokens_key",
+    "is_truncated",
+    "json_kind",
     "list_catalogue",
     "load_openapi_spec",
     "load_workflow",
     "loads_workflow",
     "local_time",
+    "location_path",
+    "node_scope",
     "parse_workflow",
     "plan_request",
     "planner_tools",
     "probe_credential",
     "reachable",
+    "render_value",
     "resolve_retry_policy",
     "save_workflow",
     "sign_in_oauth2",

@@ -23,17 +23,20 @@ import sys
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from . import __version__
 from .bus import BUS, install_logging
+from .cli_common import default_registry as _registry
+from .cli_common import load_checked as _load
+from .cli_common import parse_vars as _parse_vars
+from .cli_common import print_problems as _print_problems
 from .cli_output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, LinePrinter, print_summary
 from .credentials import redact
 from .events import Event
 from .executor import Engine
 from .expressions import interrupt as interrupt_expressions
 from .history import HistoryStore
-from .io import parse_json_value
 from .keyring_store import default_secret_store
 from .model.workflow import Workflow
 from .registry import NodeRegistry
@@ -161,45 +164,6 @@ def _utf8_streams() -> None:
                 reconfigure(errors="replace")
             except (ValueError, OSError):
                 pass
-
-
-def _load(path: str, registry: NodeRegistry, err: TextIO) -> Workflow | None:
-    """Load and validate; print every problem and return None when invalid."""
-    workflow, issues = check_file(path, registry)
-    if issues or workflow is None:
-        _print_problems(path, [str(i) for i in issues], err)
-        return None
-    return workflow
-
-
-def _print_problems(path: str, lines: list[str], err: TextIO) -> None:
-    count = len(lines)
-    err.write(f"{path}: {count} problem{'s' if count != 1 else ''}\n")
-    for line in lines:
-        err.write(f"  {line}\n")
-
-
-def _parse_vars(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"--var {pair!r}: expected NAME=VALUE")
-        try:
-            value: Any = parse_json_value(raw)
-        except json.JSONDecodeError:
-            value = raw
-        except ValueError as exc:
-            raise ValueError(f"--var {name.strip()!r}: {exc}") from None
-        out[name.strip()] = value
-    return out
-
-
-def _registry() -> NodeRegistry:
-    registry = NodeRegistry.default()
-    for entry, message in registry.load_errors:
-        sys.stderr.write(f"warning: node type plug-in {entry} failed to load: {message}\n")
-    return registry
 
 
 # ------------------------------------------------------------------- run
@@ -388,7 +352,10 @@ def _try(action: Callable[[], None]) -> None:
 def _validate(args: argparse.Namespace) -> int:
     registry = _registry()
     workflow, issues = check_file(args.flow, registry)
-    problems = [{"location": i.location, "message": i.message, "node": i.node_id} for i in issues]
+    problems = [
+        {"location": i.location, "message": i.message, "node": i.node_id, "path": list(i.path)}
+        for i in issues
+    ]
     if args.json:
         sys.stdout.write(json.dumps({"valid": not problems, "problems": problems}) + "\n")
     elif problems:
@@ -448,7 +415,7 @@ def _tools(args: argparse.Namespace) -> int:
 def _plan(args: argparse.Namespace) -> int:
     from . import cli_plan
 
-    return cli_plan.run(args)
+    return cli_plan.run(args, main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ import json
 import sys
 from typing import Any
 
+from .cli_common import default_registry, load_checked
 from .credentials import CredentialResolver, EnvSecretStore, env_var_name, tokens_key
 from .errors import FlowdeskError
 from .keyring_store import KeyringSecretStore, KeyringUnavailableError, default_secret_store
@@ -78,9 +79,7 @@ def run(args: argparse.Namespace) -> int:
 def _references(flow: str | None) -> dict[str, CredentialRef] | None:
     if flow is None:
         return {}
-    from .cli import _load, _registry
-
-    workflow = _load(flow, _registry(), sys.stderr)
+    workflow = load_checked(flow, default_registry(), sys.stderr)
     return None if workflow is None else dict(workflow.credentials)
 
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .cli_common import default_registry, load_checked
 from .credentials import CredentialResolver, tokens_key
 from .keyring_store import KeyringSecretStore, default_secret_store
 from .model.workflow import OAuth2AuthorizationCode
@@ -47,10 +48,8 @@ def add_login_parser(sub: Any) -> None:
 
 
 def _find_reference(name: str, flow: str | None) -> OAuth2AuthorizationCode | None:
-    from .cli import _load, _registry
-
     if flow is not None:
-        workflow = _load(flow, _registry(), sys.stderr)
+        workflow = load_checked(flow, default_registry(), sys.stderr)
         if workflow is None:
             return None
         ref = workflow.credentials.get(name)
@@ -68,7 +67,7 @@ def _find_reference(name: str, flow: str | None) -> OAuth2AuthorizationCode | No
 
     found = []
     for path in sorted(Path.cwd().glob("*.flow.json")):
-        workflow, _issues = check_file(str(path), _registry())
+        workflow, _issues = check_file(str(path), default_registry())
         ref = workflow.credentials.get(name) if workflow is not None else None
         if isinstance(ref, OAuth2AuthorizationCode):
             found.append((path, ref))

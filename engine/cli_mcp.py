@@ -6,7 +6,8 @@ as Claude Desktop and VS Code write it) become ``sources`` of the workflow.
 only their names, passed through from the user's environment at run time.
 Existing sources of the same name are left alone unless ``--replace``.
 The workflow is saved atomically; exit 0, 2 on an invalid file.
-May import: every engine module.
+``engine.cli_tools`` lists it among the ``tools`` actions.
+May import: every engine module except the cli modules but ``cli_common``.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_tools import ACTIONS, EXIT_INVALID, EXIT_OK
+from .cli_common import EXIT_INVALID, EXIT_OK
 
 
-def _add(sub: Any) -> None:
+def add_parser(sub: Any) -> None:
     parser = sub.add_parser("import-mcp", help="add the servers of an mcpServers config as sources")
     parser.add_argument("config", metavar="CONFIG.json")
     parser.add_argument("--into", required=True, metavar="FLOW", help="the workflow to add them to")
@@ -45,7 +46,7 @@ def merge_servers(
     return added, skipped
 
 
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from .errors import FlowdeskError, WorkflowLoadError
     from .io import atomic_write, loads_workflow
 
@@ -79,6 +80,3 @@ def _run(args: argparse.Namespace) -> int:
     for name in skipped:
         sys.stdout.write(f"kept existing source {name} (use --replace to overwrite)\n")
     return EXIT_OK
-
-
-ACTIONS["import-mcp"] = (_add, _run)

@@ -11,6 +11,7 @@ import asyncio
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, cli_main: Callable[[list[str]], int]) -> int:
+    """Plan; with ``--run``, run the result through ``cli_main`` (``flowdesk
+    run``: the caller passes ``engine.cli.main``, which imports this module)."""
     out, err = sys.stdout, sys.stderr
     workflow: dict[str, Any] = {}
     if args.flow:
@@ -119,14 +122,12 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_REFUSED
         err.write(f"wrote {target}\n")
     if args.run:
-        from .cli import main
-
         if not target:
             with tempfile.NamedTemporaryFile(
                 "w", suffix=".flow.json", delete=False, encoding="utf-8"
             ) as handle:
                 handle.write(text)
             target = handle.name
-        code = main(["run", target])
+        code = cli_main(["run", target])
         return EXIT_OK if code == 0 else EXIT_REFUSED
     return EXIT_OK

@@ -22,10 +22,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+from . import cli_mcp
+from .cli_common import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    default_registry,
+    load_checked,
+    parse_vars,
+)
 
 #: action name -> (add its parser to the ``tools`` sub-parsers, run it)
-ACTIONS: dict[str, tuple[Callable[[Any], None], Callable[[argparse.Namespace], int]]] = {}
+ACTIONS: dict[str, tuple[Callable[[Any], None], Callable[[argparse.Namespace], int]]] = {
+    "import-mcp": (cli_mcp.add_parser, cli_mcp.run),
+}
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -82,17 +92,13 @@ def _root(args: argparse.Namespace) -> Path | None:
 
 
 def _load(args: argparse.Namespace) -> Any:
-    from .cli import _load as load_checked
-    from .cli import _registry
-
-    return load_checked(args.flow, _registry(), sys.stderr)
+    return load_checked(args.flow, default_registry(), sys.stderr)
 
 
 def _variables(args: argparse.Namespace) -> dict[str, Any] | None:
-    from .cli import _parse_vars
 
     try:
-        return _parse_vars(args.var)
+        return parse_vars(args.var)
     except ValueError as exc:
         sys.stderr.write(f"flowdesk: error: {exc}\n")
         return None
@@ -159,8 +165,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _call(args: argparse.Namespace) -> int:
-    from .cli import _load as load_checked
-    from .cli import _registry
     from .sources import split_tool_ref
 
     variables = _variables(args)
@@ -181,7 +185,7 @@ def _call(args: argparse.Namespace) -> int:
             "(see 'flowdesk tools list FLOW')\n"
         )
         return EXIT_INVALID
-    registry = _registry()
+    registry = default_registry()
     workflow = load_checked(args.flow, registry, sys.stderr)
     root = _root(args)
     if workflow is None or root is None:
@@ -221,6 +225,3 @@ async def _run_one(workflow: Any, registry: Any, root: Path, variables: dict[str
 
     engine = Engine(registry, secrets=default_secret_store())
     return await engine.run(workflow, data_root=root, check=False, variables=variables)
-
-
-from . import cli_mcp as _cli_mcp  # noqa: E402,F401 - registers ``import-mcp``

@@ -277,31 +277,91 @@ TOOL_ERROR = "TOOL_ERROR"
 MCP_PROCESS_DIED = "MCP_PROCESS_DIED"
 
 
-def json_type(value: Any) -> str:
-    """A value's JSON type for messages: "null", "a number", "a list", …"""
+def json_kind(value: Any) -> str:
+    """A value's JSON type, named as JSON Schema does: "null", "boolean",
+    "integer", "number", "string", "array", "object" (else its Python type).
+    The one classification; ``json_type`` and the editor's type column are
+    renderings of it."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
     if isinstance(value, str):
-        return "text"
+        return "string"
     if isinstance(value, list | tuple):
-        return "a list"
+        return "array"
     if isinstance(value, dict):
-        return "an object"
+        return "object"
     return type(value).__name__
+
+
+#: ``json_kind`` in the words of messages
+_KIND_WORDS = {
+    "boolean": "a boolean",
+    "integer": "a number",
+    "number": "a number",
+    "string": "text",
+    "array": "a list",
+    "object": "an object",
+}
+
+
+def json_type(value: Any) -> str:
+    """A value's JSON type for messages: "null", "a number", "a list", …"""
+    kind = json_kind(value)
+    return _KIND_WORDS.get(kind, kind)
+
+
+#: a location's parts: ``("nodes", 2, "config", "mode")``
+IssuePath = tuple[str | int, ...]
+
+
+def format_location(path: IssuePath | list[str | int]) -> str:
+    """``('nodes', 2, 'config', 'mode')`` → ``nodes[2].config.mode``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def location_path(location: str) -> IssuePath:
+    """``nodes[2].config.mode`` → ``('nodes', 2, 'config', 'mode')`` (for
+    locations written as text; a key holding ``.`` or ``[`` is ambiguous there,
+    which is why the mappers pass ``Issue.path`` themselves)."""
+    parts: list[str | int] = []
+    for dotted in location.split("."):
+        name, _, indexes = dotted.partition("[")
+        if name:
+            parts.append(name)
+        if indexes:
+            for index in ("[" + indexes).split("[")[1:]:
+                text = index.rstrip("]")
+                parts.append(int(text) if text.isdigit() else text)
+    return tuple(parts)
 
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One problem of a workflow, with its location (``nodes[2].config.mode``)."""
+    """One problem of a workflow, with its location: as text (``location``,
+    what the CLI prints: ``nodes[2].config.mode``) and as parts (``path``:
+    ``("nodes", 2, "config", "mode")``, what the editor places it with)."""
 
     location: str
     message: str
     node_id: str | None = None
     severity: str = "error"
+    path: IssuePath = ()
+
+    def __post_init__(self) -> None:
+        if not self.path and self.location:
+            object.__setattr__(self, "path", location_path(self.location))
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message

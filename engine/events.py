@@ -76,8 +76,10 @@ class NodeSucceeded(Event):
     output: Any
     duration_ms: float
     attempts: int
-    #: output ports that carried the value
-    ports: tuple[str, ...] = ()
+    #: the output ports that carried the value; None: every one (the one
+    #: encoding, as ``NodeResult.ports``: a tuple names exactly the ports, and
+    #: an empty one says no port carried it)
+    ports: tuple[str, ...] | None = None
     #: the output was taken from an earlier run (partial run)
     reused: bool = False
     usage: dict[str, Any] | None = None

@@ -92,7 +92,7 @@ class Engine:
         Raises ``WorkflowLoadError`` when ``check`` and the workflow is invalid.
         """
         if check:
-            issues = validate(workflow, self.registry)
+            issues = validate(workflow, self.registry, self.expressions)
             if issues:
                 raise WorkflowLoadError(issues)
         for target in (only, up_to):

@@ -98,8 +98,10 @@ SCOPE_NAMES = ("input", "inputs", "nodes", "vars", "env", "item", "index", "run"
 _EXPR_START = "{{"
 
 
-def has_expression(value: str) -> bool:
-    return _EXPR_START in value
+def has_expression(value: object) -> bool:
+    """Whether ``value`` is text holding an expression (``{{``): the one rule
+    the engine and the editor use."""
+    return isinstance(value, str) and _EXPR_START in value
 
 
 #: what ``_lookup`` gives when a reference needs Jinja (missing, not a mapping…)

@@ -287,6 +287,8 @@ class HistoryStore:
                 data["output"] = {
                     TRUNCATED_KEY: True,
                     "size_bytes": size,
+                    # the limit it went over (what the editor tells the user)
+                    "limit_bytes": self.max_output_bytes,
                     # redacted before it is cut: a cut could keep a secret's prefix
                     "preview": _redact(output_text, secrets)[:PREVIEW_CHARS],
                 }

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from .errors import Issue, WorkflowLoadError
+from .errors import format_location as format_location  # (re-exported: its old home)
 from .model.migrations import MigrationError, migrate
 from .model.workflow import FORMAT, Workflow
 
@@ -34,17 +35,6 @@ _CREDENTIAL_TAGS = {
     "oauth2_authorization_code",
     "custom",
 }
-
-
-def format_location(loc: tuple[int | str, ...] | list[int | str]) -> str:
-    """``('nodes', 2, 'config', 'mode')`` → ``nodes[2].config.mode``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
 
 
 def _message(error: dict[str, Any]) -> str:
@@ -73,7 +63,7 @@ def issues_from_validation_error(
         loc = list(prefix) + list(error["loc"])
         if len(loc) > 2 and loc[0] == "credentials" and loc[2] in _CREDENTIAL_TAGS:
             del loc[2]
-        issues.append(Issue(format_location(loc), _message(dict(error))))
+        issues.append(Issue(format_location(loc), _message(dict(error)), path=tuple(loc)))
     return issues
 
 

@@ -24,7 +24,8 @@ class NodeResult:
     reused: bool = False
     #: why a node was skipped; optional key
     reason: str | None = None
-    #: output ports that carried the value when not all did (flow.if); optional key
+    #: the output ports that carried the value when not all did (flow.if; an
+    #: empty list: none did); None: every one. Optional key
     ports: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:

@@ -19,15 +19,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import ExpressionError, FlowdeskError, Issue, WorkflowLoadError
+from .errors import (
+    ExpressionError,
+    FlowdeskError,
+    Issue,
+    IssuePath,
+    WorkflowLoadError,
+    format_location,
+    location_path,
+)
 from .expressions import ExpressionEngine, has_expression, referenced_names, walk_strings
-from .io import format_location, load_workflow, parse_workflow, read_json
+from .io import load_workflow, parse_workflow, read_json
 from .model.migrations import FORMAT_VERSION
 from .model.workflow import FORMAT, Node, Workflow
 from .registry import NodeRegistry
 from .run.graph import Graph
-
-_shared_expressions = ExpressionEngine()
 
 
 def validate(
@@ -35,8 +41,10 @@ def validate(
     registry: NodeRegistry,
     expressions: ExpressionEngine | None = None,
 ) -> list[Issue]:
-    """Every problem of ``workflow``; an empty list when it can run."""
-    return _Validator(workflow, registry, expressions or _shared_expressions).run()
+    """Every problem of ``workflow``; an empty list when it can run.
+    ``expressions`` is the compiled-expression cache to use (an ``Engine``'s,
+    shared with its runs); without one, a fresh cache for this call."""
+    return _Validator(workflow, registry, expressions or ExpressionEngine()).run()
 
 
 #: a fully cyclic graph lists this many cycles, then a count
@@ -55,8 +63,10 @@ class _Validator:
         #: the nodes with a unique id and the edges between them that can run
         self.graph = Graph()
 
-    def add(self, location: str, message: str, node_id: str | None = None) -> None:
-        self.issues.append(Issue(location, message, node_id))
+    def add(
+        self, location: str, message: str, node_id: str | None = None, path: IssuePath = ()
+    ) -> None:
+        self.issues.append(Issue(location, message, node_id, path=path))
 
     def run(self) -> list[Issue]:
         self._check_ids()
@@ -248,7 +258,8 @@ class _Validator:
                     message = "field required"
                 elif error["type"] == "extra_forbidden":
                     message = f"unknown field for {node.type}"
-                self.add(format_location((where, "config", *loc)), message, node.id)
+                parts = (*location_path(where), "config", *loc)
+                self.add(format_location(parts), message, node.id, parts)
         self._check_constants(where, node, node_type)
         self._check_credential(where, node, node_type)
         if node.type == "tool.call":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Check the import contracts of pyproject.toml [tool.importlinter] (the engine
 # never imports the editor or Qt; the editor imports the engine's facade only;
-# the document model never imports Qt) with import-linter.
+# the document model never imports Qt) with import-linter, then that no new
+# import cycle appeared (scripts/import_cycles.py).
 # grimp finds a package's modules by walking its folder, but the editable
 # install maps engine/ and editor/ into `flowdesk` with an import hook, so the
 # check runs on a temporary tree of symbolic links laid out as installed:
@@ -19,3 +20,4 @@ ln -s "$root/editor" "$tree/flowdesk/editor"
 # (lint-imports puts its working folder first on sys.path: run it in the tree)
 cd "$tree"
 "$root/.venv/bin/lint-imports" --no-cache --no-logo "$@" "$root/pyproject.toml"
+PYTHONPATH="$tree" "$root/.venv/bin/python" "$root/scripts/import_cycles.py"

@@ -55,3 +55,20 @@ def test_the_import_contracts_hold() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_a_new_import_cycle_is_reported() -> None:
+    import importlib.util
+
+    import grimp
+
+    spec = importlib.util.spec_from_file_location(
+        "import_cycles", REPO / "scripts" / "import_cycles.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    graph = grimp.ImportGraph()
+    for importer, imported in [("p.a", "p.b"), ("p.b", "p.c"), ("p.c", "p.a"), ("p.c", "p.d")]:
+        graph.add_import(importer=importer, imported=imported, line_number=1, line_contents="")
+    assert module.cycles(graph) == [["p.a", "p.b", "p.c"]]

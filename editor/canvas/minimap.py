@@ -11,13 +11,31 @@ May import: PySide6, editor.canvas.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QTransform
 
 if TYPE_CHECKING:
-    from flowdesk.editor.canvas.view import CanvasView
+    from flowdesk.editor.canvas.scene import CanvasScene
+
+
+class MinimapHost(Protocol):
+    """The view a minimap sits on (``editor.canvas.view.CanvasView``, which
+    creates it: a protocol, so that this module does not import it back)."""
+
+    user_moved: bool
+
+    def canvas(self) -> CanvasScene: ...
+
+    def minimap_dragging(self) -> bool: ...
+
+    def viewport(self) -> Any: ...
+
+    def centerOn(self, pos: QPointF) -> None: ...  # noqa: N802 - Qt's name
+
+    def mapToScene(self, *args: Any) -> Any: ...  # noqa: N802 - Qt's name
+
 
 SIZE = (210, 132)
 CORNERS = ("bottom-right", "bottom-left", "top-right", "top-left")
@@ -26,7 +44,7 @@ INSET = 8
 
 
 class Minimap:
-    def __init__(self, view: CanvasView) -> None:
+    def __init__(self, view: MinimapHost) -> None:
         self.view = view
         #: the user's choice (View ▸ Minimap)
         self.visible = True

@@ -14,7 +14,7 @@ May import: PySide6, editor.canvas.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from flowdesk.editor.canvas.minimap import Minimap
 from flowdesk.editor.canvas.scene import CanvasScene
@@ -36,8 +36,26 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
-if TYPE_CHECKING:
-    from flowdesk.editor.canvas.interactions import Interactions
+
+class Gestures(Protocol):
+    """What the view hands its input to first (``editor.canvas.interactions.
+    Interactions``, attached by the window): each returns whether it took the
+    event. A protocol, so that this module does not import the ones that use it."""
+
+    def key_press(self, event: QKeyEvent) -> bool: ...
+
+    def key_release(self, event: QKeyEvent) -> bool: ...
+
+    def press(self, event: QMouseEvent) -> bool: ...
+
+    def move(self, event: QMouseEvent) -> bool: ...
+
+    def release(self, event: QMouseEvent) -> bool: ...
+
+    def double_click(self, event: QMouseEvent) -> bool: ...
+
+    def drag_enter(self, event: QDragEnterEvent | QDragMoveEvent) -> bool: ...
+
 
 MIN_ZOOM = 0.02
 #: a workflow opens at least this large (node titles read at 80 %)
@@ -111,7 +129,7 @@ class CanvasView(QGraphicsView):
         self.setMouseTracking(True)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.interactions: Interactions | None = None
+        self.interactions: Gestures | None = None
         self.rubber_band: QRectF | None = None
         self.space_down = False
         #: the user panned or zoomed since the document was shown

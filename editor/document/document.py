@@ -46,7 +46,7 @@ from flowdesk.editor.document.values import (
     node_json,
     sanitize_id,
 )
-from flowdesk.engine import Edge, Node, NodeRegistry, NodeType, Workflow, reachable
+from flowdesk.engine import Edge, Issue, Node, NodeRegistry, NodeType, Workflow, reachable
 from pydantic import ValidationError
 
 __all__ = [
@@ -66,7 +66,12 @@ __all__ = [
 
 
 class DocumentError(ValueError):
-    """A mutation would break an invariant of the document."""
+    """A mutation would break an invariant of the document; ``issues``: the
+    located problems of a workflow that cannot be a document."""
+
+    def __init__(self, message: str, issues: list[Issue] | None = None) -> None:
+        super().__init__(message)
+        self.issues = list(issues or [])
 
 
 class Document:
@@ -75,7 +80,7 @@ class Document:
     def __init__(self, workflow: Workflow, registry: NodeRegistry) -> None:
         issues = integrity_issues(workflow)
         if issues:
-            raise DocumentError("; ".join(str(i) for i in issues))
+            raise DocumentError("; ".join(str(i) for i in issues), issues)
         self._wf = workflow
         self.registry = registry
         self.changed: Signal[[DocumentEvent]] = Signal()

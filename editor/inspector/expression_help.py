@@ -23,12 +23,17 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.editor.inspector.static_scope import StaticScope, has_unknown, keys_at
-from flowdesk.editor.inspector.widgets import FieldEditor, JsonField, TextField, has_expression
+from flowdesk.editor.inspector.widgets import FieldEditor, JsonField, TextField
 from flowdesk.editor.outputs.jsonpaths import capped_json
 from flowdesk.editor.run.run_state import expression_scope, node_inputs
 from flowdesk.editor.theme import set_style_state
 from flowdesk.editor.validation import CALM_MS
-from flowdesk.engine import ExpressionEngine, FlowdeskError
+from flowdesk.engine import (
+    ExpressionEngine,
+    FlowdeskError,
+    holds_expression,
+    render_value,
+)
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QLabel, QListWidget, QPlainTextEdit, QWidget
@@ -41,7 +46,6 @@ TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\.?$|$")
 PREVIEW_CHARS = 300
 MAX_ITEMS = 60
 TOP_NAMES = ("input", "inputs", "nodes", "vars", "env", "run")
-_evaluator = ExpressionEngine()
 
 
 def inside_expression(text: str) -> bool:
@@ -55,6 +59,8 @@ class ExpressionAssist(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runs: RunController | None = None
+        #: until ``runs`` is set (then its engine's cache is shared)
+        self._expressions = ExpressionEngine()
         # owned by the inspector (a tool-tip window: it never takes the focus)
         self.popup = QListWidget(parent if isinstance(parent, QWidget) else None)
         self.popup.setObjectName("expressionCompletions")
@@ -66,6 +72,13 @@ class ExpressionAssist(QObject):
         self._node_id = ""
         self._token = ""
         self._fields: list[tuple[FieldEditor, QLabel, str, bool]] = []
+
+    @property
+    def expressions(self) -> ExpressionEngine:
+        """The compiled-expression cache of the window's engine (one for runs,
+        validation and previews)."""
+        runs = self.runs
+        return runs.bridge.engine.expressions if runs is not None else self._expressions
 
     # --------------------------------------------------------------- attach
     def clear(self) -> None:
@@ -112,7 +125,7 @@ class ExpressionAssist(QObject):
         value: Any = edit.toPlainText() if edit is not None else None
         if isinstance(editor, JsonField):
             value = editor._value if editor.error is None else None
-        if not _has_any_expression(value) or editor.error:
+        if not holds_expression(value) or editor.error:
             label.hide()  # (a field with a problem says only that)
             return
         scope = self.scope(node_id, with_item=not for_each_field)
@@ -121,7 +134,7 @@ class ExpressionAssist(QObject):
             label.setText(text)
         else:
             try:
-                result = _render(value, scope)
+                result = render_value(value, scope, self.expressions)
             except Exception as exc:  # noqa: BLE001 - a preview never breaks the form
                 unknown = self.unknown_reason(node_id) if _reads_inputs(value) else ""
                 if unknown:  # not wrong, just not known yet: no red
@@ -152,7 +165,7 @@ class ExpressionAssist(QObject):
         if static is None:
             return later, "idle"
         try:
-            result = _render(value, static)
+            result = render_value(value, static, self.expressions)
         except Exception as exc:  # noqa: BLE001 - a preview never breaks the form
             if _reads_inputs(value):
                 return self._why_unknown(node_id) or later, "idle"
@@ -243,7 +256,7 @@ class ExpressionAssist(QObject):
         for_each = doc.node(node_id).for_each
         if with_item and for_each:
             try:
-                items = _evaluator.evaluate(for_each, scope)
+                items = self.expressions.evaluate(for_each, scope)
             except FlowdeskError:
                 items = None
             if isinstance(items, list) and items:
@@ -379,26 +392,6 @@ def _text_edit(editor: FieldEditor) -> QPlainTextEdit | None:
     return None
 
 
-def _has_any_expression(value: Any) -> bool:
-    if isinstance(value, str):
-        return has_expression(value)
-    if isinstance(value, dict):
-        return any(_has_any_expression(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_any_expression(v) for v in value)
-    return False
-
-
 def _reads_inputs(value: Any) -> bool:
     """Whether an expression reads what comes in (``input``, ``nodes.x``)."""
     return bool(re.search(r"\b(input|inputs|nodes)\b", json.dumps(value, default=str)))
-
-
-def _render(value: Any, scope: dict[str, Any]) -> Any:
-    if isinstance(value, str):
-        return _evaluator.evaluate(value, scope) if "{{" in value else value
-    if isinstance(value, dict):
-        return {k: _render(v, scope) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_render(v, scope) for v in value]
-    return value

@@ -23,9 +23,9 @@ from flowdesk.editor.inspector.widgets import (
     NumberField,
     SchemaField,
     TextField,
-    has_expression,
 )
 from flowdesk.editor.text import field_label
+from flowdesk.engine import has_expression
 
 BIG = 1e12
 

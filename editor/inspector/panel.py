@@ -49,13 +49,19 @@ from flowdesk.editor.inspector.widgets import (
     JsonField,
     NumberField,
     TextField,
-    has_expression,
 )
 from flowdesk.editor.problems import Place, describe, field_message, place_of
 from flowdesk.editor.text import counts_text
 from flowdesk.editor.theme import PLACEHOLDER_COLOR, category_color, icon_name, icon_pixmap
 from flowdesk.editor.undo import DocumentController
-from flowdesk.engine import NO_RETRY, PRESET_NAMES, PRESETS, Issue, resolve_retry_policy
+from flowdesk.engine import (
+    NO_RETRY,
+    PRESET_NAMES,
+    PRESETS,
+    Issue,
+    has_expression,
+    resolve_retry_policy,
+)
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (

@@ -51,10 +51,6 @@ JSON_TOKENS = re.compile(
 )
 
 
-def has_expression(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
-
-
 class ExpressionHighlighter(QSyntaxHighlighter):
     """``{{ … }}`` in the accent colour; JSON tokens too when ``json_mode``."""
 

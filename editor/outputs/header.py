@@ -12,7 +12,7 @@ from typing import Any
 from flowdesk.editor.document import Document
 from flowdesk.editor.run.run_state import NodeRun, RunState, format_ms
 from flowdesk.editor.theme import current_theme, set_icon
-from flowdesk.engine import TRUNCATED_KEY
+from flowdesk.engine import is_truncated
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
@@ -114,11 +114,7 @@ class OutputHeader(QWidget):
         pinned = node.pinned is not None
         self.pin_button.setChecked(pinned)
         self.pin_button.setText("Pinned" if pinned else "Pin output")
-        truncated = (
-            run is not None
-            and isinstance(run.output, dict)
-            and run.output.get(TRUNCATED_KEY) is True
-        )
+        truncated = run is not None and is_truncated(run.output)
         can_pin = run is not None and run.has_output and not truncated and not run.stale
         self.pin_button.setEnabled(pinned or can_pin)
         self.status.setText(status_html(run))

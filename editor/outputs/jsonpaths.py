@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from flowdesk.engine import json_kind
+
 PathPart = str | int
 JsonPath = tuple[PathPart, ...]
 
@@ -38,19 +40,9 @@ def path_expression(root: str, path: JsonPath) -> str:
 
 
 def type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return type(value).__name__
+    """The type column: the engine's ``json_kind``, integers shown as numbers."""
+    kind = json_kind(value)
+    return "number" if kind == "integer" else kind
 
 
 def count_text(value: Any) -> str:

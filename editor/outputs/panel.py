@@ -33,7 +33,7 @@ from flowdesk.editor.run.run_state import NodeRun, RunChange, RunState, node_inp
 from flowdesk.editor.text import plural
 from flowdesk.editor.theme import icon, set_icon
 from flowdesk.editor.undo import DocumentController
-from flowdesk.engine import TRUNCATED_KEY
+from flowdesk.engine import DEFAULT_MAX_OUTPUT_BYTES, is_truncated
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -411,12 +411,14 @@ class OutputPanel(QWidget):
         self._shown_key = key
         self.value, self.has_value, self.root = value, True, root
         self._tools_enabled(True)
-        truncated = isinstance(value, dict) and value.get(TRUNCATED_KEY) is True
+        truncated = is_truncated(value)
         if truncated:
             size = value.get("size_bytes", 0)
+            limit = value.get("limit_bytes", DEFAULT_MAX_OUTPUT_BYTES)
             self.raw.set_value(value.get("preview", ""))
             self.raw.notice.setText(
-                f"The run history keeps outputs up to 256 KB; this one was {size:,} bytes. "
+                "The run history keeps outputs up to "
+                f"{_kilobytes(limit)}; this one was {size:,} bytes. "
                 "Run the node again to inspect all of it."
             )
             self.raw.show_all_button.hide()
@@ -580,3 +582,8 @@ class OutputPanel(QWidget):
         if self.node_id is not None:
             self.pin_toggled.emit(self.node_id, checked)
         self._update_header()
+
+
+def _kilobytes(size: int) -> str:
+    """``262144`` -> ``256 KB`` (a limit below 1 KB in bytes)."""
+    return f"{size // 1024:,} KB" if size >= 1024 else f"{size:,} bytes"

@@ -23,7 +23,7 @@ from flowdesk.editor.run.history_panel import local_time
 from flowdesk.editor.run.run_state import RunState, format_ms
 from flowdesk.editor.text import plural
 from flowdesk.editor.undo import DocumentController
-from flowdesk.engine import TRUNCATED_KEY, Issue, RunResult, RunSummary
+from flowdesk.engine import Issue, RunResult, RunSummary, is_truncated
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
@@ -155,11 +155,7 @@ class RunController(QObject):
             label += f" · {format_ms(summary.duration_ms)}"
         self.history_summary = summary
         self._show(RunState.from_result(result, label=label, source=summary.source))
-        truncated = sum(
-            1
-            for node in result.nodes.values()
-            if isinstance(node.output, dict) and node.output.get(TRUNCATED_KEY) is True
-        )
+        truncated = sum(1 for node in result.nodes.values() if is_truncated(node.output))
         if truncated:
             self.message.emit(
                 f"{truncated} output{'s are' if truncated != 1 else ' is'} too big for the "
@@ -187,7 +183,7 @@ class RunController(QObject):
         if run is None or not run.has_output or run.output is None:
             self.message.emit(f"{node_id} has no output to pin yet: run it first.")
             return
-        if isinstance(run.output, dict) and run.output.get(TRUNCATED_KEY) is True:
+        if is_truncated(run.output):
             self.message.emit("This output was truncated in the history; run it again to pin it.")
             return
         self.controller.push(SetPinned(node_id, run.output))

@@ -125,6 +125,9 @@ class EngineBridge(QObject):
         #: a run whose document was closed: its last events are ignored
         self._forgotten: str | None = None
         self._closed = False
+        #: the live validator's problems when they are those of the document
+        #: about to run (None: validate the run's snapshot here)
+        self.known_issues: Callable[[], list[Issue] | None] | None = None
         #: runs of this document recorded while it had no file (Save As files them)
         self.unsaved_runs: list[str] = []
         #: runs filed under a path after they started: {run id: path}
@@ -175,6 +178,7 @@ class EngineBridge(QObject):
         if self._closed:
             return False
         previous_status = self.state.status
+        known = self.known_issues() if self.known_issues is not None else None
         self.state.begin("only" if only else "up_to" if up_to else "run", only or up_to)
         self._schedule_flush()
         self._cancel_requested = False
@@ -187,6 +191,7 @@ class EngineBridge(QObject):
                 only,
                 up_to,
                 previous_status,
+                known,
             )
         )
         return True
@@ -200,6 +205,7 @@ class EngineBridge(QObject):
         only: str | None,
         up_to: str | None,
         previous_status: str,
+        known_issues: list[Issue] | None = None,
     ) -> None:
         loop = asyncio.get_running_loop()
         # From here to the end of the run the collector leaves the editor's
@@ -207,9 +213,15 @@ class EngineBridge(QObject):
         _freeze_gc()
         started = False
         try:
-            issues: list[Issue] = await loop.run_in_executor(
-                self._worker, validate, workflow, self.engine.registry
-            )
+            issues = known_issues
+            if issues is None:
+                issues = await loop.run_in_executor(
+                    self._worker,
+                    validate,
+                    workflow,
+                    self.engine.registry,
+                    self.engine.expressions,
+                )
             if self._cancel_requested:
                 self._refuse(previous_status, "", "", [])
                 return

@@ -22,6 +22,7 @@ from flowdesk.editor.document.events import EdgeKey
 from flowdesk.editor.document.observer import Signal
 from flowdesk.editor.text import plural
 from flowdesk.engine import (
+    NOT_IN_RUN,
     Event,
     NodeCancelled,
     NodeFailed,
@@ -34,12 +35,11 @@ from flowdesk.engine import (
     RunFinished,
     RunResult,
     RunStarted,
+    node_scope,
 )
 
 QUEUED, RUNNING, RETRYING = "queued", "running", "retrying"
 FINAL = frozenset({"succeeded", "failed", "skipped", "pinned", "cancelled"})
-#: the skip reason of nodes outside a partial run
-NOT_IN_RUN = "not part of this run"
 LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -313,7 +313,7 @@ class RunState:
         run.has_output = True
         run.duration_ms = ev.duration_ms
         run.attempts = ev.attempts
-        run.ports = tuple(ev.ports) if ev.ports else None
+        run.ports = tuple(ev.ports) if ev.ports is not None else None
         run.reused = ev.reused
         run.usage = ev.usage
         run.retry_at = None
@@ -547,20 +547,20 @@ def expression_scope(
     variables: Mapping[str, Any],
     env_names: Sequence[str],
 ) -> dict[str, Any]:
-    """The names an expression of ``node_id`` sees, from the run shown."""
+    """The names an expression of ``node_id`` sees, from the run shown (the
+    engine's ``node_scope``, over the outputs the run shown has)."""
     nodes = {}
     for source in upstream:
         run = state.nodes.get(source)
         if run is not None and run.has_output:
             nodes[source] = run.output
-    return {
-        "input": inputs.get("in"),
-        "inputs": dict(inputs),
-        "nodes": nodes,
-        "vars": dict(variables),
-        "env": {name: os.environ.get(name) for name in env_names},
-        "run": {"id": state.run_id or "", "started_at": state.started_at},
-    }
+    return node_scope(
+        dict(inputs),
+        nodes,
+        dict(variables),
+        {name: os.environ.get(name) for name in env_names},
+        {"id": state.run_id or "", "started_at": state.started_at},
+    )
 
 
 def merge_results(previous: RunResult | None, result: RunResult) -> RunResult:

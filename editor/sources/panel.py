@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 if TYPE_CHECKING:
-    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.window_api import Window
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 SPEC_FILTER = "API descriptions (*.json *.yaml *.yml);;All files (*)"
@@ -175,7 +175,7 @@ class SourcesPanel(QWidget):
 class SourcesUi:
     """The window's tool sources: catalogue, panel, palette and inspector hooks."""
 
-    def __init__(self, window: MainWindow, secret_store: Any = None) -> None:
+    def __init__(self, window: Window, secret_store: Any = None) -> None:
         self.window = window
         self.catalogue = ToolCatalogue(secret_store, window)
         self.panel = SourcesPanel(self)
@@ -422,7 +422,7 @@ class SourcesUi:
         return str(data["id"])
 
 
-def install(window: MainWindow, secret_store: Any = None) -> SourcesUi:
+def install(window: Window, secret_store: Any = None) -> SourcesUi:
     """Create the window's sources UI and its dock (under the palette)."""
     ui = SourcesUi(window, secret_store)
     ui.dock = window._dock(  # type: ignore[attr-defined]

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from flowdesk.editor.document import UNSET
 from flowdesk.editor.document.commands import SetConfig
 from flowdesk.editor.inspector.form import FieldSpec, build_editor
-from flowdesk.editor.inspector.widgets import FieldEditor, has_expression
-from flowdesk.engine import ToolInfo, argument_issues, coerce_to_schema
+from flowdesk.editor.inspector.widgets import FieldEditor
+from flowdesk.engine import ToolInfo, argument_issues, coerce_to_schema, has_expression
 from PySide6.QtWidgets import QLabel
 
 if TYPE_CHECKING:

@@ -115,10 +115,6 @@ class Run:
         names = dict.fromkeys(node.type for node in workflow.nodes)
         #: the node types of this run by name (``self.types[node.type]``)
         self.types: dict[str, type[NodeType]] = {name: engine.registry.get(name) for name in names}
-        #: per type, its output port names (all of them carry an unrouted value)
-        self.port_names = {
-            node_type: tuple(p.name for p in node_type.outputs) for node_type in self.types.values()
-        }
         #: per type, its input ports: (name, takes several edges)
         self.input_layout = {
             node_type: tuple((p.name, p.multiple) for p in node_type.inputs)
@@ -368,7 +364,7 @@ class Run:
             output=earlier.output,
             duration_ms=earlier.duration_ms,
             attempts=earlier.attempts,
-            ports=tuple(earlier.ports) if earlier.ports is not None else (),
+            ports=tuple(earlier.ports) if earlier.ports is not None else None,
             reused=True,
         )
         self.scheduler.deliver(node_id, earlier.ports, earlier.output)
@@ -548,7 +544,7 @@ class Run:
                 output=value,
                 duration_ms=duration,
                 attempts=attempts,
-                ports=ports if ports is not None else self.port_names[node_type],
+                ports=ports,
                 usage=usage,
             )
         )

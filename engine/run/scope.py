@@ -17,12 +17,13 @@ from .graph import Graph
 
 def node_scope(
     inputs: dict[str, Any],
-    nodes: Namespace,
-    variables: Namespace,
-    env: Namespace,
+    nodes: Mapping[str, Any],
+    variables: Mapping[str, Any],
+    env: Mapping[str, Any],
     run_info: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The expression scope of a node with these inputs."""
+    """The expression scope of a node with these inputs (a run passes
+    ``Namespace``s; the editor's preview plain mappings of the run shown)."""
     return {
         "input": inputs.get("in"),
         "inputs": inputs,

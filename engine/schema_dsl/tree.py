@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
+from ..errors import json_kind as json_kind  # (re-exported: its old home)
+
 # --------------------------------------------------------------------------- AST
 
 PrimName = Literal["string", "number", "integer", "boolean", "null"]
@@ -142,21 +144,3 @@ IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 def path_part(key: str) -> str:
     return f".{key}" if IDENT.fullmatch(key) else f"[{json.dumps(key, ensure_ascii=False)}]"
-
-
-def json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__

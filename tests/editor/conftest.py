@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flowdesk.editor.app import build_engine
 from flowdesk.editor.document.observer import Signal
 from flowdesk.editor.main_window import MainWindow
 from flowdesk.editor.settings import Settings
 from flowdesk.editor.theme import DARK, apply_theme
-from flowdesk.engine import NodeRegistry
+from flowdesk.engine import HistoryStore, NodeRegistry
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -52,7 +53,14 @@ def _refuse_prompt(*_args: Any) -> Any:
 
 
 def make_window(qtbot: Any, registry: NodeRegistry, settings: Settings, folder: Path) -> MainWindow:
-    window = MainWindow(registry, settings, recovery_folder=folder, autosave_ms=200)
+    window = MainWindow(
+        registry,
+        settings,
+        recovery_folder=folder,
+        autosave_ms=200,
+        engine=build_engine(registry),
+        history=HistoryStore(),
+    )
     window.files.ask_save = _refuse_prompt
     window.resize(1200, 800)
     window.show()

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flowdesk.editor.app import build_engine
 from flowdesk.editor.main_window import MainWindow
+from flowdesk.engine import HistoryStore
 from flowdesk.engine.credentials import MemorySecretStore
 from flowdesk.engine.errors import AuthError
 from PySide6.QtWidgets import QPushButton
@@ -46,6 +48,8 @@ def _window(qtbot: Any, registry: Any, settings: Any, tmp_path: Path, store: Any
         settings,
         recovery_folder=tmp_path / "recovery",
         autosave_ms=200,
+        engine=build_engine(registry),
+        history=HistoryStore(),
         secret_store=store,
     )
     window.resize(1200, 800)

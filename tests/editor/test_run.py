@@ -221,3 +221,32 @@ def test_an_unexpected_exception_is_reported_not_raised(
     )
     assert dialog.isVisible()
     dialog.close()
+
+
+def test_a_run_reuses_the_live_validation_until_the_document_changes(
+    run_window: MainWindow, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowdesk.editor.document.commands import MoveNodes
+    from flowdesk.editor.run import engine_bridge
+
+    win = run_window
+    path = write_flow(tmp_path / "bad", [{"id": "load", "type": "file.read", "config": {}}])
+    open_flow(win, path)
+    win.validator.run()
+    calls: list[object] = []
+    real = engine_bridge.validate
+
+    def counted(*args: Any) -> Any:
+        calls.append(args[0])
+        return real(*args)
+
+    monkeypatch.setattr(engine_bridge, "validate", counted)
+    with qtbot.waitSignal(win.bridge.start_refused, timeout=5_000) as blocker:
+        win.ui_actions["run"].trigger()
+    assert "field required" in str(blocker.args[2][0])
+    assert calls == []  # the live validator's problems, not a second validation
+    win.controller.push(MoveNodes({"load": ((0, 0), (40, 40))}))
+    with qtbot.waitSignal(win.bridge.start_refused, timeout=5_000) as blocker:
+        win.ui_actions["run"].trigger()
+    assert "field required" in str(blocker.args[2][0])
+    assert len(calls) == 1  # edited since: the run's snapshot is validated

@@ -521,3 +521,26 @@ async def test_events_include_skipped_reason(registry):
     await Engine(registry).run(workflow, listeners=[events.append])
     assert [e.reason for e in events if isinstance(e, NodeSkipped)] == ["disabled"]
     assert not any(isinstance(e, NodeCancelled | NodeSucceeded) for e in events)
+
+
+async def test_which_ports_carried_a_value_has_one_encoding(registry):
+    """None: every output port; a tuple: exactly those — in the events, the
+    result and a partial run's reused outputs alike."""
+    nodes = [
+        transform("n", 1),
+        {"id": "check", "type": "flow.if", "config": {"condition": "input > 0"}},
+        transform("pos", "pos"),
+        transform("neg", "neg"),
+    ]
+    edges = [("n", "check"), ("check:true", "pos"), ("check:false", "neg")]
+    workflow = make(registry, nodes, edges)
+    engine = Engine(registry)
+    events = []
+    first = await engine.run(workflow, listeners=[events.append])
+    ports = {e.node_id: e.ports for e in events if isinstance(e, NodeSucceeded)}
+    assert ports == {"n": None, "check": ("true",), "pos": None}
+    assert first.nodes["check"].ports == ["true"] and first.nodes["n"].ports is None
+    events.clear()
+    await engine.run(workflow, only="pos", previous=first, listeners=[events.append])
+    reused = {e.node_id: e.ports for e in events if isinstance(e, NodeSucceeded) and e.reused}
+    assert reused == {"check": ("true",)}

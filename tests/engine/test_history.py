@@ -32,6 +32,7 @@ def test_big_outputs_are_stored_truncated_with_a_marker(tmp_path: Path):
     output = stored.nodes["a"].output
     assert output[TRUNCATED_KEY] is True
     assert output["size_bytes"] > 5000
+    assert output["limit_bytes"] == 1000
     assert output["preview"].startswith('{"blob": "xxx')
     # a truncated output is never reused as if it were the real one
     assert store.latest_result("/w.flow.json").nodes["a"].output is None

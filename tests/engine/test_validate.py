@@ -173,3 +173,54 @@ def test_issues_name_their_node(registry):
         make(registry, [t("a"), {"id": "m", "type": "flow.merge", "config": {"mode": 3}}]), registry
     )
     assert [(i.node_id, i.location) for i in found] == [("m", "nodes[1].config.mode")]
+
+
+def test_issues_carry_their_location_as_parts(registry):
+    """The text location (what the CLI prints) and the path (what the editor
+    places a problem with) say the same, also for a key holding a dot."""
+    workflow = make(
+        registry,
+        [
+            t("a"),
+            {"id": "h", "type": "http.request", "config": {"url": 5, "headers": {"a.b": ["x"]}}},
+        ],
+    )
+    found = {i.location: i.path for i in validate(workflow, registry)}
+    assert found["nodes[1].config.url"] == ("nodes", 1, "config", "url")
+    assert found["nodes[1].config.headers.a.b.str"] == (
+        "nodes",
+        1,
+        "config",
+        "headers",
+        "a.b",
+        "str",
+    )
+
+
+def test_validate_json_lists_each_problem_with_its_path(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "bad.flow.json"
+    path.write_text(
+        json.dumps(
+            {
+                "format": "flowdesk/workflow",
+                "version": 1,
+                "name": "bad",
+                "nodes": [{"id": "r", "type": "file.read", "config": {}}],
+                "edges": [],
+            }
+        )
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "flowdesk", "validate", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    problem = json.loads(out.stdout)["problems"][0]
+    assert problem["location"] == "nodes[0].config.path"
+    assert problem["path"] == ["nodes", 0, "config", "path"]
+    assert problem["node"] == "r" and problem["message"] == "field required"
