@@ -95,6 +95,7 @@ class Run:
         up_to: str | None,
         previous: RunResult | None,
         tool_sources: Any = None,
+        source_pool: Any = None,
     ) -> None:
         self.engine = engine
         self.metrics = engine.metrics
@@ -175,9 +176,9 @@ class Run:
         if tool_sources is not None:
             self.services.tool_sources = tool_sources
         elif workflow.sources:
-            self.services.tool_sources = self._source_manager()
+            self.services.tool_sources = self._source_manager(source_pool)
 
-    def _source_manager(self) -> Any:
+    def _source_manager(self, pool: Any = None) -> Any:
         from ..sources.base import SourceEnv
         from ..sources.catalogue import make_render
         from ..sources.manager import SourceManager
@@ -196,7 +197,7 @@ class Run:
             environ=self.engine.environ,
             log=_log_source_line,
         )
-        return SourceManager(self.workflow.sources, env)
+        return SourceManager(self.workflow.sources, env, pool=pool)
 
     # --------------------------------------------------------------- events
     def emit(self, kind: type[Event], **fields: Any) -> None:
