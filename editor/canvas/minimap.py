@@ -40,6 +40,8 @@ class MinimapHost(Protocol):
 SIZE = (210, 132)
 CORNERS = ("bottom-right", "bottom-left", "top-right", "top-left")
 MARGIN = 12
+#: viewport pixels under a node that its status line may take
+STATUS_LINE = 18
 INSET = 8
 
 
@@ -80,8 +82,9 @@ class Minimap:
         return QRect(left, top, *SIZE)
 
     def covers_node(self, corner: str = "") -> bool:
-        """Whether a node lies (partly) under the minimap in ``corner``."""
-        place = self._place(corner).adjusted(-4, -4, 4, 4)
+        """Whether a node lies (partly) under the minimap in ``corner`` — or
+        the status line drawn just under a node (its time, "skipped")."""
+        place = self._place(corner).adjusted(-4, -4 - STATUS_LINE, 4, 4)
         scene_rect = self.view.mapToScene(place).boundingRect()
         return self.view.canvas().node_in(scene_rect)
 

@@ -445,6 +445,12 @@ class ChoiceField(FieldEditor):
             text = labels.get(option) or ("—" if option is None else str(option))
             self.combo.addItem(text, option)
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # a long option must not widen the inspector past its dock (the text is
+        # elided; the drop-down list shows it whole)
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.combo.setMinimumContentsLength(10)
         self.combo.currentIndexChanged.connect(self._changed)
         if editable:
             self.combo.editTextChanged.connect(

@@ -13,6 +13,7 @@ from flowdesk.editor.document.commands import MoveNodes
 from flowdesk.editor.main_window import MainWindow
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
 
 from .conftest import drag, port_point, run_and_wait, stack_texts, write_flow
 
@@ -204,3 +205,42 @@ def test_the_error_tab_hides_the_value_tools(
         assert not button.isVisible(), button.objectName()  # no tool that does nothing
     panel.tabs.setCurrentIndex(0)  # Output: the tools are back (greyed: no output)
     assert all(button.isVisible() and not button.isEnabled() for button in tools)
+
+
+def test_the_minimap_leaves_a_nodes_status_line_clear(window: MainWindow, tmp_path: Any) -> None:
+    # a node just above the minimap: its status line ("skipped", a time) is drawn
+    # under it, so the minimap must not sit right there
+    win = window
+    flow = write_flow(
+        tmp_path,
+        [
+            {"id": "near", "type": "data.transform", "position": [0, 0]},
+            {"id": "far", "type": "data.transform", "position": [6000, 0]},
+        ],
+    )
+    assert win.files.open_path(flow, confirm=False)
+    view = win.view
+    view.set_zoom(1.0)
+    view.minimap.sync()
+    place = view.minimap._place("bottom-right")
+    node = view.mapFromScene(win.scene.nodes["near"].scene_rect()).boundingRect()
+    # scroll so that the node ends 8 px above the bottom-right minimap, over its right part
+    target = QPointF(place.right() - 20 - node.width(), place.top() - 8 - node.height())
+    shift = view.mapToScene(node.topLeft()) - view.mapToScene(target.toPoint())
+    view.centerOn(view.mapToScene(view.viewport().rect().center()) + shift)
+    node = view.mapFromScene(win.scene.nodes["near"].scene_rect()).boundingRect()
+    assert not node.intersects(place) and place.top() - node.bottom() < 18
+    view.minimap.sync()
+    assert view.minimap.shown and view.minimap.corner != "bottom-right"
+
+
+def test_the_inspector_fits_its_dock(quickstart: MainWindow) -> None:
+    # a long option (the retry presets' labels) must not push the fields past
+    # the edge of the inspector dock at its default width (its viewport is
+    # ~260 px in a 1440×900 window); the combo box elides, its list shows all
+    win = quickstart
+    win.scene.select(["summarise"])
+    QTest.qWait(20)
+    content = win.inspector.scroll_area.widget()
+    assert content.findChild(QWidget, "edit_preset") is not None
+    assert content.minimumSizeHint().width() <= 260
