@@ -35,8 +35,6 @@ KNOWN: list[frozenset[str]] = [
             "engine.sources.registry",
         }
     ),
-    # the run loop and the Engine that owns it (annotations)
-    frozenset({"engine.executor", "engine.run.loop"}),
 ]
 
 
