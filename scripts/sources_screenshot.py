@@ -17,13 +17,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from flowdesk.editor.app import build_engine  # noqa: E402
 from flowdesk.editor.main_window import MainWindow  # noqa: E402
 from flowdesk.editor.run.qasync_compat import install_loop  # noqa: E402
 from flowdesk.editor.settings import Settings  # noqa: E402
 from flowdesk.editor.theme import DARK, apply_theme  # noqa: E402
-from flowdesk.engine import NodeRegistry  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from flowdesk.engine import HistoryStore, NodeRegistry  # noqa: E402
+from PySide6.QtCore import QPoint, QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 FLOW = {
     "format": "flowdesk/workflow",
@@ -64,7 +65,14 @@ def main() -> int:
     path = tmp / "pets.flow.json"
     path.write_text(json.dumps(FLOW), encoding="utf-8")
     settings = Settings(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
-    window = MainWindow(NodeRegistry.default(plugins=False), settings, recovery_folder=tmp / "r")
+    registry = NodeRegistry.default(plugins=False)
+    window = MainWindow(
+        registry,
+        settings,
+        recovery_folder=tmp / "r",
+        engine=build_engine(registry),
+        history=HistoryStore(tmp / "history.sqlite3"),
+    )
     window.resize(1440, 900)
     window.show()
     window.files.open_path(path, confirm=False)
@@ -75,9 +83,17 @@ def main() -> int:
     window.node_palette.filter.setText("pet")
     window.scene.select(["createpet"])
     window.show_start_view()
+    window.validator.run()  # (problems come a moment after opening: now)
     for _ in range(20):
         app.processEvents()
         time.sleep(0.02)
+    area = window.inspector.scroll_area
+    first = area.widget().findChild(QWidget, "arg_name")  # the tool's own form
+    if first is not None:
+        top = first.mapTo(area.widget(), QPoint(0, 0)).y()
+        area.verticalScrollBar().setValue(top - 160)  # from its "Arguments" heading
+    for _ in range(5):
+        app.processEvents()
     window.grab().save(str(out))
     sys.stdout.write(f"wrote {out}\n")
     window.controller.mark_saved()
