@@ -380,6 +380,7 @@ class MainWindow(QMainWindow):
             return
         self.autosave.close()
         self.bridge.close()
+        self.sources.close_sessions()  # no MCP server outlives its window
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         event.accept()
 

@@ -87,10 +87,12 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers
         usage_text,
     )
     from .schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema, to_validation_schema
-    from .sources import ToolInfo, split_tool_ref
-    from .sources.catalogue import CatalogueIndex, list_catalogue
+    from .sources import SourceManager, SourceTypes, ToolInfo, split_tool_ref
+    from .sources.catalogue import CatalogueIndex, list_catalogue, standalone_env
+    from .sources.mcp_import import merge_mcp_servers, read_mcp_config
     from .sources.openapi import clear_cache as clear_openapi_cache
     from .sources.openapi import load_spec as load_openapi_spec
+    from .sources.pool import SourcePool
     from .sources.schema import argument_issues
     from .sources.schema import coerce as coerce_to_schema
 
@@ -105,6 +107,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "PlanResult": (".planner", "PlanResult"),
     "SchemaError": (".schema_dsl", "SchemaError"),
     "SchemaSyntaxError": (".schema_dsl", "SchemaSyntaxError"),
+    "SourceManager": (".sources", "SourceManager"),
+    "SourcePool": (".sources.pool", "SourcePool"),
+    "SourceTypes": (".sources", "SourceTypes"),
     "ToolInfo": (".sources", "ToolInfo"),
     "WorkflowDiff": (".planner", "WorkflowDiff"),
     "argument_issues": (".sources.schema", "argument_issues"),
@@ -114,12 +119,15 @@ _LAZY: dict[str, tuple[str, str]] = {
     "format_diff": (".planner", "format_diff"),
     "list_catalogue": (".sources.catalogue", "list_catalogue"),
     "load_openapi_spec": (".sources.openapi", "load_spec"),
+    "merge_mcp_servers": (".sources.mcp_import", "merge_mcp_servers"),
     "plan_request": (".planner", "plan_request"),
     "planner_tools": (".planner", "planner_tools"),
     "probe_credential": (".oauth2", "probe"),
+    "read_mcp_config": (".sources.mcp_import", "read_mcp_config"),
     "sign_in_oauth2": (".oauth2_login", "login"),
     "source_tools": (".planner", "source_tools"),
     "split_tool_ref": (".sources", "split_tool_ref"),
+    "standalone_env": (".sources.catalogue", "standalone_env"),
     "to_strict_schema": (".schema_dsl", "to_strict_schema"),
     "to_validation_schema": (".schema_dsl", "to_validation_schema"),
     "usage_text": (".planner", "usage_text"),
@@ -198,6 +206,9 @@ __all__ = [
     "SchemaError",
     "SchemaSyntaxError",
     "SecretStore",
+    "SourceManager",
+    "SourcePool",
+    "SourceTypes",
     "ToolInfo",
     "Workflow",
     "WorkflowDiff",
@@ -224,18 +235,21 @@ __all__ = [
     "loads_workflow",
     "local_time",
     "location_path",
+    "merge_mcp_servers",
     "node_scope",
     "parse_workflow",
     "plan_request",
     "planner_tools",
     "probe_credential",
     "reachable",
+    "read_mcp_config",
     "render_value",
     "resolve_retry_policy",
     "save_workflow",
     "sign_in_oauth2",
     "source_tools",
     "split_tool_ref",
+    "standalone_env",
     "to_strict_schema",
     "to_validation_schema",
     "tokens_key",

@@ -31,18 +31,14 @@ def add_parser(sub: Any) -> None:
 def merge_servers(
     document: dict[str, Any], config: dict[str, Any], *, replace: bool = False
 ) -> tuple[list[str], list[str]]:
-    """Add the config's servers to ``document["sources"]``; (added, skipped)."""
-    from .sources.mcp import import_mcp_servers
+    """Add the config's servers to ``document["sources"]``; (added, skipped).
+    (``merge_mcp_servers``: the editor's "Import MCP config…" shares it.)"""
+    from .sources.mcp_import import merge_mcp_servers
 
-    entries = import_mcp_servers(config)
-    sources = document.setdefault("sources", {})
-    added, skipped = [], []
-    for name, entry in entries.items():
-        if name in sources and not replace:
-            skipped.append(name)
-            continue
-        sources[name] = entry
-        added.append(name)
+    merged, added, skipped = merge_mcp_servers(
+        document.get("sources") or {}, config, replace=replace
+    )
+    document["sources"] = merged
     return added, skipped
 
 
@@ -54,10 +50,12 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"flowdesk: error: {message}\n")
         return EXIT_INVALID
 
+    from .sources.mcp_import import read_mcp_config
+
     try:
-        config = json.loads(Path(args.config).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return fail(f"{args.config}: cannot read the MCP configuration: {exc}")
+        config = read_mcp_config(args.config)
+    except FlowdeskError as exc:
+        return fail(exc.message)
     flow = Path(args.into)
     try:
         document = json.loads(flow.read_text(encoding="utf-8"))

@@ -84,11 +84,14 @@ class Engine:
         check: bool = True,
         run_id: str | None = None,
         tool_sources: Any = None,
+        source_pool: Any = None,
     ) -> RunHandle:
         """Start a run on the running event loop and return its handle.
 
         ``tool_sources``: a ``SourceManager`` owned by the caller (the editor's
         warm sources), used instead of one the run opens and closes itself.
+        ``source_pool``: a ``SourcePool`` the run leases its MCP sources from
+        (the editor's warm sessions; they stay open after the run).
         Raises ``WorkflowLoadError`` when ``check`` and the workflow is invalid.
         """
         if check:
@@ -108,6 +111,7 @@ class Engine:
             up_to=up_to,
             previous=previous,
             tool_sources=tool_sources,
+            source_pool=source_pool,
         )
         handle = RunHandle(run)
         for listener in listeners:

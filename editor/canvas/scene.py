@@ -489,6 +489,11 @@ class CanvasScene(QGraphicsScene):
         for node_id, item in self.nodes.items():
             item.set_credential_warning(warnings.get(node_id, ""))
 
+    def set_source_warnings(self, warnings: dict[str, str]) -> None:
+        """Badge tool nodes whose source failed (node id → the reason)."""
+        for node_id, item in self.nodes.items():
+            item.set_source_warning(warnings.get(node_id, ""))
+
     # ---------------------------------------------------------- run status
     def set_status(self, node_id: str, status: str | None, text: str = "") -> None:
         """Badge a node with its run status (``succeeded``, ``failed``,

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from flowdesk.editor.run.paint_clock import PaintClock
-from flowdesk.editor.run.run_state import RunState, merge_results
+from flowdesk.editor.run.run_state import LogLine, RunState, merge_results
 from flowdesk.engine import (
     BUS,
     Engine,
@@ -122,6 +122,8 @@ class EngineBridge(QObject):
         self._pending: asyncio.Task[None] | None = None
         self._cancel_requested = False
         self._listener_failed = False
+        #: the window's warm tool sources (MCP sessions kept between runs)
+        self.source_pool: Any = None
         #: a run whose document was closed: its last events are ignored
         self._forgotten: str | None = None
         self._closed = False
@@ -262,6 +264,7 @@ class EngineBridge(QObject):
                     previous=previous,
                     check=False,
                     run_id=run_id,
+                    source_pool=self.source_pool,
                 )
             except BaseException:
                 unsubscribe()
@@ -337,6 +340,12 @@ class EngineBridge(QObject):
             notify=True,
         )
         self.run_finished.emit(result)
+
+    def add_source_line(self, source: str, line: str, level: str = "info") -> None:
+        """A line of a tool source (an MCP server's stderr) in the live log,
+        between runs too; attributed to the source, not to a node."""
+        self.state.logs.append(LogLine(time.monotonic(), "", level, line, source))
+        self._schedule_flush()
 
     def stop(self) -> None:
         """Cancel the run: in-flight nodes are cancelled at once."""

@@ -156,12 +156,16 @@ class LogModel(QAbstractTableModel):
             if column == 1:
                 return line.level
             if column == 2:
+                if line.source:
+                    return f"{line.source} server"
                 return (self.labels(line.node_id) if self.labels else line.node_id) or "run"
             return line.message
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colors.get(line.level)
         if role == Qt.ItemDataRole.ToolTipRole and column == 3:
             return line.message
+        if role == Qt.ItemDataRole.ToolTipRole and column == 2 and line.source:
+            return f"The stderr of source “{line.source}”'s MCP server"
         if role == Qt.ItemDataRole.ToolTipRole and column == 2 and line.node_id:
             return f"{line.node_id} — click to go to the node"
         return None

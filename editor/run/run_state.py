@@ -104,6 +104,8 @@ class LogLine(NamedTuple):
     node_id: str
     level: str
     detail: Any
+    #: a line of a tool source (an MCP server's stderr), not of a node
+    source: str = ""
 
     @property
     def message(self) -> str:

@@ -3,7 +3,9 @@ and the inspector. ``refresh()`` lists them on a worker thread (a large
 document takes a fraction of a second to read; the window never waits) and
 announces ``changed``; a source that fails keeps its error for the panel.
 Results are kept per source entry, so an edit elsewhere in the workflow does
-not reload anything.
+not reload anything. MCP sources are listed through the window's warm
+sessions (``WarmSessions``, on the event loop) when it has them: the server
+started for the palette is the one the runs use.
 May import: PySide6, engine (sources), editor.workers.
 """
 
@@ -36,9 +38,13 @@ class ToolCatalogue(QObject):
 
     changed = Signal()
 
-    def __init__(self, secret_store: Any = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self, secret_store: Any = None, parent: QObject | None = None, warm: Any = None
+    ) -> None:
         super().__init__(parent)
         self.secret_store = secret_store
+        #: the window's ``WarmSessions`` (MCP sources are listed through it)
+        self.warm = warm
         self.tools: dict[str, list[ToolInfo]] = {}
         self.errors: dict[str, FlowdeskError] = {}
         self.loading: set[str] = set()
@@ -76,6 +82,19 @@ class ToolCatalogue(QObject):
         generation = self._generation
         snapshot = workflow.model_copy(deep=True)
         self.changed.emit()
+        warm = self.warm
+        if warm is not None and warm.available:
+            on_loop = [name for name in wanted if warm.is_warm(workflow.sources[name])]
+            for name in on_loop:  # one by one: a slow server does not hold the others
+                warm.list_tools(
+                    snapshot,
+                    root,
+                    [name],
+                    lambda result, error, n=name: self._loaded([n], generation, result, error),
+                )
+            wanted = [name for name in wanted if name not in on_loop]
+            if not wanted:
+                return
 
         def work() -> tuple[dict[str, list[ToolInfo]], dict[str, FlowdeskError]]:
             errors: dict[str, FlowdeskError] = {}
@@ -90,26 +109,33 @@ class ToolCatalogue(QObject):
             )
             return found, errors
 
-        def done(result: Any, error: BaseException | None) -> None:
-            self.loading -= set(wanted)
-            if error is not None:
-                for name in wanted:
-                    self.errors[name] = FlowdeskError(f"{type(error).__name__}: {error}")
-                    self.tools.pop(name, None)
-            else:
-                found, errors = result
-                for name in wanted:
-                    if name in found:
-                        self.tools[name] = found[name]
-                        self.errors.pop(name, None)
-                    elif name in errors:
-                        self.errors[name] = errors[name]
-                        self.tools.pop(name, None)
-            if generation == self._generation or not self.loading:
-                self._rebuild_index()
-            self.changed.emit()
+        threaded = list(wanted)
+        run_in_thread(
+            work,
+            lambda result, error: self._loaded(threaded, generation, result, error),
+            name="tool-catalogue",
+        )
 
-        run_in_thread(work, done, name="tool-catalogue")
+    def _loaded(
+        self, wanted: list[str], generation: int, result: Any, error: BaseException | None
+    ) -> None:
+        self.loading -= set(wanted)
+        if error is not None:
+            for name in wanted:
+                self.errors[name] = FlowdeskError(f"{type(error).__name__}: {error}")
+                self.tools.pop(name, None)
+        else:
+            found, errors = result
+            for name in wanted:
+                if name in found:
+                    self.tools[name] = found[name]
+                    self.errors.pop(name, None)
+                elif name in errors:
+                    self.errors[name] = errors[name]
+                    self.tools.pop(name, None)
+        if generation == self._generation or not self.loading:
+            self._rebuild_index()
+        self.changed.emit()
 
     def _rebuild_index(self) -> None:
         self.index = CatalogueIndex(self.tools)

@@ -1,13 +1,16 @@
 """The Sources panel and its wiring: the workflow's tool sources with their
-state (tools, loading, the error), buttons to add an OpenAPI document from a
-file or a URL, refresh one, remove one; the offer to create the credential
+state (starting…, ready with N tools, failed with the reason), buttons to add
+an OpenAPI document from a file or a URL, import an MCP configuration
+(``mcp_ui``), refresh one, remove one; the offer to create the credential
 the document's security schemes call for; and the hooks that put the tools
 in the palette, drop them on the canvas as ``tool.call`` nodes, and give the
 inspector their argument forms.
 
 A file outside the workflow's folder is copied into its ``specs/`` folder
 (source paths are relative to the workflow's folder); a workflow never saved
-takes URLs only. Every change is one undoable command.
+takes URLs only. Every change is one undoable command. MCP sources run in
+the window's warm sessions (``warm``): their state shows here and on the tool
+nodes that use them, their server's stderr in the log dock.
 May import: PySide6, engine (sources), editor.*.
 """
 
@@ -27,13 +30,16 @@ from flowdesk.editor.document.clipboard import new_node_json
 from flowdesk.editor.document.commands import AddNode, Composite, SetWorkflowField
 from flowdesk.editor.document.document import sanitize_id
 from flowdesk.editor.sources.catalogue import ToolCatalogue
+from flowdesk.editor.sources.mcp_ui import error_box, import_mcp_config, node_warnings, source_state
 from flowdesk.editor.sources.palette_tools import set_tools
 from flowdesk.editor.sources.tool_form import tool_form_for
+from flowdesk.editor.sources.warm import WarmSessions
 from flowdesk.editor.text import plural
+from flowdesk.editor.theme import current_theme, icon
 from flowdesk.editor.workers import run_in_thread
 from flowdesk.engine import split_tool_ref
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -44,6 +50,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -52,7 +59,24 @@ if TYPE_CHECKING:
     from flowdesk.editor.window_api import Window
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+STATE_ROLE = Qt.ItemDataRole.UserRole + 2
 SPEC_FILTER = "API descriptions (*.json *.yaml *.yml);;All files (*)"
+
+
+def full_command(entry: dict[str, Any]) -> str:
+    """An MCP entry's command line (the row's tooltip)."""
+    command = entry.get("command") or []
+    argv = [command] if isinstance(command, str) else list(command)
+    return " ".join(str(part) for part in [*argv, *(entry.get("args") or [])])
+
+
+def short_command(entry: dict[str, Any]) -> str:
+    """The command line with paths as their file names (the row's second line):
+    ``python mcp_server.py`` rather than two long paths."""
+    return " ".join(
+        Path(part).name if "/" in part or "\\" in part else part
+        for part in full_command(entry).split(" ")
+    )
 
 
 def source_name(spec: str, taken: set[str]) -> str:
@@ -88,13 +112,25 @@ class SourcesPanel(QWidget):
         self.list.setObjectName("sourcesList")
         self.list.setAccessibleName("Sources")
         self.list.setWordWrap(True)
+        self.list.setSpacing(3)  # rows of two or three lines stay apart
         self.add_file = QPushButton("Add file…")
         self.add_url = QPushButton("Add URL…")
-        self.refresh_button = QPushButton("Refresh")
-        self.remove_button = QPushButton("Remove")
+        self.add_mcp = QPushButton("Import MCP config…")
+        # (icons: the three add buttons and these fit the narrow dock in two rows)
+        self.refresh_button = QToolButton()
+        self.refresh_button.setText("Refresh")
+        self.refresh_button.setIcon(icon("reset"))
+        self.remove_button = QToolButton()
+        self.remove_button.setText("Remove")
+        self.remove_button.setIcon(icon("trash"))
         for button, tip in (
             (self.add_file, "Add an OpenAPI document (JSON or YAML) from a file"),
             (self.add_url, "Add an OpenAPI document from an http(s) URL"),
+            (
+                self.add_mcp,
+                "Add the MCP servers of a desktop configuration (mcpServers, as Claude "
+                "Desktop and VS Code write it)",
+            ),
             (self.refresh_button, "Read the selected source again (all when none is selected)"),
             (self.remove_button, "Remove the selected source from the workflow"),
         ):
@@ -102,10 +138,12 @@ class SourcesPanel(QWidget):
             button.setAccessibleName(button.text().rstrip("…"))
         self.add_file.clicked.connect(self._add_file_dialog)
         self.add_url.clicked.connect(self._add_url_dialog)
+        self.add_mcp.clicked.connect(lambda: import_mcp_config(self.ui))
         self.refresh_button.clicked.connect(lambda: self.ui.refresh(self.selected(), force=True))
         self.remove_button.clicked.connect(self._remove_selected)
         self.empty = QLabel(
-            "No sources yet. Add an OpenAPI document: its operations become tools in the palette."
+            "No sources yet. Add an OpenAPI document or import an MCP configuration: "
+            "their tools appear in the palette."
         )
         self.empty.setObjectName("fieldHelp")
         self.empty.setWordWrap(True)
@@ -118,6 +156,7 @@ class SourcesPanel(QWidget):
         first.addWidget(self.add_file)
         first.addWidget(self.add_url)
         second = QHBoxLayout()
+        second.addWidget(self.add_mcp, 1)
         second.addWidget(self.refresh_button)
         second.addWidget(self.remove_button)
         layout.addLayout(first)
@@ -128,25 +167,25 @@ class SourcesPanel(QWidget):
         return str(item.data(NAME_ROLE)) if item is not None else None
 
     def update_list(self) -> None:
-        catalogue = self.ui.catalogue
         sources = self.ui.workflow.sources
         current = self.selected()
         self.list.clear()
         for name, entry in sources.items():
             kind = entry.get("type", "?")
-            if name in catalogue.loading:
-                state = "loading…"
-            elif name in catalogue.errors:
-                state = f"⚠ {catalogue.errors[name].message}"
-            elif name in catalogue.tools:
-                count = len(catalogue.tools[name])
-                state = f"{count} tool{'s' if count != 1 else ''}"
-            else:
-                state = ""
-            spec = entry.get("spec") or entry.get("command") or ""
-            item = QListWidgetItem(f"{name}  ·  {kind}  ·  {state}\n{spec}")
+            state = source_state(self.ui, name)
+            text = f"⚠ {state.text}" if state.kind == "failed" else state.text
+            spec = entry.get("spec") or entry.get("url") or short_command(entry)
+            lines = [f"{name}  ·  {kind}  ·  {text}"]
+            if state.reason:
+                lines.append(state.reason)
+            lines.append(str(spec))
+            item = QListWidgetItem("\n".join(lines))
             item.setData(NAME_ROLE, name)
-            item.setToolTip(f"{name}: {state}\n{spec}")
+            item.setData(STATE_ROLE, state.kind)
+            full = spec if entry.get("spec") or entry.get("url") else full_command(entry)
+            item.setToolTip(f"{name}: {state.detail or text}\n{full}")
+            if state.kind == "failed":
+                item.setForeground(QColor(current_theme().problem))
             self.list.addItem(item)
             if name == current:
                 self.list.setCurrentItem(item)
@@ -177,16 +216,24 @@ class SourcesUi:
 
     def __init__(self, window: Window, secret_store: Any = None) -> None:
         self.window = window
-        self.catalogue = ToolCatalogue(secret_store, window)
+        self.warm = WarmSessions(secret_store, window)
+        self.catalogue = ToolCatalogue(secret_store, window, warm=self.warm)
+        #: ``show_error(title, message)`` (tests replace it)
+        self.show_error = lambda title, message: error_box(self, title, message)
         self.panel = SourcesPanel(self)
         #: ``ask_credential(source, suggestions) -> reference | None`` (tests replace it)
         self.ask_credential = self._ask_credential
         self.pending_offer: set[str] = set()
         controller = window.controller
-        controller.document_replaced.connect(lambda _d: self.refresh())
+        controller.document_replaced.connect(self._document_replaced)
         controller.edited.connect(self._edited)
         controller.path_changed.connect(lambda _p: self.refresh())
         self.catalogue.changed.connect(self._catalogue_changed)
+        # MCP: runs lease the warm sessions; their states and stderr show here
+        window.bridge.source_pool = self.warm.pool
+        self.warm.state_changed.connect(self._state_changed)
+        self.warm.tools_changed.connect(lambda name: self.refresh(name, force=True))
+        self.warm.stderr_line.connect(window.bridge.add_source_line)
         window.node_palette.tool_activated.connect(
             lambda ref: self.add_tool_node(ref, window.view.center_scene())
         )
@@ -196,7 +243,8 @@ class SourcesUi:
         self.refresh()
 
     def add_menu_entries(self) -> None:
-        """File ▸ Import API… (a file) and Import API from URL…, above Credentials…"""
+        """File ▸ Import API… (a file), Import API from URL… and Import MCP
+        config…, above Credentials…"""
         menu = self.window.menuBar().findChild(QMenu, "menu_file")
         if menu is None:
             return
@@ -213,6 +261,12 @@ class SourcesUi:
                 "Import API from URL…",
                 "Add an OpenAPI document from an http(s) URL as a source",
                 self.panel._add_url_dialog,
+            ),
+            (
+                "import_mcp",
+                "Import MCP config…",
+                "Add the MCP servers of a desktop configuration (mcpServers) as sources",
+                lambda: import_mcp_config(self),
             ),
         ):
             action = QAction(text, self.window)
@@ -236,6 +290,9 @@ class SourcesUi:
 
     def refresh(self, name: str | None = None, *, force: bool = False) -> None:
         workflow = self.workflow
+        if force:  # a warm MCP session lists its tools again
+            for each in [name] if name is not None else list(workflow.sources):
+                self.warm.invalidate(each)
         if name is not None and force:
             self.catalogue.errors.pop(name, None)
             self.catalogue._keys.pop(name, None)
@@ -246,11 +303,34 @@ class SourcesUi:
         sources = self.workflow.sources
         if sources != self._sources_seen:
             self._sources_seen = copy.deepcopy(sources)
+            self.warm.sync(sources)  # an edited or removed MCP source: its server stops
             self.refresh()
+        self.update_badges()
+
+    def _document_replaced(self, _document: Any) -> None:
+        self.warm.close_all()  # the document was closed: so are its servers
+        self._sources_seen = copy.deepcopy(self.workflow.sources)
+        self.refresh()
+
+    def close_sessions(self) -> None:
+        """The window closes: stop every MCP server (waits a few seconds at most)."""
+        self.warm.close_now()
+
+    def _state_changed(self, name: str) -> None:
+        live = self.warm.state(name)
+        if live is not None and live[0] == "ready" and name in self.catalogue.errors:
+            self.refresh(name, force=True)  # a run restarted it: list its tools
+        self.panel.update_list()
+        self.update_badges()
+
+    def update_badges(self) -> None:
+        """Badge the tool nodes whose source failed."""
+        self.window.scene.set_source_warnings(node_warnings(self))
 
     def _catalogue_changed(self) -> None:
         set_tools(self.window.node_palette, self.catalogue.tools)
         self.panel.update_list()
+        self.update_badges()
         for name in list(self.pending_offer):
             if name in self.catalogue.tools or name in self.catalogue.errors:
                 self.pending_offer.discard(name)
@@ -311,6 +391,10 @@ class SourcesUi:
                 f"name{'s' if len(users) == 1 else ''} it."
             )
         self._push(SetWorkflowField("sources", sources or UNSET, text=f"Remove source {name}"))
+
+    def push(self, command: Any) -> bool:
+        """Push an undoable command; False (with a message) when refused."""
+        return self._push(command)
 
     def _push(self, command: Any) -> bool:
         try:
@@ -429,5 +513,5 @@ def install(window: Window, secret_store: Any = None) -> SourcesUi:
         "sourcesDock", "Sources", ui.panel, Qt.DockWidgetArea.LeftDockWidgetArea
     )
     # the palette keeps most of the height; the list of sources is short
-    window.resizeDocks([window.palette_dock, ui.dock], [640, 170], Qt.Orientation.Vertical)
+    window.resizeDocks([window.palette_dock, ui.dock], [600, 230], Qt.Orientation.Vertical)
     return ui

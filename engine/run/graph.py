@@ -64,11 +64,16 @@ class Graph:
         order = graph.order = [node.id for node in workflow.nodes]  # type: ignore[attr-defined]
         incoming = graph.incoming = {node_id: [] for node_id in order}
         outgoing = graph.outgoing = {node_id: [] for node_id in order}
+        # The edges name their ends with strings of their own: keep the node's
+        # own id object instead, so that every later look-up by it (a run
+        # makes about twenty per node) finds its key by identity.
+        same = {node_id: node_id for node_id in order}
         for edge in workflow.edges:  # type: ignore[attr-defined]
             source, target = edge.source, edge.target
-            into = incoming[target.node]
-            outgoing[source.node].append((target.node, len(into), source.port))
-            into.append((source.node, source.port, target.port))
+            source_id, target_id = same[source.node], same[target.node]
+            into = incoming[target_id]
+            outgoing[source_id].append((target_id, len(into), source.port))
+            into.append((source_id, source.port, target.port))
         return graph
 
     def add_node(self, node_id: str) -> None:

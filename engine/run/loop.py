@@ -93,6 +93,7 @@ class Run:
         up_to: str | None,
         previous: RunResult | None,
         tool_sources: Any = None,
+        source_pool: Any = None,
     ) -> None:
         self.engine = engine
         self.metrics = engine.metrics
@@ -111,21 +112,16 @@ class Run:
         self.order = self.graph.order
         # (looked up per type, not per node: a run may have 10,000 nodes of one type)
         names = dict.fromkeys(node.type for node in workflow.nodes)
-        by_name = {name: engine.registry.get(name) for name in names}
-        self.types: dict[str, type[NodeType]] = {
-            node.id: by_name[node.type] for node in workflow.nodes
-        }
-        layouts = {
+        #: the node types of this run by name (``self.types[node.type]``)
+        self.types: dict[str, type[NodeType]] = {name: engine.registry.get(name) for name in names}
+        #: per type, its input ports: (name, takes several edges)
+        self.input_layout = {
             node_type: tuple((p.name, p.multiple) for p in node_type.inputs)
-            for node_type in by_name.values()
+            for node_type in self.types.values()
         }
         self.plan, self.reuse = partial_plan(self.graph, only, up_to, previous)
         self.previous = previous
-        self.scheduler = Scheduler(
-            self.graph,
-            self.plan,
-            {node_id: layouts[node_type] for node_id, node_type in self.types.items()},
-        )
+        self.scheduler = Scheduler(self.graph, self.plan)
         self.results = self.scheduler.results
         self.outputs: dict[str, Any] = {}
         self.running: dict[str, asyncio.Task[None]] = {}
@@ -178,9 +174,9 @@ class Run:
         if tool_sources is not None:
             self.services.tool_sources = tool_sources
         elif workflow.sources:
-            self.services.tool_sources = self._source_manager()
+            self.services.tool_sources = self._source_manager(source_pool)
 
-    def _source_manager(self) -> Any:
+    def _source_manager(self, pool: Any = None) -> Any:
         from ..sources.base import SourceEnv
         from ..sources.catalogue import make_render
         from ..sources.manager import SourceManager
@@ -199,7 +195,7 @@ class Run:
             environ=self.engine.environ,
             log=_log_source_line,
         )
-        return SourceManager(self.workflow.sources, env)
+        return SourceManager(self.workflow.sources, env, pool=pool)
 
     # --------------------------------------------------------------- events
     def emit(self, kind: type[Event], **fields: Any) -> None:
@@ -404,7 +400,7 @@ class Run:
                 )
                 self.scheduler.deliver(node_id, None, node.pinned)
                 continue
-            source = self.scheduler.missing_source(node_id, self.types[node_id].partial_inputs)
+            source = self.scheduler.missing_source(node_id, self.types[node.type].partial_inputs)
             if source is not None:
                 self._skip(node_id, f"no value arrived from {source!r}")
                 continue
@@ -477,11 +473,11 @@ class Run:
     async def _execute_node(self, node_id: str) -> str | None:
         """Run one node to its result; return the next node to run inline."""
         node = self.nodes[node_id]
-        node_type = self.types[node_id]
+        node_type = self.types[node.type]
         started = time.monotonic()
         tally = Tally()
         try:
-            inputs, sources = self.scheduler.gather_inputs(node_id)
+            inputs, sources = self.scheduler.gather_inputs(node_id, self.input_layout[node_type])
             scope = node_scope(
                 inputs,
                 UpstreamOutputs(self.outputs, self.graph, node_id),

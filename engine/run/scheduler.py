@@ -19,7 +19,7 @@ May import: engine.run.graph, engine.results. Main names: ``Scheduler``,
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from ..results import NodeResult, RunResult
@@ -61,14 +61,11 @@ class Scheduler:
     """One run's ready set: what arrived on each input, what is ready next,
     and every node's result once decided (``results``)."""
 
-    __slots__ = ("graph", "input_layout", "pending", "plan", "ready", "received", "results")
+    __slots__ = ("graph", "pending", "plan", "ready", "received", "results")
 
-    def __init__(
-        self, graph: Graph, plan: set[str], input_layout: Mapping[str, InputLayout]
-    ) -> None:
+    def __init__(self, graph: Graph, plan: set[str]) -> None:
         self.graph = graph
         self.plan = plan
-        self.input_layout = input_layout
         incoming = graph.incoming
         self.pending = {nid: len(incoming[nid]) for nid in graph.order}
         self.received: dict[str, list[Any]] = {
@@ -118,9 +115,10 @@ class Scheduler:
             return self.graph.incoming[node_id][missing[0]][0]
         return None
 
-    def gather_inputs(self, node_id: str) -> tuple[dict[str, Any], Sources]:
-        """The node's inputs by port (a list for ports taking several edges,
-        else the value or None) and, per port, which source sent what."""
+    def gather_inputs(self, node_id: str, layout: InputLayout) -> tuple[dict[str, Any], Sources]:
+        """The node's inputs by port of its type's ``layout`` (a list for
+        ports taking several edges, else the value or None) and, per port,
+        which source sent what."""
         sources: Sources = {}
         for (source, _, port_name), value in zip(
             self.graph.incoming[node_id], self.received[node_id], strict=True
@@ -132,7 +130,7 @@ class Scheduler:
                 else:
                     arrived.append((source, value))
         inputs: dict[str, Any] = {}
-        for name, multiple in self.input_layout[node_id]:
+        for name, multiple in layout:
             arrived = sources.get(name)
             if multiple:
                 inputs[name] = [value for _, value in arrived] if arrived else []

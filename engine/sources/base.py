@@ -79,7 +79,11 @@ class SourceEnv:
     client (pooling; created on first use). ``render(text)``: a config string
     with ``{{ vars.x }}`` / ``{{ env.X }}`` rendered. ``environ``: the user's
     environment (for MCP server processes). ``log(message, level)``: a line in
-    the run's log.
+    the run's log. ``on_state(source, state, detail)``: a long-lived source's
+    state changes (``starting``, ``ready`` with "N tools", ``failed`` with the
+    reason, ``tools_changed``, ``closed``); ``on_stderr(source, line)``: each
+    line an MCP server writes to its stderr, as it comes (None: kept for the
+    error message only).
     """
 
     workflow_dir: Path | None
@@ -89,6 +93,8 @@ class SourceEnv:
     render: Callable[[str], str] = field(default=lambda text: text)
     environ: Mapping[str, str] = field(default_factory=dict)
     log: Callable[[str, str], None] = field(default=lambda message, level="info": None)
+    on_state: Callable[[str, str, str], None] = field(default=lambda source, state, detail: None)
+    on_stderr: Callable[[str, str], None] | None = None
 
 
 class ToolSource(ABC):
@@ -96,6 +102,8 @@ class ToolSource(ABC):
 
     #: the source's name in the workflow (set by ``SourceType.open``)
     name: str = ""
+    #: changes when the source's tool list changes (``SourceManager`` re-lists then)
+    tools_version: int = 0
 
     @abstractmethod
     async def list_tools(self) -> list[ToolInfo]:
@@ -113,6 +121,14 @@ class ToolSource(ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional for sources holding nothing
         """Release what the source holds (processes, connections)."""
 
+    async def check(self) -> None:  # noqa: B027 - optional
+        """A source kept open across runs (``SourcePool``) is about to be used
+        by a new run: notice a dead connection so that it restarts on use."""
+
+    def invalidate(self) -> None:
+        """Forget the cached tool list (the next ``list_tools`` asks again)."""
+        self.tools_version += 1
+
 
 class SourceType(ABC):
     """A kind of source. Subclasses set ``type`` and ``config_model``."""
@@ -123,6 +139,9 @@ class SourceType(ABC):
     config_model: ClassVar[builtins.type[BaseModel]]
     #: credential kinds a source's ``credential`` may name (empty: any)
     credential_kinds: ClassVar[tuple[str, ...]] = ()
+    #: may be kept open across runs by a ``SourcePool`` (the editor's warm MCP
+    #: sessions); others are opened and closed by every run
+    warm: ClassVar[bool] = False
 
     @abstractmethod
     def open(self, name: str, config: BaseModel, env: SourceEnv) -> ToolSource:

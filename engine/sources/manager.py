@@ -5,12 +5,20 @@ node and ``for_each`` item (one ``asyncio.Lock`` per name; a failed opening is
 not remembered, so a retry tries again). ``await manager.aclose()`` closes
 every opened source; the executor calls it at the end of a run — also when the
 run fails or is cancelled — unless the manager was handed in from outside
-(``Engine.start(..., tool_sources=manager)``: the editor keeps warm sessions).
+(``Engine.start(..., tool_sources=manager)``). With ``pool=`` (a
+``SourcePool``: the editor's warm MCP sessions, ``Engine.start(...,
+source_pool=)``) the sources of a ``warm`` type are leased from the pool and
+left open at the end of the run.
+
+``tools(name)`` is cached per source and re-listed when the source's
+``tools_version`` changes (an MCP server's ``notifications/tools/list_changed``);
+a tool not found is looked for once more in a fresh list before
+``TOOL_NOT_FOUND`` (a tool added a moment ago).
 
 Config strings are rendered with ``env.render`` (``{{ vars.x }}``) before the
 source type's model checks them; a bad entry is ``SOURCE_UNAVAILABLE``
 (category CONFIG) located as ``sources.NAME.field``.
-May import: pydantic, engine.errors, engine.sources.base/registry, stdlib.
+May import: pydantic, engine.errors, engine.sources.base/registry/pool, stdlib.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from pydantic import ValidationError
 from ..bus import BUS
 from ..errors import SOURCE_UNAVAILABLE, TOOL_NOT_FOUND, ConfigError, FlowdeskError
 from .base import SourceEnv, ToolInfo, ToolSource
+from .pool import SourcePool, pool_key
 from .registry import SourceTypes
 
 log = logging.getLogger(__name__)
@@ -69,13 +78,19 @@ class SourceManager:
         sources: Mapping[str, Mapping[str, Any]],
         env: SourceEnv,
         types: SourceTypes | None = None,
+        *,
+        pool: SourcePool | None = None,
     ) -> None:
         self.entries = dict(sources)
         self.env = env
         self.types = types if types is not None else SourceTypes.default()
+        self.pool = pool
         self._open: dict[str, ToolSource] = {}
+        #: names of sources leased from the pool (not closed by this manager)
+        self._leased: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
-        self._tools: dict[str, dict[str, ToolInfo]] = {}
+        #: per source: (its tools_version when listed, tools by name)
+        self._tools: dict[str, tuple[int, dict[str, ToolInfo]]] = {}
         self.closed = False
 
     def names(self) -> list[str]:
@@ -97,12 +112,12 @@ class SourceManager:
         async with lock:
             source = self._open.get(name)
             if source is None:
-                source = self._open_now(name)
+                source = await self._open_now(name)
                 self._open[name] = source
                 BUS.signal("source.connect", source=name, kind=self.entries[name].get("type"))
             return source
 
-    def _open_now(self, name: str) -> ToolSource:
+    async def _open_now(self, name: str) -> ToolSource:
         entry = self.entries.get(name)
         if entry is None:
             known = ", ".join(self.entries) or "none"
@@ -126,6 +141,20 @@ class SourceManager:
         except ValidationError as exc:
             lines = "; ".join(f"{where}: {message}" for where, message in config_issues(exc, name))
             raise ConfigError(lines, code=SOURCE_UNAVAILABLE, details={"source": name}) from None
+        pool = self.pool
+        if pool is not None and source_type.warm:
+            env = pool.env_for(self.env)
+
+            def open_source() -> ToolSource:
+                source = source_type.open(name, config, env)
+                source.name = name
+                return source
+
+            leased: ToolSource = await pool.lease(
+                name, entry, pool_key(rendered, self.env), open_source
+            )
+            self._leased.add(name)
+            return leased
         source = source_type.open(name, config, self.env)
         source.name = name
         return source
@@ -148,18 +177,26 @@ class SourceManager:
         return value
 
     async def tools(self, name: str) -> dict[str, ToolInfo]:
-        """The tools of source ``name`` by tool name (listed once per manager)."""
+        """The tools of source ``name`` by tool name (listed again when the
+        source says its list changed)."""
+        source = await self.get(name)
         cached = self._tools.get(name)
-        if cached is None:
-            source = await self.get(name)
-            cached = {tool.name: tool for tool in await source.list_tools()}
-            self._tools[name] = cached
-        return cached
+        if cached is not None and cached[0] == source.tools_version:
+            return cached[1]
+        version = source.tools_version
+        tools = {tool.name: tool for tool in await source.list_tools()}
+        self._tools[name] = (version, tools)
+        return tools
 
     async def tool(self, name: str, tool_name: str) -> tuple[ToolSource, ToolInfo]:
         """The source and the tool; ``TOOL_NOT_FOUND`` (CONFIG) naming near matches."""
         tools = await self.tools(name)
         info = tools.get(tool_name)
+        if info is None:  # added a moment ago? one fresh list before failing
+            (await self.get(name)).invalidate()
+            self._tools.pop(name, None)
+            tools = await self.tools(name)
+            info = tools.get(tool_name)
         if info is None:
             hints = near_matches(tool_name, list(tools))
             hint = f"; did you mean {', '.join(hints)}?" if hints else ""
@@ -175,16 +212,22 @@ class SourceManager:
         self._tools.pop(name, None)
 
     async def close_source(self, name: str) -> None:
-        """Close one source (removed or refreshed in the editor)."""
+        """Close one source (removed or refreshed in the editor); a leased one
+        is only let go (its pool closes it)."""
         self._tools.pop(name, None)
         source = self._open.pop(name, None)
-        if source is not None:
+        if source is not None and name not in self._leased:
             await _close(name, source)
+        self._leased.discard(name)
 
     async def aclose(self) -> None:
-        """Close every opened source; failures are logged, never raised."""
+        """Close every opened source (not the leased ones); failures are
+        logged, never raised."""
         self.closed = True
         opened, self._open = self._open, {}
+        for name in self._leased:
+            opened.pop(name, None)
+        self._leased.clear()
         self._tools.clear()
         if opened:
             await asyncio.gather(*(_close(name, source) for name, source in opened.items()))

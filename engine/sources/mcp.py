@@ -10,8 +10,15 @@
 
 One server process (or HTTP session) per source per run, started on first
 use, closed by the run's ``SourceManager`` at run end (also on failure or
-cancel). The session lives in its own task (the SDK's anyio contexts must be
-entered and left in one task); calls from any node go through it.
+cancel) — or kept warm across runs by the editor's ``SourcePool`` (``warm``):
+a dead server is noticed (``check``: a ping) and restarted on the next use.
+The session lives in its own task (the SDK's anyio contexts must be entered
+and left in one task); calls from any node go through it.
+
+State changes go to ``env.on_state`` (starting, ready with N tools, failed
+with the reason, tools_changed, closed); the server's stderr goes to a
+temporary file (its last lines name a failure) and, when ``env.on_stderr`` is
+set, line by line to it as it comes.
 
 May import: mcp, pydantic, engine.errors, engine.credentials, engine.compat, stdlib.
 """
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -38,7 +46,16 @@ from ..errors import (
 from .base import SourceEnv, SourceType, ToolInfo, ToolSource
 from .schema import normalise
 
+log = logging.getLogger(__name__)
+
 STDERR_LINES = 12
+#: how often the stderr file is read for ``env.on_stderr`` (seconds)
+STDERR_POLL_S = 0.2
+#: a server answers ``initialize`` within this long, or it failed to start
+#: (generous: ``npx -y`` may download the server first)
+START_TIMEOUT_S = 60.0
+#: a warm session answers a ping within this long, or it is restarted
+PING_TIMEOUT_S = 5.0
 
 
 class McpConfig(BaseModel):
@@ -94,8 +111,19 @@ class McpSource(ToolSource):
         self._tools: list[ToolInfo] | None = None
         self._start_lock = asyncio.Lock()
         self._errlog: Any = None
+        self._err_offset = 0
+        self._err_partial = ""
+        self._follower: asyncio.Task[None] | None = None
         self.state = "idle"  # idle, starting, ready, failed, closed
         self.reason = ""
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        self.state = state
+        self.reason = detail
+        try:
+            self.env.on_state(self.name, state, detail)
+        except Exception:
+            log.exception("source state observer failed")
 
     # -- life cycle ---------------------------------------------------------
 
@@ -123,20 +151,52 @@ class McpSource(ToolSource):
                 return self._session
             if self._runner is not None:  # a dead session: start a new one
                 await self._shutdown()
+                self._drop_errlog()
                 self._ready = asyncio.Event()
                 self._stop = asyncio.Event()
                 self._dead = asyncio.Event()
                 self._start_error = None
                 self._tools = None
-            self.state = "starting"
+                self.tools_version += 1
+            self._set_state("starting", self.describe())
             self.env.log(f"source {self.name}: starting MCP server {self.describe()}", "info")
             self._runner = asyncio.create_task(self._run(), name=f"mcp:{self.name}")
-            await self._ready.wait()
+            try:
+                await asyncio.wait_for(self._ready.wait(), START_TIMEOUT_S)
+            except TimeoutError:
+                self._runner.cancel()  # (the SDK stops the process)
+                with contextlib.suppress(BaseException):
+                    await self._runner
+                tail = self.stderr_tail()
+                self._start_error = _unavailable(
+                    f"MCP server {self.describe()!r} of source {self.name!r} did not answer "
+                    f"within {START_TIMEOUT_S:g} s of starting"
+                    + (f"\nlast lines of its stderr:\n{tail}" if tail else "")
+                )
             if self._start_error is not None or self._session is None:
-                self.state = "failed"
-                raise self._start_failure()
-            self.state = "ready"
+                error = self._start_failure()
+                self._set_state("failed", self.reason)
+                raise error
+            self._set_state("ready", "connected")
             return self._session
+
+    async def check(self) -> None:
+        """A warm session about to serve a new run: a ping; no answer (a killed
+        server) marks it dead, so that the next use starts a new one."""
+        session = self._session
+        if session is None or self._dead.is_set():
+            return
+        try:
+            await asyncio.wait_for(self._guarded(session.send_ping(), "a ping"), PING_TIMEOUT_S)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - any failure: restart on next use
+            self._dead.set()
+            self.env.log(f"source {self.name}: the MCP server stopped; restarting it", "warning")
+
+    def invalidate(self) -> None:
+        self._tools = None
+        self.tools_version += 1
 
     def _start_failure(self) -> FlowdeskError:
         error = self._start_error
@@ -154,6 +214,47 @@ class McpSource(ToolSource):
         self.reason = what
         return _unavailable(what)
 
+    # -- stderr -------------------------------------------------------------
+
+    def _read_stderr(self, final: bool = False) -> None:
+        """Hand the stderr lines written since the last read to ``on_stderr``."""
+        handler, errlog = self.env.on_stderr, self._errlog
+        if handler is None or errlog is None:
+            return
+        try:
+            with open(errlog.name, "rb") as fh:
+                fh.seek(self._err_offset)
+                data = fh.read()
+        except OSError:
+            return
+        if not data:
+            return
+        self._err_offset += len(data)
+        lines = (self._err_partial + data.decode("utf-8", errors="replace")).split("\n")
+        self._err_partial = "" if final else lines.pop()
+        for line in lines:
+            line = line.rstrip("\r")
+            if line.strip():
+                try:
+                    handler(self.name, line)
+                except Exception:
+                    log.exception("stderr observer failed")
+
+    async def _follow_stderr(self) -> None:
+        while True:
+            await asyncio.sleep(STDERR_POLL_S)
+            self._read_stderr()
+
+    def _drop_errlog(self) -> None:
+        self._read_stderr(final=True)
+        if self._errlog is not None:
+            with contextlib.suppress(OSError):
+                self._errlog.close()
+                os.unlink(self._errlog.name)
+            self._errlog = None
+        self._err_offset = 0
+        self._err_partial = ""
+
     async def _run(self) -> None:
         from mcp import ClientSession
 
@@ -162,7 +263,10 @@ class McpSource(ToolSource):
                 if self.config.url:
                     read, write = await stack.enter_async_context(self._http_transport())
                 else:
-                    read, write = await stack.enter_async_context(self._stdio_transport())
+                    transport = self._stdio_transport()
+                    if self.env.on_stderr is not None:
+                        self._follower = asyncio.create_task(self._follow_stderr())
+                    read, write = await stack.enter_async_context(transport)
                 session = await stack.enter_async_context(
                     ClientSession(read, write, message_handler=self._on_message)
                 )
@@ -176,6 +280,10 @@ class McpSource(ToolSource):
             if isinstance(exc, asyncio.CancelledError):
                 raise
         finally:
+            follower, self._follower = self._follower, None
+            if follower is not None:
+                follower.cancel()
+            self._read_stderr()
             self._dead.set()
             self._ready.set()
 
@@ -238,7 +346,9 @@ class McpSource(ToolSource):
             message.root, types.ToolListChangedNotification
         ):
             self._tools = None
+            self.tools_version += 1
             self.env.log(f"source {self.name}: the server's tool list changed", "info")
+            self._set_state("tools_changed", "")
 
     async def _shutdown(self) -> None:
         self._stop.set()
@@ -254,12 +364,9 @@ class McpSource(ToolSource):
 
     async def aclose(self) -> None:
         await self._shutdown()
-        self.state = "closed"
-        if self._errlog is not None:
-            with contextlib.suppress(OSError):
-                self._errlog.close()
-                os.unlink(self._errlog.name)
-            self._errlog = None
+        self._drop_errlog()
+        if self.state != "closed":
+            self._set_state("closed")
 
     # -- tools --------------------------------------------------------------
 
@@ -290,8 +397,9 @@ class McpSource(ToolSource):
             if not cursor:
                 break
         self._tools = tools
-        self.reason = f"ready with {len(tools)} tools"
-        self.env.log(f"source {self.name}: ready with {len(tools)} tools", "info")
+        count = f"{len(tools)} tool{'s' if len(tools) != 1 else ''}"
+        self._set_state("ready", count)
+        self.env.log(f"source {self.name}: ready with {count}", "info")
         return tools
 
     async def _guarded(self, awaitable: Any, what: str) -> Any:
@@ -328,8 +436,8 @@ class McpSource(ToolSource):
         tail = self.stderr_tail()
         if tail:
             message += f"\nlast lines of its stderr:\n{tail}"
-        self.state = "failed"
-        self.reason = message
+        self._dead.set()  # the next use starts a new server
+        self._set_state("failed", message)
         return FlowdeskError(message, code=MCP_PROCESS_DIED, category="CONNECTION", retryable=True)
 
     async def call(self, tool: ToolInfo, arguments: dict[str, Any], ctx: Any) -> dict[str, Any]:
@@ -384,45 +492,8 @@ class McpSourceType(SourceType):
     title = "MCP server"
     config_model = McpConfig
     credential_kinds = ("bearer", "basic", "api_key")
+    warm = True
 
     def open(self, name: str, config: BaseModel, env: SourceEnv) -> ToolSource:
         assert isinstance(config, McpConfig)
         return McpSource(name, config, env)
-
-
-def import_mcp_servers(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{"mcpServers": {name: {command, args, env, url, headers}}}`` (Claude
-    Desktop, VS Code's ``servers``) as workflow ``sources`` entries. ``env``
-    values are never copied (they often hold secrets): only their names, to
-    pass through from the user's environment."""
-    servers = config.get("mcpServers", config.get("servers"))
-    if not isinstance(servers, dict):
-        raise FlowdeskError(
-            'no "mcpServers" object in the configuration', code="CONFIG_INVALID", category="CONFIG"
-        )
-    out: dict[str, dict[str, Any]] = {}
-    for name, server in servers.items():
-        if not isinstance(server, dict):
-            continue
-        entry: dict[str, Any] = {"type": "mcp"}
-        if server.get("url"):
-            entry["url"] = server["url"]
-            if server.get("headers"):
-                entry["headers"] = dict(server["headers"])
-        elif server.get("command"):
-            entry["command"] = [server["command"]]
-            if server.get("args"):
-                entry["args"] = [str(arg) for arg in server["args"]]
-            if server.get("env"):
-                entry["env"] = sorted(server["env"])
-            if server.get("cwd"):
-                entry["cwd"] = server["cwd"]
-        else:
-            continue
-        out[_source_name(name)] = entry
-    return out
-
-
-def _source_name(name: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name).strip("_")
-    return cleaned or "mcp"

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "flowdesk.source_types"
 #: modules of the foundation, holding no source type
-_FOUNDATION = frozenset({"base", "registry", "manager", "schema", "catalogue"})
+_FOUNDATION = frozenset(
+    {"base", "registry", "manager", "schema", "catalogue", "pool", "mcp_import"}
+)
 
 
 class SourceTypes:

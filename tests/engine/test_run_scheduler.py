@@ -7,18 +7,15 @@ from flowdesk.engine import Graph, NodeResult, RunResult
 from flowdesk.engine.run.scheduler import NO_VALUE, Scheduler, partial_plan
 
 ONE_IN = (("in", False),)
+SEVERAL_IN = (("in", True),)
 
 
 def chain_graph() -> Graph:
     return Graph(["a", "b", "c"], [("a", "out", "b", "in"), ("b", "out", "c", "in")])
 
 
-def scheduler(graph: Graph, plan: set[str] | None = None, layout=None) -> Scheduler:
-    return Scheduler(
-        graph,
-        set(graph.order) if plan is None else plan,
-        layout or dict.fromkeys(graph.order, ONE_IN),
-    )
+def scheduler(graph: Graph, plan: set[str] | None = None) -> Scheduler:
+    return Scheduler(graph, set(graph.order) if plan is None else plan)
 
 
 def test_sources_are_ready_first_then_each_node_when_its_edges_delivered():
@@ -29,13 +26,13 @@ def test_sources_are_ready_first_then_each_node_when_its_edges_delivered():
     s.resolve("a", NodeResult(status="succeeded", output=1))
     s.deliver("a", None, 1)
     assert list(s.ready) == ["b"]
-    assert s.gather_inputs("b") == ({"in": 1}, {"in": [("a", 1)]})
+    assert s.gather_inputs("b", ONE_IN) == ({"in": 1}, {"in": [("a", 1)]})
     assert not s.complete
 
 
 def test_a_node_waits_for_every_edge_into_it():
     graph = Graph(["a", "b", "m"], [("a", "out", "m", "in"), ("b", "out", "m", "in")])
-    s = scheduler(graph, layout={"a": ONE_IN, "b": ONE_IN, "m": (("in", True),)})
+    s = scheduler(graph)
     s.queue_sources()
     assert list(s.ready) == ["a", "b"]
     s.deliver("b", None, "B")
@@ -43,18 +40,21 @@ def test_a_node_waits_for_every_edge_into_it():
     s.deliver("a", None, "A")
     assert list(s.ready)[-1] == "m"
     # values in edge order, whatever order they arrived in
-    assert s.gather_inputs("m") == ({"in": ["A", "B"]}, {"in": [("a", "A"), ("b", "B")]})
+    assert s.gather_inputs("m", SEVERAL_IN) == (
+        {"in": ["A", "B"]},
+        {"in": [("a", "A"), ("b", "B")]},
+    )
 
 
 def test_no_value_on_an_edge_skips_its_target_unless_partial_inputs():
     graph = Graph(["a", "b", "m"], [("a", "out", "m", "in"), ("b", "out", "m", "in")])
-    s = scheduler(graph, layout={"a": ONE_IN, "b": ONE_IN, "m": (("in", True),)})
+    s = scheduler(graph)
     s.deliver("a", (), None)  # a skipped: its edges carry no value
     s.deliver("b", None, 2)
     assert s.missing_source("m", partial_inputs=False) == "a"
     assert s.missing_source("m", partial_inputs=True) is None  # flow.merge runs
-    assert s.gather_inputs("m") == ({"in": [2]}, {"in": [("b", 2)]})
-    s2 = scheduler(graph, layout={"a": ONE_IN, "b": ONE_IN, "m": (("in", True),)})
+    assert s.gather_inputs("m", SEVERAL_IN) == ({"in": [2]}, {"in": [("b", 2)]})
+    s2 = scheduler(graph)
     s2.deliver("a", (), None)
     s2.deliver("b", (), None)
     assert s2.missing_source("m", partial_inputs=True) == "a"  # nothing arrived

@@ -149,6 +149,8 @@ class NodeItem(QGraphicsItem):
         self.problems: list[str] = []
         #: why the node's credential cannot be used (no secret stored); "" when fine
         self.credential_warning = ""
+        #: why the node's tool source cannot be used (an MCP server failed); "" when fine
+        self.source_warning = ""
         self.status: tuple[str, str] | None = None
         #: the run status comes from an earlier run (drawn faded)
         self.stale = False
@@ -187,6 +189,7 @@ class NodeItem(QGraphicsItem):
                 + bool(self.status)
                 + bool(self.visual.pinned)
                 + bool(self.credential_warning)
+                + bool(self.source_warning)
             )
             self._texts = (
                 s.title_metrics.elidedText(
@@ -246,6 +249,15 @@ class NodeItem(QGraphicsItem):
             self._update_tooltip()
             self.update()
 
+    def set_source_warning(self, text: str) -> None:
+        """Badge the node when its tool source failed (``text``: the reason;
+        "" clears the badge)."""
+        if text != self.source_warning:
+            self.source_warning = text
+            self._texts = None
+            self._update_tooltip()
+            self.update()
+
     def set_status(
         self, status: str | None, text: str = "", tip: str = "", stale: bool = False
     ) -> None:
@@ -267,6 +279,8 @@ class NodeItem(QGraphicsItem):
         lines = [f"• {p}" for p in self.problems]
         if self.credential_warning:
             lines.insert(0, self.credential_warning)
+        if self.source_warning:
+            lines.insert(0, self.source_warning)
         if self.status is not None:
             head = self.status_tip or self.status[0].capitalize()
             detail = f": {self.status[1]}" if self.status[1] and not self.status_tip else ""
@@ -370,6 +384,11 @@ class NodeItem(QGraphicsItem):
         if self.credential_warning:
             x -= 20
             painter.drawPixmap(QPointF(x, 7), icon_pixmap("key", 16, "#ffb74d", round(dpr * 2) / 2))
+        if self.source_warning:
+            x -= 20
+            painter.drawPixmap(
+                QPointF(x, 7), icon_pixmap("warning", 16, "#ff8a65", round(dpr * 2) / 2)
+            )
         painter.setFont(s.text_font)
         painter.setPen(s.problem if v.placeholder else s.muted)
         align = Qt.AlignmentFlag.AlignVCenter | (
