@@ -90,6 +90,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers
     from .sources import SourceManager, SourceTypes, ToolInfo, split_tool_ref
     from .sources.catalogue import CatalogueIndex, list_catalogue, standalone_env
     from .sources.mcp_import import merge_mcp_servers, read_mcp_config
+    from .sources.mcp_import import source_name as mcp_source_name
     from .sources.openapi import clear_cache as clear_openapi_cache
     from .sources.openapi import load_spec as load_openapi_spec
     from .sources.pool import SourcePool
@@ -119,6 +120,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "format_diff": (".planner", "format_diff"),
     "list_catalogue": (".sources.catalogue", "list_catalogue"),
     "load_openapi_spec": (".sources.openapi", "load_spec"),
+    "mcp_source_name": (".sources.mcp_import", "source_name"),
     "merge_mcp_servers": (".sources.mcp_import", "merge_mcp_servers"),
     "plan_request": (".planner", "plan_request"),
     "planner_tools": (".planner", "planner_tools"),
@@ -235,6 +237,7 @@ __all__ = [
     "loads_workflow",
     "local_time",
     "location_path",
+    "mcp_source_name",
     "merge_mcp_servers",
     "node_scope",
     "parse_workflow",

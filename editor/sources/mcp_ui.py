@@ -1,6 +1,7 @@
 """MCP servers in the editor: a source's state in words for the Sources panel
 (starting…, ready with N tools, failed with the reason), the badge on tool
-nodes whose source failed, and "Import MCP config…" — the servers of a desktop
+nodes whose source failed, "Add MCP server…" (a command line or a URL typed
+in), and "Import MCP config…" — the servers of a desktop
 configuration (``{"mcpServers": {name: {command, args, env}}}``, as Claude
 Desktop and VS Code write it) added as sources in one undoable edit, with the
 engine's ``merge_mcp_servers`` (the same as ``flowdesk tools import-mcp``:
@@ -10,6 +11,9 @@ May import: PySide6, engine (public API), editor.*.
 
 from __future__ import annotations
 
+import re
+import shlex
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +21,8 @@ from typing import Any
 from flowdesk.editor.document import UNSET
 from flowdesk.editor.document.commands import SetWorkflowField
 from flowdesk.editor.text import plural
-from flowdesk.engine import FlowdeskError, merge_mcp_servers, read_mcp_config
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from flowdesk.engine import FlowdeskError, mcp_source_name, merge_mcp_servers, read_mcp_config
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 #: the window's ``SourcesUi`` (editor.sources.panel, which imports this module)
 SourcesUi = Any
@@ -129,3 +133,75 @@ def import_mcp_config(ui: SourcesUi, path: str | Path | None = None) -> list[str
 def error_box(ui: SourcesUi, title: str, message: str) -> None:
     """The default ``SourcesUi.show_error``: a warning box (tests replace it)."""
     QMessageBox.warning(ui.window, title, message)
+
+
+#: launchers whose first plain argument names the server (``npx -y PACKAGE``)
+LAUNCHERS = {"npx", "uvx", "pipx", "bunx", "docker", "node", "python", "python3", "deno"}
+
+
+def server_entry(text: str) -> dict[str, Any]:
+    """A typed command line (``npx -y @scope/server-files data``) or URL as
+    an MCP source entry; ValueError when it is neither."""
+    text = text.strip()
+    if re.match(r"^https?://\S+$", text):
+        return {"type": "mcp", "url": text}
+    try:
+        argv = shlex.split(text)
+    except ValueError as exc:  # an unclosed quote
+        raise ValueError(f"the command line cannot be read: {exc}") from None
+    if not argv:
+        raise ValueError("type the server's command (or its http(s) URL)")
+    entry: dict[str, Any] = {"type": "mcp", "command": [argv[0]]}
+    if argv[1:]:
+        entry["args"] = argv[1:]
+    return entry
+
+
+def server_name(entry: dict[str, Any], taken: Container[str]) -> str:
+    """A source name for an MCP entry: ``mcp-server-time`` → ``time``,
+    ``npx -y @modelcontextprotocol/server-filesystem`` → ``filesystem``."""
+    if entry.get("url"):
+        host = re.sub(r"^https?://", "", entry["url"]).split("/")[0].split(":")[0]
+        base = next((p for p in host.split(".") if p not in ("www", "mcp", "api")), "mcp")
+        if base.isdigit() or base == "localhost":
+            base = "mcp"
+    else:
+        argv = [*entry["command"], *entry.get("args", [])]
+        base = Path(argv[0]).name
+        if base in LAUNCHERS:
+            base = next((a for a in argv[1:] if not a.startswith("-")), base)
+        base = base.rsplit("/", 1)[-1].split("@")[0]
+        base = re.sub(r"\.(py|js|ts|mjs)$", "", base)
+        short = re.sub(
+            r"^(mcp[-_]server[-_]|server[-_]|mcp[-_])|([-_]mcp[-_]server|[-_]mcp)$", "", base
+        )
+        base = short if short not in ("", "server") else base
+    return mcp_source_name(base or "mcp", taken)
+
+
+def add_mcp_server(ui: SourcesUi, text: str | None = None) -> str | None:
+    """Add an MCP server typed as a command line or URL (one undoable edit);
+    its source name, or None."""
+    window = ui.window
+    if text is None:
+        typed, ok = QInputDialog.getText(
+            window,
+            "Add an MCP server",
+            "The server's command line, e.g. npx -y @modelcontextprotocol/server-filesystem "
+            "data\nor the URL of a Streamable HTTP server:",
+        )
+        if not ok or not typed.strip():
+            return None
+        text = typed
+    try:
+        entry = server_entry(text)
+    except ValueError as exc:
+        ui.show_error("The MCP server cannot be added", str(exc))
+        return None
+    sources = dict(ui.workflow.sources)
+    name = server_name(entry, sources)
+    sources[name] = entry
+    if not ui.push(SetWorkflowField("sources", sources, text=f"Add MCP server {name}")):
+        return None
+    window.show_message(f"Source {name!r} added; starting its server…")
+    return name

@@ -30,7 +30,13 @@ from flowdesk.editor.document.clipboard import new_node_json
 from flowdesk.editor.document.commands import AddNode, Composite, SetWorkflowField
 from flowdesk.editor.document.document import sanitize_id
 from flowdesk.editor.sources.catalogue import ToolCatalogue
-from flowdesk.editor.sources.mcp_ui import error_box, import_mcp_config, node_warnings, source_state
+from flowdesk.editor.sources.mcp_ui import (
+    add_mcp_server,
+    error_box,
+    import_mcp_config,
+    node_warnings,
+    source_state,
+)
 from flowdesk.editor.sources.palette_tools import set_tools
 from flowdesk.editor.sources.tool_form import tool_form_for
 from flowdesk.editor.sources.warm import WarmSessions
@@ -115,7 +121,17 @@ class SourcesPanel(QWidget):
         self.list.setSpacing(3)  # rows of two or three lines stay apart
         self.add_file = QPushButton("Add file…")
         self.add_url = QPushButton("Add URL…")
-        self.add_mcp = QPushButton("Import MCP config…")
+        # MCP: a server typed in, or the servers of a desktop configuration
+        self.add_mcp = QPushButton("Add MCP server…")
+        mcp_menu = QMenu(self.add_mcp)
+        mcp_menu.setObjectName("mcpMenu")
+        self.add_server_entry = mcp_menu.addAction(
+            "Command or URL…", lambda: add_mcp_server(self.ui)
+        )
+        self.import_config_entry = mcp_menu.addAction(
+            "Import MCP config (mcpServers)…", lambda: import_mcp_config(self.ui)
+        )
+        self.add_mcp.setMenu(mcp_menu)
         # (icons: the three add buttons and these fit the narrow dock in two rows)
         self.refresh_button = QToolButton()
         self.refresh_button.setText("Refresh")
@@ -128,8 +144,8 @@ class SourcesPanel(QWidget):
             (self.add_url, "Add an OpenAPI document from an http(s) URL"),
             (
                 self.add_mcp,
-                "Add the MCP servers of a desktop configuration (mcpServers, as Claude "
-                "Desktop and VS Code write it)",
+                "Add an MCP server: its command line or URL, or the servers of a desktop "
+                "configuration (mcpServers, as Claude Desktop and VS Code write it)",
             ),
             (self.refresh_button, "Read the selected source again (all when none is selected)"),
             (self.remove_button, "Remove the selected source from the workflow"),
@@ -138,7 +154,6 @@ class SourcesPanel(QWidget):
             button.setAccessibleName(button.text().rstrip("…"))
         self.add_file.clicked.connect(self._add_file_dialog)
         self.add_url.clicked.connect(self._add_url_dialog)
-        self.add_mcp.clicked.connect(lambda: import_mcp_config(self.ui))
         self.refresh_button.clicked.connect(lambda: self.ui.refresh(self.selected(), force=True))
         self.remove_button.clicked.connect(self._remove_selected)
         self.empty = QLabel(
@@ -261,6 +276,12 @@ class SourcesUi:
                 "Import API from URL…",
                 "Add an OpenAPI document from an http(s) URL as a source",
                 self.panel._add_url_dialog,
+            ),
+            (
+                "add_mcp_server",
+                "Add MCP server…",
+                "Add an MCP server from its command line (stdio) or URL (Streamable HTTP)",
+                lambda: add_mcp_server(self),
             ),
             (
                 "import_mcp",

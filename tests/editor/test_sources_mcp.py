@@ -203,11 +203,61 @@ def test_import_an_mcp_config_from_the_file_menu(
     shown: list[tuple[str, str]] = []
     win.sources.show_error = lambda title, message: shown.append((title, message))
     config.write_text('{"mcpServers": {"x": {"args": ["a"]}}}')
-    win.sources.panel.add_mcp.click()
+    win.sources.panel.import_config_entry.trigger()
     assert shown[-1][1] == (
         f'{config}: mcpServers.x: needs a "command" (a stdio server) or a "url" (an HTTP server)'
     )
     config.write_text('{"mcpServers": {\n  "x": {"command": "a",}\n}}')
-    win.sources.panel.add_mcp.click()
+    win.sources.panel.import_config_entry.trigger()
     assert shown[-1][1].startswith(f"{config}: line 2, column")
     assert stack.count() == depth + 1 and stack.index() == depth  # nothing pushed
+
+
+def test_add_an_mcp_server_by_its_command_line(
+    run_window: MainWindow, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    win = run_window
+    open_flow(win, write_flow(tmp_path, []))
+    typed = f"{sys.executable} {SERVER}"
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (typed, True))
+    win.sources.add_mcp_server_action.trigger()
+    sources = win.controller.document.workflow.sources
+    assert sources == {"mcp_server": {"type": "mcp", "command": [sys.executable], "args": [SERVER]}}
+    assert (
+        win.controller.stack.text(win.controller.stack.index() - 1) == "Add MCP server mcp_server"
+    )
+    qtbot.waitUntil(lambda: "mcp_server__add" in visible_tool_refs(win), timeout=15_000)
+    node_id = win.sources.add_tool_node("mcp_server__add", win.view.center_scene())
+    assert node_id is not None
+    qtbot.waitUntil(lambda: win.inspector.findChild(object, "arg_a") is not None)
+    win.inspector.findChild(object, "arg_a").edited.emit(40)
+    win.inspector.findChild(object, "arg_b").edited.emit(2)
+    result = run_and_wait(qtbot, win)
+    assert result.status == "succeeded", result.nodes[node_id].error
+    assert result.nodes[node_id].output["structured"] == {"total": 42, "terms": [40, 2]}
+    # a line that is not a command: a message, nothing added
+    shown: list[tuple[str, str]] = []
+    win.sources.show_error = lambda title, message: shown.append((title, message))
+    typed = 'npx "unclosed'
+    win.sources.add_mcp_server_action.trigger()
+    assert "cannot be read" in shown[-1][1]
+    assert list(win.controller.document.workflow.sources) == ["mcp_server"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("npx -y @modelcontextprotocol/server-filesystem data", "filesystem"),
+        ("uvx mcp-server-time --local-timezone=UTC", "time"),
+        ("mcp-server-fetch", "fetch"),
+        ("npx -y @acme/weather-mcp@1.2.0", "weather"),
+        ("http://127.0.0.1:8000/mcp", "mcp"),
+        ("https://api.githubcopilot.com/mcp/", "githubcopilot"),
+    ],
+)
+def test_a_typed_server_gets_a_readable_source_name(typed: str, name: str) -> None:
+    from flowdesk.editor.sources.mcp_ui import server_entry, server_name
+
+    assert server_name(server_entry(typed), {"other": 1}) == name
