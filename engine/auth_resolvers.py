@@ -20,7 +20,7 @@ are redacted like any secret.
 A resolver that raises is an ``AUTH`` error naming the credential
 (``AUTH_RESOLVER_FAILED``; a ``FlowdeskError`` it raises is kept as is); an
 unknown resolver a ``CONFIG`` error listing the installed ones.
-May import: engine.credentials, engine.errors, engine.model, stdlib.
+May import: engine.credential_types, engine.errors, engine.model, stdlib.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from .model.workflow import CustomCredential
 if TYPE_CHECKING:
     import httpx
 
-    from .credentials import CredentialResolver
+    from .credential_types import RunCredentials
 
 ENTRY_POINT_GROUP = "flowdesk.auth_resolvers"
 #: headers whose values are redacted like secrets (others, e.g. a key id or a
@@ -110,7 +110,7 @@ def load(name: str, credential: str) -> AuthResolverPlugin:
 
 
 async def resolve_headers(
-    resolver: CredentialResolver, name: str, ref: CustomCredential, request: httpx.Request
+    resolver: RunCredentials, name: str, ref: CustomCredential, request: httpx.Request
 ) -> tuple[dict[str, str], float | None]:
     """The plug-in's headers for ``request`` and how long they may be reused."""
     plugin = load(ref.resolver, name)

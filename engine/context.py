@@ -7,6 +7,7 @@ usage ledger. ``NodeContext``: one per node attempt (per ``for_each`` item) —
 its inputs, item/index, attempt number, a logger into the event stream, and
 an ``evaluate`` for config fields the node evaluates itself.
 May import: engine.errors, engine.expressions, engine.credentials, stdlib;
+never engine.sources (``ToolSources`` names what a node needs of them);
 engine.oauth2 lazily (OAuth2 credentials);
 httpx lazily (only nodes that use HTTP pay for it).
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .credentials import CredentialResolver
 from .events import NodeLog
@@ -26,7 +27,18 @@ if TYPE_CHECKING:
     import httpx
 
     from .model.workflow import Node, Settings
-    from .sources.manager import SourceManager
+
+
+class ToolSources(Protocol):
+    """The run's tool sources as nodes (``tool.call``) and the run use them;
+    ``engine.sources.SourceManager`` is the implementation (a protocol here:
+    sources receive a ``NodeContext``, so this module does not import them)."""
+
+    async def tool(self, name: str, tool_name: str) -> tuple[Any, Any]:
+        """The source (``ToolSource``) and the tool (``ToolInfo``)."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 def merge_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
@@ -68,7 +80,7 @@ class RunServices:
         #: anything a node type wants to share across its nodes in one run
         self.shared: dict[str, Any] = {}
         #: the run's tool sources (``tool.call``); None when the workflow has none
-        self.tool_sources: SourceManager | None = None
+        self.tool_sources: ToolSources | None = None
 
     def http_client(self) -> httpx.AsyncClient:
         """The run's shared HTTP client (connection pooling across nodes)."""

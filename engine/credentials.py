@@ -7,7 +7,9 @@ error naming the credential and how to set it when the secret is missing.
 ``http_credential`` is the one function that applies a credential to an HTTP
 request; ``redact``/``redact_error`` strip secrets from text the program writes.
 Secrets never enter run results, history, logs or error messages.
-May import: engine.errors, engine.model, stdlib; ``keyring`` lazily only.
+May import: engine.credential_types, engine.oauth2_tokens (the run's token
+cache, lazily), engine.errors, engine.model, stdlib; ``keyring`` lazily only.
+Never engine.oauth2 (which imports this module).
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, quote_plus
 
 from .bus import BUS
+from .credential_types import TOKENS_SUFFIX as TOKENS_SUFFIX
+from .credential_types import is_tokens_key as is_tokens_key
+from .credential_types import placeholder
+from .credential_types import tokens_key as tokens_key
 from .errors import AuthError, ConfigError, FlowdeskError
 from .model.workflow import (
     ApiKeyCredential,
@@ -33,19 +39,10 @@ from .model.workflow import (
     OAuth2ClientCredentials,
 )
 
+if TYPE_CHECKING:
+    from .oauth2_tokens import OAuth2Tokens
+
 ENV_PREFIX = "FLOWDESK_SECRET_"
-#: the keyring entry of a signed-in credential's tokens is ``NAME + TOKENS_SUFFIX``
-#: (a JSON object: access and refresh token, expiry); never listed as a credential
-TOKENS_SUFFIX = "::oauth2_tokens"
-
-
-def tokens_key(credential: str) -> str:
-    """Where the tokens of an ``oauth2_authorization_code`` credential are stored."""
-    return credential + TOKENS_SUFFIX
-
-
-def is_tokens_key(name: str) -> bool:
-    return name.endswith(TOKENS_SUFFIX)
 
 
 def env_var_name(credential: str) -> str:
@@ -129,13 +126,13 @@ class CredentialResolver:
         #: every secret (and OAuth2 access token) handed out in this run
         self.used_secrets: set[str] = set()
         self._cache: dict[str, str] = {}
-        self._oauth2: Any = None
+        self._oauth2: OAuth2Tokens | None = None
 
     @property
-    def oauth2(self) -> Any:
+    def oauth2(self) -> OAuth2Tokens:
         """The run's ``engine.oauth2.OAuth2Tokens`` (created on first use)."""
         if self._oauth2 is None:
-            from .oauth2 import OAuth2Tokens
+            from .oauth2_tokens import OAuth2Tokens
 
             self._oauth2 = OAuth2Tokens(self)
         return self._oauth2
@@ -283,8 +280,6 @@ def http_credential(resolver: CredentialResolver, name: str) -> HttpCredential:
     if isinstance(ref, OAuth2AuthorizationCode | CustomCredential):
         # The token (or the plug-in's headers) is put on the request by the
         # run client's OAuth2Auth: looked up, refreshed or resolved there, async.
-        from .oauth2 import placeholder
-
         return HttpCredential(
             name,
             ref.type,
@@ -294,8 +289,6 @@ def http_credential(resolver: CredentialResolver, name: str) -> HttpCredential:
     secret = resolver.secret(name)
     variants = _secret_variants(secret)
     if isinstance(ref, OAuth2ClientCredentials):
-        from .oauth2 import placeholder
-
         return HttpCredential(
             name,
             ref.type,

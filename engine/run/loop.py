@@ -28,7 +28,7 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..bus import BUS
 from ..context import RunServices
@@ -55,11 +55,9 @@ from .config_render import ConfigRenderer
 from .failures import failure_report, internal
 from .for_each import run_items
 from .graph import Graph
+from .owner import RunOwner
 from .scheduler import Scheduler, partial_plan
 from .scope import EnvNamespace, UpstreamOutputs, node_scope
-
-if TYPE_CHECKING:
-    from ..executor import Engine
 
 log = logging.getLogger("flowdesk.engine.executor")
 
@@ -85,7 +83,7 @@ class Run:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: RunOwner,
         workflow: Workflow,
         *,
         run_id: str,

@@ -18,6 +18,7 @@ import pkgutil
 import threading
 from collections.abc import Iterator
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from ..registry import offered_classes
@@ -91,9 +92,9 @@ class SourceTypes:
         return iter(self._types[name] for name in self.names())
 
     def load_builtins(self) -> None:
-        from .. import sources
-
-        for info in pkgutil.iter_modules(sources.__path__, sources.__name__ + "."):
+        # (this module's own folder: importing the package would import this module back)
+        here = [str(Path(__file__).parent)]
+        for info in pkgutil.iter_modules(here, __name__.rpartition(".")[0] + "."):
             short = info.name.rsplit(".", 1)[1]
             if short in _FOUNDATION or short.startswith("_"):
                 continue

@@ -4,7 +4,7 @@
 output schema (TypeScript-like DSL or JSON Schema). Records token usage and
 keeps the run's token budget; retries are the executor's (errors say if retryable).
 May import: httpx, pydantic, engine.context, engine.errors, engine.expressions,
-engine.schema_dsl, engine.nodes.spec, stdlib.
+engine.schema_dsl, engine.nodes.spec, engine.retry_after, stdlib.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import asyncio
 import json
 import math
 import re
-import time
 from collections.abc import Iterable
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -31,6 +29,7 @@ from ...errors import (
 )
 from ...expressions import has_expression, to_text
 from ...lazy import lazy_module
+from ...retry_after import parse_retry_after
 from ...schema_dsl import (
     SchemaError,
     SchemaSyntaxError,
@@ -447,24 +446,6 @@ def _error_code(error: Any) -> int | None:
     if isinstance(code, str) and code.isdigit() and 400 <= int(code) <= 599:
         return int(code)
     return None
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = moment.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:

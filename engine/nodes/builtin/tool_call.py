@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...context import NodeContext
 from ...errors import TOOL_ERROR, ConfigError, FlowdeskError
 from ...metrics import METRICS
+from ...sources.base import ToolInfo, ToolSource
 from ...sources.schema import validate_arguments
 from ..spec import NodeType, Port
 
@@ -85,7 +86,8 @@ class ToolCall(NodeType):
                 code="SOURCE_UNKNOWN",
                 details={"source": config.source},
             )
-        source, tool = await manager.tool(config.source, config.tool)
+        found: tuple[ToolSource, ToolInfo] = await manager.tool(config.source, config.tool)
+        source, tool = found
         arguments = validate_arguments(tool.input_schema, config.arguments, tool=tool.name)
         started = time.monotonic()
         ok = False
