@@ -18,19 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .cli_output import EXIT_FAILED, EXIT_INVALID, EXIT_OK
+from .cli_output import MARKS as _MARKS
 from .history import SHORT_ID, HistoryStore, RunSummary, is_truncated, local_time
 from .safe_output import json_text, printable
-
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
-
-_MARKS = {
-    "succeeded": "✓",
-    "pinned": "⊙",
-    "failed": "✗",
-    "skipped": "↷",
-    "cancelled": "⊘",
-    "running": "…",
-}
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
