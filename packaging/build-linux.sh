@@ -102,7 +102,7 @@ fi
 say "Installing Flowdesk and PyInstaller into the build venv"
 rm -rf "$SRC"
 mkdir -p "$SRC"
-cp -r pyproject.toml setup.py flowdesk engine editor resources "$SRC/"
+cp -r pyproject.toml setup.py flowdesk engine editor resources docs "$SRC/"   # docs: package data (Help ▸ Documentation)
 for f in README.md LICENSE; do [ -e "$f" ] && cp "$f" "$SRC/"; done
 [ -e "$SRC/README.md" ] || echo "# Flowdesk" > "$SRC/README.md"   # pyproject names it as readme
 find "$SRC" -name __pycache__ -prune -exec rm -rf {} +

@@ -92,6 +92,13 @@ done
 if [ $RC = 0 ] && [ -z "$MISSING" ]; then ok "node types: $TYPES"
 else bad "node types (rc $RC) missing:$MISSING"; show "$SCRATCH/nodes.json"; fi
 
+# Help ▸ Documentation reads the bundled pages (offline)
+DOCS="$BUNDLE/_internal/flowdesk/docs"
+[ -d "$DOCS" ] || DOCS="$BUNDLE/flowdesk/docs"
+if [ -f "$DOCS/workflow-format.md" ] && [ -f "$DOCS/ui.md" ]; then
+    ok "documentation bundled: $(ls "$DOCS"/*.md | wc -l) pages"
+else bad "documentation pages missing under $DOCS"; fi
+
 # --- 3. headless run of the quick-start example ------------------------------------------
 EXAMPLES="$BUNDLE/_internal/flowdesk/resources/examples"
 [ -d "$EXAMPLES" ] || EXAMPLES="$BUNDLE/flowdesk/resources/examples"
