@@ -60,25 +60,31 @@ def declare_and_pick(doc: Document, name: str, ref: JsonDict, node_id: str, key:
     )
 
 
+def _reference_adapter() -> Any:
+    """The file format's check of one credential reference (built once)."""
+    global _ADAPTER
+    if _ADAPTER is None:
+        from flowdesk.engine import CredentialRef
+        from pydantic import TypeAdapter
+
+        _ADAPTER = TypeAdapter(CredentialRef)
+    return _ADAPTER
+
+
+_ADAPTER: Any = None
+
+
 def reference_problem(ref: JsonDict) -> str | None:
     """Why the file format refuses this reference, in words, or None."""
-    from flowdesk.engine import Workflow
     from pydantic import ValidationError
 
-    probe = {
-        "format": "flowdesk/workflow",
-        "version": 1,
-        "name": "x",
-        "nodes": [],
-        "edges": [],
-        "credentials": {"x": ref},
-    }
     try:
-        Workflow.model_validate(probe)
+        _reference_adapter().validate_python(ref)
     except ValidationError as exc:
         parts = []
         for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"][3:])
+            # (the first element of a location is the reference's kind)
+            where = ".".join(str(p) for p in error["loc"][1:])
             message = str(error["msg"]).removeprefix("Value error, ")
             parts.append(f"{where}: {message}" if where else message)
         text = "; ".join(parts)
@@ -88,7 +94,4 @@ def reference_problem(ref: JsonDict) -> str | None:
 
 def parse_reference(ref: JsonDict) -> Any:
     """The engine's reference object of a checked JSON reference."""
-    from flowdesk.engine import Workflow
-
-    probe = {"format": "flowdesk/workflow", "version": 1, "name": "x", "nodes": [], "edges": []}
-    return Workflow.model_validate({**probe, "credentials": {"x": ref}}).credentials["x"]
+    return _reference_adapter().validate_python(ref)
