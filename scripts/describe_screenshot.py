@@ -104,7 +104,7 @@ def main() -> int:
         settings,
         recovery_folder=tmp / "r",
         engine=build_engine(registry),
-        history=HistoryStore(),
+        history=HistoryStore(tmp / "history.sqlite3"),
     )
     window.resize(1440, 900)
     window.show()
