@@ -278,7 +278,8 @@ class MainWindow(QMainWindow):
         the declared credentials (the answer arrives later)."""
         self.credentials.check_on_open()
         self.inspector.base_dir = str(self.run.runs.data_root())
-        self.show_start_view()
+        if self.isVisible():  # (else the window shows it once it has its size)
+            self.show_start_view()
 
     def show_start_view(self) -> None:
         """The saved viewport, or everything fitted at a readable zoom (again

@@ -5,6 +5,13 @@ events (node/edge/note added, removed, moved, changed, renamed).
 It also keeps the *overview* — every node as a rectangle, every edge as a line —
 which the view draws in one batch below a zoom threshold instead of painting
 thousands of items, and which the minimap draws too.
+
+A big document is shown in two steps: ``set_document`` computes every node's
+place and look (the overview is complete at once), the view builds the items
+of what it is about to paint (``build_in``), and the rest are built right after
+that first paint (``complete``). Whatever asks for the items before then —
+``nodes``, ``edges``, a document edit, a selection — completes the build first,
+so nobody ever sees a partial scene.
 May import: PySide6, editor.document, editor.canvas, editor.theme, engine (public API).
 """
 
@@ -15,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flowdesk.editor.canvas.items.edge_item import EdgeItem
-from flowdesk.editor.canvas.items.node_item import NodeItem, NodeVisual
+from flowdesk.editor.canvas.items.node_item import NodeItem, NodeVisual, node_rect, port_offset
 from flowdesk.editor.canvas.items.note_item import NoteItem
 from flowdesk.editor.canvas.style import NODE_WIDTH, CanvasStyle
 from flowdesk.editor.document import Document
@@ -44,6 +51,12 @@ from PySide6.QtWidgets import QGraphicsScene
 
 log = logging.getLogger(__name__)
 
+#: documents with more nodes than this build the items off screen after the
+#: first paint (``CanvasScene.complete``); smaller ones build all at once
+DEFER_NODES = 300
+#: items this far (scene units) outside the painted area are built with it
+BUILD_MARGIN = 160.0
+
 
 def summarize(node: Node, node_type: type[NodeType] | None) -> str:
     """The node's one-line summary (the most telling config value)."""
@@ -63,6 +76,15 @@ def summarize(node: Node, node_type: type[NodeType] | None) -> str:
             return f"[{plural(len(value), 'item')}]"
         return f"{key}: {value}" if key == "mode" else str(value).replace("\n", " ")
     return node_type.title or node_type.type_name
+
+
+def _curve_bounds(line: QLineF) -> QRectF:
+    """The area of an edge's curve between the ends of ``line`` (its control
+    points' rectangle: the curve bulges out horizontally, ``controls``)."""
+    x1, y1, x2, y2 = line.x1(), line.y1(), line.x2(), line.y2()
+    dx = max(abs(x2 - x1) * 0.5, 40.0)
+    left, right = min(x1, x2 - dx), max(x2, x1 + dx)
+    return QRectF(left, min(y1, y2), right - left, abs(y2 - y1)).adjusted(-4, -4, 4, 4)
 
 
 def _rekey(table: dict[str, Any], old: str, new: str) -> None:
@@ -184,17 +206,49 @@ class CanvasScene(QGraphicsScene):
         self.setObjectName("canvasScene")
         self.canvas_style = CanvasStyle(theme)
         self.document: Document | None = None
-        self.nodes: dict[str, NodeItem] = {}
-        self.edges: dict[EdgeKey, EdgeItem] = {}
+        #: the items built so far (``nodes`` and ``edges`` complete them)
+        self._nodes: dict[str, NodeItem] = {}
+        self._edges: dict[EdgeKey, EdgeItem] = {}
+        #: nodes and edges whose items are not built yet: what the node looks
+        #: like and where it is (the overview already has them)
+        self._pending_nodes: dict[str, tuple[NodeVisual, QPointF]] = {}
+        self._pending_edges: dict[EdgeKey, None] = {}
+        #: built ahead of the others by ``build_in`` (restacked by ``complete``)
+        self._early: tuple[list[str], list[EdgeKey]] = ([], [])
         self.notes: dict[str, NoteItem] = {}
         self.overview = Overview()
         #: False while the view shows the batched overview (low zoom)
         self.detail = True
         self._problems: dict[str, list[str]] = {}
+        self._credential_warnings: dict[str, str] = {}
+        self._source_warnings: dict[str, str] = {}
         self._selected_edges: set[EdgeKey] = set()
         #: where nodes without a saved position are shown (not written unless moved)
         self._fallback: dict[str, tuple[float, float]] = {}
         self.selectionChanged.connect(self._selection_changed)
+
+    @property
+    def nodes(self) -> dict[str, NodeItem]:
+        """Every node's item (completes a build left for after the first paint)."""
+        if self._pending_nodes:
+            self.complete()
+        return self._nodes
+
+    @property
+    def edges(self) -> dict[EdgeKey, EdgeItem]:
+        """Every edge's item (completes a build left for after the first paint)."""
+        if self._pending_edges:
+            self.complete()
+        return self._edges
+
+    @property
+    def pending(self) -> bool:
+        """Whether some items are left to build (``build_in``, ``complete``)."""
+        return bool(self._pending_nodes or self._pending_edges)
+
+    def is_empty(self) -> bool:
+        """No node and no note (built or not)."""
+        return not self.overview.rects and not self.notes
 
     # ------------------------------------------------------------ building
     def set_document(self, document: Document) -> None:
@@ -205,27 +259,123 @@ class CanvasScene(QGraphicsScene):
     def _build(self, document: Document) -> None:
         if self.document is not None:
             self.document.changed.disconnect(self._on_event)
+        self._pending_nodes.clear()
+        self._pending_edges.clear()
+        self._early = ([], [])
         self.clear()
-        self.nodes.clear()
-        self.edges.clear()
+        self._nodes.clear()
+        self._edges.clear()
         self.notes.clear()
         self.overview = Overview()
         self._problems = {}
+        self._credential_warnings = {}
+        self._source_warnings = {}
         self._selected_edges = set()
         self.document = document
         self._fallback = self._fallback_positions(document)
         for node_id in document.node_ids():
-            self._add_node(node_id)
+            self._place_node(node_id)
+        lines = self.overview.lines
         for key in document.edge_keys():
-            self._add_edge(key, bulk=True)
-        for node_id in self.nodes:
-            self._refresh_connected(node_id, check_ports=False)
+            start = self._port_pos(key[0], key[1], True)
+            lines[key] = QLineF(start, self._port_pos(key[2], key[3], False))
+            self._pending_edges[key] = None
         for note in document.notes():
             if isinstance(note, dict) and isinstance(note.get("id"), str):
                 self._add_note(note["id"])
         document.changed.connect(self._on_event)
+        if len(self._pending_nodes) <= DEFER_NODES:
+            self._build_items(list(self._pending_nodes), list(self._pending_edges))
+
+    def _place_node(self, node_id: str) -> None:
+        """A node's look and place, in the overview; its item comes later."""
+        assert self.document is not None
+        visual = self._visual(node_id)
+        x, y = self.document.node(node_id).position or self._fallback.get(node_id, (0.0, 0.0))
+        pos = QPointF(float(x), float(y))
+        self._pending_nodes[node_id] = (visual, pos)
+        self.overview.colors[node_id] = visual.color
+        self.overview.rects[node_id] = node_rect(visual).translated(pos)
+
+    def _port_pos(self, node_id: str, port: str, is_output: bool) -> QPointF:
+        item = self._nodes.get(node_id)
+        if item is not None:
+            return item.port_scene_pos(port, is_output)
+        visual, pos = self._pending_nodes[node_id]
+        return pos + port_offset(visual, port, is_output)
+
+    def build_in(self, rect: QRectF) -> None:
+        """Build the items of the nodes and edges in (or near) ``rect`` — what
+        the view is about to paint — if they are not built yet."""
+        if not self.pending:
+            return
+        area = rect.adjusted(-BUILD_MARGIN, -BUILD_MARGIN, BUILD_MARGIN, BUILD_MARGIN)
+        rects, lines = self.overview.rects, self.overview.lines
+        nodes = [n for n in self._pending_nodes if area.intersects(rects[n])]
+        edges = [k for k in self._pending_edges if area.intersects(_curve_bounds(lines[k]))]
+        self._build_items(nodes, edges)
+        self._early[0].extend(nodes)
+        self._early[1].extend(edges)
+
+    def complete(self) -> None:
+        """Build every item still left to build (after the first paint, or
+        when anything needs them all)."""
+        if not self.pending:
+            return
+        self._build_items(list(self._pending_nodes), list(self._pending_edges))
+        assert self.document is not None
+        early_nodes, early_edges = self._early
+        self._early = ([], [])
+        if early_nodes:
+            self._restack(self.document.node_ids(), self._nodes, early_nodes)
+        if early_edges:
+            self._restack(self.document.edge_keys(), self._edges, early_edges)
+
+    def _restack(self, order: list[Any], items: dict[Any, Any], early: list[Any]) -> None:
+        """Stack the items built ahead (``early``) among the others as a build
+        in document order (``order``) would have: overlapping nodes and
+        crossing wires then look, and take clicks, as they always do."""
+        ahead = set(early)
+        after: dict[Any, Any] = {}  # an early item -> the first later-built one after it
+        following = None
+        for key in reversed(order):
+            if key in ahead:
+                after[key] = following
+            elif key in items:
+                following = items[key]
+        tail = []
+        for key in order:
+            if key not in ahead:
+                continue
+            if after[key] is not None:
+                items[key].stackBefore(after[key])
+            else:
+                tail.append(items[key])
+        for item in tail:  # after every later-built one: to the top, in order
+            self.removeItem(item)
+            self.addItem(item)
+
+    def _build_items(self, node_ids: list[str], edge_keys: list[EdgeKey]) -> None:
+        if not node_ids and not edge_keys:
+            return
+        assert self.document is not None
+        with paused_gc():
+            for node_id in node_ids:
+                visual, pos = self._pending_nodes.pop(node_id)
+                self._add_node(node_id, visual, pos)
+            lines = self.overview.lines
+            for key in edge_keys:
+                del self._pending_edges[key]
+                item = EdgeItem(key, self.canvas_style)
+                self.addItem(item)
+                self._edges[key] = item
+                line = lines[key]
+                item.set_ends(line.p1(), line.p2())
+            for node_id in node_ids:
+                self._refresh_connected(node_id, check_ports=False)
 
     def set_theme(self, theme: Theme) -> None:
+        self.complete()
         self.canvas_style = CanvasStyle(theme)
         for item in self.nodes.values():
             item.style = self.canvas_style
@@ -283,22 +433,31 @@ class CanvasScene(QGraphicsScene):
             width=self.canvas_style.node_width(title),
         )
 
-    def _add_node(self, node_id: str) -> None:
+    def _add_node(
+        self, node_id: str, visual: NodeVisual | None = None, pos: QPointF | None = None
+    ) -> None:
         assert self.document is not None
-        item = NodeItem(node_id, self._visual(node_id), self.canvas_style)
-        pos = self.document.node(node_id).position or self._fallback.get(node_id, (0.0, 0.0))
-        item.setPos(float(pos[0]), float(pos[1]))
+        item = NodeItem(node_id, visual or self._visual(node_id), self.canvas_style)
+        if pos is None:
+            x, y = self.document.node(node_id).position or self._fallback.get(node_id, (0.0, 0.0))
+            item.setPos(float(x), float(y))
+        else:
+            item.setPos(pos)
         self.addItem(item)
-        self.nodes[node_id] = item
+        self._nodes[node_id] = item
         self.overview.colors[node_id] = item.visual.color
         self._sync_overview_node(item)
         if node_id in self._problems:
             item.set_problems(self._problems[node_id])
+        if node_id in self._credential_warnings:
+            item.set_credential_warning(self._credential_warnings[node_id])
+        if node_id in self._source_warnings:
+            item.set_source_warning(self._source_warnings[node_id])
 
     def _add_edge(self, key: EdgeKey, bulk: bool = False) -> None:
         item = EdgeItem(key, self.canvas_style)
         self.addItem(item)
-        self.edges[key] = item
+        self._edges[key] = item
         self._route(item)
         if not bulk:  # a whole document refreshes its ports once at the end
             for node_id in (key[0], key[2]):
@@ -316,6 +475,7 @@ class CanvasScene(QGraphicsScene):
     # -------------------------------------------------------------- events
     def _on_event(self, event: DocumentEvent) -> None:
         assert self.document is not None
+        self.complete()
         if isinstance(event, NodeAdded):
             self._add_node(event.node_id)
         elif isinstance(event, NodeRemoved):
@@ -372,7 +532,7 @@ class CanvasScene(QGraphicsScene):
         self.overview_changed.emit()
 
     def _refresh_node(self, node_id: str) -> None:
-        item = self.nodes[node_id]
+        item = self._nodes[node_id]
         visual = self._visual(node_id)
         ports_changed = (visual.inputs, visual.outputs, visual.width) != (
             item.visual.inputs,
@@ -388,7 +548,7 @@ class CanvasScene(QGraphicsScene):
     def _refresh_connected(self, node_id: str, check_ports: bool = True) -> None:
         """Filled port circles for connected ports; undeclared ports may come or go."""
         assert self.document is not None
-        item = self.nodes[node_id]
+        item = self._nodes[node_id]
         if check_ports:
             inputs, outputs = self.document.ports(node_id)
             if (inputs, outputs) != (item.visual.inputs, item.visual.outputs):
@@ -479,19 +639,21 @@ class CanvasScene(QGraphicsScene):
     # -------------------------------------------------------- problems
     def set_problems(self, problems: dict[str, list[str]]) -> None:
         self._problems = problems
-        for node_id, item in self.nodes.items():
+        for node_id, item in self._nodes.items():  # (items built later get theirs then)
             item.set_problems(problems.get(node_id, []))
         self.overview.problems = set(problems)
         self.overview_changed.emit()
 
     def set_credential_warnings(self, warnings: dict[str, str]) -> None:
         """Badge nodes whose credential has no secret (node id → tooltip text)."""
-        for node_id, item in self.nodes.items():
+        self._credential_warnings = warnings
+        for node_id, item in self._nodes.items():
             item.set_credential_warning(warnings.get(node_id, ""))
 
     def set_source_warnings(self, warnings: dict[str, str]) -> None:
         """Badge tool nodes whose source failed (node id → the reason)."""
-        for node_id, item in self.nodes.items():
+        self._source_warnings = warnings
+        for node_id, item in self._nodes.items():
             item.set_source_warning(warnings.get(node_id, ""))
 
     # ---------------------------------------------------------- run status
@@ -503,10 +665,10 @@ class CanvasScene(QGraphicsScene):
             item.set_status(status, text)
 
     def clear_statuses(self) -> None:
-        for item in self.nodes.values():
+        for item in self._nodes.values():  # (items not built yet have no status)
             if item.status is not None:
                 item.set_status(None)
-        for edge in self.edges.values():
+        for edge in self._edges.values():
             edge.set_flow(None)
         self.set_overview_status({}, replace=True)
 
@@ -535,6 +697,7 @@ class CanvasScene(QGraphicsScene):
         edge_keys: Iterable[EdgeKey] = (),
     ) -> None:
         """Replace the selection (one ``selectionChanged``, not one per item)."""
+        self.complete()
         self.blockSignals(True)
         try:
             self.clearSelection()
@@ -556,8 +719,8 @@ class CanvasScene(QGraphicsScene):
         self.overview.selected = {i.node_id for i in selected if isinstance(i, NodeItem)}
         edges = {i.key for i in selected if isinstance(i, EdgeItem)}
         for key in edges ^ self._selected_edges:
-            if key in self.edges:
-                self.edges[key].refresh_pen()
+            if key in self._edges:  # (an edge not built yet is not selected)
+                self._edges[key].refresh_pen()
         self._selected_edges = edges
         self.overview_changed.emit()
 

@@ -91,6 +91,24 @@ def _geometry(visual: NodeVisual) -> _Geometry:
     return found
 
 
+def node_rect(visual: NodeVisual) -> QRectF:
+    """The rectangle a node with ``visual`` occupies, at the origin (as its
+    item will have it, without building the item)."""
+    return _geometry(visual).rect
+
+
+def port_offset(visual: NodeVisual, name: str, is_output: bool) -> QPointF:
+    """Where a port of a node with ``visual`` sits, relative to the node."""
+    return _port_offset(_geometry(visual), name, is_output)
+
+
+def _port_offset(geo: _Geometry, name: str, is_output: bool) -> QPointF:
+    local = geo.ports.get((name, is_output))
+    if local is None:  # an edge to a port that vanished: attach at the side
+        local = QPointF(geo.rect.width() if is_output else 0.0, HEADER_HEIGHT / 2)
+    return local
+
+
 def _build_geometry(visual: NodeVisual) -> _Geometry:
     named = (
         len(visual.inputs) > 1
@@ -217,10 +235,7 @@ class NodeItem(QGraphicsItem):
         return self._geo.rect.translated(self.pos())
 
     def port_scene_pos(self, name: str, is_output: bool) -> QPointF:
-        local = self._geo.ports.get((name, is_output))
-        if local is None:  # an edge to a port that vanished: attach at the side
-            local = QPointF(self._geo.rect.width() if is_output else 0.0, HEADER_HEIGHT / 2)
-        return self.pos() + local
+        return self.pos() + _port_offset(self._geo, name, is_output)
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, bool] | None:
         """The port under ``scene_pos`` (a generous radius: ports are small)."""
