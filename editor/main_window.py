@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
         self.scene.set_document(document)
         self.run.overlay.refresh()
         self.inspector.base_dir = str(self.run.runs.data_root())
-        self.inspector.show_nodes([])
+        # (the inspector shows the new document's workflow page by itself)
         self._update_counts()
         self.credentials.document_shown()
 
