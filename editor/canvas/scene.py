@@ -21,8 +21,13 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from flowdesk.editor.canvas.items.edge_item import EdgeItem
-from flowdesk.editor.canvas.items.node_item import NodeItem, NodeVisual, node_rect, port_offset
+from flowdesk.editor.canvas.items.edge_item import CURVE_MIN, EdgeItem
+from flowdesk.editor.canvas.items.node_item import (
+    NodeItem,
+    NodeVisual,
+    geometry_of,
+    port_offset,
+)
 from flowdesk.editor.canvas.items.note_item import NoteItem
 from flowdesk.editor.canvas.style import NODE_WIDTH, CanvasStyle
 from flowdesk.editor.document import Document
@@ -76,15 +81,6 @@ def summarize(node: Node, node_type: type[NodeType] | None) -> str:
             return f"[{plural(len(value), 'item')}]"
         return f"{key}: {value}" if key == "mode" else str(value).replace("\n", " ")
     return node_type.title or node_type.type_name
-
-
-def _curve_bounds(line: QLineF) -> QRectF:
-    """The area of an edge's curve between the ends of ``line`` (its control
-    points' rectangle: the curve bulges out horizontally, ``controls``)."""
-    x1, y1, x2, y2 = line.x1(), line.y1(), line.x2(), line.y2()
-    dx = max(abs(x2 - x1) * 0.5, 40.0)
-    left, right = min(x1, x2 - dx), max(x2, x1 + dx)
-    return QRectF(left, min(y1, y2), right - left, abs(y2 - y1)).adjusted(-4, -4, 4, 4)
 
 
 def _rekey(table: dict[str, Any], old: str, new: str) -> None:
@@ -211,8 +207,9 @@ class CanvasScene(QGraphicsScene):
         self._edges: dict[EdgeKey, EdgeItem] = {}
         #: nodes and edges whose items are not built yet: what the node looks
         #: like and where it is (the overview already has them)
-        self._pending_nodes: dict[str, tuple[NodeVisual, QPointF]] = {}
-        self._pending_edges: dict[EdgeKey, None] = {}
+        self._pending_nodes: dict[str, tuple[NodeVisual, QPointF, Any]] = {}
+        #: (an edge's curve: the ends' x and y, and how far it bulges out)
+        self._pending_edges: dict[EdgeKey, tuple[float, float, float, float, float]] = {}
         #: built ahead of the others by ``build_in`` (restacked by ``complete``)
         self._early: tuple[list[str], list[EdgeKey]] = ([], [])
         self.notes: dict[str, NoteItem] = {}
@@ -273,13 +270,18 @@ class CanvasScene(QGraphicsScene):
         self._selected_edges = set()
         self.document = document
         self._fallback = self._fallback_positions(document)
-        for node_id in document.node_ids():
-            self._place_node(node_id)
+        for node in document.workflow.nodes:
+            self._place_node(node)
         lines = self.overview.lines
+        placed = self._pending_nodes
         for key in document.edge_keys():
-            start = self._port_pos(key[0], key[1], True)
-            lines[key] = QLineF(start, self._port_pos(key[2], key[3], False))
-            self._pending_edges[key] = None
+            _, pos, geo = placed[key[0]]
+            start = pos + port_offset(geo, key[1], True)
+            _, pos, geo = placed[key[2]]
+            end = pos + port_offset(geo, key[3], False)
+            lines[key] = QLineF(start, end)
+            x1, y1, x2, y2 = start.x(), start.y(), end.x(), end.y()
+            self._pending_edges[key] = (x1, y1, x2, y2, max(abs(x2 - x1) * 0.5, CURVE_MIN))
         for note in document.notes():
             if isinstance(note, dict) and isinstance(note.get("id"), str):
                 self._add_note(note["id"])
@@ -287,22 +289,16 @@ class CanvasScene(QGraphicsScene):
         if len(self._pending_nodes) <= DEFER_NODES:
             self._build_items(list(self._pending_nodes), list(self._pending_edges))
 
-    def _place_node(self, node_id: str) -> None:
+    def _place_node(self, node: Node) -> None:
         """A node's look and place, in the overview; its item comes later."""
-        assert self.document is not None
-        visual = self._visual(node_id)
-        x, y = self.document.node(node_id).position or self._fallback.get(node_id, (0.0, 0.0))
+        node_id = node.id
+        visual = self._visual(node_id, node)
+        geo = geometry_of(visual)
+        x, y = node.position or self._fallback.get(node_id, (0.0, 0.0))
         pos = QPointF(float(x), float(y))
-        self._pending_nodes[node_id] = (visual, pos)
+        self._pending_nodes[node_id] = (visual, pos, geo)
         self.overview.colors[node_id] = visual.color
-        self.overview.rects[node_id] = node_rect(visual).translated(pos)
-
-    def _port_pos(self, node_id: str, port: str, is_output: bool) -> QPointF:
-        item = self._nodes.get(node_id)
-        if item is not None:
-            return item.port_scene_pos(port, is_output)
-        visual, pos = self._pending_nodes[node_id]
-        return pos + port_offset(visual, port, is_output)
+        self.overview.rects[node_id] = geo.rect.translated(pos)
 
     def build_in(self, rect: QRectF) -> None:
         """Build the items of the nodes and edges in (or near) ``rect`` — what
@@ -310,9 +306,18 @@ class CanvasScene(QGraphicsScene):
         if not self.pending:
             return
         area = rect.adjusted(-BUILD_MARGIN, -BUILD_MARGIN, BUILD_MARGIN, BUILD_MARGIN)
-        rects, lines = self.overview.rects, self.overview.lines
+        rects = self.overview.rects
         nodes = [n for n in self._pending_nodes if area.intersects(rects[n])]
-        edges = [k for k in self._pending_edges if area.intersects(_curve_bounds(lines[k]))]
+        left, top, right, bottom = area.left(), area.top(), area.right(), area.bottom()
+        # an edge's curve lies within its control points' rectangle
+        edges = [
+            key
+            for key, (x1, y1, x2, y2, dx) in self._pending_edges.items()
+            if min(y1, y2) <= bottom
+            and max(y1, y2) >= top
+            and min(x1, x2 - dx) <= right
+            and max(x2, x1 + dx) >= left
+        ]
         self._build_items(nodes, edges)
         self._early[0].extend(nodes)
         self._early[1].extend(edges)
@@ -361,7 +366,7 @@ class CanvasScene(QGraphicsScene):
         assert self.document is not None
         with paused_gc():
             for node_id in node_ids:
-                visual, pos = self._pending_nodes.pop(node_id)
+                visual, pos, _ = self._pending_nodes.pop(node_id)
                 self._add_node(node_id, visual, pos)
             lines = self.overview.lines
             for key in edge_keys:
@@ -397,10 +402,11 @@ class CanvasScene(QGraphicsScene):
         edges = [(k[0], k[2]) for k in doc.edge_keys()]
         return layered_layout(missing, edges, origin=(0.0, top))
 
-    def _visual(self, node_id: str) -> NodeVisual:
+    def _visual(self, node_id: str, node: Node | None = None) -> NodeVisual:
         assert self.document is not None
-        node = self.document.node(node_id)
-        node_type = self.document.node_type(node_id)
+        if node is None:
+            node = self.document.node(node_id)
+        node_type = self.document.registry.find(node.type)
         inputs, outputs = self.document.ports(node_id)
         if node_type is None:
             title = node.title or node.type

@@ -88,6 +88,8 @@ class Document:
         self._title_counts: dict[str, int] | None = None
         self.changed.connect(self._forget_titles)  # first: before any observer asks
         self._port_cache: dict[str, tuple[list[PortInfo], list[PortInfo]]] = {}
+        #: the names of a type's declared inputs and outputs
+        self._port_names: dict[str, tuple[set[str], set[str]]] = {}
         self._nodes: dict[str, Node] = {n.id: n for n in workflow.nodes}
         self._edges: dict[EdgeKey, Edge] = {e.key(): e for e in workflow.edges}
         self._out: dict[str, list[EdgeKey]] = {n.id: [] for n in workflow.nodes}
@@ -174,13 +176,19 @@ class Document:
         """Inputs and outputs: the type's ports, then any port an edge names
         that the type lacks (so such edges still have somewhere to attach).
         The lists may be shared: do not change them."""
-        declared_in, declared_out = self._declared_ports(self.node(node_id).type)
-        known_in = {p.name for p in declared_in}
-        known_out = {p.name for p in declared_out}
-        if all(k[3] in known_in for k in self._in.get(node_id, ())) and all(
-            k[1] in known_out for k in self._out.get(node_id, ())
+        type_name = self.node(node_id).type
+        declared_in, declared_out = self._declared_ports(type_name)
+        names = self._port_names.get(type_name)
+        if names is None:
+            names = self._port_names[type_name] = (
+                {p.name for p in declared_in},
+                {p.name for p in declared_out},
+            )
+        if all(k[3] in names[0] for k in self._in.get(node_id, ())) and all(
+            k[1] in names[1] for k in self._out.get(node_id, ())
         ):
             return declared_in, declared_out
+        known_in, known_out = set(names[0]), set(names[1])
         inputs, outputs = list(declared_in), list(declared_out)
         for key in self._in.get(node_id, ()):
             if key[3] not in known_in:

@@ -91,15 +91,15 @@ def _geometry(visual: NodeVisual) -> _Geometry:
     return found
 
 
-def node_rect(visual: NodeVisual) -> QRectF:
-    """The rectangle a node with ``visual`` occupies, at the origin (as its
-    item will have it, without building the item)."""
-    return _geometry(visual).rect
+def geometry_of(visual: NodeVisual) -> _Geometry:
+    """The shapes of a node with ``visual`` (``rect``: where it lies, at the
+    origin), as its item will have them, without building the item."""
+    return _geometry(visual)
 
 
-def port_offset(visual: NodeVisual, name: str, is_output: bool) -> QPointF:
-    """Where a port of a node with ``visual`` sits, relative to the node."""
-    return _port_offset(_geometry(visual), name, is_output)
+def port_offset(geo: _Geometry, name: str, is_output: bool) -> QPointF:
+    """Where a port of a node with geometry ``geo`` sits, relative to the node."""
+    return _port_offset(geo, name, is_output)
 
 
 def _port_offset(geo: _Geometry, name: str, is_output: bool) -> QPointF:
