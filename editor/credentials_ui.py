@@ -82,7 +82,7 @@ class CredentialsUi(QObject):
         """Look up the declared credentials' secrets; the bar shows when known."""
         self._check_on_open = True
         self.secret_status.prefetch(self._workflow_credentials())
-        self._secrets_known()
+        self._secrets_known(badges=False)  # (``document_shown`` has just drawn them)
 
     def open_dialog(self, select: str | None = None) -> Any:
         """The Credentials dialog (window-modal, not blocking); badges and the
@@ -168,8 +168,9 @@ class CredentialsUi(QObject):
         short = message.split(". ", 1)[0].strip().rstrip(".")  # what went wrong
         self.window.statusBar().showMessage(f"{short[:1].upper()}{short[1:]}.", 20000)
 
-    def _secrets_known(self) -> None:
-        self.refresh_badges()
+    def _secrets_known(self, badges: bool = True) -> None:
+        if badges:
+            self.refresh_badges()
         self.window.inspector.refresh_credentials()
         declared = sorted(self._workflow_credentials())
         if not self.secret_status.known(declared):

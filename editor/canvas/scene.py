@@ -176,15 +176,10 @@ class Overview:
 
     def bounds(self) -> QRectF:
         if self._bounds is None:
-            rects = self.rects.values()
-            if rects:
-                left = min(r.left() for r in rects)
-                top = min(r.top() for r in rects)
-                right = max(r.right() for r in rects)
-                bottom = max(r.bottom() for r in rects)
-                self._bounds = QRectF(left, top, right - left, bottom - top)
-            else:
-                self._bounds = QRectF()
+            bounds = QRectF()
+            for rect in self.rects.values():
+                bounds = bounds.united(rect)
+            self._bounds = bounds
         return QRectF(self._bounds)
 
 
@@ -584,8 +579,11 @@ class CanvasScene(QGraphicsScene):
         self.overview.invalidate()
 
     def _sync_overview_node(self, item: NodeItem) -> None:
-        self.overview.rects[item.node_id] = item.scene_rect()
-        self.overview.invalidate()
+        rect = item.scene_rect()
+        rects = self.overview.rects
+        if rects.get(item.node_id) != rect:  # (an item built where its node was placed: no change)
+            rects[item.node_id] = rect
+            self.overview.invalidate()
 
     def _sync_overview_note(self, item: NoteItem) -> None:
         rect = item.boundingRect().adjusted(2, 2, -2, -2).translated(item.pos())
