@@ -61,6 +61,10 @@ log = logging.getLogger(__name__)
 DEFER_NODES = 300
 #: items this far (scene units) outside the painted area are built with it
 BUILD_MARGIN = 160.0
+#: nodes (and edges, below them) are stacked by a tiny step of their z value
+#: in the order they were added — the document's order for a document opened —
+#: whichever were built first
+STACK_STEP = 1e-7
 
 
 def summarize(node: Node, node_type: type[NodeType] | None) -> str:
@@ -202,11 +206,13 @@ class CanvasScene(QGraphicsScene):
         self._edges: dict[EdgeKey, EdgeItem] = {}
         #: nodes and edges whose items are not built yet: what the node looks
         #: like and where it is (the overview already has them)
-        self._pending_nodes: dict[str, tuple[NodeVisual, QPointF, Any]] = {}
-        #: (an edge's curve: the ends' x and y, and how far it bulges out)
-        self._pending_edges: dict[EdgeKey, tuple[float, float, float, float, float]] = {}
-        #: built ahead of the others by ``build_in`` (restacked by ``complete``)
-        self._early: tuple[list[str], list[EdgeKey]] = ([], [])
+        #: (the node's look, place, geometry and place in the stack)
+        self._pending_nodes: dict[str, tuple[NodeVisual, QPointF, Any, int]] = {}
+        #: (an edge's curve: its ends' x and y and how far it bulges out; its
+        #: place in the stack)
+        self._pending_edges: dict[EdgeKey, tuple[float, float, float, float, float, int]] = {}
+        #: the places in the stack of the next node and edge added
+        self._stack = [0, 0]
         self.notes: dict[str, NoteItem] = {}
         self.overview = Overview()
         #: False while the view shows the batched overview (low zoom)
@@ -253,7 +259,6 @@ class CanvasScene(QGraphicsScene):
             self.document.changed.disconnect(self._on_event)
         self._pending_nodes.clear()
         self._pending_edges.clear()
-        self._early = ([], [])
         self.clear()
         self._nodes.clear()
         self._edges.clear()
@@ -270,16 +275,18 @@ class CanvasScene(QGraphicsScene):
         lines = self.overview.lines
         placed = self._pending_nodes
         for key in document.edge_keys():
-            _, pos, geo = placed[key[0]]
+            _, pos, geo, _ = placed[key[0]]
             start = pos + port_offset(geo, key[1], True)
-            _, pos, geo = placed[key[2]]
+            _, pos, geo, _ = placed[key[2]]
             end = pos + port_offset(geo, key[3], False)
             lines[key] = QLineF(start, end)
             x1, y1, x2, y2 = start.x(), start.y(), end.x(), end.y()
-            self._pending_edges[key] = (x1, y1, x2, y2, max(abs(x2 - x1) * 0.5, CURVE_MIN))
+            dx = max(abs(x2 - x1) * 0.5, CURVE_MIN)
+            self._pending_edges[key] = (x1, y1, x2, y2, dx, len(self._pending_edges))
         for note in document.notes():
             if isinstance(note, dict) and isinstance(note.get("id"), str):
                 self._add_note(note["id"])
+        self._stack = [len(self._pending_nodes), len(self._pending_edges)]
         document.changed.connect(self._on_event)
         if len(self._pending_nodes) <= DEFER_NODES:
             self._build_items(list(self._pending_nodes), list(self._pending_edges))
@@ -291,7 +298,7 @@ class CanvasScene(QGraphicsScene):
         geo = geometry_of(visual)
         x, y = node.position or self._fallback.get(node_id, (0.0, 0.0))
         pos = QPointF(float(x), float(y))
-        self._pending_nodes[node_id] = (visual, pos, geo)
+        self._pending_nodes[node_id] = (visual, pos, geo, len(self._pending_nodes))
         self.overview.colors[node_id] = visual.color
         self.overview.rects[node_id] = geo.rect.translated(pos)
 
@@ -307,53 +314,19 @@ class CanvasScene(QGraphicsScene):
         # an edge's curve lies within its control points' rectangle
         edges = [
             key
-            for key, (x1, y1, x2, y2, dx) in self._pending_edges.items()
+            for key, (x1, y1, x2, y2, dx, _) in self._pending_edges.items()
             if min(y1, y2) <= bottom
             and max(y1, y2) >= top
             and min(x1, x2 - dx) <= right
             and max(x2, x1 + dx) >= left
         ]
         self._build_items(nodes, edges)
-        self._early[0].extend(nodes)
-        self._early[1].extend(edges)
 
     def complete(self) -> None:
         """Build every item still left to build (after the first paint, or
         when anything needs them all)."""
-        if not self.pending:
-            return
-        self._build_items(list(self._pending_nodes), list(self._pending_edges))
-        assert self.document is not None
-        early_nodes, early_edges = self._early
-        self._early = ([], [])
-        if early_nodes:
-            self._restack(self.document.node_ids(), self._nodes, early_nodes)
-        if early_edges:
-            self._restack(self.document.edge_keys(), self._edges, early_edges)
-
-    def _restack(self, order: list[Any], items: dict[Any, Any], early: list[Any]) -> None:
-        """Stack the items built ahead (``early``) among the others as a build
-        in document order (``order``) would have: overlapping nodes and
-        crossing wires then look, and take clicks, as they always do."""
-        ahead = set(early)
-        after: dict[Any, Any] = {}  # an early item -> the first later-built one after it
-        following = None
-        for key in reversed(order):
-            if key in ahead:
-                after[key] = following
-            elif key in items:
-                following = items[key]
-        tail = []
-        for key in order:
-            if key not in ahead:
-                continue
-            if after[key] is not None:
-                items[key].stackBefore(after[key])
-            else:
-                tail.append(items[key])
-        for item in tail:  # after every later-built one: to the top, in order
-            self.removeItem(item)
-            self.addItem(item)
+        if self.pending:
+            self._build_items(list(self._pending_nodes), list(self._pending_edges))
 
     def _build_items(self, node_ids: list[str], edge_keys: list[EdgeKey]) -> None:
         if not node_ids and not edge_keys:
@@ -361,12 +334,13 @@ class CanvasScene(QGraphicsScene):
         assert self.document is not None
         with paused_gc():
             for node_id in node_ids:
-                visual, pos, _ = self._pending_nodes.pop(node_id)
-                self._add_node(node_id, visual, pos)
+                visual, pos, _, order = self._pending_nodes.pop(node_id)
+                self._add_node(node_id, visual, pos, order)
             lines = self.overview.lines
             for key in edge_keys:
-                del self._pending_edges[key]
+                order = self._pending_edges.pop(key)[5]
                 item = EdgeItem(key, self.canvas_style)
+                item.setZValue(item.zValue() + order * STACK_STEP)
                 self.addItem(item)
                 self._edges[key] = item
                 line = lines[key]
@@ -435,10 +409,18 @@ class CanvasScene(QGraphicsScene):
         )
 
     def _add_node(
-        self, node_id: str, visual: NodeVisual | None = None, pos: QPointF | None = None
+        self,
+        node_id: str,
+        visual: NodeVisual | None = None,
+        pos: QPointF | None = None,
+        order: int | None = None,
     ) -> None:
         assert self.document is not None
         item = NodeItem(node_id, visual or self._visual(node_id), self.canvas_style)
+        if order is None:  # added now: on top
+            order = self._stack[0]
+            self._stack[0] += 1
+        item.setZValue(order * STACK_STEP)
         if pos is None:
             x, y = self.document.node(node_id).position or self._fallback.get(node_id, (0.0, 0.0))
             item.setPos(float(x), float(y))
@@ -457,6 +439,8 @@ class CanvasScene(QGraphicsScene):
 
     def _add_edge(self, key: EdgeKey, bulk: bool = False) -> None:
         item = EdgeItem(key, self.canvas_style)
+        item.setZValue(item.zValue() + self._stack[1] * STACK_STEP)  # added now: on top
+        self._stack[1] += 1
         self.addItem(item)
         self._edges[key] = item
         self._route(item)
