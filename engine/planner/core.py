@@ -172,6 +172,8 @@ class TokenRateLimiter:
         self._spent.append((time.monotonic(), tokens))
 
 
+#: Process-wide on purpose: a provider's tokens-per-minute limit applies to the
+#: API key, whoever in the process spends it; a caller may pass its own.
 DEFAULT_LIMITER = TokenRateLimiter()
 
 
