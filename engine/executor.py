@@ -18,11 +18,12 @@ May import: every engine module but the CLI and history. Main classes:
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .credentials import EnvSecretStore, SecretStore
 from .errors import WorkflowLoadError
@@ -37,6 +38,9 @@ from .run.failures import MAX_CAUSE_CHARS
 from .run.for_each import DEFAULT_ITEM_CONCURRENCY
 from .run.loop import MIN_REDACTED_ENV_CHARS, Listener, Run, utc_now_iso
 from .validate import validate
+
+if TYPE_CHECKING:
+    from .sources.documents import DocumentCache
 
 __all__ = [
     "DEFAULT_ITEM_CONCURRENCY",
@@ -70,6 +74,15 @@ class Engine:
         self.http_client_factory = http_client_factory
         #: compiled expressions are cached across runs of this engine
         self.expressions = ExpressionEngine()
+
+    @functools.cached_property
+    def documents(self) -> DocumentCache:
+        """Documents tool sources read from files (OpenAPI), kept across this
+        engine's runs and the editor's palette; ``documents.clear()`` reads
+        them again. (Built on first use: most runs have no sources.)"""
+        from .sources.documents import DocumentCache
+
+        return DocumentCache()
 
     def start(
         self,

@@ -194,6 +194,7 @@ class Run:
             ),
             environ=self.engine.environ,
             log=_log_source_line,
+            documents=self.engine.documents,
         )
         return SourceManager(self.workflow.sources, env, pool=pool)
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from ..context import NodeContext
     from ..credentials import CredentialResolver
+    from .documents import DocumentCache
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ class SourceEnv:
     state changes (``starting``, ``ready`` with "N tools", ``failed`` with the
     reason, ``tools_changed``, ``closed``); ``on_stderr(source, line)``: each
     line an MCP server writes to its stderr, as it comes (None: kept for the
-    error message only).
+    error message only). ``documents``: where documents read from files are
+    kept across sources (the engine's ``DocumentCache``; None: read each time).
     """
 
     workflow_dir: Path | None
@@ -95,6 +97,7 @@ class SourceEnv:
     log: Callable[[str, str], None] = field(default=lambda message, level="info": None)
     on_state: Callable[[str, str, str], None] = field(default=lambda source, state, detail: None)
     on_stderr: Callable[[str, str], None] | None = None
+    documents: DocumentCache | None = None
 
 
 class ToolSource(ABC):

@@ -106,7 +106,9 @@ def _parse_status_entry(entry: int | str) -> tuple[int, int]:
     )
 
 
-#: the statuses of a single ``ok_status`` entry (a few distinct ones per program)
+#: the statuses of a single ``ok_status`` entry (a few distinct ones per program).
+#: This and ``_ok_statuses``'s cache may be process-wide: pure functions of an
+#: immutable value (an int or string, a tuple of them) to a frozenset.
 _OK_BY_ENTRY: dict[int | str, frozenset[int]] = {}
 
 
@@ -317,14 +319,15 @@ class _Exchange:
         back from the socket are a large part of a for_each's cost.
         """
         config = self.config
-        self.url = checked_url(config.url)
+        client = self.ctx.services.http_client()
+        parse = client.parse_url if isinstance(client, _fast.HttpClient) else None
+        self.url = checked_url(config.url, parse)
         if self.url.password:
             # a password in the URL's user info is a secret: redacted from
             # outputs, errors and the history like a credential's
             self.ctx.services.credentials.used_secrets.update(_secret_variants(self.url.password))
         try:
             with Deadline(config.timeout_s):
-                client = self.ctx.services.http_client()
                 request = self._build(client)
                 # Flowdesk's client sends straight to its transport (no auth
                 # flow, hooks or redirect loop to go through: redirects are
