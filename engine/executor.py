@@ -25,6 +25,8 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from .credentials import EnvSecretStore, SecretStore
 from .errors import WorkflowLoadError
 from .events import Event, RunFinished
@@ -98,6 +100,7 @@ class Engine:
         run_id: str | None = None,
         tool_sources: Any = None,
         source_pool: Any = None,
+        configs: Mapping[str, BaseModel] | None = None,
     ) -> RunHandle:
         """Start a run on the running event loop and return its handle.
 
@@ -105,12 +108,16 @@ class Engine:
         warm sources), used instead of one the run opens and closes itself.
         ``source_pool``: a ``SourcePool`` the run leases its MCP sources from
         (the editor's warm sessions; they stay open after the run).
+        ``configs``: node configs validated just before (``validate``'s
+        ``configs``); the run reuses them instead of validating them again.
         Raises ``WorkflowLoadError`` when ``check`` and the workflow is invalid.
         """
         if check:
-            issues = validate(workflow, self.registry, self.expressions)
+            validated: dict[str, BaseModel] = {}
+            issues = validate(workflow, self.registry, self.expressions, configs=validated)
             if issues:
                 raise WorkflowLoadError(issues)
+            configs = validated
         for target in (only, up_to):
             if target is not None and workflow.node(target) is None:
                 raise ValueError(f"no node {target!r} in the workflow")
@@ -125,6 +132,7 @@ class Engine:
             previous=previous,
             tool_sources=tool_sources,
             source_pool=source_pool,
+            configs=configs,
         )
         handle = RunHandle(run)
         for listener in listeners:
