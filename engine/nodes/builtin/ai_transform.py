@@ -29,6 +29,7 @@ from ...errors import (
 )
 from ...expressions import has_expression, to_text
 from ...lazy import lazy_module
+from ...redaction import redact_text
 from ...retry_after import parse_retry_after
 from ...schema_dsl import (
     SchemaError,
@@ -449,10 +450,8 @@ def _error_code(error: Any) -> int | None:
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, _REDACTED)
-    return text
+    # (the engine's one rule: a very short secret only as a whole value)
+    return redact_text(text, secrets, _REDACTED)
 
 
 # ------------------------------------------------------------------ answer
