@@ -42,11 +42,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_timed(
+def run_measured(
     args: list[str], *, env: dict[str, str] | None = None, timeout: float = 120
-) -> tuple[subprocess.CompletedProcess[str], float]:
-    """Run ``args`` to its end; the result and the CPU seconds (user + system)
-    the process spent. A speed target is checked on CPU time: what the code
+) -> tuple[subprocess.CompletedProcess[str], resource.struct_rusage]:
+    """Run ``args`` to its end; the result and what the process used
+    (``ru_utime + ru_stime``: CPU seconds, ``ru_maxrss``: peak memory in KiB).
+    Speed and size are checked on these, not on wall time: what the code
     costs, which other work on a busy machine does not inflate the way it
     stretches wall time (wall-clock figures live in bench/)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -61,7 +62,11 @@ def run_timed(
         out.seek(0)
         err.seek(0)
         done = subprocess.CompletedProcess(args, proc.returncode, out.read(), err.read())
-    return done, usage.ru_utime + usage.ru_stime
+    return done, usage
+
+
+def cpu_seconds(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
 
 
 def _wait4(pid: int, timeout: float) -> tuple[int, int, resource.struct_rusage]:
