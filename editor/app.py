@@ -1,6 +1,7 @@
 """The editor's composition root: ``main(argv)`` builds the QApplication,
 theme, registry, engine (``build_engine``: the one place that chooses the
-secret store), run history and main window, opens FLOW if given, offers to
+secret store), run history and main window (``build_window``, which the
+screenshot scripts and benchmarks use too), opens FLOW if given, offers to
 recover unsaved work (FLOW's first), and runs the event loop (qasync, so that
 runs of the engine share it). ``--screenshot OUT.png`` renders the window at 1440×900 with
 the flow loaded and fitted, saves it and exits (works offscreen); with
@@ -54,6 +55,49 @@ def build_engine(registry: Any, secrets: Any = None) -> Any:
     return Engine(registry, secrets=secrets if secrets is not None else default_secret_store())
 
 
+def build_window(
+    registry: Any = None,
+    settings: Any = None,
+    *,
+    scratch: Path | None = None,
+    secrets: Any = None,
+    history: Any = None,
+    recovery_folder: Path | None = None,
+    autosave_ms: int | None = None,
+) -> Any:
+    """The main window as the editor builds it: ``registry`` (by default the
+    built-ins and plug-ins), its engine (``build_engine``), the run history
+    and the settings. ``scratch``: a folder that holds the window's settings,
+    recovery journals and run history instead of the user's (screenshots and
+    benchmarks never touch the user's files). A QApplication must exist."""
+    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.settings import Settings
+    from flowdesk.engine import HistoryStore, NodeRegistry
+
+    if registry is None:
+        registry = NodeRegistry.default()
+    if scratch is not None:
+        from PySide6.QtCore import QSettings
+
+        scratch.mkdir(parents=True, exist_ok=True)
+        if settings is None:
+            ini = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
+            settings = Settings(ini)
+        if history is None:
+            history = HistoryStore(scratch / "history.sqlite3")
+        if recovery_folder is None:
+            recovery_folder = scratch / "recovery"
+    return MainWindow(
+        registry,
+        settings,
+        recovery_folder,
+        autosave_ms,
+        engine=build_engine(registry, secrets),
+        history=history if history is not None else HistoryStore(),
+        secret_store=secrets,
+    )
+
+
 def install_file_open_filter(app: Any, window: Any) -> Any:
     """macOS opens a double-clicked document with a ``FileOpen`` event: open
     it through the window's normal path (asking about unsaved changes)."""
@@ -83,10 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     os.environ.setdefault("QT_API", "pyside6")  # qasync must pick PySide6
     from flowdesk.editor import errors
-    from flowdesk.editor.main_window import MainWindow
     from flowdesk.editor.settings import Settings
     from flowdesk.editor.theme import app_icon, apply_theme, resolve_theme
-    from flowdesk.engine import HistoryStore, NodeRegistry
+    from flowdesk.engine import NodeRegistry
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -102,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     registry = NodeRegistry.default()
     for entry, message in registry.load_errors:
         log.warning("plug-in %s not loaded: %s", entry, message)
-    window = MainWindow(registry, settings, engine=build_engine(registry), history=HistoryStore())
+    window = build_window(registry, settings)
     errors.install(window)
     if sys.platform == "darwin":  # (elsewhere no FileOpen comes: no filter on every event)
         install_file_open_filter(app, window)

@@ -159,6 +159,8 @@ CATEGORY_ICONS = {
 }
 
 
+# (the caches below are process-wide: pure functions of strings and of the
+# bundled icon files)
 @lru_cache(maxsize=256)
 def _category_rgb(category: str) -> int:
     if category in CATEGORY_COLORS:

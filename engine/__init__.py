@@ -91,7 +91,6 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers
     from .sources.catalogue import CatalogueIndex, list_catalogue, standalone_env
     from .sources.mcp_import import merge_mcp_servers, read_mcp_config
     from .sources.mcp_import import source_name as mcp_source_name
-    from .sources.openapi import clear_cache as clear_openapi_cache
     from .sources.openapi import load_spec as load_openapi_spec
     from .sources.pool import SourcePool
     from .sources.schema import argument_issues
@@ -115,7 +114,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "WorkflowDiff": (".planner", "WorkflowDiff"),
     "argument_issues": (".sources.schema", "argument_issues"),
     "changed_fields": (".planner", "changed_fields"),
-    "clear_openapi_cache": (".sources.openapi", "clear_cache"),
     "coerce_to_schema": (".sources.schema", "coerce"),
     "format_diff": (".planner", "format_diff"),
     "list_catalogue": (".sources.catalogue", "list_catalogue"),
@@ -218,7 +216,6 @@ __all__ = [
     "__version__",
     "argument_issues",
     "changed_fields",
-    "clear_openapi_cache",
     "close_shared_http_pool",
     "coerce_to_schema",
     "default_secret_store",

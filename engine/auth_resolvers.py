@@ -69,6 +69,9 @@ class AuthResolverPlugin(Protocol):
     async def resolve(self, request: AuthRequest) -> AuthResult: ...
 
 
+#: plug-ins by entry-point name. Process-wide on purpose: an entry point is
+#: loaded once, as Python imports its module once; what a resolver returns
+#: (headers, expiry) is cached per run by the run's token cache.
 _LOADED: dict[str, AuthResolverPlugin] = {}
 
 

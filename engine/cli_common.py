@@ -13,6 +13,8 @@ import json
 import sys
 from typing import Any, TextIO
 
+from pydantic import BaseModel
+
 from .cli_output import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 from .io import parse_json_value
 from .model.workflow import Workflow
@@ -39,9 +41,16 @@ def default_registry() -> NodeRegistry:
     return registry
 
 
-def load_checked(path: str, registry: NodeRegistry, err: TextIO) -> Workflow | None:
-    """Load and validate; print every problem and return None when invalid."""
-    workflow, issues = check_file(path, registry)
+def load_checked(
+    path: str,
+    registry: NodeRegistry,
+    err: TextIO,
+    *,
+    configs: dict[str, BaseModel] | None = None,
+) -> Workflow | None:
+    """Load and validate; print every problem and return None when invalid.
+    ``configs`` receives the node configs that validated (``check_file``'s)."""
+    workflow, issues = check_file(path, registry, configs=configs)
     if issues or workflow is None:
         print_problems(path, [str(i) for i in issues], err)
         return None

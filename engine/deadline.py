@@ -67,6 +67,9 @@ class _Sweeper:
                 deadline._expire()
 
 
+#: one sweeper per event loop. Per loop, not per engine, on purpose: its timers
+#: are the loop's, and the deadlines of every run on a loop share them (weak
+#: keys: a closed loop takes its sweeper with it).
 _sweepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = (
     weakref.WeakKeyDictionary()
 )

@@ -18,11 +18,14 @@ May import: every engine module but the CLI and history. Main classes:
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from .credentials import EnvSecretStore, SecretStore
 from .errors import WorkflowLoadError
@@ -37,6 +40,9 @@ from .run.failures import MAX_CAUSE_CHARS
 from .run.for_each import DEFAULT_ITEM_CONCURRENCY
 from .run.loop import MIN_REDACTED_ENV_CHARS, Listener, Run, utc_now_iso
 from .validate import validate
+
+if TYPE_CHECKING:
+    from .sources.documents import DocumentCache
 
 __all__ = [
     "DEFAULT_ITEM_CONCURRENCY",
@@ -71,6 +77,15 @@ class Engine:
         #: compiled expressions are cached across runs of this engine
         self.expressions = ExpressionEngine()
 
+    @functools.cached_property
+    def documents(self) -> DocumentCache:
+        """Documents tool sources read from files (OpenAPI), kept across this
+        engine's runs and the editor's palette; ``documents.clear()`` reads
+        them again. (Built on first use: most runs have no sources.)"""
+        from .sources.documents import DocumentCache
+
+        return DocumentCache()
+
     def start(
         self,
         workflow: Workflow,
@@ -85,6 +100,7 @@ class Engine:
         run_id: str | None = None,
         tool_sources: Any = None,
         source_pool: Any = None,
+        configs: Mapping[str, BaseModel] | None = None,
     ) -> RunHandle:
         """Start a run on the running event loop and return its handle.
 
@@ -92,12 +108,16 @@ class Engine:
         warm sources), used instead of one the run opens and closes itself.
         ``source_pool``: a ``SourcePool`` the run leases its MCP sources from
         (the editor's warm sessions; they stay open after the run).
+        ``configs``: node configs validated just before (``validate``'s
+        ``configs``); the run reuses them instead of validating them again.
         Raises ``WorkflowLoadError`` when ``check`` and the workflow is invalid.
         """
         if check:
-            issues = validate(workflow, self.registry, self.expressions)
+            validated: dict[str, BaseModel] = {}
+            issues = validate(workflow, self.registry, self.expressions, configs=validated)
             if issues:
                 raise WorkflowLoadError(issues)
+            configs = validated
         for target in (only, up_to):
             if target is not None and workflow.node(target) is None:
                 raise ValueError(f"no node {target!r} in the workflow")
@@ -112,6 +132,7 @@ class Engine:
             previous=previous,
             tool_sources=tool_sources,
             source_pool=source_pool,
+            configs=configs,
         )
         handle = RunHandle(run)
         for listener in listeners:

@@ -5,7 +5,7 @@ may still spend; the sandbox's operators, filters and calls charge it
 (``engine.expression_sandbox``). ``Evaluation`` runs a compiled expression
 with a fresh budget.
 
-May import: jinja2, engine.errors, stdlib.
+May import: jinja2, engine.errors, engine.safe_output, stdlib.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from jinja2 import Undefined, nodes
 from jinja2.environment import TemplateExpression
 
 from .errors import ExpressionError, NodeTimeoutError
+from .safe_output import structural_size
 
 MAX_SOURCE_CHARS = 20_000
 MAX_STRING_CHARS = 20_000_000
@@ -95,6 +96,8 @@ BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
 _NODE_DEADLINE: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
     "flowdesk_node_deadline", default=None
 )
+#: Process-wide on purpose: set by the CLI's Ctrl+C handler (a signal reaches
+#: the process), it stops every evaluation in progress, whichever engine's.
 _interrupted = False
 
 
@@ -140,29 +143,9 @@ def check_budget(value: Any = None) -> None:
 def measure(value: Any, cap: int = MAX_VALUE_SIZE) -> int:
     """Structural size (characters of text, one per item, key and scalar),
     counting shared parts every time they appear; stops counting past ``cap``.
-    Raises ``UndefinedError`` for an undefined value anywhere inside."""
-    total = 0
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            total += len(item) + 1
-        elif isinstance(item, Mapping):
-            total += 1
-            for key, sub in item.items():
-                stack.append(key)
-                stack.append(sub)
-        elif isinstance(item, list | tuple):
-            total += 1
-            stack.extend(item)
-        elif isinstance(item, Undefined):
-            str(item)  # raises UndefinedError with its hint
-            total += 1
-        else:
-            total += 1
-        if total > cap:
-            return total
-    return total
+    Raises ``UndefinedError`` for an undefined value anywhere inside. (The
+    run history's walk, ``structural_size``, with this module's counts.)"""
+    return structural_size(value, cap, overhead=1, undefined=Undefined)
 
 
 def check_structure(value: Any) -> None:

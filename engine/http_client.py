@@ -40,7 +40,7 @@ from .compat.httpx_fast import (
     read_response,
     remember_encoding,
 )
-from .compat.yarl_fast import yarl_url
+from .compat.yarl_fast import YarlOrigins, yarl_url
 from .metrics import METRICS
 
 DEFAULT_LIMITS = httpx.Limits(
@@ -53,12 +53,13 @@ EAGER_BODY_BYTES = 256 * 1024
 COMPRESSED_CHUNK_BYTES = 4096
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy")
 
+#: Process-wide on purpose: the default verifying context (certifi's bundle)
+#: is never changed once built and holds nothing of a run or an engine;
+#: building it costs milliseconds and every run makes a new client.
 _ssl_context: ssl.SSLContext | None = None
 
 
 def _default_ssl_context() -> ssl.SSLContext:
-    # Building a verifying context (certifi's bundle) costs milliseconds; every
-    # run makes a new client, so build it once per process.
     global _ssl_context
     if _ssl_context is None:
         _ssl_context = httpx.create_ssl_context()
@@ -153,19 +154,17 @@ def _map_error(exc: BaseException, request: httpx.Request, *, reading: bool) -> 
     return httpx.NetworkError(message, request=request)
 
 
-_EXTENSIONS: dict[str, dict[str, Any]] = {}
-
-
-def _extensions(reason: str | None) -> dict[str, Any]:
-    """A response's extensions (a fresh dict: httpx users may change theirs)."""
+def _extensions(reason: str | None, templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A response's extensions (a fresh dict: httpx users may change theirs),
+    copied from ``templates`` (the transport's, by reason phrase)."""
     key = reason or ""
-    template = _EXTENSIONS.get(key)
+    template = templates.get(key)
     if template is None:
         template = {"http_version": b"HTTP/1.1"}
         if reason:
             template["reason_phrase"] = reason.encode("latin-1", "replace")
-        if len(_EXTENSIONS) < 64:
-            _EXTENSIONS[key] = template
+        if len(templates) < 64:
+            templates[key] = template
     return dict(template)
 
 
@@ -261,6 +260,11 @@ class _SharedPool:
 
 #: seconds a shared pool stays open with no client using it
 IDLE_CLOSE_S = 30.0
+#: One pool per event loop, not per engine, on purpose: an aiohttp session
+#: belongs to the loop it was opened on, and its idle connections carry
+#: nothing of a run (no cookie jar, credentials go on each request), so the
+#: runs of every engine on a loop may reuse them (weak keys: a finished loop
+#: takes its pool with it). ``close_shared_pool`` closes the running loop's.
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SharedPool] = (
     weakref.WeakKeyDictionary()
 )
@@ -309,6 +313,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._sent: _SentHeaders = {}
         #: requests per origin ("source") this transport sent to
         self._calls: dict[str, int] = {}
+        #: what ``yarl_url`` worked out per origin, and response extensions
+        #: by reason phrase (this transport's: nothing is shared between runs)
+        self._origins: YarlOrigins = {}
+        self._extensions: dict[str, dict[str, Any]] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         if self._shared:
@@ -385,7 +393,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             response = await send(
                 session,
                 request.method,
-                yarl_url(request.url),
+                yarl_url(request.url, self._origins),
                 headers=_sent_headers(request.headers, self._sent),
                 data=data or None,
                 allow_redirects=False,
@@ -394,7 +402,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _map_error(exc, request, reading=False) from exc
-        extensions = _extensions(response.reason)
+        extensions = _extensions(response.reason, self._extensions)
         length = response.content_length
         if (
             length is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 #: at most this many characters of one message are printed
@@ -53,25 +54,36 @@ def json_text(value: Any, **options: Any) -> str:
         )
 
 
-def structural_size(value: Any, cap: int) -> int:
-    """A lower bound of the length of ``value``'s JSON text (characters of
-    strings plus one per item, key and scalar), counting shared parts each
-    time they appear; stops counting past ``cap``. Costs at most ``cap`` steps."""
+def structural_size(
+    value: Any, cap: int, *, overhead: int = 2, undefined: type | tuple[type, ...] = ()
+) -> int:
+    """The structural size of ``value``: the characters of its strings plus
+    ``overhead`` per string, list and object and one per other scalar, keys
+    included, counting shared parts each time they appear (a list repeating
+    one big list counts every repetition: that is what JSON would write);
+    stops counting past ``cap``, so it costs at most ``cap`` steps.
+
+    With ``overhead=2`` (quotes, brackets) it is a lower bound of the length
+    of ``value``'s JSON text (the run history's output limit); the expression
+    limits count ``overhead=1``. A value of an ``undefined`` type is turned
+    into text (Jinja's ``Undefined`` raises its hint there)."""
     total = 0
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            total += len(item) + 2
-        elif isinstance(item, dict):
-            total += 2
+            total += len(item) + overhead
+        elif isinstance(item, Mapping):
+            total += overhead
             for key, sub in item.items():
                 stack.append(key)
                 stack.append(sub)
         elif isinstance(item, list | tuple):
-            total += 2
+            total += overhead
             stack.extend(item)
         else:
+            if undefined and isinstance(item, undefined):
+                str(item)
             total += 1
         if total > cap:
             break

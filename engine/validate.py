@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import (
     ExpressionError,
@@ -40,11 +40,19 @@ def validate(
     workflow: Workflow,
     registry: NodeRegistry,
     expressions: ExpressionEngine | None = None,
+    *,
+    configs: dict[str, BaseModel] | None = None,
 ) -> list[Issue]:
     """Every problem of ``workflow``; an empty list when it can run.
     ``expressions`` is the compiled-expression cache to use (an ``Engine``'s,
-    shared with its runs); without one, a fresh cache for this call."""
-    return _Validator(workflow, registry, expressions or ExpressionEngine()).run()
+    shared with its runs); without one, a fresh cache for this call.
+    ``configs`` receives, by node id, the configs that validated, for a run
+    started right after to reuse (``Engine.start(configs=...)``)."""
+    validator = _Validator(workflow, registry, expressions or ExpressionEngine())
+    issues = validator.run()
+    if configs is not None:
+        configs.update(validator.configs)
+    return issues
 
 
 #: a fully cyclic graph lists this many cycles, then a count
@@ -59,6 +67,8 @@ class _Validator:
         self.registry = registry
         self.expressions = expressions
         self.issues: list[Issue] = []
+        #: by node id, the configs that fit their type's model
+        self.configs: dict[str, BaseModel] = {}
         self.index: dict[str, int] = {}
         #: the nodes with a unique id and the edges between them that can run
         self.graph = Graph()
@@ -240,7 +250,7 @@ class _Validator:
         if node_type is None:
             return
         try:
-            node_type.Config.model_validate(node.config)
+            self.configs[node.id] = node_type.Config.model_validate(node.config)
         except ValidationError as exc:
             for error in exc.errors():
                 loc = tuple(error["loc"])
@@ -361,24 +371,30 @@ _INDEXED = re.compile(r"^(nodes|edges)\[(\d+)\]")
 
 
 def check_source(
-    raw: Any, registry: NodeRegistry, source: str | None = None
+    raw: Any,
+    registry: NodeRegistry,
+    source: str | None = None,
+    *,
+    configs: dict[str, BaseModel] | None = None,
 ) -> tuple[Workflow | None, list[Issue]]:
     """Load and validate a parsed workflow file, reporting every problem at once.
 
     When the file does not even fit the format, the nodes and edges that do are
     still checked as a graph (a cycle is reported next to a bad id), with
     locations pointing into the original file. Returns the workflow when it
-    loaded, and the issues (empty when it can run).
+    loaded, and the issues (empty when it can run). ``configs``: as ``validate``'s.
     """
     try:
         workflow = parse_workflow(raw, registry, source)
     except WorkflowLoadError as exc:
         issues = list(exc.issues)
         return None, issues + _salvaged_graph_issues(raw, registry, issues)
-    return workflow, validate(workflow, registry)
+    return workflow, validate(workflow, registry, configs=configs)
 
 
-def check_file(path: str, registry: NodeRegistry) -> tuple[Workflow | None, list[Issue]]:
+def check_file(
+    path: str, registry: NodeRegistry, *, configs: dict[str, BaseModel] | None = None
+) -> tuple[Workflow | None, list[Issue]]:
     """``check_source`` for a file path (unreadable or non-JSON files included)."""
     try:
         raw = read_json(Path(path).read_bytes(), path)
@@ -390,7 +406,7 @@ def check_file(path: str, registry: NodeRegistry) -> tuple[Workflow | None, list
         except WorkflowLoadError as exc:
             return None, list(exc.issues)
         raise
-    return check_source(raw, registry, path)
+    return check_source(raw, registry, path, configs=configs)
 
 
 def _salvaged_graph_issues(raw: Any, registry: NodeRegistry, issues: list[Issue]) -> list[Issue]:

@@ -5,6 +5,12 @@ existing nodes, no duplicate edge), change the workflow and emit a typed event
 (``editor.document.events``) through ``Document.changed``; removing nodes emits
 ``EdgeRemoved`` for their edges first. Commands call these mutators; nothing
 else writes to the workflow. May import: engine (public API), stdlib. No Qt.
+
+Why one file of ~600 lines: ``Document`` is one class whose every mutator
+keeps the same indexes (nodes by id, edges by key, titles) and emits through
+the same signal; split, the parts would share that private state. Its plain
+values and checks are in ``values``, its events in ``events``, run copies
+in ``snapshot``.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from flowdesk.editor.document.values import (
     make_edge,
     node_json,
     sanitize_id,
+    workflow_field_adapter,
 )
 from flowdesk.engine import Edge, Issue, Node, NodeRegistry, NodeType, Workflow, reachable
 from pydantic import ValidationError
@@ -573,19 +580,15 @@ class Document:
             setattr(self._wf, field, default)
             self._wf.model_fields_set.discard(field)
         else:
-            probe = {
-                "format": "flowdesk/workflow",
-                "version": 1,
-                "name": "x",
-                "nodes": [],
-                "edges": [],
-                field: copy.deepcopy(value),
-            }
             try:
-                checked = Workflow.model_validate(probe)
+                adapter = workflow_field_adapter(field)
+            except KeyError:
+                raise DocumentError(f"{field}: not a key of a workflow") from None
+            try:
+                checked = adapter.validate_python(copy.deepcopy(value))
             except ValidationError as exc:
-                raise DocumentError(error_text(exc)) from None
-            setattr(self._wf, field, getattr(checked, field))
+                raise DocumentError(error_text(exc, (field,))) from None
+            setattr(self._wf, field, checked)
         self.changed.emit(WorkflowChanged(frozenset({field})))
 
     def set_ui_value(self, key: str, value: Any) -> None:

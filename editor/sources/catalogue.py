@@ -5,7 +5,9 @@ announces ``changed``; a source that fails keeps its error for the panel.
 Results are kept per source entry, so an edit elsewhere in the workflow does
 not reload anything. MCP sources are listed through the window's warm
 sessions (``WarmSessions``, on the event loop) when it has them: the server
-started for the palette is the one the runs use.
+started for the palette is the one the runs use. Documents read from files
+(OpenAPI) are kept in the engine's ``DocumentCache`` (``documents``), shared
+with the runs; a forced refresh empties it.
 May import: PySide6, engine (sources), editor.workers.
 """
 
@@ -22,7 +24,6 @@ from flowdesk.engine import (
     FlowdeskError,
     ToolInfo,
     Workflow,
-    clear_openapi_cache,
     list_catalogue,
 )
 from PySide6.QtCore import QObject, Signal
@@ -39,10 +40,16 @@ class ToolCatalogue(QObject):
     changed = Signal()
 
     def __init__(
-        self, secret_store: Any = None, parent: QObject | None = None, warm: Any = None
+        self,
+        secret_store: Any = None,
+        parent: QObject | None = None,
+        warm: Any = None,
+        documents: Any = None,
     ) -> None:
         super().__init__(parent)
         self.secret_store = secret_store
+        #: the engine's ``DocumentCache`` (None: documents are read every time)
+        self.documents = documents
         #: the window's ``WarmSessions`` (MCP sources are listed through it)
         self.warm = warm
         self.tools: dict[str, list[ToolInfo]] = {}
@@ -73,8 +80,8 @@ class ToolCatalogue(QObject):
             self._rebuild_index()
             self.changed.emit()
             return
-        if force:
-            clear_openapi_cache()
+        if force and self.documents is not None:
+            self.documents.clear()
         for name in wanted:
             self._keys[name] = _key(workflow, name, root)
         self.loading |= set(wanted)
@@ -105,6 +112,7 @@ class ToolCatalogue(QObject):
                     only=wanted,
                     errors=errors,
                     secrets=self.secret_store,
+                    documents=self.documents,
                 )
             )
             return found, errors

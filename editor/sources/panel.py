@@ -232,7 +232,9 @@ class SourcesUi:
     def __init__(self, window: Window, secret_store: Any = None) -> None:
         self.window = window
         self.warm = WarmSessions(secret_store, window)
-        self.catalogue = ToolCatalogue(secret_store, window, warm=self.warm)
+        self.catalogue = ToolCatalogue(
+            secret_store, window, warm=self.warm, documents=window.bridge.engine.documents
+        )
         #: ``show_error(title, message)`` (tests replace it)
         self.show_error = lambda title, message: error_box(self, title, message)
         self.panel = SourcesPanel(self)
@@ -435,8 +437,9 @@ class SourcesUi:
         spec, root = str(entry.get("spec", "")), self.data_root()
 
         def work() -> list[dict[str, Any]]:
-            # (files come from the process cache; a URL is fetched once more)
-            return asyncio.run(load_openapi_spec(spec, root)).credential_suggestions()
+            # (files come from the engine's cache; a URL is fetched once more)
+            loaded = asyncio.run(load_openapi_spec(spec, root, cache=self.catalogue.documents))
+            return loaded.credential_suggestions()
 
         def done(result: Any, error: BaseException | None) -> None:
             if error is None and result:

@@ -38,6 +38,7 @@ __all__ = [
     "ClientState",
     "HeaderEntry",
     "HttpClient",
+    "Origins",
     "ParseResult",
     "UseClientDefault",
     "header_entries",
@@ -95,18 +96,21 @@ _PLAIN_URL = re.compile(
     r"(?:\?([A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*))?"
 )
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_origins: dict[str, ParseResult] = {}
+#: origin text (``scheme://host:port``) -> its parsed parts; each ``HttpClient``
+#: keeps its own (no module-level cache: two engines share nothing)
+Origins = dict[str, ParseResult]
 _MAX_ORIGINS = 256
 _MAX_PLAIN_URL = 8192
 
 
-def parse_url(text: str) -> httpx.URL:
+def parse_url(text: str, origins: Origins | None = None) -> httpx.URL:
     """``httpx.URL(text)``, minus most of its cost for plain, canonical URLs.
 
     httpx parses, validates and re-quotes every component of every URL (~10 µs
     for a short one); a fan-out sends many URLs that differ only in a path or
     query that is already canonical. Those reuse the parsed origin (scheme,
-    user info, host, port: cached) and take the rest as is; anything else — a
+    user info, host, port: cached in ``origins``, the client's; None: not
+    cached) and take the rest as is; anything else — a
     fragment, ``.`` segments, characters httpx would quote, a stray ``%`` —
     goes through httpx. tests/http/test_http_client.py checks that both give
     the same URL.
@@ -119,14 +123,15 @@ def parse_url(text: str) -> httpx.URL:
         return httpx.URL(text)
     if "@" in origin:
         return httpx.URL(text)  # user info (a password?) stays out of the cache
-    parsed = _origins.get(origin)
+    parsed = origins.get(origin) if origins is not None else None
     if parsed is None:
         parsed = httpx.URL(origin)._uri_reference
         if parsed.path or parsed.query is not None or not parsed.host:
             return httpx.URL(text)
-        if len(_origins) >= _MAX_ORIGINS:
-            _origins.clear()
-        _origins[origin] = parsed
+        if origins is not None:
+            if len(origins) >= _MAX_ORIGINS:
+                origins.clear()
+            origins[origin] = parsed
     url = httpx.URL.__new__(httpx.URL)
     # ``parsed._replace(path=path, query=query)``, without namedtuple's slow path
     # (nor the Python-level ``__new__`` of a NamedTuple)
@@ -289,6 +294,11 @@ class HttpClient(httpx.AsyncClient):
         super().__init__(**kwargs)
         self._cookies = _Cookies(self._cookies)
         self._templates: dict[tuple[Any, ...], _RequestTemplate] = {}
+        self._origins: Origins = {}
+
+    def parse_url(self, text: str) -> httpx.URL:
+        """``parse_url`` with this client's cache of parsed origins."""
+        return parse_url(text, self._origins)
 
     def build_request(
         self,
@@ -329,7 +339,7 @@ class HttpClient(httpx.AsyncClient):
             and _no_cookies(self._cookies)
         ):
             if type(url) is str:
-                url = parse_url(url)
+                url = parse_url(url, self._origins)
             # (``url.is_absolute_url``, minus a property call)
             if type(url) is httpx.URL and url._uri_reference.scheme and url._uri_reference.host:
                 return self._build_request_from_template(method, url, content, headers, timeout)

@@ -46,18 +46,20 @@ _YARL_LAYOUT = {"_cache", "_scheme", "_netloc", "_path", "_query", "_fragment"} 
 #: an origin whose URLs ``yarl_url`` parses
 _PARSE: tuple[str, dict[str, Any]] = ("", {})
 #: (scheme, host, port) -> (authority, yarl's properties of the origin); URLs
-#: with user info are not cached
-_yarl_origins: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = {}
+#: with user info are not cached. Each transport keeps its own (no
+#: module-level cache: two engines share nothing)
+YarlOrigins = dict[tuple[Any, ...], tuple[str, dict[str, Any]]]
 _MAX_YARL_ORIGINS = 256
 
 
-def yarl_url(url: httpx.URL) -> URL:
+def yarl_url(url: httpx.URL, origins: YarlOrigins | None = None) -> URL:
     """``URL(str(url), encoded=True)``: httpx's URL as yarl's, without a second parse.
 
     httpx has already normalized and percent-encoded the URL, so yarl takes its
     parts as they are. What aiohttp asks of every request's URL (host, port,
     ``Host`` header, …) depends on the scheme and authority only: it is worked
-    out once per origin and handed to each URL of that origin as yarl's own
+    out once per origin (kept in ``origins``, the transport's; None: worked
+    out for this URL only) and handed to each URL of that origin as yarl's own
     property cache. This skips yarl's parse (its cache holds 128 URLs, fewer
     than a fan-out sends) and half a dozen property computations per request.
     It relies on yarl's private layout (``__slots__``): checked at import, and
@@ -67,12 +69,12 @@ def yarl_url(url: httpx.URL) -> URL:
     """
     ref = url_parts(url)
     if ref.userinfo:
-        # (a password in the URL stays out of process-wide caches)
+        # (a password in the URL stays out of the caches)
         return URL(str(url), encoded=True)
     key = (ref.scheme, ref.host, ref.port)
-    known = _yarl_origins.get(key)
+    known = origins.get(key) if origins is not None else None
     if known is None:
-        known = _yarl_origin(url, key)
+        known = _yarl_origin(url, key, {} if origins is None else origins)
     if known is _PARSE:
         return URL(str(url), encoded=True)
     return _yarl_build(ref, *known)
@@ -89,7 +91,9 @@ def _yarl_build(ref: ParseResult, authority: str, seed: dict[str, Any]) -> URL:
     return built
 
 
-def _yarl_origin(url: httpx.URL, key: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+def _yarl_origin(
+    url: httpx.URL, key: tuple[Any, ...], origins: YarlOrigins
+) -> tuple[str, dict[str, Any]]:
     """What ``yarl_url`` reuses for the URLs of ``url``'s origin (``_PARSE``: nothing)."""
     known = _PARSE
     if _YARL_LAYOUT:
@@ -103,7 +107,7 @@ def _yarl_origin(url: httpx.URL, key: tuple[Any, ...]) -> tuple[str, dict[str, A
             for name in (*_ORIGIN_PROPERTIES, "raw_path_qs", "raw_fragment")
         ):
             known = candidate
-    if len(_yarl_origins) >= _MAX_YARL_ORIGINS:
-        _yarl_origins.clear()
-    _yarl_origins[key] = known
+    if len(origins) >= _MAX_YARL_ORIGINS:
+        origins.clear()
+    origins[key] = known
     return known

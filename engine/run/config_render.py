@@ -5,7 +5,8 @@ scope, then validated against the type's ``Config`` model.
   expression keeps its value's type; ``expression_fields`` are bare
   expressions without ``{{ }}``; ``raw_fields`` are left for the node);
 - a constant config (no expression anywhere) is validated once per run and
-  reused, also by every item of a ``for_each``;
+  reused, also by every item of a ``for_each``; not at all when the run is
+  handed it validated (``validate(configs=...)`` just before the run);
 - an expression error names its node and field (``config.url``); an invalid
   rendered config is a ``ConfigError`` listing every problem with its path.
 May import: engine.expressions, engine.errors, engine.io, engine.model,
@@ -33,12 +34,16 @@ PlanEntry = tuple[str, Compiled, str | None]
 class ConfigRenderer:
     """Renders and validates the configs of one run's nodes (caches per run)."""
 
-    __slots__ = ("_known", "expressions")
+    __slots__ = ("_known", "_validated", "expressions")
 
-    def __init__(self, expressions: ExpressionEngine) -> None:
+    def __init__(
+        self, expressions: ExpressionEngine, validated: Mapping[str, BaseModel] | None = None
+    ) -> None:
         self.expressions = expressions
         #: per node, its validated config when constant, else its plan
         self._known: dict[str, BaseModel | list[PlanEntry]] = {}
+        #: node configs validated before the run (as they are, expressions unevaluated)
+        self._validated = validated or {}
 
     def evaluate(
         self, node: Node, field: str, source: str, scope: Mapping[str, Any], bare: bool = False
@@ -56,7 +61,7 @@ class ConfigRenderer:
         if known is None:
             plan = config_plan(self.expressions, node, node_type)
             if plan is None:
-                known = self._known[node.id] = validate_config(node, node_type, node.config)
+                known = self._known[node.id] = self._constant(node, node_type)
             else:
                 known = self._known[node.id] = plan
         if not isinstance(known, list):
@@ -72,6 +77,14 @@ class ConfigRenderer:
                 _locate(error, node, f"config.{key}")
                 raise
         return validate_config(node, node_type, rendered)
+
+    def _constant(self, node: Node, node_type: type[NodeType]) -> BaseModel:
+        """A constant config validated: the one validated before the run, if
+        any (the same model validating the same dict), else validated now."""
+        validated = self._validated.get(node.id)
+        if type(validated) is node_type.Config:
+            return validated
+        return validate_config(node, node_type, node.config)
 
 
 def _locate(error: ExpressionError, node: Node, field: str) -> None:

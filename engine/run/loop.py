@@ -25,10 +25,12 @@ import functools
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from ..bus import BUS
 from ..context import RunServices
@@ -94,6 +96,7 @@ class Run:
         previous: RunResult | None,
         tool_sources: Any = None,
         source_pool: Any = None,
+        configs: Mapping[str, BaseModel] | None = None,
     ) -> None:
         self.engine = engine
         self.metrics = engine.metrics
@@ -164,7 +167,7 @@ class Run:
         self.attempts = Attempts(
             services=self.services,
             settings=settings,
-            renderer=ConfigRenderer(engine.expressions),
+            renderer=ConfigRenderer(engine.expressions, configs),
             slots=Slots(settings.max_concurrency),
             emit=self.emit,
             stopping=lambda: self.stopping is not None,
@@ -194,6 +197,7 @@ class Run:
             ),
             environ=self.engine.environ,
             log=_log_source_line,
+            documents=self.engine.documents,
         )
         return SourceManager(self.workflow.sources, env, pool=pool)
 

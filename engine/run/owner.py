@@ -10,12 +10,15 @@ registry); never ``engine.executor``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..credentials import SecretStore
 from ..expressions import ExpressionEngine
 from ..metrics import CallMetrics
 from ..registry import NodeRegistry
+
+if TYPE_CHECKING:
+    from ..sources.documents import DocumentCache
 
 
 class RunOwner(Protocol):
@@ -38,3 +41,6 @@ class RunOwner(Protocol):
 
     @property
     def expressions(self) -> ExpressionEngine: ...
+
+    @property
+    def documents(self) -> DocumentCache: ...

@@ -16,6 +16,7 @@ May import: pydantic, engine.errors, engine.credentials, stdlib.
 from __future__ import annotations
 
 import builtins
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from ..context import NodeContext
     from ..credentials import CredentialResolver
+    from .documents import DocumentCache
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,14 @@ class ToolInfo:
     read_only: bool | None = None
     output_schema: dict[str, Any] | None = field(default=None, repr=False)
     extra: Any = field(default=None, compare=False, repr=False)
+
+    @functools.cached_property
+    def validator(self) -> Any:
+        """A ``jsonschema`` validator of ``input_schema``, built on first use and
+        kept with the tool (no process-wide cache: it goes when the tool goes)."""
+        from .schema import schema_validator
+
+        return schema_validator(self.input_schema)
 
     def to_json(self) -> dict[str, Any]:
         """For ``flowdesk tools list --json`` and the planner."""
@@ -83,7 +93,8 @@ class SourceEnv:
     state changes (``starting``, ``ready`` with "N tools", ``failed`` with the
     reason, ``tools_changed``, ``closed``); ``on_stderr(source, line)``: each
     line an MCP server writes to its stderr, as it comes (None: kept for the
-    error message only).
+    error message only). ``documents``: where documents read from files are
+    kept across sources (the engine's ``DocumentCache``; None: read each time).
     """
 
     workflow_dir: Path | None
@@ -95,6 +106,7 @@ class SourceEnv:
     log: Callable[[str, str], None] = field(default=lambda message, level="info": None)
     on_state: Callable[[str, str, str], None] = field(default=lambda source, state, detail: None)
     on_stderr: Callable[[str, str], None] | None = None
+    documents: DocumentCache | None = None
 
 
 class ToolSource(ABC):

@@ -25,13 +25,12 @@ from ..credentials import CredentialResolver, EnvSecretStore, SecretStore
 from ..errors import FlowdeskError
 from ..expressions import ExpressionEngine, Namespace, to_text
 from .base import SourceEnv, ToolInfo
+from .documents import DocumentCache
 from .manager import SourceManager
 from .registry import SourceTypes
 
 if TYPE_CHECKING:
     from ..model.workflow import Workflow
-
-_expressions = ExpressionEngine()
 
 
 def make_render(
@@ -40,7 +39,8 @@ def make_render(
     env_names: Iterable[str],
     expressions: ExpressionEngine | None = None,
 ) -> Callable[[str], str]:
-    """``render(text)``: ``{{ vars.x }}`` and ``{{ env.X }}`` (declared names) in text."""
+    """``render(text)``: ``{{ vars.x }}`` and ``{{ env.X }}`` (declared names) in text,
+    compiled by ``expressions`` (the engine's; by default a cache of this render's own)."""
     names = set(env_names)
     scope = {
         "vars": Namespace(
@@ -56,7 +56,7 @@ def make_render(
             ),
         ),
     }
-    engine = expressions or _expressions
+    engine = expressions if expressions is not None else ExpressionEngine()
 
     def render(text: str) -> str:
         return to_text(engine.evaluate(text, scope))
@@ -71,8 +71,10 @@ def standalone_env(
     secrets: SecretStore | None = None,
     environ: Mapping[str, str] | None = None,
     variables: Mapping[str, Any] | None = None,
+    documents: DocumentCache | None = None,
 ) -> SourceEnv:
-    """The env of sources opened outside a run (palette, ``flowdesk tools``)."""
+    """The env of sources opened outside a run (palette, ``flowdesk tools``);
+    ``documents``: where documents read from files are kept (the engine's)."""
     environ = os.environ if environ is None else environ
     store = secrets if secrets is not None else EnvSecretStore(environ)
     return SourceEnv(
@@ -81,6 +83,7 @@ def standalone_env(
         credentials=CredentialResolver(workflow.credentials, store),
         render=make_render({**workflow.variables, **(variables or {})}, environ, workflow.env),
         environ=environ,
+        documents=documents,
     )
 
 
@@ -95,13 +98,20 @@ async def list_catalogue(
     secrets: SecretStore | None = None,
     environ: Mapping[str, str] | None = None,
     variables: Mapping[str, Any] | None = None,
+    documents: DocumentCache | None = None,
 ) -> dict[str, list[ToolInfo]]:
     """``{source: [tools]}`` of the workflow's sources (``only``: those names;
-    ``variables`` override the workflow's for ``{{ vars.x }}`` in source configs)."""
+    ``variables`` override the workflow's for ``{{ vars.x }}`` in source configs;
+    ``documents``: where documents read from files are kept, the engine's)."""
     own = manager is None
     if manager is None:
         env = standalone_env(
-            workflow, workflow_dir, secrets=secrets, environ=environ, variables=variables
+            workflow,
+            workflow_dir,
+            secrets=secrets,
+            environ=environ,
+            variables=variables,
+            documents=documents,
         )
         manager = SourceManager(workflow.sources, env, types)
     names = list(workflow.sources) if only is None else list(only)

@@ -22,6 +22,7 @@ def test_yarl_keeps_the_slots_the_fast_path_fills() -> None:
 
 def test_an_origin_is_cached_after_its_first_url_matched_yarl() -> None:
     url = httpx.URL("http://127.0.0.1:8/compat/check?x=1")
-    built = yarl_fast.yarl_url(url)
+    origins: yarl_fast.YarlOrigins = {}
+    built = yarl_fast.yarl_url(url, origins)
     assert built == URL(str(url), encoded=True)
-    assert yarl_fast._yarl_origins[("http", "127.0.0.1", 8)] is not yarl_fast._PARSE
+    assert origins[("http", "127.0.0.1", 8)] is not yarl_fast._PARSE

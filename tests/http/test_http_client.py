@@ -469,16 +469,32 @@ def test_json_body_reads_like_json_loads_of_bytes(data: bytes) -> None:
 
 def test_yarl_url_parses_when_yarl_is_laid_out_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(yarl_fast, "_YARL_LAYOUT", False)
-    monkeypatch.setattr(yarl_fast, "_yarl_origins", {})
+    origins: yarl_fast.YarlOrigins = {}
     url = httpx.URL("http://127.0.0.1:9/item/1?x=2")
-    assert yarl_url(url) == URL(str(url), encoded=True)
-    assert yarl_fast._yarl_origins == {("http", "127.0.0.1", 9): yarl_fast._PARSE}
+    assert yarl_url(url, origins) == URL(str(url), encoded=True)
+    assert origins == {("http", "127.0.0.1", 9): yarl_fast._PARSE}
 
 
 def test_urls_with_a_password_stay_out_of_the_url_caches() -> None:
     text = "https://user:s3cret@example.com/a?b=1"
-    url = parse_url(text)
+    origins: httpx_fast.Origins = {}
+    yarl_origins: yarl_fast.YarlOrigins = {}
+    url = parse_url(text, origins)
     assert url == httpx.URL(text)
-    assert yarl_url(url) == URL(str(url), encoded=True)
-    cached = repr(httpx_fast._origins) + repr(yarl_fast._yarl_origins)
-    assert "s3cret" not in cached
+    assert yarl_url(url, yarl_origins) == URL(str(url), encoded=True)
+    assert "s3cret" not in repr(origins) + repr(yarl_origins)
+
+
+async def test_each_client_keeps_its_own_url_caches(peer: Peer) -> None:
+    """Two clients (two runs, two engines) share no parsed origins: what one
+    worked out is not in the other's caches."""
+    first, second = make_http_client(), make_http_client()
+    try:
+        response = await first.get(f"{peer.url}/echo")
+        assert response.status_code == 200
+        assert first._origins and first._transport._origins  # type: ignore[attr-defined]
+        assert not second._origins  # type: ignore[attr-defined]
+        assert not second._transport._origins  # type: ignore[attr-defined]
+    finally:
+        await first.aclose()
+        await second.aclose()

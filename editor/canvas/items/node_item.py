@@ -72,6 +72,8 @@ class _Geometry:
     named: bool
 
 
+#: geometry by what it depends on (process-wide: a pure function of ports,
+#: subtitle and width; nothing of a document or window)
 _GEOMETRIES: dict[tuple[object, ...], _Geometry] = {}
 #: the same lists of ports (shared by the document per node type) → geometry,
 #: without hashing every port of every node while building

@@ -14,6 +14,7 @@ import codecs
 import functools
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -72,13 +73,16 @@ def mask_password(text: str) -> str:
 USERINFO_PASSWORD = re.compile(r"(^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)[^/?#@]*@")
 
 
-def checked_url(text: str) -> httpx.URL:
+def checked_url(text: str, parse: Callable[[str], httpx.URL] | None = None) -> httpx.URL:
+    """``text`` as an absolute http(s) URL, or a located ``ConfigError``.
+    ``parse``: the run's client's parser (``HttpClient.parse_url``, which
+    caches parsed origins); by default ``parse_url`` without a cache."""
     shown = mask_password(text)
     try:
         # httpx takes "http://[bad" for a host named "%5Bbad" and looks it up:
         # urllib refuses an unclosed or invalid bracketed address
         urlsplit(text.strip()).port  # noqa: B018 - parses (and checks) the port too
-        url = _fast.parse_url(text.strip())
+        url = parse(text.strip()) if parse is not None else _fast.parse_url(text.strip())
     except (httpx.InvalidURL, ValueError) as exc:
         raise ConfigError(
             f"config.url {shown!r} is not a valid URL: {mask_password(str(exc))}",
@@ -98,6 +102,7 @@ def checked_url(text: str) -> httpx.URL:
     return url
 
 
+# (a constant built on first use, not a cache of anything a run or engine owns)
 @functools.cache
 def no_phase_timeout() -> httpx.Timeout:
     """Per-phase limits off: ``timeout_s`` already bounds the whole request, and

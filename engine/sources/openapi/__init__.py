@@ -5,7 +5,9 @@
 http(s) URL; JSON or YAML; OpenAPI 3.0, 3.1, Swagger 2.0) is read when the
 source is first used, in a worker thread (a large document must not freeze
 the editor); each operation becomes a tool (``tools.build_tools``). Documents
-read from files are cached per process by path, size and modification time.
+read from files are kept by path, size and modification time in the
+``DocumentCache`` of the source's env (``SourceEnv.documents``: the engine's,
+shared by its runs and the editor's palette); without one, read every time.
 
 A call goes through ``http.request``'s own exchange: the run's shared client
 (pooling), redirects, the response size limit, the source's credential
@@ -21,8 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import FlowdeskError
 from ..base import SourceEnv, SourceType, ToolInfo, ToolSource
+from ..documents import DocumentCache
 from .document import (
     Document,
     Resolver,
@@ -103,19 +104,6 @@ class LoadedSpec:
         return title if isinstance(title, str) else ""
 
 
-#: documents read from files: (real path, size, mtime) -> LoadedSpec
-_CACHE: OrderedDict[tuple[str, int, int], LoadedSpec] = OrderedDict()
-_CACHE_SIZE = 4
-#: the editor reads documents on worker threads
-_CACHE_LOCK = threading.Lock()
-
-
-def clear_cache() -> None:
-    """Forget the documents read from files (the editor's "reload")."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
-
-
 def build_spec(data: bytes, shown: str, location: str, url: bool, root: Path | None) -> LoadedSpec:
     """Parse, check the version, and build the tools (CPU work: run it in a thread)."""
     parsed = parse_text(data, shown)
@@ -130,27 +118,31 @@ def build_spec(data: bytes, shown: str, location: str, url: bool, root: Path | N
 
 
 async def load_spec(
-    spec: str, root: Path | None, *, client: Any = None, shown: str | None = None
+    spec: str,
+    root: Path | None,
+    *,
+    client: Any = None,
+    shown: str | None = None,
+    cache: DocumentCache | None = None,
 ) -> LoadedSpec:
-    """Read ``spec`` (a path in ``root`` or a URL) and build its tools."""
+    """Read ``spec`` (a path in ``root`` or a URL) and build its tools. A file
+    read before is taken from ``cache`` (keyed by real path, size and
+    modification time) when given; a URL is fetched every time."""
     shown = shown or spec
     if is_url(spec):
         data = await fetch_url(spec, client)
         return await asyncio.to_thread(build_spec, data, spec, spec, True, root)
     data, target = await asyncio.to_thread(read_local, root, spec, shown)
     stat = target.stat()
-    key = (str(target), stat.st_size, stat.st_mtime_ns)
-    with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
-            _CACHE.move_to_end(key)
+    key = ("openapi", str(target), stat.st_size, stat.st_mtime_ns)
+    if cache is not None:
+        cached = cache.get(key)
+        if isinstance(cached, LoadedSpec):
             return cached
     location = os.path.relpath(target, os.path.realpath(root)) if root else spec
     loaded = await asyncio.to_thread(build_spec, data, spec, Path(location).as_posix(), False, root)
-    with _CACHE_LOCK:
-        _CACHE[key] = loaded
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    if cache is not None:
+        cache.put(key, loaded)
     return loaded
 
 
@@ -169,7 +161,9 @@ class OpenApiSource(ToolSource):
             async with self._lock:
                 if self._loaded is None:
                     try:
-                        self._loaded = await load_spec(self.config.spec, self.env.workflow_dir)
+                        self._loaded = await load_spec(
+                            self.config.spec, self.env.workflow_dir, cache=self.env.documents
+                        )
                     except FlowdeskError as error:
                         where = f"sources.{self.name}.spec: "
                         if not error.message.startswith(where):
@@ -195,7 +189,8 @@ class OpenApiSource(ToolSource):
         return url
 
     async def call(self, tool: ToolInfo, arguments: dict[str, Any], ctx: Any) -> dict[str, Any]:
-        from ...nodes.builtin.http_request import HttpRequest, HttpRequestConfig
+        from ...nodes.builtin.http_config import HttpRequestConfig
+        from ...nodes.builtin.http_request import HttpRequest
 
         await self.load()
         plan: OperationPlan = tool.extra
