@@ -145,5 +145,6 @@ async def resolve_headers(
         )
     headers = dict(result.headers)
     hidden = [v for k, v in headers.items() if _SECRET_HEADER.search(k)]
-    resolver.used_secrets.update(v for v in (*hidden, *result.secrets) if len(v) >= 4)
+    # (a short value is redacted as a whole value only: engine.redaction)
+    resolver.used_secrets.update(v for v in (*hidden, *result.secrets) if v)
     return headers, result.expires_in

@@ -53,7 +53,16 @@ from flowdesk.editor.document.values import (
     sanitize_id,
     workflow_field_adapter,
 )
-from flowdesk.engine import Edge, Issue, Node, NodeRegistry, NodeType, Workflow, reachable
+from flowdesk.engine import (
+    Edge,
+    Issue,
+    Node,
+    NodeRegistry,
+    NodeType,
+    Workflow,
+    input_layout,
+    reachable,
+)
 from pydantic import ValidationError
 
 __all__ = [
@@ -155,7 +164,18 @@ class Document:
         return [*self._in.get(node_id, ()), *self._out.get(node_id, ())]
 
     def edges_into(self, node_id: str, port: str | None = None) -> list[EdgeKey]:
+        """The edges into ``node_id`` (into its ``port``), in file order: the
+        order a run gathers the node's inputs in."""
         return [k for k in self._in.get(node_id, ()) if port is None or k[3] == port]
+
+    def input_layout(self, node_id: str) -> tuple[tuple[str, bool], ...]:
+        """The node's input ports as a run gathers them (``gather_inputs``):
+        its type's, in declared order, with whether each takes several edges
+        (for a type not installed, the ports its edges name)."""
+        node_type = self.node_type(node_id)
+        if node_type is not None:
+            return input_layout(node_type)
+        return tuple((p.name, p.multiple) for p in self.ports(node_id)[0])
 
     def edges_from(self, node_id: str, port: str | None = None) -> list[EdgeKey]:
         return [k for k in self._out.get(node_id, ()) if port is None or k[1] == port]
@@ -448,10 +468,12 @@ class Document:
         for edge in touched:
             self._index_edge(edge)
             self.changed.emit(EdgeAdded(edge.key()))
+        self._keep_file_order(n for e in touched for n in (e.source.node, e.target.node))
 
     # ---------------------------------------------------------------- edges
     def insert_edges(self, entries: Iterable[tuple[int | None, JsonDict | Edge]]) -> list[EdgeKey]:
         added = []
+        moved: set[str] = set()  # nodes with an edge inserted before the last one
         for index, data in entries:
             edge = data if isinstance(data, Edge) else Edge.model_validate(data)
             key = edge.key()
@@ -463,8 +485,11 @@ class Document:
             where = len(self._wf.edges) if index is None else index
             self._wf.edges.insert(where, edge)
             self._index_edge(edge)
+            if where < len(self._wf.edges) - 1:
+                moved.update((key[0], key[2]))
             added.append(key)
             self.changed.emit(EdgeAdded(key))
+        self._keep_file_order(moved)
         return added
 
     def remove_edges(self, keys: Iterable[EdgeKey]) -> list[tuple[int, JsonDict]]:
@@ -473,6 +498,19 @@ class Document:
             if key not in self._edges:
                 raise DocumentError(f"no edge {edge_key_text(key)}")
         return self._remove_edges_where(lambda key: key in doomed)
+
+    def _keep_file_order(self, node_ids: Iterable[str]) -> None:
+        """Put the edge lists of ``node_ids`` back in file order (after an
+        edge was inserted before others — an undone delete — or a node was
+        renamed): the order ``edges_into`` promises."""
+        ids = set(node_ids)
+        if not ids:
+            return
+        position = {e.key(): i for i, e in enumerate(self._wf.edges)}
+        for node_id in ids:
+            for keys in (self._in.get(node_id), self._out.get(node_id)):
+                if keys is not None and len(keys) > 1:
+                    keys.sort(key=position.__getitem__)
 
     def _index_edge(self, edge: Edge) -> None:
         key = edge.key()

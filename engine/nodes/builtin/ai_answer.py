@@ -4,7 +4,7 @@ in ``{"value": …}``) and the model's answer read into the node's output
 (``read_answer``: the text, or JSON — bare or in a Markdown fence — checked
 against the schema the user wrote, with located issues). The call itself
 (HTTP, errors, usage, the run's token budget) is ``ai_transform``.
-May import: engine.errors, engine.schema_dsl, stdlib.
+May import: engine.errors, engine.redaction, engine.schema_dsl, stdlib.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ...errors import ConfigError, FlowdeskError
+from ...redaction import redact_text as _redact_text
 from ...schema_dsl import (
     SchemaError,
     SchemaSyntaxError,
@@ -182,11 +183,9 @@ def read_answer(
 
 
 def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, _REDACTED)
-    return text
+    """``text`` with every secret replaced by ``***`` (the engine's one rule:
+    a very short secret only where it is the whole text, ``engine.redaction``)."""
+    return _redact_text(text, secrets, _REDACTED)
 
 
 def content_text(content: Any) -> str:
