@@ -18,6 +18,7 @@ May import: PySide6, editor.document, editor.canvas, editor.theme, engine (publi
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from typing import Any
 
@@ -110,11 +111,34 @@ class Overview:
         self._groups: list[tuple[QColor, list[QRectF]]] | None = None
         self._lines: list[QLineF] | None = None
         self._bounds: QRectF | None = None
+        #: the nodes' (top, bottom, left, right) sorted by top, their tops, and
+        #: the tallest node's height: "is a node here?" without a scan
+        self._by_top: tuple[list[float], list[tuple[float, ...]], float] | None = None
 
     def invalidate(self) -> None:
         self._groups = None
         self._lines = None
         self._bounds = None
+        self._by_top = None
+
+    def any_in(self, rect: QRectF) -> bool:
+        """Whether a node's rectangle overlaps ``rect`` (an area in common,
+        as ``QRectF.intersects``)."""
+        if self._by_top is None:
+            edges = sorted((r.top(), r.bottom(), r.left(), r.right()) for r in self.rects.values())
+            tallest = max((bottom - top for top, bottom, _, _ in edges), default=0.0)
+            self._by_top = ([e[0] for e in edges], edges, tallest)
+        tops, edges, tallest = self._by_top
+        top, bottom, left, right = rect.top(), rect.bottom(), rect.left(), rect.right()
+        if right <= left or bottom <= top:
+            return False
+        # only nodes whose top lies within a node's height above ``rect``'s
+        for n_top, n_bottom, n_left, n_right in edges[
+            bisect_left(tops, top - tallest) : bisect_right(tops, bottom)
+        ]:
+            if n_top < bottom and n_bottom > top and n_left < right and n_right > left:
+                return True
+        return False
 
     def set_status(self, node_id: str, color: QColor | None) -> None:
         """A node's run status colour (None: its category colour again)."""
@@ -612,11 +636,9 @@ class CanvasScene(QGraphicsScene):
         """Whether a node lies (partly) in ``rect``. The nodes' rectangles, not
         ``items(rect)``: at a low zoom that wrapped thousands of items for
         Python at every scroll (the minimap asks), 1 s on opening 5,000 nodes;
-        without a BSP index even a small area asked every item's bounds."""
-        if not rect.intersects(self.overview.bounds()):
-            return False
-        intersects = rect.intersects
-        return any(intersects(node_rect) for node_rect in self.overview.rects.values())
+        without a BSP index even a small area asked every item's bounds. And
+        not a scan of them either: the overview keeps them sorted by top."""
+        return self.overview.any_in(rect)
 
     def items_rect(self) -> QRectF:
         rect = self.overview.bounds()

@@ -176,11 +176,10 @@ def test_icons_look_as_an_icon_holding_every_size_did(window: MainWindow) -> Non
         lazy = icon(name)
         assert lazy.availableSizes() == eager.availableSizes()
         for size in (12, 16, 18, 20, 22, 24, 28, 32, 48):
+            asked = QSize(size, size)
             for mode in QIcon.Mode:
-                asked = QSize(size, size)
-                assert lazy.actualSize(asked, mode) == eager.actualSize(asked, mode)
-                assert lazy.pixmap(asked, mode).toImage() == eager.pixmap(asked, mode).toImage(), (
-                    name,
-                    size,
-                    mode,
-                )
+                for state in QIcon.State:
+                    got, want = lazy.pixmap(asked, mode, state), eager.pixmap(asked, mode, state)
+                    assert got.toImage() == want.toImage(), (name, size, mode, state)
+                    got_size = lazy.actualSize(asked, mode, state)
+                    assert got_size == eager.actualSize(asked, mode, state)
