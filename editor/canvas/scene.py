@@ -88,6 +88,9 @@ def summarize(node: Node, node_type: type[NodeType] | None) -> str:
     return node_type.title or node_type.type_name
 
 
+_CATEGORY_COLORS: dict[str, QColor] = {}
+
+
 def _rekey(table: dict[str, Any], old: str, new: str) -> None:
     if old in table:
         table[new] = table.pop(old)
@@ -418,7 +421,9 @@ class CanvasScene(QGraphicsScene):
         subtitle = summarize(node, node_type)
         if node.disabled:
             subtitle = "Disabled · " + subtitle
-        color = category_color(node_type.category)
+        color = _CATEGORY_COLORS.get(node_type.category)
+        if color is None:  # (one colour object per category, read only)
+            color = _CATEGORY_COLORS[node_type.category] = category_color(node_type.category)
         title = node.title or node_type.title or node_type.type_name
         return NodeVisual(
             title,
