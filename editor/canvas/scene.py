@@ -169,9 +169,14 @@ class Overview:
     def groups(self) -> list[tuple[QColor, list[QRectF]]]:
         if self._groups is None:
             by_color: dict[int, tuple[QColor, list[QRectF]]] = {}
+            # (most nodes share a few colour objects: each one's rgba once)
+            by_object: dict[int, tuple[QColor, list[QRectF]]] = {}
+            colors = self.colors
             for node_id, rect in self.rects.items():
-                color = self.colors[node_id]
-                entry = by_color.setdefault(color.rgba(), (color, []))
+                color = colors[node_id]
+                entry = by_object.get(id(color))
+                if entry is None:
+                    entry = by_object[id(color)] = by_color.setdefault(color.rgba(), (color, []))
                 entry[1].append(rect)
             self._groups = list(by_color.values())
         return self._groups
@@ -301,15 +306,16 @@ class CanvasScene(QGraphicsScene):
             self._place_node(node)
         lines = self.overview.lines
         placed = self._pending_nodes
+        pending = self._pending_edges
         for key in document.edge_keys():
             _, pos, geo, _ = placed[key[0]]
-            start = pos + port_offset(geo, key[1], True)
+            offset = geo.ports.get((key[1], True)) or port_offset(geo, key[1], True)
+            x1, y1 = pos.x() + offset.x(), pos.y() + offset.y()
             _, pos, geo, _ = placed[key[2]]
-            end = pos + port_offset(geo, key[3], False)
-            lines[key] = QLineF(start, end)
-            x1, y1, x2, y2 = start.x(), start.y(), end.x(), end.y()
-            dx = max(abs(x2 - x1) * 0.5, CURVE_MIN)
-            self._pending_edges[key] = (x1, y1, x2, y2, dx, len(self._pending_edges))
+            offset = geo.ports.get((key[3], False)) or port_offset(geo, key[3], False)
+            x2, y2 = pos.x() + offset.x(), pos.y() + offset.y()
+            lines[key] = QLineF(x1, y1, x2, y2)
+            pending[key] = (x1, y1, x2, y2, max(abs(x2 - x1) * 0.5, CURVE_MIN), len(pending))
         for note in document.notes():
             if isinstance(note, dict) and isinstance(note.get("id"), str):
                 self._add_note(note["id"])
