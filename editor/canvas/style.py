@@ -51,10 +51,13 @@ class CanvasStyle:
             # Its letters' own widths, with room to spare for any kerning: a
             # title well within the narrowest node needs no text layout.
             advances = self._advances
-            for char in title:
-                if char not in advances:
+            try:
+                letters = sum(map(advances.__getitem__, title))
+            except KeyError:  # a letter not measured yet
+                for char in set(title).difference(advances):
                     advances[char] = self.title_metrics.horizontalAdvance(char)
-            if sum(advances[c] for c in title) + KERNING_SLACK * len(title) <= self._fits:
+                letters = sum(map(advances.__getitem__, title))
+            if letters + KERNING_SLACK * len(title) <= self._fits:
                 return NODE_WIDTH
         if width is None:
             need = self.title_metrics.horizontalAdvance(title) + TITLE_ROOM

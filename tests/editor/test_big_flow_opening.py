@@ -183,3 +183,22 @@ def test_icons_look_as_an_icon_holding_every_size_did(window: MainWindow) -> Non
                     assert got.toImage() == want.toImage(), (name, size, mode, state)
                     got_size = lazy.actualSize(asked, mode, state)
                     assert got_size == eager.actualSize(asked, mode, state)
+
+
+def test_a_node_is_as_wide_as_its_measured_title_needs(window: MainWindow) -> None:
+    """Titles are sized by their letters' widths first (no text layout when a
+    title is well within the narrowest node): the same widths as measuring."""
+    import math
+    import random
+    import string
+
+    from flowdesk.editor.canvas.style import GRID, NODE_MAX_WIDTH, NODE_WIDTH, TITLE_ROOM
+
+    style = window.scene.canvas_style
+    rng = random.Random(5)
+    titles = ["".join(rng.choice(string.printable[:95]) for _ in range(n)) for n in range(1, 45)]
+    titles += ["Node 1234", "WWWWWWWWWWWWWW", "iiiiiiiiiiiiiiiiiiiiiiiii", "Résumé des données"]
+    for title in titles * 2:  # (the second time from what was learnt)
+        need = style.title_metrics.horizontalAdvance(title) + TITLE_ROOM
+        expected = min(NODE_MAX_WIDTH, max(NODE_WIDTH, math.ceil(need / GRID) * GRID))
+        assert style.node_width(title) == expected, title
