@@ -10,17 +10,6 @@ The installed import names all live under this package:
   engine's commands and the editor.
 """
 
-import gc as _gc
-
-# The engine's import builds thousands of long-lived objects (its models and
-# their validators) and frees almost none: the cyclic collector's passes over
-# them meanwhile are wasted (a tenth of the import). Paused for it, resumed.
-_collecting = _gc.isenabled()
-_gc.disable()
-try:
-    from flowdesk.engine import __version__
-finally:
-    if _collecting:
-        _gc.enable()
+from flowdesk.engine import __version__
 
 __all__ = ["__version__"]
