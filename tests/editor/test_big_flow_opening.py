@@ -202,3 +202,22 @@ def test_a_node_is_as_wide_as_its_measured_title_needs(window: MainWindow) -> No
         need = style.title_metrics.horizontalAdvance(title) + TITLE_ROOM
         expected = min(NODE_MAX_WIDTH, max(NODE_WIDTH, math.ceil(need / GRID) * GRID))
         assert style.node_width(title) == expected, title
+
+
+def test_scrolling_right_after_opening_does_not_put_off_the_rest(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    """Every frame of a scroll paints, and the build of the rest is not pushed
+    back by each of them: it comes on the next turn of the event loop."""
+    from PySide6.QtWidgets import QApplication
+
+    scene, view = window.scene, window.view
+    open_flow(window, big_flow(tmp_path))
+    bar = view.verticalScrollBar()
+    frames = 0
+    while scene.pending and frames < 5:
+        bar.setValue(bar.value() + 40)
+        view.viewport().repaint()
+        QApplication.processEvents()
+        frames += 1
+    assert not scene.pending and frames <= 2
