@@ -358,8 +358,15 @@ class CanvasScene(QGraphicsScene):
     def complete(self) -> None:
         """Build every item still left to build (after the first paint, or
         when anything needs them all)."""
-        if self.pending:
-            self._build_items(list(self._pending_nodes), list(self._pending_edges))
+        if not self.pending:
+            return
+        self._build_items(list(self._pending_nodes), list(self._pending_edges))
+        # Qt sized the scene's index (and its growing bounds) when only the
+        # items on screen were there: both made afresh for all of them, else
+        # every frame asks thousands of items for their bounds.
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.sceneRect()  # (after the index: it marks the bounds stale again)
 
     def _build_items(self, node_ids: list[str], edge_keys: list[EdgeKey]) -> None:
         if not node_ids and not edge_keys:

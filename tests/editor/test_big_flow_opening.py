@@ -221,3 +221,22 @@ def test_scrolling_right_after_opening_does_not_put_off_the_rest(
         QApplication.processEvents()
         frames += 1
     assert not scene.pending and frames <= 2
+
+
+def test_once_built_a_frame_asks_only_the_items_in_view_for_their_bounds(
+    window: MainWindow, tmp_path: Path, qtbot: Any, monkeypatch: Any
+) -> None:
+    """Built in two steps, the scene's index covers every item: a frame at
+    100 % looks up the items it paints, not all of them (Qt's index was
+    sized for the first step's few items, and each frame asked thousands of
+    Python items for their bounds)."""
+    scene, view = window.scene, window.view
+    open_flow(window, big_flow(tmp_path))
+    view.viewport().repaint()
+    qtbot.waitUntil(lambda: not scene.pending, timeout=5000)
+    asked = []
+    bounds = NodeItem.boundingRect
+    monkeypatch.setattr(NodeItem, "boundingRect", lambda item: asked.append(1) or bounds(item))
+    for _ in range(3):
+        view.viewport().repaint()
+    assert len(asked) < 3 * COUNT / 4
