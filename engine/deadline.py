@@ -75,7 +75,8 @@ _sweepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = (
 )
 
 
-#: the last loop asked for and its sweeper (one weak-dictionary lookup less a request)
+#: the last loop asked for and its sweeper (one weak-dictionary lookup less a
+#: request; a weak reference, per loop like ``_sweepers``)
 _last_sweeper: tuple[weakref.ref[asyncio.AbstractEventLoop], _Sweeper] | None = None
 
 

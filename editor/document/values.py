@@ -97,6 +97,14 @@ def integrity_issues(workflow: Workflow) -> list[Issue]:
     """Problems that stop the editor from opening a workflow at all: duplicate
     node ids or edges, and edges naming nodes that do not exist. (Everything
     else — unknown types and ports, cycles, bad configs — opens and is marked.)"""
+    ids = {node.id for node in workflow.nodes}
+    keys = {edge.key() for edge in workflow.edges}
+    if (
+        len(ids) == len(workflow.nodes)
+        and len(keys) == len(workflow.edges)
+        and all(key[0] in ids and key[2] in ids for key in keys)
+    ):
+        return []  # (the common case, at a glance; the problems are located below)
     issues: list[Issue] = []
     seen: set[str] = set()
     for i, node in enumerate(workflow.nodes):

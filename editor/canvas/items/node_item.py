@@ -93,6 +93,24 @@ def _geometry(visual: NodeVisual) -> _Geometry:
     return found
 
 
+def geometry_of(visual: NodeVisual) -> _Geometry:
+    """The shapes of a node with ``visual`` (``rect``: where it lies, at the
+    origin), as its item will have them, without building the item."""
+    return _geometry(visual)
+
+
+def port_offset(geo: _Geometry, name: str, is_output: bool) -> QPointF:
+    """Where a port of a node with geometry ``geo`` sits, relative to the node."""
+    return _port_offset(geo, name, is_output)
+
+
+def _port_offset(geo: _Geometry, name: str, is_output: bool) -> QPointF:
+    local = geo.ports.get((name, is_output))
+    if local is None:  # an edge to a port that vanished: attach at the side
+        local = QPointF(geo.rect.width() if is_output else 0.0, HEADER_HEIGHT / 2)
+    return local
+
+
 def _build_geometry(visual: NodeVisual) -> _Geometry:
     named = (
         len(visual.inputs) > 1
@@ -219,10 +237,7 @@ class NodeItem(QGraphicsItem):
         return self._geo.rect.translated(self.pos())
 
     def port_scene_pos(self, name: str, is_output: bool) -> QPointF:
-        local = self._geo.ports.get((name, is_output))
-        if local is None:  # an edge to a port that vanished: attach at the side
-            local = QPointF(self._geo.rect.width() if is_output else 0.0, HEADER_HEIGHT / 2)
-        return self.pos() + local
+        return self.pos() + _port_offset(self._geo, name, is_output)
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, bool] | None:
         """The port under ``scene_pos`` (a generous radius: ports are small)."""
