@@ -23,6 +23,7 @@ from typing import Any
 
 from flowdesk.editor.document.commands import Command, Composite, SetConfig, SetWorkflowField
 from flowdesk.editor.document.document import UNSET, Document, JsonDict
+from flowdesk.engine import format_location, issues_from_validation_error
 
 log = logging.getLogger(__name__)
 
@@ -129,12 +130,12 @@ def reference_problem(ref: JsonDict) -> str | None:
     try:
         _reference_adapter().validate_python(ref)
     except ValidationError as exc:
+        # (as declared under "credentials": the engine leaves the kind out of the places)
+        issues = issues_from_validation_error(exc, ("credentials", "_"))
         parts = []
-        for error in exc.errors():
-            # (the first element of a location is the reference's kind)
-            where = ".".join(str(p) for p in error["loc"][1:])
-            message = str(error["msg"]).removeprefix("Value error, ")
-            parts.append(f"{where}: {message}" if where else message)
+        for issue in issues:
+            where = format_location(issue.path[2:])
+            parts.append(f"{where}: {issue.message}" if where else issue.message)
         text = "; ".join(parts)
         return text[:1].upper() + text[1:] + "."
     return None
