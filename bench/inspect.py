@@ -44,7 +44,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flowdesk.engine import (
     Engine,
-    HistoryStore,
     NodeRegistry,
     NodeResult,
     RunResult,
@@ -116,8 +115,7 @@ def eager_model(value: Any) -> QStandardItemModel:
 
 
 def bench_outputs(app: QApplication, count: int, skip_bare: bool) -> None:
-    from flowdesk.editor.app import build_engine
-    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.app import build_window
     from flowdesk.editor.run.run_state import RunState
 
     value = records(count)
@@ -128,13 +126,7 @@ def bench_outputs(app: QApplication, count: int, skip_bare: bool) -> None:
     loads = time.perf_counter() - started
     print(f"  json.loads of the text               {ms(loads)}")
 
-    registry = NodeRegistry.default(plugins=False)
-    window = MainWindow(
-        registry,
-        recovery_folder=Path(tempfile.mkdtemp()),
-        engine=build_engine(registry),
-        history=HistoryStore(),
-    )
+    window = build_window(NodeRegistry.default(plugins=False), scratch=Path(tempfile.mkdtemp()))
     window.resize(1440, 900)
     window.show()
     app.processEvents()
@@ -239,8 +231,7 @@ def settle(app: QApplication, window: Any) -> None:
 
 
 def bench_run(app: QApplication, n: int, rounds: int) -> None:
-    from flowdesk.editor.app import build_engine
-    from flowdesk.editor.main_window import MainWindow
+    from flowdesk.editor.app import build_window
     from flowdesk.editor.run.qasync_compat import install_loop, uninstall_loop
 
     headless = Headless(n)
@@ -250,13 +241,7 @@ def bench_run(app: QApplication, n: int, rounds: int) -> None:
     os.environ["FLOWDESK_DATA_DIR"] = str(folder / "data")
     path = folder / "chain.flow.json"
     path.write_text(json.dumps(chain(n)))
-    registry = NodeRegistry.default(plugins=False)
-    window = MainWindow(
-        registry,
-        recovery_folder=folder / "recovery",
-        engine=build_engine(registry),
-        history=HistoryStore(),
-    )
+    window = build_window(NodeRegistry.default(plugins=False), scratch=folder)
     window.resize(1440, 900)
     window.show()
     window.files.open_path(path, confirm=False)

@@ -12,7 +12,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.editor.document import DocumentError
-from flowdesk.editor.secrets import SecretStatus, node_credentials
+from flowdesk.editor.secrets import SecretStatus, credential_fields, node_credentials
 from flowdesk.engine import FlowdeskError, env_var_name
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
@@ -82,7 +82,7 @@ class CredentialsUi(QObject):
         """Look up the declared credentials' secrets; the bar shows when known."""
         self._check_on_open = True
         self.secret_status.prefetch(self._workflow_credentials())
-        self._secrets_known()
+        self._secrets_known(badges=False)  # (``document_shown`` has just drawn them)
 
     def open_dialog(self, select: str | None = None) -> Any:
         """The Credentials dialog (window-modal, not blocking); badges and the
@@ -168,8 +168,9 @@ class CredentialsUi(QObject):
         short = message.split(". ", 1)[0].strip().rstrip(".")  # what went wrong
         self.window.statusBar().showMessage(f"{short[:1].upper()}{short[1:]}.", 20000)
 
-    def _secrets_known(self) -> None:
-        self.refresh_badges()
+    def _secrets_known(self, badges: bool = True) -> None:
+        if badges:
+            self.refresh_badges()
         self.window.inspector.refresh_credentials()
         declared = sorted(self._workflow_credentials())
         if not self.secret_status.known(declared):
@@ -208,9 +209,18 @@ class CredentialsUi(QObject):
         """Badge each node whose credential has no secret stored."""
         doc = self.window.controller.document
         warnings: dict[str, str] = {}
-        for node_id in doc.node_ids():
-            node = doc.node(node_id)
-            for name in node_credentials(node.config, doc.node_type(node_id)):
+        has_fields: dict[str, bool] = {}  # node type -> whether it has a credential field
+        for node in doc.workflow.nodes:
+            node_id = node.id
+            node_type = doc.registry.find(node.type)
+            uses = has_fields.get(node.type)
+            if uses is None:
+                uses = has_fields[node.type] = bool(
+                    node_type is not None and credential_fields(node_type)
+                )
+            if not uses:
+                continue
+            for name in node_credentials(node.config, node_type):
                 if self.secret_status.has_secret(name) is False:
                     ref = self._workflow_credentials().get(name)
                     if getattr(ref, "type", "") == "oauth2_authorization_code":

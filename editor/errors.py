@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 log = logging.getLogger(__name__)
 
+#: error boxes on screen, kept alive while shown (process-wide: the
+#: application's, shown for errors raised anywhere)
 _open: list[QMessageBox] = []
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flowdesk.editor.dialogs import ProblemsDialog, ask_save_changes
 from flowdesk.editor.document import Document, DocumentError
 from flowdesk.editor.gcpause import paused_gc
 from flowdesk.editor.settings import Settings
@@ -20,6 +20,9 @@ from flowdesk.editor.undo import DocumentController
 from flowdesk.engine import Issue, Workflow, WorkflowLoadError, load_workflow, save_workflow
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+if TYPE_CHECKING:
+    from flowdesk.editor.dialogs import ProblemsDialog
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ class FileController(QObject):
         self.settings = settings
         self.before_save = before_save
         #: replaceable in tests: Save / Discard / Cancel
-        self.ask_save: Callable[[QWidget, str], QMessageBox.StandardButton] = ask_save_changes
+        self.ask_save: Callable[[QWidget, str], QMessageBox.StandardButton] = _ask_save_changes
         #: replaceable in tests: where Save As writes
         self.choose_save_path: Callable[[], Path | None] = self._choose_save_path
         self.problems_dialog: ProblemsDialog | None = None
@@ -127,6 +130,8 @@ class FileController(QObject):
         self, path: Path, issues: list[Issue], heading: str = "This file could not be opened"
     ) -> None:
         log.warning("cannot open %s: %s", path, "; ".join(str(i) for i in issues))
+        from flowdesk.editor.dialogs import ProblemsDialog
+
         self.problems_dialog = ProblemsDialog(path, issues, self.window, heading)
         self.problems_dialog.open()  # window-modal, does not block the event loop
 
@@ -166,3 +171,10 @@ class FileController(QObject):
         self.recent_changed.emit()
         self.status_message.emit(f"Saved {path.name}")
         return True
+
+
+def _ask_save_changes(window: QWidget, name: str) -> QMessageBox.StandardButton:
+    """Save / Discard / Cancel (``editor.dialogs``, loaded when first asked)."""
+    from flowdesk.editor.dialogs import ask_save_changes
+
+    return ask_save_changes(window, name)

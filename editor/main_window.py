@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         self.editor = CanvasEditor(self.controller, self.scene, self.view)
         self.editor.snap_enabled = self.settings.snap
         self.interactions = Interactions(self.view, self.editor)
-        self.quick_add = QuickAdd(registry, self)
+        self._quick_add: QuickAdd | None = None  # (the Tab popup: built when first opened)
         self.files = FileController(self, self.controller, self.settings, self._store_viewport)
         self.validator = LiveValidator(self.controller, expressions=engine.expressions)
         self.autosave = Autosave(
@@ -173,6 +173,15 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self._show_document(self.controller.document)
         self._update_title()
+
+    @property
+    def quick_add(self) -> QuickAdd:
+        """The quick-add popup (Tab, double-click, a wire dropped on the canvas)."""
+        if self._quick_add is None:
+            popup = self._quick_add = QuickAdd(self.registry, self)
+            popup.chosen.connect(lambda t, pos, pending: self.editor.add_node(t, pos, pending))
+            popup.closed.connect(self.interactions.drop_dangling)
+        return self._quick_add
 
     # -------------------------------------------------------------- building
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -250,11 +259,11 @@ class MainWindow(QMainWindow):
         self.files.recent_changed.connect(self.file_menu.fill_recent)
         self.files.opened.connect(self._after_open)
         self.interactions.status_message.connect(self.show_message)
-        self.interactions.quick_add_requested.connect(self.quick_add.open_at)
+        self.interactions.quick_add_requested.connect(
+            lambda at, pos, pending: self.quick_add.open_at(at, pos, pending)
+        )
         self.interactions.node_activated.connect(lambda _n: self.inspector_dock.raise_())
         self.interactions.context_menu_requested.connect(self._context_menu)
-        self.quick_add.chosen.connect(lambda t, pos, pending: ed.add_node(t, pos, pending))
-        self.quick_add.closed.connect(self.interactions.drop_dangling)
         self.node_palette.activated.connect(lambda t: ed.add_node(t, self.view.center_scene()))
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.note_text_edited.connect(self._note_edited)
@@ -269,7 +278,7 @@ class MainWindow(QMainWindow):
         self.scene.set_document(document)
         self.run.overlay.refresh()
         self.inspector.base_dir = str(self.run.runs.data_root())
-        self.inspector.show_nodes([])
+        # (the inspector shows the new document's workflow page by itself)
         self._update_counts()
         self.credentials.document_shown()
 
@@ -278,7 +287,8 @@ class MainWindow(QMainWindow):
         the declared credentials (the answer arrives later)."""
         self.credentials.check_on_open()
         self.inspector.base_dir = str(self.run.runs.data_root())
-        self.show_start_view()
+        if self.isVisible():  # (else the window shows it once it has its size)
+            self.show_start_view()
 
     def show_start_view(self) -> None:
         """The saved viewport, or everything fitted at a readable zoom (again

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowdesk.editor.autosave import Autosave, Recovery
-from flowdesk.editor.dialogs import RecoveryDialog
 from flowdesk.engine import WorkflowLoadError, load_workflow
 from PySide6.QtCore import QObject, QTimer
 
 if TYPE_CHECKING:
+    from flowdesk.editor.dialogs import RecoveryDialog
     from flowdesk.editor.window_api import Window
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,8 @@ class RecoveryOffer(QObject):
         current = self.window.controller.path
         if path is not None and not same_file(current, path):
             return False  # another file was opened meanwhile
+        from flowdesk.editor.dialogs import RecoveryDialog  # (only when there is work to offer)
+
         dialog = RecoveryDialog(chosen, self.window, opened=path if mine else None)
         accepted = self.ask(dialog)
         if dialog.discard_all:

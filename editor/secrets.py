@@ -112,6 +112,7 @@ class SecretStatus(QObject):
         self.changed.emit()
 
 
+#: (process-wide: a pure function of a node type class, which never changes)
 _FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
 
 

@@ -16,8 +16,16 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QByteArray, QObject, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QIconEngine,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -159,6 +167,8 @@ CATEGORY_ICONS = {
 }
 
 
+# (the caches below are process-wide: pure functions of strings and of the
+# bundled icon files)
 @lru_cache(maxsize=256)
 def _category_rgb(category: str) -> int:
     if category in CATEGORY_COLORS:
@@ -206,16 +216,67 @@ def icon_pixmap(name: str, size: int, color: str, dpr: float = 1.0) -> QPixmap:
     return pixmap
 
 
+#: the sizes an icon is drawn at (Qt picks the best one and scales it down)
+ICON_SIZES = (16, 20, 24, 32)
+
+
+class _SvgIconEngine(QIconEngine):
+    """An icon drawn at one of ``ICON_SIZES`` when first asked for a size
+    (not all four sizes in both colours up front: that was a third of the
+    window's start-up). For each size it answers as a ``QIcon`` holding the
+    pixmaps at every size would: Qt's own choice and scaling, its generated
+    active/selected looks, from the pixmap it would have picked."""
+
+    def __init__(self, name: str, color: str, muted: str, dpr: float) -> None:
+        super().__init__()
+        self._spec = (name, color, muted, dpr)
+        self._icons: dict[int, QIcon] = {}
+
+    def _icon(self, size: QSize) -> QIcon:
+        # The best of several pixmaps (QIcon's rule): the smallest that is at
+        # least as large as asked, else the largest.
+        asked = size.width() * size.height()
+        drawn = next((s for s in ICON_SIZES if s * s >= asked), ICON_SIZES[-1])
+        found = self._icons.get(drawn)
+        if found is None:
+            name, color, muted, dpr = self._spec
+            found = QIcon()
+            found.addPixmap(icon_pixmap(name, drawn, color, dpr), QIcon.Mode.Normal)
+            found.addPixmap(icon_pixmap(name, drawn, muted, dpr), QIcon.Mode.Disabled)
+            self._icons[drawn] = found
+        return found
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self._icon(size).pixmap(size, mode, state)
+
+    def scaledPixmap(  # noqa: N802 - Qt override
+        self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float
+    ) -> QPixmap:
+        return self._icon(size).pixmap(size, scale, mode, state)
+
+    def actualSize(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QSize:  # noqa: N802
+        return self._icon(size).actualSize(size, mode, state)
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        self._icon(rect.size()).paint(painter, rect, Qt.AlignmentFlag.AlignCenter, mode, state)
+
+    def availableSizes(  # noqa: N802 - Qt override
+        self, mode: QIcon.Mode = QIcon.Mode.Normal, state: QIcon.State = QIcon.State.Off
+    ) -> list[QSize]:
+        return [QSize(s, s) for s in ICON_SIZES]
+
+    def clone(self) -> QIconEngine:
+        return _SvgIconEngine(*self._spec)
+
+    def key(self) -> str:
+        return "flowdesk-svg"
+
+
 def icon(name: str, theme: Theme | None = None, color: str | None = None) -> QIcon:
     """A QIcon from ``resources/icons/NAME.svg`` in the theme's text colour
-    (and a muted variant for the disabled state)."""
+    (and a muted variant for the disabled state), drawn when first shown."""
     theme = theme or current_theme()
-    result = QIcon()
-    dpr = _device_ratio()
-    for size in (16, 20, 24, 32):
-        result.addPixmap(icon_pixmap(name, size, color or theme.text, dpr), QIcon.Mode.Normal)
-        result.addPixmap(icon_pixmap(name, size, theme.muted, dpr), QIcon.Mode.Disabled)
-    return result
+    return QIcon(_SvgIconEngine(name, color or theme.text, theme.muted, _device_ratio()))
 
 
 def set_icon(target: QObject, name: str) -> None:

@@ -15,6 +15,8 @@ from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)
 
+#: jobs in flight, kept alive until their result is delivered (process-wide:
+#: a worker thread outlives whatever started it)
 _jobs: set[_Job] = set()
 
 

@@ -69,6 +69,7 @@ from .retry import NO_RETRY, PRESET_NAMES, PRESETS
 from .retry import resolve as resolve_retry_policy
 from .run.config_render import holds_expression, render_value
 from .run.graph import Graph, reachable
+from .run.scheduler import NO_VALUE, gather_inputs, input_layout
 from .run.scope import node_scope
 from .validate import validate
 
@@ -163,6 +164,7 @@ __all__ = [
     "DEFAULT_MAX_OUTPUT_BYTES",
     "NOT_IN_RUN",
     "NO_RETRY",
+    "NO_VALUE",
     "PRESETS",
     "PRESET_NAMES",
     "TRUNCATED_KEY",
@@ -223,8 +225,10 @@ __all__ = [
     "env_var_name",
     "format_diff",
     "format_location",
+    "gather_inputs",
     "has_expression",
     "holds_expression",
+    "input_layout",
     "is_tokens_key",
     "is_truncated",
     "json_kind",

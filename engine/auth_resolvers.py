@@ -69,6 +69,9 @@ class AuthResolverPlugin(Protocol):
     async def resolve(self, request: AuthRequest) -> AuthResult: ...
 
 
+#: plug-ins by entry-point name. Process-wide on purpose: an entry point is
+#: loaded once, as Python imports its module once; what a resolver returns
+#: (headers, expiry) is cached per run by the run's token cache.
 _LOADED: dict[str, AuthResolverPlugin] = {}
 
 
@@ -142,5 +145,6 @@ async def resolve_headers(
         )
     headers = dict(result.headers)
     hidden = [v for k, v in headers.items() if _SECRET_HEADER.search(k)]
-    resolver.used_secrets.update(v for v in (*hidden, *result.secrets) if len(v) >= 4)
+    # (a short value is redacted as a whole value only: engine.redaction)
+    resolver.used_secrets.update(v for v in (*hidden, *result.secrets) if v)
     return headers, result.expires_in

@@ -144,7 +144,9 @@ class EventBus:
             self.publish(Signal(name, data))
 
 
-#: the process's bus
+#: the process's bus. Process-wide on purpose: it is where the process's
+#: observers (``flowdesk serve``'s metrics, logs) listen to every engine's
+#: runs; it keeps no run's data, only its subscribers.
 BUS = EventBus()
 
 

@@ -38,6 +38,7 @@ from .model.workflow import (
     OAuth2AuthorizationCode,
     OAuth2ClientCredentials,
 )
+from .redaction import MARKER, redact_value
 
 if TYPE_CHECKING:
     from .oauth2_tokens import OAuth2Tokens
@@ -337,7 +338,8 @@ def env_secret_forms(environ: Mapping[str, str]) -> set[str]:
     show up in (raw, URL-encoded, base64): redacted wherever it appears."""
     forms: set[str] = set()
     for name, value in environ.items():
-        if name.upper().startswith(ENV_PREFIX) and len(value) >= 4:
+        if name.upper().startswith(ENV_PREFIX) and value:
+            # (a short one is redacted as a whole value only: engine.redaction)
             forms.update(_secret_variants(value))
     return forms
 
@@ -352,35 +354,21 @@ def _secret_variants(secret: str) -> tuple[str, ...]:
     return tuple(sorted(forms, key=len, reverse=True))
 
 
-REDACTED = "***"
+REDACTED = MARKER
 
 
 def redact(value: Any, secrets: Iterable[str]) -> Any:
-    """``value`` (text, or JSON-like lists/dicts of it) with every secret replaced."""
-    forms = [s for s in secrets if s]
-    if not forms:
-        return value
-    return _redact(value, forms)
-
-
-def _redact(value: Any, forms: list[str]) -> Any:
-    if isinstance(value, str):
-        for form in forms:
-            if form in value:
-                value = value.replace(form, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return {_redact(k, forms): _redact(v, forms) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redact(v, forms) for v in value]
-    return value
+    """``value`` (text, or JSON-like lists/dicts of it) with every secret
+    replaced; a secret shorter than ``redaction.MIN_SUBSTRING_CHARS`` only where
+    a whole value is that secret (``engine.redaction``)."""
+    return redact_value(value, secrets)
 
 
 def redact_error(error: FlowdeskError, secrets: Iterable[str]) -> FlowdeskError:
     """Strip secrets from an error's message and details, in place."""
     forms = [s for s in secrets if s]
     if forms:
-        error.message = _redact(error.message, forms)
+        error.message = redact_value(error.message, forms)
         error.args = (error.message,)
-        error.details = _redact(error.details, forms)
+        error.details = redact_value(error.details, forms)
     return error

@@ -356,7 +356,8 @@ def _lacks_final_newline(fd: int) -> bool:
 #: temporary files of an overwrite: ``.NAME.PID.RANDOM.tmp``
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]{8}\.tmp$")
 #: one lock per file being appended to: deciding whether to write the CSV
-#: header row and appending must not interleave (``for_each`` in parallel)
+#: header row and appending must not interleave (``for_each`` in parallel).
+#: Process-wide on purpose: a file is the process's, whichever engine writes it
 _append_locks: dict[str, threading.Lock] = {}
 _append_locks_guard = threading.Lock()
 

@@ -67,12 +67,16 @@ class _Sweeper:
                 deadline._expire()
 
 
+#: one sweeper per event loop. Per loop, not per engine, on purpose: its timers
+#: are the loop's, and the deadlines of every run on a loop share them (weak
+#: keys: a closed loop takes its sweeper with it).
 _sweepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = (
     weakref.WeakKeyDictionary()
 )
 
 
-#: the last loop asked for and its sweeper (one weak-dictionary lookup less a request)
+#: the last loop asked for and its sweeper (one weak-dictionary lookup less a
+#: request; a weak reference, per loop like ``_sweepers``)
 _last_sweeper: tuple[weakref.ref[asyncio.AbstractEventLoop], _Sweeper] | None = None
 
 

@@ -96,6 +96,8 @@ BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
 _NODE_DEADLINE: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
     "flowdesk_node_deadline", default=None
 )
+#: Process-wide on purpose: set by the CLI's Ctrl+C handler (a signal reaches
+#: the process), it stops every evaluation in progress, whichever engine's.
 _interrupted = False
 
 

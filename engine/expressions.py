@@ -11,8 +11,9 @@ Rules (spec, "Data and expressions"):
   a whitelist of filters and methods is offered, and ranges are bounded —
   so every expression ends quickly and within memory.
 
-Compiled expressions are cached by source string (one ``ExpressionEngine`` per
-run or per process). A whole-field reference (``{{ item.id }}``) is looked up
+Compiled expressions are cached by source string, in an ``ExpressionEngine``
+instance (an ``Engine``'s, shared by its runs, its validation and the editor's
+previews; none at module level). A whole-field reference (``{{ item.id }}``) is looked up
 directly instead of through the sandbox (``Compiled``; tests pin it to the
 sandbox's answer).
 

@@ -6,7 +6,7 @@ ends, so a crash leaves a trace. Node outputs above ``max_output_bytes`` are
 stored truncated with a marker (``TRUNCATED_KEY``) and are never reused as
 upstream outputs of a partial run. Known secret values are redacted before
 anything is stored.
-May import: engine.results, engine.safe_output, stdlib, platformdirs. Main class:
+May import: engine.redaction, engine.results, engine.safe_output, stdlib, platformdirs. Main class:
 ``HistoryStore``.
 """
 
@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .redaction import redact_value, split_forms
 from .results import NodeResult, RunResult
 from .safe_output import json_prefix, structural_size
 
@@ -137,14 +138,24 @@ def is_truncated(value: Any) -> bool:
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-            # JSON text escapes some characters; redact that spelling too.
-            escaped = json.dumps(secret)[1:-1]
-            if escaped != secret:
-                text = text.replace(escaped, REDACTED)
+    """Secrets replaced inside ``text`` (serialized JSON): those of at least
+    ``MIN_SUBSTRING_CHARS`` characters, as written and as JSON escapes them.
+    Shorter ones are replaced as whole values before serializing
+    (``_redact_whole``): inside text they would blank every such character."""
+    inside, _ = split_forms(secrets)
+    for secret in inside:
+        text = text.replace(secret, REDACTED)
+        # JSON text escapes some characters; redact that spelling too.
+        escaped = json.dumps(secret)[1:-1]
+        if escaped != secret:
+            text = text.replace(escaped, REDACTED)
     return text
+
+
+def _redact_whole(data: Any, secrets: Iterable[str]) -> Any:
+    """``data`` with every string that *is* a short secret replaced."""
+    _, whole = split_forms(secrets)
+    return redact_value(data, whole, REDACTED) if whole else data
 
 
 class HistoryStore:
@@ -296,6 +307,7 @@ class HistoryStore:
                     # redacted before it is cut: a cut could keep a secret's prefix
                     "preview": _redact(output_text, secrets)[:PREVIEW_CHARS],
                 }
+            data = _redact_whole(data, secrets)  # (bounded: a big output is a preview now)
             text = _redact(_TO_JSON(data), secrets)
             rows.append((result.run_id, position, node_id, text, size, int(truncated)))
         usage = json.dumps(result.usage) if result.usage else None

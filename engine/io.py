@@ -5,7 +5,7 @@ upgrade (when a registry is given) → pydantic ``Workflow``. Every problem is
 collected into one ``WorkflowLoadError`` whose lines are ``location: message``.
 Save = spec key order, unset keys left out, atomic (temporary file, fsync,
 rename), so that load → save reproduces a file written by Flowdesk.
-May import: engine.model, engine.errors, stdlib. Main functions:
+May import: engine.model, engine.errors, engine.validation_issues, stdlib. Main functions:
 ``load_workflow``, ``parse_workflow``, ``dumps_workflow``, ``save_workflow``.
 """
 
@@ -23,48 +23,10 @@ from .errors import Issue, WorkflowLoadError
 from .errors import format_location as format_location  # (re-exported: its old home)
 from .model.migrations import MigrationError, migrate
 from .model.workflow import FORMAT, Workflow
+from .validation_issues import got, issues_from_validation_error
 
 if TYPE_CHECKING:
     from .registry import NodeRegistry
-
-_CREDENTIAL_TAGS = {
-    "bearer",
-    "basic",
-    "api_key",
-    "oauth2_client_credentials",
-    "oauth2_authorization_code",
-    "custom",
-}
-
-
-def _message(error: dict[str, Any]) -> str:
-    kind = error.get("type", "")
-    if kind == "missing":
-        return "field required"
-    if kind == "extra_forbidden":
-        return "unknown key (not part of the format; editor state belongs under 'ui')"
-    if kind == "literal_error" and error.get("loc") == ("format",):
-        return f"must be exactly {FORMAT!r}"
-    if kind == "string_pattern_mismatch" and error.get("loc", ())[-1:] == ("id",):
-        return (
-            f"invalid id {error.get('input')!r}: use letters, digits and '_', "
-            "starting with a letter or '_', at most 64 characters"
-        )
-    msg = str(error.get("msg", "invalid value"))
-    return msg[:1].lower() + msg[1:]
-
-
-def issues_from_validation_error(
-    exc: ValidationError, prefix: tuple[int | str, ...] = ()
-) -> list[Issue]:
-    """Map a pydantic error to ``Issue`` lines with file locations."""
-    issues = []
-    for error in exc.errors():
-        loc = list(prefix) + list(error["loc"])
-        if len(loc) > 2 and loc[0] == "credentials" and loc[2] in _CREDENTIAL_TAGS:
-            del loc[2]
-        issues.append(Issue(format_location(loc), _message(dict(error)), path=tuple(loc)))
-    return issues
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -161,7 +123,8 @@ def parse_workflow(
         )
     issues: list[Issue] = []
     if raw.get("format") != FORMAT:
-        issues.append(Issue("format", f"must be exactly {FORMAT!r}, got {raw.get('format')!r}"))
+        # (the words of the model's own check, which repeats it: listed once)
+        issues.append(Issue("format", f"must be exactly {FORMAT!r}{got(raw.get('format'))}"))
     if "version" not in raw:
         issues.append(Issue("version", "field required"))
         raise WorkflowLoadError(issues, source)

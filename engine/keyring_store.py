@@ -30,6 +30,7 @@ from .credentials import (
     tokens_key,
 )
 from .errors import AuthError
+from .redaction import redact_text
 
 SERVICE = "flowdesk"
 #: user name of the entry listing the names stored by Flowdesk (not a credential)
@@ -220,7 +221,7 @@ def _only_fail(backend: Any) -> bool:
 def _reason(exc: BaseException, secret: str) -> str:
     text = str(exc).strip() or type(exc).__name__
     if secret:
-        text = text.replace(secret, "***")
+        text = redact_text(text, (secret,))
     name = type(exc).__name__
     return text if name in text else f"{name}: {text}"
 

@@ -2,16 +2,39 @@
 
 The HTTP stack (httpx, aiohttp: about a third of a second) is needed when a
 node sends a request, not when the registry lists the node types — the
-editor opens a file before any run. ``importlib.util.LazyLoader`` runs the
-module the first time one of its attributes is read.
+editor opens a file before any run. The first attribute read imports the
+module through the import system, whose per-module lock makes any other
+thread reading one at the same time wait until the module has run whole.
+(``importlib.util.LazyLoader`` did not before Python 3.12.3: a second thread
+saw the module half-run — "module 'httpx' has no attribute 'InvalidURL'" when
+the editor's validation and a run's first request met.)
 May import: stdlib.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 from types import ModuleType
+from typing import Any
+
+
+class _LazyModule(ModuleType):
+    """Stands for module ``__name__`` until an attribute is read; then every
+    read goes to the imported module."""
+
+    def __getattr__(self, attr: str) -> Any:
+        module = self.__dict__.get("_lazy_target")
+        if module is None:
+            # (waits while another thread runs the module; returns it whole)
+            module = importlib.import_module(self.__name__)
+            if not getattr(module.__spec__, "_initializing", False):
+                self.__dict__["_lazy_target"] = module
+        return getattr(module, attr)
+
+    def __dir__(self) -> list[str]:
+        return dir(importlib.import_module(self.__name__))
 
 
 def lazy_module(name: str) -> ModuleType:
@@ -21,9 +44,4 @@ def lazy_module(name: str) -> ModuleType:
     spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None:
         raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
+    return _LazyModule(name)

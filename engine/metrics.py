@@ -99,5 +99,7 @@ class CallMetrics:
             self._types.clear()
 
 
-#: the process's metrics (what ``Engine.metrics`` is unless given another)
+#: the process's metrics (what ``Engine.metrics`` is unless given another).
+#: Process-wide on purpose: ``flowdesk serve`` exports one set of counters for
+#: the process; an engine that wants its own passes ``metrics=``.
 METRICS = CallMetrics()

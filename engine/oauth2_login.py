@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import AuthError, ConfigError, FlowdeskError, NodeTimeoutError, TransportError
 from .model.workflow import OAuth2AuthorizationCode
+from .redaction import redact_text
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -194,10 +195,7 @@ def _token_error(
         OAuthError = ()  # type: ignore[assignment]  # noqa: N806
 
     def clean(text: str) -> str:
-        for form in secrets:
-            if form:
-                text = text.replace(form, "***")
-        return text
+        return redact_text(text, secrets)
 
     if isinstance(exc, OAuthError):
         error = str(getattr(exc, "error", "") or "error")

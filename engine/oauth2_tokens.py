@@ -35,6 +35,7 @@ from .bus import BUS
 from .credential_types import RunCredentials, tokens_key
 from .errors import AuthError, ConfigError, FlowdeskError, TransportError, http_status_category
 from .model.workflow import CustomCredential, OAuth2AuthorizationCode, OAuth2ClientCredentials
+from .redaction import redact_text
 
 #: a token is renewed this long before it expires (at most a tenth of its lifetime)
 EXPIRY_MARGIN_S = 30.0
@@ -294,9 +295,7 @@ def _refused(
             said += f": {body['error_description']}"
     else:
         said = response.text[:200].strip() or response.reason_phrase
-    for form in forms:
-        if form:
-            said = said.replace(form, "***")
+    said = redact_text(said, forms)
     # The endpoint failing (5xx) or asking to slow down (429) says nothing
     # about the credential: TRANSPORT / RATE_LIMIT (retryable), not AUTH.
     category = http_status_category(status)

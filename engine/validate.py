@@ -8,12 +8,14 @@ parse or name a node that is not upstream or an undeclared ``env`` name,
 configs that do not fit their type's model (values holding expressions are
 checked at run time instead), and undeclared credentials.
 May import: engine.model, engine.registry, engine.expressions, engine.errors,
-engine.run.graph (the graph walks: upstream, cycles).
+engine.run.graph (the graph walks: upstream, cycles), engine.validation_issues
+(pydantic's errors in words).
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,6 @@ from .errors import (
     Issue,
     IssuePath,
     WorkflowLoadError,
-    format_location,
     location_path,
 )
 from .expressions import ExpressionEngine, has_expression, referenced_names, walk_strings
@@ -34,6 +35,7 @@ from .model.migrations import FORMAT_VERSION
 from .model.workflow import FORMAT, Node, Workflow
 from .registry import NodeRegistry
 from .run.graph import Graph
+from .validation_issues import issues_from_validation_error
 
 
 def validate(
@@ -90,7 +92,6 @@ class _Validator:
 
     def _check_sources(self) -> None:
         """Each ``sources`` entry: its name, type, config and credential."""
-        from .sources.manager import config_issues
         from .sources.registry import SourceTypes
 
         types = SourceTypes.default()
@@ -114,11 +115,14 @@ class _Validator:
             try:
                 source_type.parse_config(entry)
             except ValidationError as exc:
-                for (location, message), error in zip(
-                    config_issues(exc, name), exc.errors(), strict=True
-                ):
-                    if not self._holds_expression(entry, tuple(error["loc"])):
-                        self.add(location, message)
+                self.issues.extend(
+                    issues_from_validation_error(
+                        exc,
+                        ("sources", name),
+                        subject=f"{kind} sources",
+                        skip=partial(self._holds_expression, entry),
+                    )
+                )
             credential = entry.get("credential")
             if isinstance(credential, str) and credential and not has_expression(credential):
                 ref = self.workflow.credentials.get(credential)
@@ -252,24 +256,22 @@ class _Validator:
         try:
             self.configs[node.id] = node_type.Config.model_validate(node.config)
         except ValidationError as exc:
-            for error in exc.errors():
-                loc = tuple(error["loc"])
-                if self._holds_expression(node.config, loc) or (
-                    loc and loc[0] in node_type.raw_fields
-                ):
-                    continue
-                message = error["msg"][:1].lower() + error["msg"][1:]
-                received = error.get("input")
-                if isinstance(received, str | int | float | bool) and error["type"] != "missing":
-                    shown = repr(received)
-                    if len(shown) <= 40:
-                        message += f" (got {shown})"
-                if error["type"] == "missing":
-                    message = "field required"
-                elif error["type"] == "extra_forbidden":
-                    message = f"unknown field for {node.type}"
-                parts = (*location_path(where), "config", *loc)
-                self.add(format_location(parts), message, node.id, parts)
+            raw_fields = node_type.raw_fields
+
+            def checked_at_run_time(loc: tuple[Any, ...]) -> bool:
+                return bool(loc and loc[0] in raw_fields) or self._holds_expression(
+                    node.config, loc
+                )
+
+            self.issues.extend(
+                issues_from_validation_error(
+                    exc,
+                    (*location_path(where), "config"),
+                    subject=node.type,
+                    node_id=node.id,
+                    skip=checked_at_run_time,
+                )
+            )
         self._check_constants(where, node, node_type)
         self._check_credential(where, node, node_type)
         if node.type == "tool.call":

@@ -19,19 +19,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
-from flowdesk.editor.app import build_engine  # noqa: E402
+from flowdesk.editor.app import build_window  # noqa: E402
 from flowdesk.editor.document.commands import (  # noqa: E402
     AddEdge,
     AddNode,
     Composite,
     SetWorkflowField,
 )
-from flowdesk.editor.main_window import MainWindow  # noqa: E402
-from flowdesk.editor.settings import Settings  # noqa: E402
 from flowdesk.editor.theme import DARK, apply_theme  # noqa: E402
-from flowdesk.engine import HistoryStore, NodeRegistry  # noqa: E402
+from flowdesk.engine import NodeRegistry  # noqa: E402
 from flowdesk.engine.planner import TokenRateLimiter  # noqa: E402
-from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from tests.ai.fake_llm import FakeLLM, Reply, completion  # noqa: E402
@@ -97,15 +95,7 @@ def main() -> int:
     app = QApplication([])
     apply_theme(app, DARK)
     tmp = Path(tempfile.mkdtemp())
-    settings = Settings(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
-    registry = NodeRegistry.default(plugins=False)
-    window = MainWindow(
-        registry,
-        settings,
-        recovery_folder=tmp / "r",
-        engine=build_engine(registry),
-        history=HistoryStore(tmp / "history.sqlite3"),
-    )
+    window = build_window(NodeRegistry.default(plugins=False), scratch=tmp)
     window.resize(1440, 900)
     window.show()
     window.controller.push(

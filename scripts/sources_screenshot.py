@@ -17,13 +17,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from flowdesk.editor.app import build_engine  # noqa: E402
-from flowdesk.editor.main_window import MainWindow  # noqa: E402
+from flowdesk.editor.app import build_window  # noqa: E402
 from flowdesk.editor.run.qasync_compat import install_loop  # noqa: E402
-from flowdesk.editor.settings import Settings  # noqa: E402
 from flowdesk.editor.theme import DARK, apply_theme  # noqa: E402
-from flowdesk.engine import HistoryStore, NodeRegistry  # noqa: E402
-from PySide6.QtCore import QPoint, QSettings  # noqa: E402
+from flowdesk.engine import NodeRegistry  # noqa: E402
+from PySide6.QtCore import QPoint  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 FLOW = {
@@ -64,15 +62,7 @@ def main() -> int:
     shutil.copytree(ROOT / "tests" / "sources" / "specs", tmp / "specs")
     path = tmp / "pets.flow.json"
     path.write_text(json.dumps(FLOW), encoding="utf-8")
-    settings = Settings(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
-    registry = NodeRegistry.default(plugins=False)
-    window = MainWindow(
-        registry,
-        settings,
-        recovery_folder=tmp / "r",
-        engine=build_engine(registry),
-        history=HistoryStore(tmp / "history.sqlite3"),
-    )
+    window = build_window(NodeRegistry.default(plugins=False), scratch=tmp)
     window.resize(1440, 900)
     window.show()
     window.files.open_path(path, confirm=False)

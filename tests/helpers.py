@@ -3,8 +3,13 @@ them a test may change), and a loopback port with nothing listening."""
 
 from __future__ import annotations
 
+import os
+import resource
 import shutil
 import socket
+import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,3 +40,41 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def run_measured(
+    args: list[str], *, env: dict[str, str] | None = None, timeout: float = 120
+) -> tuple[subprocess.CompletedProcess[str], resource.struct_rusage]:
+    """Run ``args`` to its end; the result and what the process used
+    (``ru_utime + ru_stime``: CPU seconds, ``ru_maxrss``: peak memory in KiB).
+    Speed and size are checked on these, not on wall time: what the code
+    costs, which other work on a busy machine does not inflate the way it
+    stretches wall time (wall-clock figures live in bench/)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=err, text=True)
+        try:
+            _, status, usage = _wait4(proc.pid, timeout)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(args, proc.returncode, out.read(), err.read())
+    return done, usage
+
+
+def cpu_seconds(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
+def _wait4(pid: int, timeout: float) -> tuple[int, int, resource.struct_rusage]:
+    end = time.monotonic() + timeout
+    while True:
+        reaped, status, usage = os.wait4(pid, os.WNOHANG)
+        if reaped:
+            return reaped, status, usage
+        if time.monotonic() > end:
+            raise subprocess.TimeoutExpired(str(pid), timeout)
+        time.sleep(0.01)

@@ -69,8 +69,8 @@ class RunOverlay(QObject):
             return
         self._stale_all = False
         self.scene.clear_statuses()
-        if self.state is None:
-            return
+        if self.state is None or not self.state.nodes:
+            return  # (nothing to mark: every node and edge was just cleared)
         self._apply(self.state.nodes.keys(), all_edges=True)
 
     def _detail_changed(self, detail: bool) -> None:

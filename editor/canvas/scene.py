@@ -5,6 +5,13 @@ events (node/edge/note added, removed, moved, changed, renamed).
 It also keeps the *overview* — every node as a rectangle, every edge as a line —
 which the view draws in one batch below a zoom threshold instead of painting
 thousands of items, and which the minimap draws too.
+
+A big document is shown in two steps: ``set_document`` computes every node's
+place and look (the overview is complete at once), the view builds the items
+of what it is about to paint (``build_in``), and the rest are built right after
+that first paint (``complete``). Whatever asks for the items before then —
+``nodes``, ``edges``, a document edit, a selection — completes the build first,
+so nobody ever sees a partial scene.
 May import: PySide6, editor.document, editor.canvas, editor.theme, engine (public API).
 """
 
@@ -14,8 +21,13 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from flowdesk.editor.canvas.items.edge_item import EdgeItem
-from flowdesk.editor.canvas.items.node_item import NodeItem, NodeVisual
+from flowdesk.editor.canvas.items.edge_item import CURVE_MIN, EdgeItem
+from flowdesk.editor.canvas.items.node_item import (
+    NodeItem,
+    NodeVisual,
+    geometry_of,
+    port_offset,
+)
 from flowdesk.editor.canvas.items.note_item import NoteItem
 from flowdesk.editor.canvas.style import NODE_WIDTH, CanvasStyle
 from flowdesk.editor.document import Document
@@ -43,6 +55,16 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
 log = logging.getLogger(__name__)
+
+#: documents with more nodes than this build the items off screen after the
+#: first paint (``CanvasScene.complete``); smaller ones build all at once
+DEFER_NODES = 300
+#: items this far (scene units) outside the painted area are built with it
+BUILD_MARGIN = 160.0
+#: nodes (and edges, below them) are stacked by a tiny step of their z value
+#: in the order they were added — the document's order for a document opened —
+#: whichever were built first
+STACK_STEP = 1e-7
 
 
 def summarize(node: Node, node_type: type[NodeType] | None) -> str:
@@ -158,15 +180,10 @@ class Overview:
 
     def bounds(self) -> QRectF:
         if self._bounds is None:
-            rects = self.rects.values()
-            if rects:
-                left = min(r.left() for r in rects)
-                top = min(r.top() for r in rects)
-                right = max(r.right() for r in rects)
-                bottom = max(r.bottom() for r in rects)
-                self._bounds = QRectF(left, top, right - left, bottom - top)
-            else:
-                self._bounds = QRectF()
+            bounds = QRectF()
+            for rect in self.rects.values():
+                bounds = bounds.united(rect)
+            self._bounds = bounds
         return QRectF(self._bounds)
 
 
@@ -184,17 +201,52 @@ class CanvasScene(QGraphicsScene):
         self.setObjectName("canvasScene")
         self.canvas_style = CanvasStyle(theme)
         self.document: Document | None = None
-        self.nodes: dict[str, NodeItem] = {}
-        self.edges: dict[EdgeKey, EdgeItem] = {}
+        #: the items built so far (``nodes`` and ``edges`` complete them)
+        self._nodes: dict[str, NodeItem] = {}
+        self._edges: dict[EdgeKey, EdgeItem] = {}
+        #: nodes and edges whose items are not built yet: what the node looks
+        #: like and where it is (the overview already has them)
+        #: (the node's look, place, geometry and place in the stack)
+        self._pending_nodes: dict[str, tuple[NodeVisual, QPointF, Any, int]] = {}
+        #: (an edge's curve: its ends' x and y and how far it bulges out; its
+        #: place in the stack)
+        self._pending_edges: dict[EdgeKey, tuple[float, float, float, float, float, int]] = {}
+        #: the places in the stack of the next node and edge added
+        self._stack = [0, 0]
         self.notes: dict[str, NoteItem] = {}
         self.overview = Overview()
         #: False while the view shows the batched overview (low zoom)
         self.detail = True
         self._problems: dict[str, list[str]] = {}
+        self._credential_warnings: dict[str, str] = {}
+        self._source_warnings: dict[str, str] = {}
         self._selected_edges: set[EdgeKey] = set()
         #: where nodes without a saved position are shown (not written unless moved)
         self._fallback: dict[str, tuple[float, float]] = {}
         self.selectionChanged.connect(self._selection_changed)
+
+    @property
+    def nodes(self) -> dict[str, NodeItem]:
+        """Every node's item (completes a build left for after the first paint)."""
+        if self._pending_nodes:
+            self.complete()
+        return self._nodes
+
+    @property
+    def edges(self) -> dict[EdgeKey, EdgeItem]:
+        """Every edge's item (completes a build left for after the first paint)."""
+        if self._pending_edges:
+            self.complete()
+        return self._edges
+
+    @property
+    def pending(self) -> bool:
+        """Whether some items are left to build (``build_in``, ``complete``)."""
+        return bool(self._pending_nodes or self._pending_edges)
+
+    def is_empty(self) -> bool:
+        """No node and no note (built or not)."""
+        return not self.overview.rects and not self.notes
 
     # ------------------------------------------------------------ building
     def set_document(self, document: Document) -> None:
@@ -205,27 +257,99 @@ class CanvasScene(QGraphicsScene):
     def _build(self, document: Document) -> None:
         if self.document is not None:
             self.document.changed.disconnect(self._on_event)
+        self._pending_nodes.clear()
+        self._pending_edges.clear()
         self.clear()
-        self.nodes.clear()
-        self.edges.clear()
+        self._nodes.clear()
+        self._edges.clear()
         self.notes.clear()
         self.overview = Overview()
         self._problems = {}
+        self._credential_warnings = {}
+        self._source_warnings = {}
         self._selected_edges = set()
         self.document = document
         self._fallback = self._fallback_positions(document)
-        for node_id in document.node_ids():
-            self._add_node(node_id)
+        for node in document.workflow.nodes:
+            self._place_node(node)
+        lines = self.overview.lines
+        placed = self._pending_nodes
         for key in document.edge_keys():
-            self._add_edge(key, bulk=True)
-        for node_id in self.nodes:
-            self._refresh_connected(node_id, check_ports=False)
+            _, pos, geo, _ = placed[key[0]]
+            start = pos + port_offset(geo, key[1], True)
+            _, pos, geo, _ = placed[key[2]]
+            end = pos + port_offset(geo, key[3], False)
+            lines[key] = QLineF(start, end)
+            x1, y1, x2, y2 = start.x(), start.y(), end.x(), end.y()
+            dx = max(abs(x2 - x1) * 0.5, CURVE_MIN)
+            self._pending_edges[key] = (x1, y1, x2, y2, dx, len(self._pending_edges))
         for note in document.notes():
             if isinstance(note, dict) and isinstance(note.get("id"), str):
                 self._add_note(note["id"])
+        self._stack = [len(self._pending_nodes), len(self._pending_edges)]
         document.changed.connect(self._on_event)
+        if len(self._pending_nodes) <= DEFER_NODES:
+            self._build_items(list(self._pending_nodes), list(self._pending_edges))
+
+    def _place_node(self, node: Node) -> None:
+        """A node's look and place, in the overview; its item comes later."""
+        node_id = node.id
+        visual = self._visual(node_id, node)
+        geo = geometry_of(visual)
+        x, y = node.position or self._fallback.get(node_id, (0.0, 0.0))
+        pos = QPointF(float(x), float(y))
+        self._pending_nodes[node_id] = (visual, pos, geo, len(self._pending_nodes))
+        self.overview.colors[node_id] = visual.color
+        self.overview.rects[node_id] = geo.rect.translated(pos)
+
+    def build_in(self, rect: QRectF) -> None:
+        """Build the items of the nodes and edges in (or near) ``rect`` — what
+        the view is about to paint — if they are not built yet."""
+        if not self.pending:
+            return
+        area = rect.adjusted(-BUILD_MARGIN, -BUILD_MARGIN, BUILD_MARGIN, BUILD_MARGIN)
+        rects = self.overview.rects
+        nodes = [n for n in self._pending_nodes if area.intersects(rects[n])]
+        left, top, right, bottom = area.left(), area.top(), area.right(), area.bottom()
+        # an edge's curve lies within its control points' rectangle
+        edges = [
+            key
+            for key, (x1, y1, x2, y2, dx, _) in self._pending_edges.items()
+            if min(y1, y2) <= bottom
+            and max(y1, y2) >= top
+            and min(x1, x2 - dx) <= right
+            and max(x2, x1 + dx) >= left
+        ]
+        self._build_items(nodes, edges)
+
+    def complete(self) -> None:
+        """Build every item still left to build (after the first paint, or
+        when anything needs them all)."""
+        if self.pending:
+            self._build_items(list(self._pending_nodes), list(self._pending_edges))
+
+    def _build_items(self, node_ids: list[str], edge_keys: list[EdgeKey]) -> None:
+        if not node_ids and not edge_keys:
+            return
+        assert self.document is not None
+        with paused_gc():
+            for node_id in node_ids:
+                visual, pos, _, order = self._pending_nodes.pop(node_id)
+                self._add_node(node_id, visual, pos, order)
+            lines = self.overview.lines
+            for key in edge_keys:
+                order = self._pending_edges.pop(key)[5]
+                item = EdgeItem(key, self.canvas_style)
+                item.setZValue(item.zValue() + order * STACK_STEP)
+                self.addItem(item)
+                self._edges[key] = item
+                line = lines[key]
+                item.set_ends(line.p1(), line.p2())
+            for node_id in node_ids:
+                self._refresh_connected(node_id, check_ports=False)
 
     def set_theme(self, theme: Theme) -> None:
+        self.complete()
         self.canvas_style = CanvasStyle(theme)
         for item in self.nodes.values():
             item.style = self.canvas_style
@@ -247,10 +371,11 @@ class CanvasScene(QGraphicsScene):
         edges = [(k[0], k[2]) for k in doc.edge_keys()]
         return layered_layout(missing, edges, origin=(0.0, top))
 
-    def _visual(self, node_id: str) -> NodeVisual:
+    def _visual(self, node_id: str, node: Node | None = None) -> NodeVisual:
         assert self.document is not None
-        node = self.document.node(node_id)
-        node_type = self.document.node_type(node_id)
+        if node is None:
+            node = self.document.node(node_id)
+        node_type = self.document.registry.find(node.type)
         inputs, outputs = self.document.ports(node_id)
         if node_type is None:
             title = node.title or node.type
@@ -283,22 +408,41 @@ class CanvasScene(QGraphicsScene):
             width=self.canvas_style.node_width(title),
         )
 
-    def _add_node(self, node_id: str) -> None:
+    def _add_node(
+        self,
+        node_id: str,
+        visual: NodeVisual | None = None,
+        pos: QPointF | None = None,
+        order: int | None = None,
+    ) -> None:
         assert self.document is not None
-        item = NodeItem(node_id, self._visual(node_id), self.canvas_style)
-        pos = self.document.node(node_id).position or self._fallback.get(node_id, (0.0, 0.0))
-        item.setPos(float(pos[0]), float(pos[1]))
+        item = NodeItem(node_id, visual or self._visual(node_id), self.canvas_style)
+        if order is None:  # added now: on top
+            order = self._stack[0]
+            self._stack[0] += 1
+        item.setZValue(order * STACK_STEP)
+        if pos is None:
+            x, y = self.document.node(node_id).position or self._fallback.get(node_id, (0.0, 0.0))
+            item.setPos(float(x), float(y))
+        else:
+            item.setPos(pos)
         self.addItem(item)
-        self.nodes[node_id] = item
+        self._nodes[node_id] = item
         self.overview.colors[node_id] = item.visual.color
         self._sync_overview_node(item)
         if node_id in self._problems:
             item.set_problems(self._problems[node_id])
+        if node_id in self._credential_warnings:
+            item.set_credential_warning(self._credential_warnings[node_id])
+        if node_id in self._source_warnings:
+            item.set_source_warning(self._source_warnings[node_id])
 
     def _add_edge(self, key: EdgeKey, bulk: bool = False) -> None:
         item = EdgeItem(key, self.canvas_style)
+        item.setZValue(item.zValue() + self._stack[1] * STACK_STEP)  # added now: on top
+        self._stack[1] += 1
         self.addItem(item)
-        self.edges[key] = item
+        self._edges[key] = item
         self._route(item)
         if not bulk:  # a whole document refreshes its ports once at the end
             for node_id in (key[0], key[2]):
@@ -316,6 +460,7 @@ class CanvasScene(QGraphicsScene):
     # -------------------------------------------------------------- events
     def _on_event(self, event: DocumentEvent) -> None:
         assert self.document is not None
+        self.complete()
         if isinstance(event, NodeAdded):
             self._add_node(event.node_id)
         elif isinstance(event, NodeRemoved):
@@ -372,7 +517,7 @@ class CanvasScene(QGraphicsScene):
         self.overview_changed.emit()
 
     def _refresh_node(self, node_id: str) -> None:
-        item = self.nodes[node_id]
+        item = self._nodes[node_id]
         visual = self._visual(node_id)
         ports_changed = (visual.inputs, visual.outputs, visual.width) != (
             item.visual.inputs,
@@ -388,7 +533,7 @@ class CanvasScene(QGraphicsScene):
     def _refresh_connected(self, node_id: str, check_ports: bool = True) -> None:
         """Filled port circles for connected ports; undeclared ports may come or go."""
         assert self.document is not None
-        item = self.nodes[node_id]
+        item = self._nodes[node_id]
         if check_ports:
             inputs, outputs = self.document.ports(node_id)
             if (inputs, outputs) != (item.visual.inputs, item.visual.outputs):
@@ -418,8 +563,11 @@ class CanvasScene(QGraphicsScene):
         self.overview.invalidate()
 
     def _sync_overview_node(self, item: NodeItem) -> None:
-        self.overview.rects[item.node_id] = item.scene_rect()
-        self.overview.invalidate()
+        rect = item.scene_rect()
+        rects = self.overview.rects
+        if rects.get(item.node_id) != rect:  # (an item built where its node was placed: no change)
+            rects[item.node_id] = rect
+            self.overview.invalidate()
 
     def _sync_overview_note(self, item: NoteItem) -> None:
         rect = item.boundingRect().adjusted(2, 2, -2, -2).translated(item.pos())
@@ -479,19 +627,21 @@ class CanvasScene(QGraphicsScene):
     # -------------------------------------------------------- problems
     def set_problems(self, problems: dict[str, list[str]]) -> None:
         self._problems = problems
-        for node_id, item in self.nodes.items():
+        for node_id, item in self._nodes.items():  # (items built later get theirs then)
             item.set_problems(problems.get(node_id, []))
         self.overview.problems = set(problems)
         self.overview_changed.emit()
 
     def set_credential_warnings(self, warnings: dict[str, str]) -> None:
         """Badge nodes whose credential has no secret (node id → tooltip text)."""
-        for node_id, item in self.nodes.items():
+        self._credential_warnings = warnings
+        for node_id, item in self._nodes.items():
             item.set_credential_warning(warnings.get(node_id, ""))
 
     def set_source_warnings(self, warnings: dict[str, str]) -> None:
         """Badge tool nodes whose source failed (node id → the reason)."""
-        for node_id, item in self.nodes.items():
+        self._source_warnings = warnings
+        for node_id, item in self._nodes.items():
             item.set_source_warning(warnings.get(node_id, ""))
 
     # ---------------------------------------------------------- run status
@@ -503,10 +653,10 @@ class CanvasScene(QGraphicsScene):
             item.set_status(status, text)
 
     def clear_statuses(self) -> None:
-        for item in self.nodes.values():
+        for item in self._nodes.values():  # (items not built yet have no status)
             if item.status is not None:
                 item.set_status(None)
-        for edge in self.edges.values():
+        for edge in self._edges.values():
             edge.set_flow(None)
         self.set_overview_status({}, replace=True)
 
@@ -535,6 +685,7 @@ class CanvasScene(QGraphicsScene):
         edge_keys: Iterable[EdgeKey] = (),
     ) -> None:
         """Replace the selection (one ``selectionChanged``, not one per item)."""
+        self.complete()
         self.blockSignals(True)
         try:
             self.clearSelection()
@@ -556,8 +707,8 @@ class CanvasScene(QGraphicsScene):
         self.overview.selected = {i.node_id for i in selected if isinstance(i, NodeItem)}
         edges = {i.key for i in selected if isinstance(i, EdgeItem)}
         for key in edges ^ self._selected_edges:
-            if key in self.edges:
-                self.edges[key].refresh_pen()
+            if key in self._edges:  # (an edge not built yet is not selected)
+                self._edges[key].refresh_pen()
         self._selected_edges = edges
         self.overview_changed.emit()
 

@@ -109,6 +109,11 @@ class CanvasView(QGraphicsView):
         self._minimap_timer.timeout.connect(self._repaint_minimap)
         self._was_empty = True
         scene.overview_changed.connect(self._overview_changed)
+        #: builds the items a big document left for after the first paint
+        self._complete_timer = QTimer(self)
+        self._complete_timer.setSingleShot(True)
+        self._complete_timer.setInterval(0)
+        self._complete_timer.timeout.connect(scene.complete)
         self.setRenderHints(
             QPainter.RenderHint.Antialiasing
             | QPainter.RenderHint.TextAntialiasing
@@ -134,6 +139,8 @@ class CanvasView(QGraphicsView):
         self.space_down = False
         #: the user panned or zoomed since the document was shown
         self.user_moved = False
+        #: a new view is being set (``_show_at``): the minimap follows at its end
+        self._moving = False
 
     def canvas(self) -> CanvasScene:
         """The scene being edited (also while the overview is on screen)."""
@@ -141,7 +148,7 @@ class CanvasView(QGraphicsView):
 
     def _overview_changed(self) -> None:
         self.minimap.schedule()
-        empty = not self._canvas.nodes and not self._canvas.notes
+        empty = self._canvas.is_empty()
         if empty != self._was_empty:
             # The "empty workflow" hint is painted over the whole viewport: the
             # first node (or the last one deleted) repaints all of it, not
@@ -183,18 +190,31 @@ class CanvasView(QGraphicsView):
     def zoom_out(self) -> None:
         self.set_zoom(self.zoom / 1.25)
 
-    def fit_rect(self, rect: QRectF, max_zoom: float = 1.0, margin: float = 48.0) -> None:
-        """Show ``rect`` whole with ``margin`` view pixels around it, never
-        zoomed in beyond ``max_zoom``."""
+    def _fit_zoom(self, rect: QRectF, max_zoom: float, margin: float) -> tuple[QRectF, float]:
+        """The rect ``fit_rect`` shows and its zoom."""
         if rect.isNull() or rect.isEmpty():
             rect = QRectF(-200, -150, 400, 300)
         area = self.viewport().rect()
         width = max(area.width() - 2 * margin, 50)
         height = max(area.height() - 2 * margin, 50)
-        zoom = max(MIN_ZOOM, min(width / rect.width(), height / rect.height(), max_zoom))
-        self.resetTransform()
-        self.scale(zoom, zoom)
-        self.centerOn(rect.center())
+        return rect, max(MIN_ZOOM, min(width / rect.width(), height / rect.height(), max_zoom))
+
+    def fit_rect(self, rect: QRectF, max_zoom: float = 1.0, margin: float = 48.0) -> None:
+        """Show ``rect`` whole with ``margin`` view pixels around it, never
+        zoomed in beyond ``max_zoom``."""
+        rect, zoom = self._fit_zoom(rect, max_zoom, margin)
+        self._show_at(zoom, rect.center())
+
+    def _show_at(self, zoom: float, center: QPointF) -> None:
+        """A new view: ``zoom`` around ``center``; the minimap placed once,
+        at the end (not at every scroll step on the way)."""
+        self._moving = True
+        try:
+            self.resetTransform()
+            self.scale(zoom, zoom)
+            self.centerOn(center)
+        finally:
+            self._moving = False
         self._after_transform()
         self.minimap.reset_corner()
 
@@ -205,11 +225,9 @@ class CanvasView(QGraphicsView):
         """How a workflow opens: everything fitted, unless that is too small to
         read — then its start (the left-most nodes) at a readable zoom."""
         rect = self.canvas().items_rect()
-        self.fit_rect(rect, margin=margin)
-        if rect.isNull() or self.zoom >= readable:
+        if rect.isNull() or self._fit_zoom(rect, 1.0, margin)[1] >= readable:
+            self.fit_rect(rect, margin=margin)
             return
-        self.resetTransform()
-        self.scale(readable, readable)
         area = self.viewport().rect()
         seen_w, seen_h = area.width() / readable, area.height() / readable
         pad = margin / readable
@@ -222,9 +240,7 @@ class CanvasView(QGraphicsView):
             y = rect.center().y()
         else:  # taller than the view: the start's rows, not above the top
             y = max(start.center().y(), rect.top() - pad + seen_h / 2)
-        self.centerOn(QPointF(x, y))
-        self._after_transform()
-        self.minimap.reset_corner()
+        self._show_at(readable, QPointF(x, y))
 
     def keep_in_view(self, rect: QRectF, margin: float = 32.0) -> None:
         """Scroll the least that shows ``rect`` whole, ``margin`` pixels from
@@ -298,12 +314,7 @@ class CanvasView(QGraphicsView):
             return False
         if not all(math.isfinite(v) for v in (x, y, zoom)) or zoom <= 0:
             return False
-        self.resetTransform()
-        zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
-        self.scale(zoom, zoom)
-        self.centerOn(QPointF(x, y))
-        self._after_transform()
-        self.minimap.reset_corner()
+        self._show_at(max(MIN_ZOOM, min(MAX_ZOOM, zoom)), QPointF(x, y))
         return True
 
     def _after_transform(self) -> None:
@@ -314,6 +325,9 @@ class CanvasView(QGraphicsView):
         self.minimap.update()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 - Qt override
+        if self._moving:
+            super().scrollContentsBy(dx, dy)
+            return
         rect = self.minimap.rect()
         super().scrollContentsBy(dx, dy)
         self._emit_timer.start()
@@ -355,6 +369,13 @@ class CanvasView(QGraphicsView):
         self.minimap.sync()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        canvas = self._canvas
+        if canvas.pending:
+            # A big document opening: its items on screen now, the others
+            # right after this paint.
+            if canvas.detail:
+                canvas.build_in(self.mapToScene(event.rect()).boundingRect())
+            self._complete_timer.start()
         rect = self.minimap.rect()
         if rect.isNull():
             super().paintEvent(event)
@@ -468,7 +489,7 @@ class CanvasView(QGraphicsView):
         scene = self.canvas()
         if not scene.detail:
             self._draw_overview(painter, rect)
-        if not scene.nodes and not scene.notes:
+        if scene.is_empty():
             self._draw_empty_hint(painter)
         if self.rubber_band is not None:
             style = scene.canvas_style

@@ -13,6 +13,7 @@ stdlib. No Qt.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 from flowdesk.editor.document.commands import Command, Composite, SetConfig, SetWorkflowField
@@ -60,18 +61,14 @@ def declare_and_pick(doc: Document, name: str, ref: JsonDict, node_id: str, key:
     )
 
 
+# (process-wide: a pure function of the file format's CredentialRef type)
+@functools.cache
 def _reference_adapter() -> Any:
     """The file format's check of one credential reference (built once)."""
-    global _ADAPTER
-    if _ADAPTER is None:
-        from flowdesk.engine import CredentialRef
-        from pydantic import TypeAdapter
+    from flowdesk.engine import CredentialRef
+    from pydantic import TypeAdapter
 
-        _ADAPTER = TypeAdapter(CredentialRef)
-    return _ADAPTER
-
-
-_ADAPTER: Any = None
+    return TypeAdapter(CredentialRef)
 
 
 def reference_problem(ref: JsonDict) -> str | None:

@@ -5,6 +5,12 @@ existing nodes, no duplicate edge), change the workflow and emit a typed event
 (``editor.document.events``) through ``Document.changed``; removing nodes emits
 ``EdgeRemoved`` for their edges first. Commands call these mutators; nothing
 else writes to the workflow. May import: engine (public API), stdlib. No Qt.
+
+Why one file of ~600 lines: ``Document`` is one class whose every mutator
+keeps the same indexes (nodes by id, edges by key, titles) and emits through
+the same signal; split, the parts would share that private state. Its plain
+values and checks are in ``values``, its events in ``events``, run copies
+in ``snapshot``.
 """
 
 from __future__ import annotations
@@ -45,8 +51,18 @@ from flowdesk.editor.document.values import (
     make_edge,
     node_json,
     sanitize_id,
+    workflow_field_adapter,
 )
-from flowdesk.engine import Edge, Issue, Node, NodeRegistry, NodeType, Workflow, reachable
+from flowdesk.engine import (
+    Edge,
+    Issue,
+    Node,
+    NodeRegistry,
+    NodeType,
+    Workflow,
+    input_layout,
+    reachable,
+)
 from pydantic import ValidationError
 
 __all__ = [
@@ -88,6 +104,8 @@ class Document:
         self._title_counts: dict[str, int] | None = None
         self.changed.connect(self._forget_titles)  # first: before any observer asks
         self._port_cache: dict[str, tuple[list[PortInfo], list[PortInfo]]] = {}
+        #: the names of a type's declared inputs and outputs
+        self._port_names: dict[str, tuple[set[str], set[str]]] = {}
         self._nodes: dict[str, Node] = {n.id: n for n in workflow.nodes}
         self._edges: dict[EdgeKey, Edge] = {e.key(): e for e in workflow.edges}
         self._out: dict[str, list[EdgeKey]] = {n.id: [] for n in workflow.nodes}
@@ -148,7 +166,18 @@ class Document:
         return [*self._in.get(node_id, ()), *self._out.get(node_id, ())]
 
     def edges_into(self, node_id: str, port: str | None = None) -> list[EdgeKey]:
+        """The edges into ``node_id`` (into its ``port``), in file order: the
+        order a run gathers the node's inputs in."""
         return [k for k in self._in.get(node_id, ()) if port is None or k[3] == port]
+
+    def input_layout(self, node_id: str) -> tuple[tuple[str, bool], ...]:
+        """The node's input ports as a run gathers them (``gather_inputs``):
+        its type's, in declared order, with whether each takes several edges
+        (for a type not installed, the ports its edges name)."""
+        node_type = self.node_type(node_id)
+        if node_type is not None:
+            return input_layout(node_type)
+        return tuple((p.name, p.multiple) for p in self.ports(node_id)[0])
 
     def edges_from(self, node_id: str, port: str | None = None) -> list[EdgeKey]:
         return [k for k in self._out.get(node_id, ()) if port is None or k[1] == port]
@@ -174,13 +203,19 @@ class Document:
         """Inputs and outputs: the type's ports, then any port an edge names
         that the type lacks (so such edges still have somewhere to attach).
         The lists may be shared: do not change them."""
-        declared_in, declared_out = self._declared_ports(self.node(node_id).type)
-        known_in = {p.name for p in declared_in}
-        known_out = {p.name for p in declared_out}
-        if all(k[3] in known_in for k in self._in.get(node_id, ())) and all(
-            k[1] in known_out for k in self._out.get(node_id, ())
+        type_name = self.node(node_id).type
+        declared_in, declared_out = self._declared_ports(type_name)
+        names = self._port_names.get(type_name)
+        if names is None:
+            names = self._port_names[type_name] = (
+                {p.name for p in declared_in},
+                {p.name for p in declared_out},
+            )
+        if all(k[3] in names[0] for k in self._in.get(node_id, ())) and all(
+            k[1] in names[1] for k in self._out.get(node_id, ())
         ):
             return declared_in, declared_out
+        known_in, known_out = set(names[0]), set(names[1])
         inputs, outputs = list(declared_in), list(declared_out)
         for key in self._in.get(node_id, ()):
             if key[3] not in known_in:
@@ -441,10 +476,12 @@ class Document:
         for edge in touched:
             self._index_edge(edge)
             self.changed.emit(EdgeAdded(edge.key()))
+        self._keep_file_order(n for e in touched for n in (e.source.node, e.target.node))
 
     # ---------------------------------------------------------------- edges
     def insert_edges(self, entries: Iterable[tuple[int | None, JsonDict | Edge]]) -> list[EdgeKey]:
         added = []
+        moved: set[str] = set()  # nodes with an edge inserted before the last one
         for index, data in entries:
             edge = data if isinstance(data, Edge) else Edge.model_validate(data)
             key = edge.key()
@@ -456,8 +493,11 @@ class Document:
             where = len(self._wf.edges) if index is None else index
             self._wf.edges.insert(where, edge)
             self._index_edge(edge)
+            if where < len(self._wf.edges) - 1:
+                moved.update((key[0], key[2]))
             added.append(key)
             self.changed.emit(EdgeAdded(key))
+        self._keep_file_order(moved)
         return added
 
     def remove_edges(self, keys: Iterable[EdgeKey]) -> list[tuple[int, JsonDict]]:
@@ -466,6 +506,19 @@ class Document:
             if key not in self._edges:
                 raise DocumentError(f"no edge {edge_key_text(key)}")
         return self._remove_edges_where(lambda key: key in doomed)
+
+    def _keep_file_order(self, node_ids: Iterable[str]) -> None:
+        """Put the edge lists of ``node_ids`` back in file order (after an
+        edge was inserted before others — an undone delete — or a node was
+        renamed): the order ``edges_into`` promises."""
+        ids = set(node_ids)
+        if not ids:
+            return
+        position = {e.key(): i for i, e in enumerate(self._wf.edges)}
+        for node_id in ids:
+            for keys in (self._in.get(node_id), self._out.get(node_id)):
+                if keys is not None and len(keys) > 1:
+                    keys.sort(key=position.__getitem__)
 
     def _index_edge(self, edge: Edge) -> None:
         key = edge.key()
@@ -573,19 +626,15 @@ class Document:
             setattr(self._wf, field, default)
             self._wf.model_fields_set.discard(field)
         else:
-            probe = {
-                "format": "flowdesk/workflow",
-                "version": 1,
-                "name": "x",
-                "nodes": [],
-                "edges": [],
-                field: copy.deepcopy(value),
-            }
             try:
-                checked = Workflow.model_validate(probe)
+                adapter = workflow_field_adapter(field)
+            except KeyError:
+                raise DocumentError(f"{field}: not a key of a workflow") from None
+            try:
+                checked = adapter.validate_python(copy.deepcopy(value))
             except ValidationError as exc:
-                raise DocumentError(error_text(exc)) from None
-            setattr(self._wf, field, getattr(checked, field))
+                raise DocumentError(error_text(exc, (field,))) from None
+            setattr(self._wf, field, checked)
         self.changed.emit(WorkflowChanged(frozenset({field})))
 
     def set_ui_value(self, key: str, value: Any) -> None:

@@ -246,9 +246,7 @@ class ExpressionAssist(QObject):
             upstream or state.run_id is None
         ):
             return None
-        inputs_ports, _ = doc.ports(node_id)
-        multiple = {p.name: p.multiple for p in inputs_ports}
-        inputs = node_inputs(state, doc.edges_into(node_id), multiple)
+        inputs, _ = node_inputs(state, doc.edges_into(node_id), doc.input_layout(node_id))
         wf = doc.workflow
         scope = expression_scope(
             state, node_id, inputs, upstream, {**wf.variables, **runs.overrides}, wf.env

@@ -397,9 +397,10 @@ class OutputPanel(QWidget):
         if not inputs:
             self._message("This node has no inputs.")
             return
-        multiple = {p.name: p.multiple for p in inputs}
-        received = node_inputs(self.state, doc.edges_into(self.node_id), multiple)
-        if not received:
+        received, sources = node_inputs(
+            self.state, doc.edges_into(self.node_id), doc.input_layout(self.node_id)
+        )
+        if not sources:
             self._message("Nothing arrived on the inputs in the run shown.")
             return
         self._show_value(received, "inputs", run)

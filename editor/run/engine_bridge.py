@@ -65,6 +65,8 @@ def frame_interval(nodes: int, frame_cost_ms: float = 0.0) -> int:
     return max(FRAME_MS, min(MAX_FRAME_MS, wanted))
 
 
+#: runs holding the collector frozen. Process-wide on purpose: ``gc.freeze``
+#: is the process's, so the count spans every window's bridge.
 _frozen = [0]
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from flowdesk.editor.run.run_state import LEVELS, LogLine, RunChange, RunState
 from flowdesk.editor.theme import current_theme
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -182,6 +182,67 @@ class LogModel(QAbstractTableModel):
         return None
 
 
+class NodeChoice(QComboBox):
+    """The node filter: "All nodes", then every node by its title. The list
+    of a big document is filled when the user reaches for it (focus, click,
+    wheel, keys), not each time the document is shown."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pending: tuple[list[str], Callable[[str], str] | None] | None = None
+        self.addItem("All nodes", ALL)
+
+    def set_nodes(self, node_ids: list[str], labels: Callable[[str], str] | None) -> bool:
+        """The choices; keeps the current one when it is still a node (False:
+        it was not, "All nodes" is chosen). Emits no signal."""
+        current = self.currentData()
+        self.blockSignals(True)
+        self.clear()
+        self.addItem("All nodes", ALL)
+        kept = not current or current in node_ids
+        if kept and current:  # (the rest come with the list)
+            self.addItem(labels(current) if labels else current, current)
+            self.setCurrentIndex(1)
+        self._pending = (node_ids, labels)
+        self.blockSignals(False)
+        return kept
+
+    def fill(self) -> None:
+        """Every node in the list (in document order), the choice kept."""
+        if self._pending is None:
+            return
+        node_ids, labels = self._pending
+        self._pending = None
+        current = self.currentData()
+        self.blockSignals(True)
+        while self.count() > 1:
+            self.removeItem(1)
+        for node_id in node_ids:
+            self.addItem(labels(node_id) if labels else node_id, node_id)
+        self.setCurrentIndex(max(0, self.findData(current)))
+        self.blockSignals(False)
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt override
+        self.fill()
+        super().showPopup()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        self.fill()
+        super().focusInEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        self.fill()
+        super().mousePressEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
+        self.fill()
+        super().wheelEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        self.fill()
+        super().keyPressEvent(event)
+
+
 class LogPanel(QWidget):
     """``node_activated(node_id)`` when a line is double-clicked."""
 
@@ -197,14 +258,13 @@ class LogPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
         row = QHBoxLayout()
-        self.node_filter = QComboBox(self)
+        self.node_filter = NodeChoice(self)
         self.node_filter.setObjectName("logNodeFilter")
         self.node_filter.setAccessibleName("Filter by node")
         self.node_filter.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.node_filter.setMinimumContentsLength(9)
-        self.node_filter.addItem("All nodes", ALL)
         self.level_filter = QComboBox(self)
         self.level_filter.setObjectName("logLevelFilter")
         self.level_filter.setAccessibleName("Filter by level")
@@ -258,19 +318,11 @@ class LogPanel(QWidget):
         """The choices of the node filter (the document's nodes, shown by
         ``labels``: their titles)."""
         self.model.labels = labels
-        current = self.node_filter.currentData()
-        self.node_filter.blockSignals(True)
-        self.node_filter.clear()
-        self.node_filter.addItem("All nodes", ALL)
-        for node_id in node_ids:
-            self.node_filter.addItem(labels(node_id) if labels else node_id, node_id)
-        index = self.node_filter.findData(current)
-        self.node_filter.setCurrentIndex(max(0, index))
-        self.node_filter.blockSignals(False)
-        if index < 0 and current:
+        if not self.node_filter.set_nodes(node_ids, labels):
             self._filter()
 
     def filter_node(self, node_id: str) -> None:
+        self.node_filter.fill()
         index = self.node_filter.findData(node_id)
         if index < 0:
             self.node_filter.addItem(node_id, node_id)

@@ -22,6 +22,7 @@ from flowdesk.editor.document.events import EdgeKey
 from flowdesk.editor.document.observer import Signal
 from flowdesk.editor.text import plural
 from flowdesk.engine import (
+    NO_VALUE,
     NOT_IN_RUN,
     Event,
     NodeCancelled,
@@ -35,6 +36,7 @@ from flowdesk.engine import (
     RunFinished,
     RunResult,
     RunStarted,
+    gather_inputs,
     node_scope,
 )
 
@@ -521,24 +523,21 @@ def tooltip(run: NodeRun) -> str:
 
 
 # ------------------------------------------------------------------ inputs
-NO_VALUE: Any = object()
-
-
 def node_inputs(
-    state: RunState, edges_into: Iterable[EdgeKey], multiple: Mapping[str, bool]
-) -> dict[str, Any]:
-    """What a node received on each input port, derived from its upstream
-    outputs and edges (a multiple port gets the list of arrived values)."""
-    out: dict[str, Any] = {}
+    state: RunState, edges_into: Iterable[EdgeKey], layout: tuple[tuple[str, bool], ...]
+) -> tuple[dict[str, Any], dict[str, list[tuple[str, Any]]]]:
+    """What a node received in the run shown, by the run's own rule (the
+    engine's ``gather_inputs``): every input port of ``layout`` — a list for
+    a port taking several edges, else the value or None — from the upstream
+    outputs on the ports that carried one, in the order of ``edges_into``
+    (file order); and, per port, which source sent what."""
+    incoming = []
+    received = []
     for source, source_port, _, port in edges_into:
         run = state.nodes.get(source)
-        if run is None or not run.carried(source_port):
-            continue
-        if multiple.get(port, False):
-            out.setdefault(port, []).append(run.output)
-        elif port not in out:
-            out[port] = run.output
-    return out
+        incoming.append((source, source_port, port))
+        received.append(run.output if run is not None and run.carried(source_port) else NO_VALUE)
+    return gather_inputs(incoming, received, layout)
 
 
 def expression_scope(

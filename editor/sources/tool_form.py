@@ -156,7 +156,9 @@ class ToolForm:
         args = {k: v for k, v in self.arguments().items() if not has_expression(v)}
         problems: dict[str, str] = {}
         for issue in argument_issues(
-            self.tool.input_schema, coerce_to_schema(self.tool.input_schema, args)
+            self.tool.input_schema,
+            coerce_to_schema(self.tool.input_schema, args),
+            validator=self.tool.validator,
         ):
             key = issue["path"].split(".", 1)[0].split("[", 1)[0]
             if issue["message"] == "required" and "." not in issue["path"]:

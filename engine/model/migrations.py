@@ -14,6 +14,7 @@ from typing import Any
 FORMAT_VERSION = 1
 
 #: version n -> function(raw dict of version n) -> raw dict of version n + 1
+#: (a table of the format's history, written in code: the same for every engine)
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 

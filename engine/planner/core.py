@@ -15,12 +15,8 @@ from typing import TYPE_CHECKING, Any
 from ..bus import BUS
 from ..errors import FlowdeskError
 from ..lazy import lazy_module
-from ..nodes.builtin.ai_transform import (
-    DEFAULT_BASE_URL,
-    _status_error,
-    _usage,
-    parse_json_answer,
-)
+from ..nodes.builtin.ai_answer import parse_json_answer
+from ..nodes.builtin.ai_transform import DEFAULT_BASE_URL, _status_error, _usage
 from ..registry import NodeRegistry
 from .actions import apply_actions
 from .allow import allow_list, is_allowed
@@ -176,6 +172,8 @@ class TokenRateLimiter:
         self._spent.append((time.monotonic(), tokens))
 
 
+#: Process-wide on purpose: a provider's tokens-per-minute limit applies to the
+#: API key, whoever in the process spends it; a caller may pass its own.
 DEFAULT_LIMITER = TokenRateLimiter()
 
 

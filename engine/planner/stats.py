@@ -64,4 +64,5 @@ class PlannerStats:
             return "\n".join(lines) + "\n"
 
 
+#: Process-wide on purpose: the counters ``flowdesk serve`` exports for the process.
 PLANNER_STATS = PlannerStats()

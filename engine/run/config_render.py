@@ -9,8 +9,8 @@ scope, then validated against the type's ``Config`` model.
   handed it validated (``validate(configs=...)`` just before the run);
 - an expression error names its node and field (``config.url``); an invalid
   rendered config is a ``ConfigError`` listing every problem with its path.
-May import: engine.expressions, engine.errors, engine.io, engine.model,
-engine.nodes.spec. Main name: ``ConfigRenderer``.
+May import: engine.expressions, engine.errors, engine.model, engine.nodes.spec,
+engine.validation_issues. Main name: ``ConfigRenderer``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError, ExpressionError
 from ..expressions import Compiled, ExpressionEngine
-from ..io import format_location
 from ..model.workflow import Node
 from ..nodes.spec import NodeType
+from ..validation_issues import issues_from_validation_error
 
 #: a config field to evaluate: (key, its compiled expression, None) or, for a
 #: dict or list holding expressions, (key, unused, key)
@@ -141,10 +141,8 @@ def validate_config(node: Node, node_type: type[NodeType], config: dict[str, Any
         # (``model_validate`` minus its Python frame: a for_each validates per item)
         return node_type.Config.__pydantic_validator__.validate_python(config)  # type: ignore[no-any-return]
     except ValidationError as exc:
-        problems = [
-            {"path": format_location(("config", *e["loc"])), "message": e["msg"]}
-            for e in exc.errors()
-        ]
+        issues = issues_from_validation_error(exc, ("config",), subject=node.type, node_id=node.id)
+        problems = [{"path": issue.location, "message": issue.message} for issue in issues]
         text = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
         raise ConfigError(
             f"node {node.id!r} has an invalid config: {text}",

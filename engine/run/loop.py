@@ -58,7 +58,7 @@ from .failures import failure_report, internal
 from .for_each import run_items
 from .graph import Graph
 from .owner import RunOwner
-from .scheduler import Scheduler, partial_plan
+from .scheduler import Scheduler, input_layout, partial_plan
 from .scope import EnvNamespace, UpstreamOutputs, node_scope
 
 log = logging.getLogger("flowdesk.engine.executor")
@@ -119,8 +119,7 @@ class Run:
         self.types: dict[str, type[NodeType]] = {name: engine.registry.get(name) for name in names}
         #: per type, its input ports: (name, takes several edges)
         self.input_layout = {
-            node_type: tuple((p.name, p.multiple) for p in node_type.inputs)
-            for node_type in self.types.values()
+            node_type: input_layout(node_type) for node_type in self.types.values()
         }
         self.plan, self.reuse = partial_plan(self.graph, only, up_to, previous)
         self.previous = previous

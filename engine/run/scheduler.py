@@ -13,13 +13,13 @@ Semantics (spec, "Edge", "Node"):
   upstream outputs of an earlier run and running the upstream nodes that
   have none; ``up_to=ID`` runs that node and all its ancestors.
 May import: engine.run.graph, engine.results. Main names: ``Scheduler``,
-``partial_plan``, ``NO_VALUE``.
+``partial_plan``, ``gather_inputs``, ``NO_VALUE``.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..results import NodeResult, RunResult
@@ -116,24 +116,37 @@ class Scheduler:
         return None
 
     def gather_inputs(self, node_id: str, layout: InputLayout) -> tuple[dict[str, Any], Sources]:
-        """The node's inputs by port of its type's ``layout`` (a list for
-        ports taking several edges, else the value or None) and, per port,
-        which source sent what."""
-        sources: Sources = {}
-        for (source, _, port_name), value in zip(
-            self.graph.incoming[node_id], self.received[node_id], strict=True
-        ):
-            if value is not NO_VALUE:
-                arrived = sources.get(port_name)
-                if arrived is None:
-                    sources[port_name] = [(source, value)]
-                else:
-                    arrived.append((source, value))
-        inputs: dict[str, Any] = {}
-        for name, multiple in layout:
-            arrived = sources.get(name)
-            if multiple:
-                inputs[name] = [value for _, value in arrived] if arrived else []
+        """The node's inputs by port (``gather_inputs``), from what arrived."""
+        return gather_inputs(self.graph.incoming[node_id], self.received[node_id], layout)
+
+
+def input_layout(node_type: Any) -> InputLayout:
+    """A node type's input ports in declared order: (name, takes several edges)."""
+    return tuple((port.name, port.multiple) for port in node_type.inputs)
+
+
+def gather_inputs(
+    incoming: Sequence[tuple[str, str, str]], received: Sequence[Any], layout: InputLayout
+) -> tuple[dict[str, Any], Sources]:
+    """A node's inputs by port of its type's ``layout`` — a list for ports
+    taking several edges (the values in edge order), else the value or None —
+    and, per port, which source sent what. ``incoming``: the edges into the
+    node in file order, ``(source, source port, target port)``; ``received``:
+    what each brought (``NO_VALUE``: nothing). The run's rule, which the
+    editor's preview of a node's inputs uses too."""
+    sources: Sources = {}
+    for (source, _, port_name), value in zip(incoming, received, strict=True):
+        if value is not NO_VALUE:
+            arrived = sources.get(port_name)
+            if arrived is None:
+                sources[port_name] = [(source, value)]
             else:
-                inputs[name] = arrived[0][1] if arrived else None
-        return inputs, sources
+                arrived.append((source, value))
+    inputs: dict[str, Any] = {}
+    for name, multiple in layout:
+        arrived = sources.get(name)
+        if multiple:
+            inputs[name] = [value for _, value in arrived] if arrived else []
+        else:
+            inputs[name] = arrived[0][1] if arrived else None
+    return inputs, sources

@@ -8,6 +8,7 @@ May import: stdlib, ``.tree`` and ``.parser``.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -143,8 +144,6 @@ def dsl_to_json_schema(source: str) -> dict[str, Any]:
 
 # ------------------------------------------------- JSON Schema → strict schema
 
-_DSL_CACHE: dict[tuple[str, bool], dict[str, Any]] = {}
-
 
 def to_strict_schema(spec: str | Mapping[str, Any]) -> dict[str, Any]:
     """A strict-mode JSON Schema from DSL text or a JSON Schema object.
@@ -170,17 +169,18 @@ def to_validation_schema(spec: str | Mapping[str, Any]) -> dict[str, Any]:
 
 def _schema_of(spec: str | Mapping[str, Any], *, keep_optional: bool) -> dict[str, Any]:
     if isinstance(spec, str):
-        key = (spec, keep_optional)
-        cached = _DSL_CACHE.get(key)
-        if cached is None:
-            cached = to_json_schema(parse_dsl(spec), keep_optional=keep_optional)
-            if len(_DSL_CACHE) > 1000:
-                _DSL_CACHE.clear()
-            _DSL_CACHE[key] = cached
-        return copy.deepcopy(cached)
+        return copy.deepcopy(_dsl_schema(spec, keep_optional))
     if not isinstance(spec, Mapping):
         raise SchemaError("an output schema is DSL text or a JSON Schema object")
     return _strict(copy.deepcopy(dict(spec)), "$", keep_optional)
+
+
+# Process-wide on purpose: a pure function of a string and a flag (DSL text
+# parsed and converted), handed out as deep copies; a for_each converts the
+# same schema per item. Nothing of an engine or a run is in it.
+@functools.lru_cache(maxsize=1024)
+def _dsl_schema(spec: str, keep_optional: bool) -> dict[str, Any]:
+    return to_json_schema(parse_dsl(spec), keep_optional=keep_optional)
 
 
 def _strict(schema: Any, path: str, keep: bool = False) -> dict[str, Any]:

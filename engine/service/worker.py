@@ -6,8 +6,10 @@ root, so a worker needs no copy of the flow files (file nodes need the data
 root's files). Late acknowledgement: a message is acknowledged when its run
 has ended, so a worker killed mid-run leaves it unacknowledged and Redis
 delivers it again after ``FLOWDESK_VISIBILITY_TIMEOUT`` seconds. A lease key
-(``flowdesk:lease:JOB``, renewed every second while the run lasts) makes sure
-one worker runs a job at a time; a redelivered job that already ended is
+(``flowdesk:lease:JOB``, renewed while the run lasts by a thread of its own, so
+that a busy event loop — a long synchronous node, a loaded machine — cannot
+let it lapse while the worker lives) makes sure one worker runs a job at a
+time; a redelivered job that already ended is
 acknowledged and not run again. Email sends with an idempotency key are not
 repeated by the second run (the send ledger). Status, results and metrics go
 to Redis, where serve reads them.
@@ -44,6 +46,26 @@ def _env_float(name: str, default: float) -> float:
 VISIBILITY_TIMEOUT_S = _env_float("FLOWDESK_VISIBILITY_TIMEOUT", 60.0)
 LEASE_S = _env_float("FLOWDESK_LEASE_S", 15.0)
 MAX_DELIVERIES = 5
+#: kombu's lock around putting unacknowledged messages back in the queue: a
+#: worker killed while holding it (default 300 s) would stop every redelivery
+#: for five minutes. Held for milliseconds; a second worker sweeping at the same
+#: time is harmless (kombu restores each message in a WATCH transaction).
+UNACKED_MUTEX_EXPIRE_S = max(1, min(10, int(VISIBILITY_TIMEOUT_S)))
+#: renew the lease only while it still holds our token (a lapsed lease that
+#: another worker took is not extended for it)
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+#: delete the lease only while it still holds our token
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
 #: how long a finished run retries writing its outcome while Redis is unreachable
 WRITE_RETRY_S = 300.0
 
@@ -68,6 +90,7 @@ def make_app(broker: str) -> Any:
             "visibility_timeout": VISIBILITY_TIMEOUT_S,
             "unacked_restore_interval": max(1, int(VISIBILITY_TIMEOUT_S / 10)),
             "unacked_restore_throttle": 1,
+            "unacked_mutex_expire": UNACKED_MUTEX_EXPIRE_S,
         },
         worker_hijack_root_logger=False,
         worker_cancel_long_running_tasks_on_connection_loss=False,
@@ -142,6 +165,51 @@ def run_job(
         if _retry(lambda: r.set(LEASE + job_id, token, nx=True, px=lease_ms)):
             break
         time.sleep(1.0)  # another worker runs it: watch until it ends or its lease lapses
+    stop = threading.Event()
+    beat = threading.Thread(
+        target=_keep_lease,
+        args=(r, job_id, token, lease_ms, stop),
+        name=f"lease-{job_id[:8]}",
+        daemon=True,
+    )
+    beat.start()
+    try:
+        _run_leased(state, job_id, flow_name, document, variables, root, record)
+    finally:
+        stop.set()
+        beat.join()
+    release = r.register_script(_RELEASE)
+    _retry(lambda: release(keys=[LEASE + job_id], args=[token]))
+
+
+def _keep_lease(r: Any, job_id: str, token: str, lease_ms: int, stop: threading.Event) -> None:
+    """Renew the job's lease (and heartbeat) until ``stop``. A thread of its
+    own: the run's event loop may be busy for longer than the lease (a
+    synchronous node, a starved process), and the job must not be handed to a
+    second worker while this one still runs it."""
+    import redis
+
+    renew = r.register_script(_RENEW)
+    every = min(1.0, lease_ms / 3000)
+    while not stop.wait(every):
+        try:
+            if renew(keys=[LEASE + job_id], args=[token, lease_ms]):
+                r.hset(JOB + job_id, "heartbeat", str(time.time()))
+        except redis.RedisError:
+            continue  # (Redis restarting: the next beat tries again)
+
+
+def _run_leased(
+    state: _State,
+    job_id: str,
+    flow_name: str,
+    document: Any,
+    variables: Any,
+    root: str,
+    record: dict[str, Any] | None,
+) -> None:
+    """The job run by this worker, which holds its lease."""
+    r = state.redis
     deliveries = int(_retry(lambda: r.hincrby(JOB + job_id, "deliveries", 1)))
     if deliveries > MAX_DELIVERIES:
         error = {
@@ -167,15 +235,8 @@ def run_job(
         pipe.execute()
 
     _retry(mark_running)
-    last_beat = [time.monotonic()]
 
     def poll() -> str | None:
-        if time.monotonic() - last_beat[0] >= 1.0:
-            last_beat[0] = time.monotonic()
-            pipe = r.pipeline(transaction=False)
-            pipe.hset(JOB + job_id, "heartbeat", str(time.time()))
-            pipe.pexpire(LEASE + job_id, lease_ms)
-            pipe.execute()
         reason = r.get(CANCEL + job_id)
         return text(reason) if reason else None
 
@@ -195,7 +256,6 @@ def run_job(
         )
     )
     _finish(r, job_id, outcome.status, outcome.result, outcome.error, outcome.duration_ms)
-    _retry(lambda: r.delete(LEASE + job_id))
 
 
 def _finish(

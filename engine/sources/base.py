@@ -16,6 +16,7 @@ May import: pydantic, engine.errors, engine.credentials, stdlib.
 from __future__ import annotations
 
 import builtins
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -53,6 +54,14 @@ class ToolInfo:
     read_only: bool | None = None
     output_schema: dict[str, Any] | None = field(default=None, repr=False)
     extra: Any = field(default=None, compare=False, repr=False)
+
+    @functools.cached_property
+    def validator(self) -> Any:
+        """A ``jsonschema`` validator of ``input_schema``, built on first use and
+        kept with the tool (no process-wide cache: it goes when the tool goes)."""
+        from .schema import schema_validator
+
+        return schema_validator(self.input_schema)
 
     def to_json(self) -> dict[str, Any]:
         """For ``flowdesk tools list --json`` and the planner."""

@@ -18,7 +18,8 @@ a tool not found is looked for once more in a fresh list before
 Config strings are rendered with ``env.render`` (``{{ vars.x }}``) before the
 source type's model checks them; a bad entry is ``SOURCE_UNAVAILABLE``
 (category CONFIG) located as ``sources.NAME.field``.
-May import: pydantic, engine.errors, engine.sources.base/registry/pool, stdlib.
+May import: pydantic, engine.errors, engine.validation_issues,
+engine.sources.base/registry/pool, stdlib.
 """
 
 from __future__ import annotations
@@ -33,27 +34,12 @@ from pydantic import ValidationError
 
 from ..bus import BUS
 from ..errors import SOURCE_UNAVAILABLE, TOOL_NOT_FOUND, ConfigError, FlowdeskError
+from ..validation_issues import issues_from_validation_error
 from .base import SourceEnv, ToolInfo, ToolSource
 from .pool import SourcePool, pool_key
 from .registry import SourceTypes
 
 log = logging.getLogger(__name__)
-
-
-def config_issues(exc: ValidationError, name: str) -> list[tuple[str, str]]:
-    """``(location, message)`` per problem of a source entry: ``sources.NAME.field``."""
-    out = []
-    for error in exc.errors():
-        loc = ".".join(str(part) for part in error["loc"])
-        where = f"sources.{name}" + (f".{loc}" if loc else "")
-        if error["type"] == "missing":
-            message = "field required"
-        elif error["type"] == "extra_forbidden":
-            message = "unknown key for this source type"
-        else:
-            message = error["msg"][:1].lower() + error["msg"][1:]
-        out.append((where, message))
-    return out
 
 
 def near_matches(name: str, names: list[str], count: int = 3) -> list[str]:
@@ -139,7 +125,8 @@ class SourceManager:
         try:
             config = source_type.parse_config(rendered)
         except ValidationError as exc:
-            lines = "; ".join(f"{where}: {message}" for where, message in config_issues(exc, name))
+            issues = issues_from_validation_error(exc, ("sources", name), subject=f"{kind} sources")
+            lines = "; ".join(str(issue) for issue in issues)
             raise ConfigError(lines, code=SOURCE_UNAVAILABLE, details={"source": name}) from None
         pool = self.pool
         if pool is not None and source_type.warm:

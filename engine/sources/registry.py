@@ -131,5 +131,9 @@ class SourceTypes:
         return count
 
 
+#: ``SourceTypes.default()``, with and without plug-ins. Process-wide on
+#: purpose: the source types installed (built-ins, entry points) are the
+#: process's, classes read-only once loaded, as Python imports a module once;
+#: what a source reads or opens lives in its ``SourceManager`` and env.
 _DEFAULTS: dict[bool, SourceTypes] = {}
 _DEFAULTS_LOCK = threading.Lock()

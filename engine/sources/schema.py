@@ -294,20 +294,12 @@ def coerce(schema: Any, value: Any, depth: int = 0) -> Any:
     return value
 
 
-_validators: dict[int, tuple[Any, Any]] = {}
-
-
-def _validator(schema: dict[str, Any]) -> Any:
-    cached = _validators.get(id(schema))
-    if cached is not None and cached[0] is schema:
-        return cached[1]
+def schema_validator(schema: dict[str, Any]) -> Any:
+    """A ``jsonschema`` validator of ``schema`` (Draft 2020-12). Building one
+    costs more than a check: a tool keeps its own (``ToolInfo.validator``)."""
     from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(schema)
-    if len(_validators) > 4096:
-        _validators.clear()
-    _validators[id(schema)] = (schema, validator)
-    return validator
+    return Draft202012Validator(schema)
 
 
 def _location(error: Any) -> str:
@@ -317,12 +309,17 @@ def _location(error: Any) -> str:
     return out
 
 
-def argument_issues(schema: dict[str, Any], arguments: Any) -> list[dict[str, str]]:
-    """Every problem of ``arguments`` as ``{"path", "message"}``, sorted by path."""
+def argument_issues(
+    schema: dict[str, Any], arguments: Any, *, validator: Any = None
+) -> list[dict[str, str]]:
+    """Every problem of ``arguments`` as ``{"path", "message"}``, sorted by path.
+    ``validator``: ``schema``'s, built before (``ToolInfo.validator``)."""
     from jsonschema.exceptions import SchemaError
 
     try:
-        errors = list(_validator(schema).iter_errors(arguments))
+        if validator is None:
+            validator = schema_validator(schema)
+        errors = list(validator.iter_errors(arguments))
     except (SchemaError, Exception) as exc:  # noqa: BLE001 - a broken schema must not fail calls
         log.warning("input schema cannot be used for validation: %s", exc)
         return []
@@ -342,12 +339,15 @@ def argument_issues(schema: dict[str, Any], arguments: Any) -> list[dict[str, st
     return issues
 
 
-def validate_arguments(schema: dict[str, Any], arguments: Any, *, tool: str = "") -> Any:
-    """The coerced arguments; ``INVALID_PARAMS`` listing every issue when they do not fit."""
+def validate_arguments(
+    schema: dict[str, Any], arguments: Any, *, tool: str = "", validator: Any = None
+) -> Any:
+    """The coerced arguments; ``INVALID_PARAMS`` listing every issue when they do not fit.
+    ``validator``: ``schema``'s, built before (``ToolInfo.validator``)."""
     if arguments is None:
         arguments = {}
     value = coerce(schema, arguments)
-    issues = argument_issues(schema, value)
+    issues = argument_issues(schema, value, validator=validator)
     if issues:
         listed = "; ".join(f"{issue['path']}: {issue['message']}" for issue in issues)
         who = f"tool {tool!r}: " if tool else ""

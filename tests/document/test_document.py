@@ -112,3 +112,20 @@ def test_placeholder_opens_and_saves_back_unchanged(registry: NodeRegistry) -> N
 def test_quickstart_round_trips(quickstart_json: dict[str, Any], registry: NodeRegistry) -> None:
     doc = Document(parse_workflow(copy.deepcopy(quickstart_json), registry), registry)
     assert doc.to_json() == quickstart_json
+
+
+def test_a_workflow_field_is_checked_by_its_own_type(registry: NodeRegistry) -> None:
+    """A top-level key is checked by the file format's type of that key (its
+    constraints included), with the key in the message; unknown keys refused."""
+    doc = Document.new(registry)
+    doc.set_workflow_field("settings", {"max_concurrency": 3})
+    assert doc.workflow.settings.max_concurrency == 3
+    doc.set_workflow_field("credentials", {"api": {"type": "bearer"}})
+    assert doc.workflow.credentials["api"].type == "bearer"
+    with pytest.raises(DocumentError, match=r"^settings\.bogus: Extra inputs"):
+        doc.set_workflow_field("settings", {"bogus": 1})
+    with pytest.raises(DocumentError, match=r"^name: String should have at least 1"):
+        doc.set_workflow_field("name", "")
+    with pytest.raises(DocumentError, match="not a key of a workflow"):
+        doc.set_workflow_field("colour", "red")
+    assert doc.workflow.settings.max_concurrency == 3  # a refused value changes nothing

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flowdesk.editor.app import build_engine
+from flowdesk.editor.app import build_window
 from flowdesk.editor.document.observer import Signal
 from flowdesk.editor.main_window import MainWindow
 from flowdesk.editor.settings import Settings
@@ -53,13 +53,8 @@ def _refuse_prompt(*_args: Any) -> Any:
 
 
 def make_window(qtbot: Any, registry: NodeRegistry, settings: Settings, folder: Path) -> MainWindow:
-    window = MainWindow(
-        registry,
-        settings,
-        recovery_folder=folder,
-        autosave_ms=200,
-        engine=build_engine(registry),
-        history=HistoryStore(),
+    window: MainWindow = build_window(
+        registry, settings, recovery_folder=folder, autosave_ms=200, history=HistoryStore()
     )
     window.files.ask_save = _refuse_prompt
     window.resize(1200, 800)
@@ -162,14 +157,11 @@ def run_window(
     tmp_path: Path,
     history: Any,
 ) -> Iterator[MainWindow]:
-    from flowdesk.editor.app import build_engine
-
-    win = MainWindow(
+    win: MainWindow = build_window(
         registry,
         settings,
         recovery_folder=tmp_path / "recovery",
         autosave_ms=60_000,
-        engine=build_engine(registry),
         history=history,
     )
     win.files.ask_save = _refuse_prompt

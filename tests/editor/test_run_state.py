@@ -4,28 +4,40 @@ end to end in a subprocess."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+from flowdesk.editor.document.document import Document
 from flowdesk.editor.run.run_state import (
     RunState,
     badge,
+    expression_scope,
     merge_results,
     node_inputs,
 )
 from flowdesk.engine import (
+    Engine,
+    NodeContext,
     NodeFailed,
+    NodeRegistry,
     NodeResult,
     NodeRetrying,
     NodeSkipped,
     NodeStarted,
     NodeSucceeded,
+    NodeType,
+    Port,
     RunResult,
     RunStarted,
+    parse_workflow,
 )
+
+from tests.workflows import flow
 
 from .conftest import QUICKSTART
 
@@ -95,11 +107,64 @@ def test_inputs_come_from_the_upstream_outputs_on_the_ports_that_carried() -> No
     )
     state = RunState.from_result(result)
     edges = [("check", "true", "x", "in"), ("check", "false", "y", "in")]
-    assert node_inputs(state, edges[:1], {"in": False}) == {"in": {"n": 1}}
-    assert node_inputs(state, edges[1:], {"in": False}) == {}
-    merged = node_inputs(state, [("a", "out", "m", "in"), ("b", "out", "m", "in")], {"in": True})
-    assert merged == {"in": [1, 2]}
+    one = (("in", False),)
+    assert node_inputs(state, edges[:1], one) == ({"in": {"n": 1}}, {"in": [("check", {"n": 1})]})
+    # nothing arrived: the port is None, as the run gives it to the node
+    assert node_inputs(state, edges[1:], one) == ({"in": None}, {})
+    merged = node_inputs(state, [("a", "out", "m", "in"), ("b", "out", "m", "in")], (("in", True),))
+    assert merged[0] == {"in": [1, 2]}
     assert state.read_only and state.status == "succeeded"
+
+
+class Gather(NodeType):
+    """Gives the inputs it received (a merge: runs on what arrived)."""
+
+    type_name = "test.gather"
+    inputs = (Port("in", multiple=True), Port("side"))
+    outputs = (Port("out"),)
+    partial_inputs = True
+
+    async def execute(self, ctx: NodeContext, config: Any) -> Any:
+        return ctx.inputs
+
+
+def test_the_preview_gathers_a_nodes_inputs_as_the_run_did(registry: NodeRegistry) -> None:
+    """A merge of a skipped branch and two values, one port left empty, its
+    edges re-ordered by an undo: the inputs the editor shows for the node are
+    the ones the run handed it."""
+    nodes = [
+        {"id": "a", "type": "data.transform", "config": {"value": 1}},
+        {"id": "b", "type": "data.transform", "config": {"value": 2}},
+        {"id": "check", "type": "flow.if", "config": {"condition": "{{ false }}"}},
+        {"id": "m", "type": "test.gather"},
+    ]
+    edges = [("a", "check"), ("check:true", "m:in"), ("b", "m:in"), ("a", "m:in")]
+    registry.register(Gather)
+    try:
+        workflow = parse_workflow(flow(nodes, edges), registry)
+        result = asyncio.run(Engine(registry).run(workflow))
+        doc = Document(workflow, registry)
+        # delete b → m and undo it: the edge is back at its place in the file
+        removed = doc.remove_edges([("b", "out", "m", "in")])
+        doc.insert_edges([(index, data) for index, data in removed])
+        received = result.nodes["m"].output
+        assert received == {"in": [2, 1], "side": None}
+        state = RunState.from_result(result)
+        inputs, sources = node_inputs(state, doc.edges_into("m"), doc.input_layout("m"))
+        assert inputs == received
+        assert sources == {"in": [("b", 2), ("a", 1)]}
+        # and the expression preview's scope sees them
+        scope = expression_scope(state, "m", inputs, doc.upstream("m"), {}, [])
+        assert scope["inputs"] == received
+        # a renamed node's edges keep their place too
+        doc.rename_node("b", "second")
+        assert doc.edges_into("m") == [
+            ("check", "true", "m", "in"),
+            ("second", "out", "m", "in"),
+            ("a", "out", "m", "in"),
+        ]
+    finally:
+        registry.unregister("test.gather")
 
 
 def test_edit_run_select_screenshot_exits_0(tmp_path: Path) -> None:

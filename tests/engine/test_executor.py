@@ -544,3 +544,19 @@ async def test_which_ports_carried_a_value_has_one_encoding(registry):
     await engine.run(workflow, only="pos", previous=first, listeners=[events.append])
     reused = {e.node_id: e.ports for e in events if isinstance(e, NodeSucceeded) and e.reused}
     assert reused == {"check": ("true",)}
+
+
+async def test_two_engines_keep_their_own_caches(registry):
+    """State lives in the engine, not the module: one engine's runs compile
+    into its own expression cache (shared by its runs), another's stays empty,
+    and each engine has its own store of source documents."""
+    workflow = make(registry, [transform("a", "{{ 6 * 7 }}")])
+    first, second = Engine(registry), Engine(registry)
+    result = await first.run(workflow)
+    assert result.nodes["a"].output == 42
+    compiled = len(first.expressions._cache)
+    assert compiled > 0
+    assert len(second.expressions._cache) == 0
+    await first.run(workflow)
+    assert len(first.expressions._cache) == compiled  # the second run reused them
+    assert first.documents is not second.documents

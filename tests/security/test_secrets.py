@@ -121,3 +121,52 @@ def test_secrets_echoed_in_error_messages_are_redacted_from_live_lines(
     assert "parse" in done.stdout and "failed" in done.stdout
     assert "no key 'zzz' (keys: ***)" in done.stdout
     assert OTHER not in done.stdout + done.stderr
+
+
+def test_a_one_character_secret_is_redacted_as_a_whole_value_only(cli_env, tmp_path: Path, server):
+    """A secret of 1–3 characters would turn every such character of the
+    output into ``***`` (and so point at the secret): it is redacted where a
+    whole value is that secret, and text that merely contains it stays
+    readable — in ``run --json`` and the history."""
+    text = "there were seven eels here"
+    server.routes["/said"] = lambda h: (
+        json.dumps(
+            {"key": h.headers.get("X-Key"), "pin": "ab", "text": text, "ab": "cab"}
+        ).encode(),
+        {"Content-Type": "application/json"},
+    )
+    flow = write_flow(
+        tmp_path / "short.flow.json",
+        [
+            node(
+                "call",
+                "http.request",
+                config={"url": f"{server.url}/said", "credential": "web"},
+            ),
+            node("keep", config={"value": "{{ input.body }}"}),
+        ],
+        [edge("call", "keep")],
+        credentials={"web": {"type": "api_key", "name": "X-Key", "in": "header"}},
+    )
+    cli_env["FLOWDESK_SECRET_WEB"] = "e"
+    cli_env["FLOWDESK_SECRET_PIN"] = "ab"
+    done = flowdesk(cli_env, "run", str(flow), "--json")
+    result = json.loads(done.stdout)
+    body = result["nodes"]["keep"]["output"]
+    # the values that are a secret are gone; the text around them is whole
+    assert body == {"key": "***", "pin": "***", "text": text, "***": "cab"}
+    assert result["nodes"]["call"]["output"]["body"]["text"] == text
+    store = HistoryStore(Path(cli_env["FLOWDESK_DATA_DIR"]) / "history.sqlite3")
+    run = store.list_runs(limit=1)[0]
+    shown = json.loads(flowdesk(cli_env, "history", "show", run.run_id, "--json").stdout)
+    assert shown["nodes"]["keep"]["output"] == {
+        "key": "[redacted]",
+        "pin": "[redacted]",
+        "text": text,
+        "[redacted]": "cab",
+    }
+    # a longer secret is still replaced inside text
+    cli_env["FLOWDESK_SECRET_WEB"] = "seven eels"
+    done = flowdesk(cli_env, "run", str(flow), "--json")
+    body = json.loads(done.stdout)["nodes"]["keep"]["output"]
+    assert body["key"] == "***" and body["text"] == "there were *** here"

@@ -5,9 +5,11 @@ every worker, a Redis restart and a worker killed with SIGKILL mid-run."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from flowdesk.engine import idempotency
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.email.smtpserver import PASSWORD, USER, SmtpServer
@@ -203,11 +206,20 @@ def test_a_worker_killed_mid_run_the_job_is_delivered_again_and_the_mail_not_res
     cluster: Cluster,
 ) -> None:
     cluster.smtp.reset()
+    ledger = cluster.tmp / "data" / idempotency.FILE_NAME
     with client(cluster.url) as http:
-        job_id = http.post("/runs", json={"workflow": "mail"}).json()["job_id"]
+        # (the run waits 5 s after the mail: the worker is killed in that wait)
+        job_id = http.post("/runs", json={"workflow": "mail", "variables": {"seconds": 5}}).json()[
+            "job_id"
+        ]
         running = wait_status(http, job_id, ("running",))
-        wait_until(lambda: len(cluster.smtp.handler.messages) == 1, 20)
+        # the mail went out and the send ledger says so: a kill now is mid-run
+        # (a kill between the server's answer and the ledger's record could
+        # not tell the second delivery that the mail left)
+        wait_until(lambda: _sent(ledger) == 1, 30)
+        assert len(cluster.smtp.handler.messages) == 1
         pid = int(running["worker"].rsplit(":", 1)[1])
+        assert http.get(f"/runs/{job_id}").json()["status"] == "running"
         os.kill(pid, signal.SIGKILL)
         job = _wait_end(http, job_id, 60)
     assert job["status"] == "completed", job
@@ -216,3 +228,14 @@ def test_a_worker_killed_mid_run_the_job_is_delivered_again_and_the_mail_not_res
     output = job["result"]["nodes"]["mail"]["output"]
     assert output["deduplicated"] is True
     assert len(cluster.smtp.handler.messages) == 1, "the second delivery did not send again"
+
+
+def _sent(ledger: Path) -> int:
+    """How many sends the workers' ledger (engine.idempotency) records as sent."""
+    if not ledger.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(ledger, timeout=5)) as db:
+        try:
+            return int(db.execute("SELECT count(*) FROM sends WHERE state = 'sent'").fetchone()[0])
+        except sqlite3.OperationalError:  # (not created yet)
+            return 0

@@ -143,7 +143,8 @@ def test_sources_are_validated_on_load_with_located_errors() -> None:
     _, issues = check_source(raw, registry)
     lines = {str(issue) for issue in issues}
     assert "sources.probe.tools: input should be a valid dictionary" in lines
-    assert "sources.probe.colour: unknown key for this source type" in lines
+    # (the words of every unknown field: what it is unknown to)
+    assert "sources.probe.colour: unknown field for probe sources" in lines
     assert any(line.startswith("sources.probe.credential: credential 'missing'") for line in lines)
     assert any(line.startswith("sources.bad__name: invalid source name") for line in lines)
     assert any(line.startswith("sources.what.type: unknown source type 'soap'") for line in lines)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import pytest
 from flowdesk.engine.sources import openapi
 from flowdesk.engine.sources.catalogue import CatalogueIndex
 
+from tests.helpers import cpu_seconds, run_measured
 from tests.http.peer import HttpbinServer
 from tests.workflows import flow
 
@@ -47,24 +47,27 @@ def httpbin_url() -> Iterator[str]:
 
 
 async def test_loading_and_indexing_github_is_fast(github_root: Path) -> None:
+    # CPU time of this process (the document is read in a worker thread): what
+    # the work costs, not how long a busy machine made it wait (the wall-clock
+    # figures are bench/openapi.py's)
     elapsed = 1e9
-    for _ in range(2):  # the better of two: the machine may be busy with other work
-        started = time.perf_counter()
+    for _ in range(2):  # the better of two: a first pass warms the imports
+        started = time.process_time()
         spec = await openapi.load_spec("github.json", github_root)
         index = CatalogueIndex({"github": spec.tools})
-        elapsed = min(elapsed, time.perf_counter() - started)
+        elapsed = min(elapsed, time.process_time() - started)
     assert len(spec.tools) > 900
-    assert elapsed < 2.0, f"load + index took {elapsed:.2f} s"
+    assert elapsed < 2.0, f"load + index took {elapsed:.2f} s of CPU"
     names = {t.name for t in spec.tools}
     assert {"issues_create", "repos_get_content", "pulls_list"} <= names
     worst = 0.0
     for query in ("create issue", "pulls", "GET /repos", "actions secret", "zzz-nothing"):
-        started = time.perf_counter()
+        started = time.thread_time()  # the search runs in this thread
         found = index.search(query)
-        worst = max(worst, time.perf_counter() - started)
+        worst = max(worst, time.thread_time() - started)
         if query == "create issue":
             assert "github__issues_create" in [e.ref for e in found[:10]]
-    assert worst < 0.05, f"a search took {worst * 1000:.1f} ms"
+    assert worst < 0.05, f"a search took {worst * 1000:.1f} ms of CPU"
 
 
 def test_tools_list_on_github_is_under_3_seconds(github_root: Path, tmp_path: Path) -> None:
@@ -72,24 +75,21 @@ def test_tools_list_on_github_is_under_3_seconds(github_root: Path, tmp_path: Pa
     sources = {"github": {"type": "openapi", "spec": "github.json"}}
     path.write_text(json.dumps(flow([], sources=sources)))
     env = dict(os.environ, PYTHONPATH=str(ROOT), FLOWDESK_DATA_DIR=str(tmp_path / "data"))
+    # the CPU time of the command (start-up included), which a loaded machine
+    # does not stretch as it stretches wall time
     elapsed = 1e9
-    for _ in range(3):  # the best of three: the machine may be busy with other work
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "flowdesk", "tools", "list", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
+    for _ in range(3):  # the best of three: the first start may find cold caches
+        done, usage = run_measured(
+            [sys.executable, "-m", "flowdesk", "tools", "list", str(path)], env=env, timeout=120
         )
-        elapsed = min(elapsed, time.perf_counter() - started)
+        elapsed = min(elapsed, cpu_seconds(usage))
         assert done.returncode == 0, done.stderr
         if elapsed < 3.0:
             break
     lines = done.stdout.splitlines()
     assert lines[0].startswith("github (openapi, ") and len(lines) > 900
     assert any(line.split()[0] == "github__issues_create" for line in lines[1:])
-    assert elapsed < 3.0, f"flowdesk tools list took {elapsed:.2f} s"
+    assert elapsed < 3.0, f"flowdesk tools list took {elapsed:.2f} s of CPU"
 
 
 async def test_a_github_tool_called_for_real(

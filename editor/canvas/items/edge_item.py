@@ -21,6 +21,8 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGrap
 HIT_WIDTH = 10.0
 #: edges longer than this (scene units) are stroked piece by piece
 PIECE = 400.0
+#: the least a wire leaves its port horizontally before curving
+CURVE_MIN = 40.0
 _FLAGS = (
     QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
     | QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption
@@ -32,7 +34,7 @@ Cubic = tuple[QPointF, QPointF, QPointF, QPointF]
 def controls(p1: QPointF, p2: QPointF) -> Cubic:
     """The wire shape: leaves the output to the right, enters the input from
     the left; backwards wires loop round instead of cutting through nodes."""
-    dx = max(abs(p2.x() - p1.x()) * 0.5, 40.0)
+    dx = max(abs(p2.x() - p1.x()) * 0.5, CURVE_MIN)
     return p1, QPointF(p1.x() + dx, p1.y()), QPointF(p2.x() - dx, p2.y()), p2
 
 

@@ -72,6 +72,8 @@ class _Geometry:
     named: bool
 
 
+#: geometry by what it depends on (process-wide: a pure function of ports,
+#: subtitle and width; nothing of a document or window)
 _GEOMETRIES: dict[tuple[object, ...], _Geometry] = {}
 #: the same lists of ports (shared by the document per node type) → geometry,
 #: without hashing every port of every node while building
@@ -89,6 +91,24 @@ def _geometry(visual: NodeVisual) -> _Geometry:
         found = _GEOMETRIES[key] = _build_geometry(visual)
     _BY_IDENTITY[quick] = (visual.inputs, visual.outputs, found)
     return found
+
+
+def geometry_of(visual: NodeVisual) -> _Geometry:
+    """The shapes of a node with ``visual`` (``rect``: where it lies, at the
+    origin), as its item will have them, without building the item."""
+    return _geometry(visual)
+
+
+def port_offset(geo: _Geometry, name: str, is_output: bool) -> QPointF:
+    """Where a port of a node with geometry ``geo`` sits, relative to the node."""
+    return _port_offset(geo, name, is_output)
+
+
+def _port_offset(geo: _Geometry, name: str, is_output: bool) -> QPointF:
+    local = geo.ports.get((name, is_output))
+    if local is None:  # an edge to a port that vanished: attach at the side
+        local = QPointF(geo.rect.width() if is_output else 0.0, HEADER_HEIGHT / 2)
+    return local
 
 
 def _build_geometry(visual: NodeVisual) -> _Geometry:
@@ -217,10 +237,7 @@ class NodeItem(QGraphicsItem):
         return self._geo.rect.translated(self.pos())
 
     def port_scene_pos(self, name: str, is_output: bool) -> QPointF:
-        local = self._geo.ports.get((name, is_output))
-        if local is None:  # an edge to a port that vanished: attach at the side
-            local = QPointF(self._geo.rect.width() if is_output else 0.0, HEADER_HEIGHT / 2)
-        return self.pos() + local
+        return self.pos() + _port_offset(self._geo, name, is_output)
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, bool] | None:
         """The port under ``scene_pos`` (a generous radius: ports are small)."""

@@ -3,8 +3,10 @@
 ``base_url``) that turns prompts into text, or into JSON validated against an
 output schema (TypeScript-like DSL or JSON Schema). Records token usage and
 keeps the run's token budget; retries are the executor's (errors say if retryable).
+The schema asked for and the reading of the answer are ``ai_answer``.
 May import: httpx, pydantic, engine.context, engine.errors, engine.expressions,
-engine.schema_dsl, engine.nodes.spec, engine.retry_after, stdlib.
+engine.schema_dsl, engine.nodes.spec, engine.nodes.builtin.ai_answer,
+engine.retry_after, stdlib.
 """
 
 from __future__ import annotations
@@ -34,10 +36,9 @@ from ...schema_dsl import (
     SchemaError,
     SchemaSyntaxError,
     to_strict_schema,
-    to_validation_schema,
-    validate_value,
 )
 from ..spec import NodeType, Port
+from .ai_answer import BODY_EXCERPT_CHARS, read_answer, redact_text, request_schema
 
 if TYPE_CHECKING:
     import httpx
@@ -46,17 +47,8 @@ else:  # imported when a request is sent, not when the node types are listed
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 DEFAULT_CREDENTIAL = "openrouter"
-#: characters of a server's error body kept in an error's details
-BODY_EXCERPT_CHARS = 2000
-#: characters of the model's answer kept in an error's details
-RAW_RESPONSE_CHARS = 20_000
-#: issues quoted in a SCHEMA_VALIDATION message (all of them are in details)
-ISSUES_IN_MESSAGE = 3
 #: key of the run's token budget in ``RunServices.shared``
 _BUDGET_KEY = "ai.transform.budget"
-#: the key a non-object schema is wrapped in: strict mode wants an object at the root
-_WRAP_KEY = "value"
-_REDACTED = "***"
 
 
 class AiTransformConfig(BaseModel):
@@ -164,7 +156,7 @@ class AiTransform(NodeType):
     deterministic = False
 
     async def execute(self, ctx: NodeContext, config: AiTransformConfig) -> Any:
-        schema, wrapped = _request_schema(config.output_schema)
+        schema, wrapped = request_schema(config.output_schema)
         user_prompt = config.user_prompt
         if "user_prompt" not in ctx.node.config:
             # The default "{{ input }}" without a round trip; the item with for_each.
@@ -220,43 +212,7 @@ class AiTransform(NodeType):
         finally:
             if budget is not None:
                 budget.release(need)
-        return _read_answer(ctx, config, payload, schema, wrapped, secrets)
-
-
-# ------------------------------------------------------------------ schema
-
-
-def _request_schema(spec: str | dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
-    """The strict schema to send, and whether it wraps a non-object root."""
-    if spec is None or (isinstance(spec, str) and not spec.strip()):
-        return None, False
-    try:
-        schema = to_strict_schema(spec)
-    except SchemaSyntaxError as error:
-        raise ConfigError(
-            f"output_schema: {error.pretty()}",
-            code="SCHEMA_INVALID",
-            details={"field": "output_schema", **error.to_dict()},
-        ) from error
-    except SchemaError as error:
-        raise ConfigError(
-            f"output_schema: {error}",
-            code="SCHEMA_INVALID",
-            details={"field": "output_schema", "path": error.path},
-        ) from error
-    if schema.get("type") == "object" and "anyOf" not in schema:
-        return schema, False
-    # Strict mode needs an object at the root: ask for {"value": …} and unwrap.
-    defs: dict[str, Any] = {
-        key: schema.pop(key) for key in ("$defs", "definitions") if key in schema
-    }
-    return {
-        "type": "object",
-        "properties": {_WRAP_KEY: schema},
-        "required": [_WRAP_KEY],
-        "additionalProperties": False,
-        **defs,
-    }, True
+        return read_answer(ctx, config, payload, schema, wrapped, secrets)
 
 
 # ------------------------------------------------------------------ budget
@@ -358,12 +314,12 @@ async def _call(
         ) from exc
     except httpx.HTTPError as exc:
         raise TransportError(
-            _redact(
+            redact_text(
                 f"could not reach the AI server at {url}: {type(exc).__name__}: {exc}", secrets
             ),
             details={"url": url, "exception": type(exc).__name__},
         ) from exc
-    text = _redact(content.decode("utf-8", "replace"), secrets)
+    text = redact_text(content.decode("utf-8", "replace"), secrets)
     status = response.status_code
     payload: Any = None
     try:
@@ -448,106 +404,6 @@ def _error_code(error: Any) -> int | None:
     return None
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, _REDACTED)
-    return text
-
-
-# ------------------------------------------------------------------ answer
-
-
-def _read_answer(
-    ctx: NodeContext,
-    config: AiTransformConfig,
-    payload: dict[str, Any],
-    schema: dict[str, Any] | None,
-    wrapped: bool,
-    secrets: Iterable[str],
-) -> Any:
-    choices = payload.get("choices")
-    choice = choices[0] if isinstance(choices, list) and choices else None
-    message = choice.get("message") if isinstance(choice, dict) else None
-    if not isinstance(message, dict):
-        raise FlowdeskError(
-            "the AI server's answer has no choices[0].message",
-            code="AI_API_ERROR",
-            category="EXECUTION",
-            details={"body_excerpt": _redact(json.dumps(payload)[:BODY_EXCERPT_CHARS], secrets)},
-        )
-    finish_reason = choice.get("finish_reason") if isinstance(choice, dict) else None
-    text = _content_text(message.get("content"))
-    refusal = message.get("refusal")
-    if refusal and not text:
-        raise FlowdeskError(
-            f"the model refused to answer: {str(refusal)[:500]}",
-            code="AI_REFUSED",
-            category="EXECUTION",
-            details={"refusal": str(refusal)[:RAW_RESPONSE_CHARS], "model": config.model},
-        )
-    text = _redact(text, secrets)
-    truncated = finish_reason == "length"
-    if schema is None:
-        if truncated:
-            ctx.log(f"the answer was cut off at max_tokens ({config.max_tokens})", "warning")
-        return text
-
-    raw: dict[str, Any] = {"raw_response": text[:RAW_RESPONSE_CHARS], "model": config.model}
-    if len(text) > RAW_RESPONSE_CHARS:
-        raw["raw_response_truncated"] = True
-    if finish_reason is not None:
-        raw["finish_reason"] = finish_reason
-    try:
-        value = parse_json_answer(text)
-    except ValueError as error:
-        # Not JSON is a schema validation failure too (one issue at "$").
-        issue = {
-            "path": "$",
-            "expected": "a JSON value",
-            "received": "text that is not JSON",
-            "message": f"the answer is not JSON ({error})",
-        }
-        if truncated:
-            raise FlowdeskError(
-                f"the model's answer was cut off at max_tokens ({config.max_tokens}) before "
-                "the JSON was complete: raise max_tokens or ask for less",
-                code="SCHEMA_VALIDATION",
-                category="VALIDATION",
-                details={**raw, "issues": [issue], "parse_error": str(error)},
-            ) from error
-        start = " ".join(text.split())[:120]
-        raise FlowdeskError(
-            f"the model's answer is not JSON ({error}); it begins: {start!r}",
-            code="SCHEMA_VALIDATION",
-            category="VALIDATION",
-            details={**raw, "issues": [issue], "parse_error": str(error)},
-        ) from error
-    # Checked against the schema the user wrote: an optional field may be
-    # absent (the strict request schema, where it is required-and-nullable,
-    # is only what the server is asked for).
-    assert config.output_schema is not None
-    check_schema = to_validation_schema(config.output_schema)
-    if wrapped and isinstance(value, dict) and set(value) == {_WRAP_KEY}:
-        # A server that ignored response_format may send the bare value: take both.
-        value = value[_WRAP_KEY]
-    issues = validate_value(value, check_schema)
-    if issues:
-        shown = "; ".join(issue.message for issue in issues[:ISSUES_IN_MESSAGE])
-        more = len(issues) - ISSUES_IN_MESSAGE
-        if more > 0:
-            shown += f"; and {more} more"
-        count = len(issues)
-        raise FlowdeskError(
-            f"the model's answer does not match the output schema "
-            f"({count} issue{'s' if count != 1 else ''}): {shown}",
-            code="SCHEMA_VALIDATION",
-            category="VALIDATION",
-            details={**raw, "issues": [issue.to_dict() for issue in issues]},
-        )
-    return value
-
-
 def _record_usage(ctx: NodeContext, config: AiTransformConfig, payload: dict[str, Any]) -> None:
     usage = _usage(payload.get("usage"))
     if usage:
@@ -580,32 +436,3 @@ def _usage(usage: Any) -> dict[str, Any]:
     if isinstance(cost, int | float) and not isinstance(cost, bool) and math.isfinite(cost):
         out["cost"] = cost
     return out
-
-
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content parts: [{"type": "text", "text": "…"}]
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
-
-
-_FENCE = re.compile(r"```[ \t]*[A-Za-z0-9_+-]*[ \t]*\r?\n(.*?)```", re.DOTALL)
-_THINK = re.compile(r"^\s*<think>.*?</think>", re.DOTALL)
-
-
-def parse_json_answer(text: str) -> Any:
-    """JSON of a model's answer: bare, or inside a Markdown code fence (after
-    a reasoning model's ``<think>`` block, if any). ``ValueError`` otherwise."""
-    stripped = _THINK.sub("", text, count=1).strip()
-    try:
-        return json.loads(stripped)
-    except ValueError as error:
-        first_error = error
-    match = _FENCE.search(stripped)
-    if match:
-        try:
-            return json.loads(match.group(1).strip())
-        except ValueError as error:
-            raise ValueError(f"the fenced block is not JSON: {error}") from None
-    raise ValueError(str(first_error))

@@ -88,7 +88,9 @@ class ToolCall(NodeType):
             )
         found: tuple[ToolSource, ToolInfo] = await manager.tool(config.source, config.tool)
         source, tool = found
-        arguments = validate_arguments(tool.input_schema, config.arguments, tool=tool.name)
+        arguments = validate_arguments(
+            tool.input_schema, config.arguments, tool=tool.name, validator=tool.validator
+        )
         started = time.monotonic()
         ok = False
         try:

@@ -189,7 +189,8 @@ class OpenApiSource(ToolSource):
         return url
 
     async def call(self, tool: ToolInfo, arguments: dict[str, Any], ctx: Any) -> dict[str, Any]:
-        from ...nodes.builtin.http_request import HttpRequest, HttpRequestConfig
+        from ...nodes.builtin.http_config import HttpRequestConfig
+        from ...nodes.builtin.http_request import HttpRequest
 
         await self.load()
         plan: OperationPlan = tool.extra
