@@ -72,6 +72,7 @@ from .run.graph import Graph, reachable
 from .run.scheduler import NO_VALUE, gather_inputs, input_layout
 from .run.scope import node_scope
 from .validate import validate
+from .validation_issues import issues_from_validation_error
 
 if TYPE_CHECKING:  # the lazy names below, for type checkers
     from .oauth2 import probe as probe_credential
@@ -231,6 +232,7 @@ __all__ = [
     "input_layout",
     "is_tokens_key",
     "is_truncated",
+    "issues_from_validation_error",
     "json_kind",
     "list_catalogue",
     "load_openapi_spec",

@@ -1,7 +1,8 @@
 """Pydantic's validation errors as located ``Issue``s, in one wording — for
 the workflow file (``engine.io``), a node's config before the run
-(``engine.validate``) and at run time (``engine.run.config_render``), and a
-tool source's entry (``engine.sources``).
+(``engine.validate``) and at run time (``engine.run.config_render``), a
+tool source's entry (``engine.sources``), and the editor's checks of a pasted
+fragment, a workflow key and a credential reference (through the facade).
 
 The words: a missing field is "field required"; an unknown one is "unknown
 field for http.request" (for a node type or source type; in the file itself
@@ -17,24 +18,19 @@ May import: pydantic, engine.errors, engine.model. Main function:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
 from .errors import Issue, IssuePath, format_location
-from .model.workflow import FORMAT
+from .model.workflow import FORMAT, CredentialRef
 
 #: the kinds of credential reference (a tagged union: pydantic names the kind
-#: in the location)
+#: in the location), read from the file format's ``CredentialRef``
 _CREDENTIAL_TAGS = frozenset(
-    {
-        "bearer",
-        "basic",
-        "api_key",
-        "oauth2_client_credentials",
-        "oauth2_authorization_code",
-        "custom",
-    }
+    tag
+    for member in get_args(get_args(CredentialRef)[0])
+    for tag in get_args(member.model_fields["type"].annotation)
 )
 
 #: a value received is shown when its ``repr`` is at most this long

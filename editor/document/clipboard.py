@@ -29,7 +29,7 @@ from flowdesk.editor.document.commands import (
 from flowdesk.editor.document.document import Document, JsonDict, edge_json, node_json, sanitize_id
 from flowdesk.editor.document.events import EdgeKey, Point
 from flowdesk.editor.document.refs import rewrite_references
-from flowdesk.engine import Edge, Node
+from flowdesk.engine import Edge, Node, issues_from_validation_error
 from pydantic import ValidationError
 
 FORMAT = "flowdesk/workflow"
@@ -112,9 +112,7 @@ def parse_fragment(text: str) -> Fragment:
         try:
             Node.model_validate(probe)
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = ".".join(str(p) for p in err["loc"])
-                problems.append(f"nodes[{i}].{loc}: {err['msg']}")
+            problems.extend(str(p) for p in issues_from_validation_error(exc, ("nodes", i)))
             continue
         good_nodes.append(copy.deepcopy(data))
     good_edges: list[JsonDict] = []
@@ -122,7 +120,7 @@ def parse_fragment(text: str) -> Fragment:
         try:
             good_edges.append(edge_json(Edge.model_validate(data)))
         except ValidationError as exc:
-            problems.append(f"edges[{i}]: {exc.errors()[0]['msg']}")
+            problems.append(str(issues_from_validation_error(exc, ("edges", i))[0]))
     if problems:
         raise FragmentError(problems)
     if not good_nodes and not notes:

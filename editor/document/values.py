@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from flowdesk.editor.document.events import EdgeKey
-from flowdesk.engine import Edge, Issue, Node, Workflow
+from flowdesk.engine import Edge, Issue, Node, Workflow, issues_from_validation_error
 from pydantic import TypeAdapter, ValidationError
 
 NODE_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -72,12 +72,9 @@ def edge_key_text(key: EdgeKey) -> str:
 
 
 def error_text(exc: ValidationError, at: tuple[str, ...] = ()) -> str:
-    """The errors of ``exc`` as ``place: message``; ``at``: where the value sits."""
-    parts = []
-    for error in exc.errors():
-        loc = ".".join(str(p) for p in (*at, *error["loc"]))
-        parts.append(f"{loc}: {error['msg']}" if loc else str(error["msg"]))
-    return "; ".join(parts)
+    """The errors of ``exc`` as ``place: message``, in the words of the engine
+    (``issues_from_validation_error``); ``at``: where the value sits."""
+    return "; ".join(str(issue) for issue in issues_from_validation_error(exc, at))
 
 
 # Process-wide on purpose: a pure function of the file format's (immutable)

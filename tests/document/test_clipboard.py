@@ -91,3 +91,33 @@ def test_new_node_ids_come_from_the_type_title(doc: Document) -> None:
     assert new_node_json(doc, "data.transform", (0, 0))["id"] == "transform"
     assert new_node_json(doc, "file.read", (0, 0))["id"] == "read_file"
     assert new_node_json(doc, "acme.unknown", (0, 0))["id"] == "unknown"
+
+
+def test_a_bad_fragment_is_described_in_the_words_of_flowdesk_validate() -> None:
+    text = {
+        "nodes": [
+            {"id": "1bad", "type": "a"},
+            {"id": "ok", "type": "a", "retry": {"max_attempts": "x"}},
+        ],
+        "edges": [{"from": {"node": "a"}}],
+    }
+    with pytest.raises(FragmentError) as info:
+        parse_fragment(json.dumps(text))
+    assert info.value.problems == [
+        "nodes[0].id: invalid id '1bad': use letters, digits and '_', starting with a "
+        "letter or '_', at most 64 characters",
+        "nodes[1].retry.max_attempts: input should be a valid integer, unable to parse "
+        "string as an integer (got 'x')",
+        "edges[0].to: field required",
+    ]
+
+
+def test_a_credential_reference_is_described_in_the_same_words() -> None:
+    """(the credentials dialog's check: the kind is left out of the place)"""
+    from flowdesk.editor.document.credentials import reference_problem
+
+    assert reference_problem({"type": "bearer"}) is None
+    assert reference_problem({"type": "basic"}) == "Username: field required."
+    assert reference_problem({"type": "api_key", "name": "k", "in": "body"}) == (
+        "In: input should be 'header', 'query' or 'cookie' (got 'body')."
+    )
