@@ -2,10 +2,11 @@
 those stored on this computer, with kind, whether a secret is stored (never
 the secret) and the nodes that use them. Add… declares a reference (name,
 kind and non-secret fields, optionally its secret; ``editor.credential_editor``),
-Edit… changes one (or declares a name only stored on this computer), Remove
-takes it out of the workflow (naming the nodes that use it) — all undoable
-edits of the document; Set secret… / Delete secret change the keyring, Test and
-Sign in run off the UI thread (``editor.credential_checks``).
+Edit… changes one (or declares a name only stored on this computer), Rename…
+gives it another name (the nodes and sources that name it follow, and so does
+its stored secret), Remove takes it out of the workflow (naming the nodes that
+use it) — all undoable edits of the document; Set secret… / Delete secret
+change the keyring, Test and Sign in run off the UI thread (``editor.credential_checks``).
 
 ``CredentialsDialog(references, store, parent, controller)``: with a
 ``controller`` (the editor's ``DocumentController``) the references are its
@@ -30,9 +31,10 @@ from flowdesk.editor.document.credentials import (
     parse_reference,
     reference_problem,
     remove_credential,
+    rename_credential,
     set_credential,
 )
-from flowdesk.editor.secrets import credential_users
+from flowdesk.editor.secrets import credential_fields, credential_users
 from flowdesk.engine import (
     EnvSecretStore,
     FlowdeskError,
@@ -48,6 +50,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -170,6 +173,12 @@ class CredentialsDialog(CheckMixin, QDialog):
         self.edit_button = self._button(
             "Edit…", "editCredential", "Change the kind and fields of the selected credential"
         )
+        self.rename_button = self._button(
+            "Rename…",
+            "renameCredential",
+            "Give the credential another name: the nodes and sources that use it and its "
+            "stored secret follow (undoable)",
+        )
         self.remove_button = self._button(
             "Remove", "removeCredential", "Remove the credential from this workflow (undoable)"
         )
@@ -182,7 +191,7 @@ class CredentialsDialog(CheckMixin, QDialog):
         self.sign_in_button = self._button(
             "Sign in…", "signInButton", "Sign in with the provider in your browser (OAuth2)"
         )
-        for button in (self.add_button, self.edit_button, self.remove_button):
+        for button in (self.add_button, self.edit_button, self.rename_button, self.remove_button):
             row.addWidget(button)
         row.addStretch(1)
         for button in (self.set_secret_button, self.delete_button, self.sign_in_button):
@@ -190,6 +199,7 @@ class CredentialsDialog(CheckMixin, QDialog):
         layout.addLayout(row)
         self.add_button.clicked.connect(self.add_credential)
         self.edit_button.clicked.connect(self.edit_selected)
+        self.rename_button.clicked.connect(self.rename_selected)
         self.remove_button.clicked.connect(self.remove_selected)
         self.set_secret_button.clicked.connect(self.set_secret_selected)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -344,6 +354,7 @@ class CredentialsDialog(CheckMixin, QDialog):
         declared = name is not None and name in self.references
         self.edit_button.setEnabled(name is not None)
         self.edit_button.setText("Edit…" if declared or name is None else "Declare…")
+        self.rename_button.setEnabled(declared)
         self.remove_button.setEnabled(declared)
         self.set_secret_button.setEnabled(name is not None)
         self.delete_button.setEnabled(name is not None)
@@ -428,6 +439,78 @@ class CredentialsDialog(CheckMixin, QDialog):
             except DocumentError as error:
                 return str(error)
         self.references_changed.emit(name)
+        return None
+
+    def ask_new_name(self, name: str) -> str | None:
+        """The new name the user types for ``name`` (None: cancelled). Replaced in tests."""
+        text, ok = QInputDialog.getText(
+            self, "Rename credential", f"New name for the credential {name!r}:", text=name
+        )
+        return text if ok else None
+
+    def rename_selected(self) -> None:
+        name = self.selected_name()
+        if name is None or name not in self.references:
+            return
+        new = self.ask_new_name(name)
+        if new is None:
+            return
+        problem = self.rename(name, new)
+        if problem:
+            self._show_problem(problem)
+
+    def rename(self, old: str, new: str) -> str | None:
+        """Rename the declared credential ``old`` to ``new``: one undoable edit
+        in which the node fields and sources naming it follow, and its stored
+        secret (and sign-in) moves to the new name. Why not, in words, or None."""
+        new = new.strip()
+        if not new or new == old:
+            return None
+        if new in self.references:
+            return f"This workflow already has a credential named {new!r}: choose another name."
+        try:
+            taken = bool(self.store.get_secret(new) or self.store.get_secret(tokens_key(new)))
+        except FlowdeskError as error:
+            return error.message
+        if taken:
+            return (
+                f"A secret is already stored under {new!r} on this computer: choose another "
+                "name, or delete that secret first."
+            )
+        move = _secret_mover(self.store)
+        if self.controller is None:
+            try:
+                move(old, new)
+            except FlowdeskError as error:
+                return f"Not renamed: the secret could not be moved ({error.message})"
+            self._local = {(new if k == old else k): v for k, v in self._local.items()}
+            followers = 0
+        else:
+            doc = self.controller.document
+            uses: list[tuple[str, str]] = []
+            for node_id in doc.node_ids():
+                node_type = doc.node_type(node_id)
+                for key, default in credential_fields(node_type) if node_type else ():
+                    # (a node on the type's default name gets the new name written out)
+                    if doc.node(node_id).config.get(key, default) == old:
+                        uses.append((node_id, key))
+            command = rename_credential(doc, old, new, uses, move)
+            try:
+                self.controller.push(command)
+            except DocumentError as error:
+                return str(error)
+            except FlowdeskError as error:
+                return f"Not renamed: the secret could not be moved ({error.message})"
+            followers = len(uses)
+        self.references_changed.emit(new)
+        self.status.setText(
+            f"Renamed {old!r} to {new!r}"
+            + (f" in {followers} node{'s' if followers != 1 else ''}" if followers else "")
+            + "; its stored secret, if any, moved with it (Undo: Ctrl+Z)."
+        )
+        self.refresh()
+        self.select(new)
+        self.secrets_changed.emit()
         return None
 
     def confirm(self, question: str) -> bool:
@@ -520,3 +603,18 @@ class CredentialsDialog(CheckMixin, QDialog):
         name = self.selected_name()
         if name is not None:
             self.start_test(name, self.url_edit.text().strip())
+
+
+def _secret_mover(store: Any) -> Callable[[str, str], None]:
+    """Move what ``store`` keeps under one credential name to another: the
+    secret and a sign-in's tokens (kept by the undo history: the dialog may
+    be closed when a rename is undone)."""
+
+    def move(source: str, target: str) -> None:
+        for a, b in ((source, target), (tokens_key(source), tokens_key(target))):
+            value = store.get_secret(a)
+            if value:
+                store.set_secret(b, value)
+                store.delete_secret(a)
+
+    return move

@@ -152,7 +152,10 @@ class RecoveryDialog(QDialog):
         recover.setDefault(True)
         later = buttons.addButton("Not now", QDialogButtonBox.ButtonRole.RejectRole)
         later.setObjectName("laterButton")
-        later.setToolTip("Keep the work for later: it is offered again next time")
+        later.setToolTip(
+            "Keep the work for later: not asked again while Flowdesk runs; "
+            "File ▸ Recover Unsaved Work… offers it, and so does the next start"
+        )
         discard = buttons.addButton("Discard", QDialogButtonBox.ButtonRole.DestructiveRole)
         discard.setObjectName("discardButton")
         discard.setToolTip("Delete the kept work listed here")

@@ -3,7 +3,10 @@
 every orphaned journal is offered, the opened file's first; later, opening a
 file (File ▸ Open, Open Recent, a drop, the OS's open event) offers the
 journals of that file. Recovering shows the journaled workflow under its file,
-modified; "Not now" keeps the journal for next time; "Discard" removes it.
+modified; "Not now" keeps the journal but puts it off for this session (opening
+the file again does not ask again; File ▸ Recover Unsaved Work… offers every
+kept journal, put off or not, and the next start offers it again); "Discard"
+removes it.
 May import: PySide6, engine (public API), editor.autosave, editor.dialogs.
 """
 
@@ -43,8 +46,11 @@ class RecoveryOffer(QObject):
         self.ask: Callable[[RecoveryDialog], bool] = lambda dialog: bool(dialog.exec())
         #: the start-up offer was made: later opens offer only their file's work
         self.started = False
+        #: sessions whose journals the user put off ("Not now") in this session
+        self.put_off: set[str] = set()
         self._opening = False
         window.files.opened.connect(self._opened)
+        window.ui_actions["recover"].triggered.connect(self.offer_all)
 
     @property
     def folder(self) -> Path:
@@ -63,10 +69,21 @@ class RecoveryOffer(QObject):
         self.started = True
         self.offer(self.window.controller.path, everything=True)
 
-    def offer(self, path: Path | None, everything: bool = False) -> bool:
-        """Offer the journals of ``path`` (all of them with ``everything``).
+    def offer_all(self) -> bool:
+        """File ▸ Recover Unsaved Work…: every kept journal, those put off too."""
+        if not self.offer(None, everything=True, asked=True):
+            if not any(r.flow_path.is_file() for r in Autosave.orphans(self.folder)):
+                self.window.show_message("No unsaved work was kept: nothing to recover.")
+            return False
+        return True
+
+    def offer(self, path: Path | None, everything: bool = False, asked: bool = False) -> bool:
+        """Offer the journals of ``path`` (all of them with ``everything``);
+        those put off in this session only when the user ``asked`` (the menu).
         True when work was recovered."""
         orphans = [r for r in Autosave.orphans(self.folder) if r.flow_path.is_file()]
+        if not asked:
+            orphans = [r for r in orphans if r.session not in self.put_off]
         mine = [r for r in orphans if same_file(r.original_path, path)]
         chosen = mine + [r for r in orphans if r not in mine] if everything else mine
         if not chosen:
@@ -85,6 +102,12 @@ class RecoveryOffer(QObject):
             return False
         picked = dialog.chosen()
         if not accepted or picked is None:
+            # "Not now": kept on disk, not asked about again in this session
+            self.put_off.update(r.session for r in chosen)
+            what = "work" if len(chosen) == 1 else f"work ({len(chosen)})"
+            self.window.show_message(
+                f"Kept the unsaved {what} for later: File ▸ Recover Unsaved Work… offers it again."
+            )
             return False
         return self.recover(picked)
 

@@ -74,6 +74,8 @@ class Theme:
     note: str
     note_text: str
     selection: str
+    #: warning text (log lines): at least 4.5:1 against ``base`` (WCAG AA)
+    warning: str = "#f0a020"
 
     def color(self, name: str) -> QColor:
         return QColor(getattr(self, name))
@@ -97,10 +99,11 @@ DARK = Theme(
     node_text="#ececf0",
     edge="#a5a5ae",
     port="#c9c9d1",
-    problem="#ef5350",
+    problem="#f25e5b",  # 4.9:1 on the dark base (error lines of the log)
     note="#5c5430",
     note_text="#f3eccb",
     selection="#f2f2f5",
+    warning="#f0a020",  # 7.3:1 on the dark base
 )
 LIGHT = Theme(
     name="light",
@@ -124,6 +127,7 @@ LIGHT = Theme(
     note="#fff3b0",
     note_text="#4a4230",
     selection="#1f6feb",
+    warning="#955a00",  # 5.6:1 on white (the dark theme's #f0a020 was 2.2:1 here)
 )
 THEMES = {"dark": DARK, "light": LIGHT}
 

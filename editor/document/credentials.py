@@ -5,8 +5,11 @@ secret never enters the document), and which nodes use a credential.
 ``set_credential(doc, name, ref)`` is one undo step that declares or replaces
 ``name`` (keeping its place in the file); ``remove_credential(doc, name)``
 removes it (``editor.secrets.credential_users`` names the nodes that use
-it). Both are checked by the document (a reference the file format
-refuses raises ``DocumentError``) when pushed. May import: editor.document,
+it); ``rename_credential(doc, old, new, uses, moved)`` renames it where it
+stands, with every node field and source that names it, and moves what is
+stored under the name (``moved``: the keyring secret) — one undo step. All
+are checked by the document (a reference the file format refuses raises
+``DocumentError``) when pushed. May import: editor.document,
 stdlib. No Qt.
 """
 
@@ -14,11 +17,15 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flowdesk.editor.document.commands import Command, Composite, SetConfig, SetWorkflowField
 from flowdesk.editor.document.document import UNSET, Document, JsonDict
 from flowdesk.engine import format_location, issues_from_validation_error
+
+log = logging.getLogger(__name__)
 
 
 class SetCredential(SetWorkflowField):
@@ -52,6 +59,50 @@ def set_credential(doc: Document, name: str, ref: JsonDict) -> Command:
 
 def remove_credential(doc: Document, name: str) -> Command:
     return SetCredential(name, UNSET, f"Remove credential “{name}”")
+
+
+class _Moved(Command):
+    """What is stored under a credential's name follows a rename: ``moved(old,
+    new)``, and ``moved(new, old)`` on undo (the last step of the rename: when
+    it fails, the document edits are rolled back)."""
+
+    def __init__(self, old: str, new: str, moved: Callable[[str, str], None]) -> None:
+        self.old, self.new, self.moved = old, new, moved
+        self.text = f"Move what is stored under “{old}”"
+
+    def redo(self, doc: Document) -> None:
+        self.moved(self.old, self.new)
+
+    def undo(self, doc: Document) -> None:
+        try:
+            self.moved(self.new, self.old)
+        except Exception:  # (an undo cannot be refused: the document goes back anyway)
+            log.warning("the secret of %r could not be moved back", self.new, exc_info=True)
+
+
+def rename_credential(
+    doc: Document,
+    old: str,
+    new: str,
+    uses: Iterable[tuple[str, str]],
+    moved: Callable[[str, str], None] | None = None,
+) -> Command:
+    """Rename the reference ``old`` to ``new`` at its place in the file; every
+    ``(node id, config key)`` of ``uses`` and every source whose
+    ``credential`` is ``old`` name ``new`` instead; ``moved`` moves what is
+    stored under the name. One undo step."""
+    renamed = {(new if key == old else key): ref for key, ref in references(doc).items()}
+    children: list[Command] = [SetWorkflowField("credentials", renamed)]
+    children.extend(SetConfig(node_id, key, new) for node_id, key in uses)
+    sources = copy.deepcopy(doc.workflow.to_json_dict().get("sources") or {})
+    following = [e for e in sources.values() if isinstance(e, dict) and e.get("credential") == old]
+    for entry in following:
+        entry["credential"] = new
+    if following:
+        children.append(SetWorkflowField("sources", sources))
+    if moved is not None:
+        children.append(_Moved(old, new, moved))
+    return Composite(f"Rename credential “{old}” to “{new}”", children)
 
 
 def declare_and_pick(doc: Document, name: str, ref: JsonDict, node_id: str, key: str) -> Command:

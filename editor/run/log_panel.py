@@ -1,7 +1,9 @@
 """``LogPanel``: the run's events as lines (time, level, node, message),
 filterable by node, level and text. The model keeps the indices of the lines
 that pass the filter and appends a whole frame's worth of new lines at once,
-so a 10,000-node run streams into it without slowing the window. Double-click
+so a 10,000-node run streams into it without slowing the window. The first
+columns are as wide as what they show; the message column is as wide as the
+longest message (the view scrolls sideways) or fills the rest. Double-click
 a line to select its node. Lines of the editor itself (``add_note``: each
 planning call's tokens and cost) come first, at their clock time, and stay
 across runs.
@@ -16,7 +18,15 @@ from typing import Any
 
 from flowdesk.editor.run.run_state import LEVELS, LogLine, RunChange, RunState
 from flowdesk.editor.theme import current_theme
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +41,8 @@ from PySide6.QtWidgets import (
 
 Index = QModelIndex | QPersistentModelIndex
 ALL = ""
+#: a message wider than this (pixels) is cut; its tooltip has it whole
+MAX_MESSAGE_WIDTH = 4000
 LEVEL_CHOICES = (
     ("All levels", "debug"),
     ("Info and above", "info"),
@@ -58,7 +70,7 @@ class LogModel(QAbstractTableModel):
         theme = current_theme()
         self._colors = {
             "debug": QColor(theme.muted),
-            "warning": QColor("#f0a020"),
+            "warning": QColor(theme.warning),
             "error": QColor(theme.problem),
         }
 
@@ -295,10 +307,27 @@ class LogPanel(QWidget):
         vertical = self.view.verticalHeader()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.view.horizontalHeader()
-        for column, width in ((0, 64), (1, 54), (2, 96)):
-            header.resizeSection(column, width)
-        header.setStretchLastSection(True)
+        # Time, Level and Node as wide as what they show; the message takes the
+        # rest, or the width of the longest message (then the view scrolls)
+        metrics = self.view.fontMetrics()
+        pad = 8  # (the cell's margins)
+        header.resizeSection(0, metrics.horizontalAdvance("+00.000 s") + pad)
+        header.resizeSection(1, metrics.horizontalAdvance("warning") + pad)
+        header.resizeSection(2, 96)  # (a longer title is cut; its tooltip and a click lead to it)
+        header.setStretchLastSection(False)
+        # (left: the message column may be far wider than the view, and a
+        # centred title would be out of sight)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setMinimumSectionSize(24)
+        self._pad = pad
+        self._widest = 0  # the longest message's width so far (pixels)
+        header.sectionResized.connect(self._resized)
+        self.view.viewport().installEventFilter(self)
+        self.model.rowsInserted.connect(self._inserted)
+        self.model.modelReset.connect(self._reset)
         self.view.doubleClicked.connect(self._activated)
         # a click on a line's node (its title) goes there too, like a link
         self.view.clicked.connect(lambda i: self._activated(i) if i.column() == 2 else None)
@@ -306,6 +335,45 @@ class LogPanel(QWidget):
         self.node_filter.currentIndexChanged.connect(self._filter)
         self.level_filter.currentIndexChanged.connect(self._filter)
         self.text_filter.textChanged.connect(self._filter)
+
+    # ------------------------------------------------------------- widths
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_message()
+        return super().eventFilter(watched, event)
+
+    def _resized(self, column: int, old: int, new: int) -> None:
+        if column != 3:
+            self._fit_message()
+
+    def _inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        self._measure(first, last)
+
+    def _reset(self) -> None:
+        self._widest = 0
+        self._measure(0, self.model.rowCount() - 1)
+
+    def _measure(self, first: int, last: int) -> None:
+        """Widen the message column for the longest message of rows
+        ``first..last`` (measured once: the one with the most characters)."""
+        longest = ""
+        for row in range(first, last + 1):
+            line = self.model.line(row)
+            if line is not None and len(line.message) > len(longest):
+                longest = line.message
+        if longest:
+            shown = longest.split("\n", 1)[0][:1000]
+            width = min(MAX_MESSAGE_WIDTH, self.view.fontMetrics().horizontalAdvance(shown))
+            self._widest = max(self._widest, width)
+        self._fit_message()
+
+    def _fit_message(self) -> None:
+        header = self.view.horizontalHeader()
+        used = sum(header.sectionSize(c) for c in range(3))
+        room = self.view.viewport().width() - used
+        width = max(room, self._widest + self._pad, 60)
+        if header.sectionSize(3) != width:
+            header.resizeSection(3, width)
 
     def set_state(self, state: RunState) -> None:
         if self.state is not None:

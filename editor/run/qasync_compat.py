@@ -4,7 +4,9 @@ and undone again.
 
 Checked against qasync 0.28.0 with PySide6 6.x on CPython 3.11.7. It relies
 on qasync's name-mangled running flag (``QEventLoop.__is_running``, stored as
-``_QEventLoop__is_running``) and on ``asyncio.events._set_running_loop``.
+``_QEventLoop__is_running``), on its timer object (``QEventLoop._timer``, a
+``_SimpleTimer`` whose Qt timers are ``_SimpleTimer__callbacks``' keys) and on
+``asyncio.events._set_running_loop``.
 tests/editor/test_qasync_compat.py fails, naming the attribute, when an
 upgrade moves either. The app's normal start (``editor.app.run_event_loop``)
 uses qasync's public API only.
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: qasync's ``QEventLoop.__is_running``, as Python stores the mangled name
 RUNNING_FLAG = "_QEventLoop__is_running"
+#: qasync's ``_SimpleTimer.__callbacks`` (Qt timer id → the asyncio handle)
+TIMER_CALLBACKS = "_SimpleTimer__callbacks"
 
 
 def install_loop(app: QApplication | None = None) -> asyncio.AbstractEventLoop:
@@ -61,8 +65,30 @@ def uninstall_loop(loop: asyncio.AbstractEventLoop) -> None:
         loop.close()  # joins the default executor's threads (file nodes use it)
     except RuntimeError:
         log.debug("the event loop could not be closed", exc_info=True)
+    release_timers(loop)
     clear_running_loop()
     asyncio.set_event_loop(None)
+
+
+def release_timers(loop: asyncio.AbstractEventLoop) -> None:
+    """Kill the Qt timers of callbacks still scheduled on a closed qasync loop
+    (an MCP client's timeouts...) and delete its timer object now, in the GUI
+    thread. Left to the garbage collector, the object could be destroyed in a
+    worker thread, whose QObject destructor cannot unregister the GUI thread's
+    timers: the next ``processEvents`` delivered a timer event to freed
+    memory (a segmentation fault a test or two after an MCP editor test)."""
+    timer = getattr(loop, "_timer", None)
+    callbacks = getattr(timer, TIMER_CALLBACKS, None)
+    if timer is None or not isinstance(callbacks, dict):
+        return
+    import shiboken6
+
+    if not shiboken6.isValid(timer):
+        return
+    for timer_id in list(callbacks):
+        timer.killTimer(timer_id)
+    callbacks.clear()
+    shiboken6.delete(timer)
 
 
 def mark_stopped(loop: asyncio.AbstractEventLoop) -> None:

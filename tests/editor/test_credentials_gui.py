@@ -275,3 +275,78 @@ def test_ok_without_a_change_adds_no_undo_step(win, keyring):
     assert not dialog.secret_dialog.isVisible()
     assert win.controller.stack.count() == steps
     dialog.reject()
+
+
+def test_rename_moves_references_sources_and_the_secret_in_one_undo_step(
+    win, keyring, qtbot, tmp_path
+):
+    old, new, taken = unique(keyring, "api"), unique(keyring, "renamed"), unique(keyring, "taken")
+    secret = f"rename-secret-{uuid.uuid4().hex[:6]}"
+    data = {
+        "format": "flowdesk/workflow",
+        "version": 1,
+        "name": "rename",
+        "credentials": {"site": {"type": "basic", "username": "me"}, old: {"type": "bearer"}},
+        "sources": {"api": {"type": "openapi", "spec": "api.json", "credential": old}},
+        "nodes": [
+            {
+                "id": "fetch",
+                "type": "http.request",
+                "position": [0, 0],
+                "config": {"url": "https://example.com/a", "credential": old},
+            },
+            {
+                "id": "other",
+                "type": "http.request",
+                "position": [300, 0],
+                "config": {"url": "https://example.com/b", "credential": "site"},
+            },
+        ],
+        "edges": [],
+    }
+    path = tmp_path / "rename.flow.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert win.files.open_path(path, confirm=False)
+    keyring.set_secret(old, secret)
+    keyring.set_secret(taken, "someone-else")
+    dialog = win.credentials.open_dialog(old)
+    assert dialog.rename_button.isEnabled()
+    doc = win.controller.document
+    steps = win.controller.stack.count()
+    dialog.ask_new_name = lambda name: new
+    with qtbot.waitSignal(dialog.secrets_changed):
+        dialog.rename_button.click()
+    # one undo step; the name keeps its place; the node and the source follow
+    assert win.controller.stack.count() == steps + 1
+    assert win.controller.stack.text(steps) == f"Rename credential “{old}” to “{new}”"
+    assert list(creds(win)) == ["site", new]
+    assert doc.node("fetch").config["credential"] == new
+    assert doc.node("other").config["credential"] == "site"
+    assert doc.workflow.sources["api"]["credential"] == new
+    # the secret moved in the real Secret Service
+    assert keyring.get_secret(new) == secret and keyring.get_secret(old) is None
+    assert dialog.row_texts(new)[:3] == [new, "bearer", "stored"]
+    assert old not in dialog.names()
+    assert f"Renamed {old!r} to {new!r} in 1 node" in dialog.status.text()
+    # undo: everything (the secret too) goes back; redo: forward again
+    win.controller.stack.undo()
+    assert list(creds(win)) == ["site", old]
+    assert doc.node("fetch").config["credential"] == old
+    assert doc.workflow.sources["api"]["credential"] == old
+    assert keyring.get_secret(old) == secret and keyring.get_secret(new) is None
+    win.controller.stack.redo()
+    assert list(creds(win)) == ["site", new] and keyring.get_secret(new) == secret
+    # saved: the new name in the file, the secret never
+    assert win.files.save()
+    saved = path.read_text(encoding="utf-8")
+    assert new in saved and old not in saved and secret not in saved
+    # a name in use (declared, or with a secret stored under it) is refused, nothing changes
+    steps = win.controller.stack.count()
+    for clash, said in (("site", "already has a credential"), (taken, "already stored")):
+        dialog.ask_new_name = lambda name, clash=clash: clash
+        dialog.select(new)
+        dialog.rename_button.click()
+        assert said in dialog.banner.text()
+    assert win.controller.stack.count() == steps and list(creds(win)) == ["site", new]
+    assert keyring.get_secret(taken) == "someone-else"
+    dialog.reject()

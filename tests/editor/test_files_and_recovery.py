@@ -299,3 +299,57 @@ def test_the_recovery_dialog_shows_file_folder_and_time_unclipped(
         assert "orders.flow.json has unsaved changes" in heading.text().replace("<b>", "")
     finally:
         dialog.close()
+
+
+def test_not_now_keeps_the_work_and_does_not_ask_again_until_the_menu(
+    qtbot: Any, themed_app: Any, registry: Any, settings: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    flow = write_flow(tmp_path / "flows", [{"id": "read", "type": "data.transform"}])
+    _crash_after_an_edit(flow, tmp_path / "data")
+    folder = tmp_path / "data" / "recovery"
+    win = make_window(qtbot, registry, settings, folder)
+    try:
+        offered: list[list[str]] = []
+        answer = ["laterButton"]
+
+        def click(dialog: RecoveryDialog) -> bool:
+            offered.append(dialog.row_texts())
+            button = dialog.findChild(QPushButton, answer[0])
+            assert button is not None
+            button.click()  # the real button: Not now (rejects) or Recover (accepts)
+            return dialog.result() == RecoveryDialog.DialogCode.Accepted
+
+        win.recovery.ask = click
+        assert win.files.open_path(flow, confirm=False)
+        offer_recovery(win)  # the start: offered, put off
+        assert len(offered) == 1 and offered[0][0].startswith(flow.name)
+        assert win.controller.document.node_ids() == ["read"]  # the saved version stays
+        said = win.statusBar().currentMessage()
+        assert "Kept the unsaved work for later" in said
+        assert "File ▸ Recover Unsaved Work…" in said
+        # opening the file again (Open, Open Recent, a drop) does not nag
+        win.files.new()
+        open_flow(win, flow)
+        for _ in range(3):  # (the offer is made once the open has painted)
+            QApplication.processEvents()
+        assert len(offered) == 1
+        assert not win.controller.is_modified
+        assert [r.original_path for r in Autosave.orphans(folder)] == [flow.resolve()]
+        # the menu entry offers it again; recovered, the edit is back
+        answer[0] = "recoverButton"
+        menu_entry = win.ui_actions["recover"]
+        assert menu_entry.text() == "Recover &Unsaved Work…"
+        menu_entry.trigger()
+        assert len(offered) == 2 and offered[1][0].startswith(flow.name)
+        assert win.controller.document.node_ids() == ["read", "transform"]
+        assert win.controller.is_modified and win.controller.path == flow.resolve()
+        # nothing kept any more (this session's own journal is no orphan): the
+        # menu says so
+        assert Autosave.orphans(folder) == []
+        menu_entry.trigger()
+        assert len(offered) == 2
+        assert "nothing to recover" in win.statusBar().currentMessage()
+    finally:
+        close_window(win)

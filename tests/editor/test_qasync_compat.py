@@ -26,6 +26,11 @@ def test_the_private_parts_are_there(qapp: QApplication) -> None:
             f"qasync {version}: QEventLoop keeps no {qasync_compat.RUNNING_FLAG!r}; "
             f"update {CHECKED}"
         )
+        timers = getattr(loop._timer, qasync_compat.TIMER_CALLBACKS, None)
+        assert isinstance(timers, dict), (
+            f"qasync {version}: its timer keeps no {qasync_compat.TIMER_CALLBACKS!r}; "
+            f"update {CHECKED}"
+        )
     finally:
         qasync_compat.mark_stopped(loop)
         loop.close()
@@ -59,3 +64,29 @@ def test_an_installed_loop_runs_tasks_and_is_undone(qapp: QApplication) -> None:
     QTimer.singleShot(0, lambda: (fired.append(True), waiter.quit()))
     waiter.exec()
     assert fired == [True]
+
+
+def test_callbacks_left_on_an_undone_loop_are_dropped_in_the_gui_thread(
+    qapp: QApplication,
+) -> None:
+    """A callback still scheduled when the loop is undone (an MCP client's
+    timeout) must not fire into freed memory after the garbage collector —
+    in whatever thread it runs — destroyed the loop (it was a segfault)."""
+    import gc
+    import threading
+    import time
+    import weakref
+
+    loop = qasync_compat.install_loop(qapp)
+    fired: list[str] = []
+    loop.call_later(0.05, fired.append, "late")
+    gone = weakref.ref(loop)
+    qasync_compat.uninstall_loop(loop)
+    del loop
+    collector = threading.Thread(target=gc.collect)  # (a worker thread collects it)
+    collector.start()
+    collector.join()
+    assert gone() is None
+    time.sleep(0.1)  # the callback's time passes
+    qapp.processEvents()  # (was: a timer event to a destroyed object)
+    assert fired == []
