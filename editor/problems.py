@@ -223,6 +223,25 @@ def human_error(error: dict[str, Any] | None, doc: Document | None = None) -> tu
         )
         if head:
             message = f"{field_label(field)} {message[head.end() :]}"
+    issues = details.get("issues")
+    node_id = details.get("node")
+    if (
+        error.get("code") == "CONFIG_INVALID"
+        and isinstance(issues, list)
+        and len(issues) == 1
+        and isinstance(issues[0], dict)
+    ):
+        # one problem of a config refused at run time: headed by the field as
+        # the inspector names it ("Format: input should be …")
+        path = location_path(str(issues[0].get("path", "")))
+        if len(path) > 1 and path[0] == "config" and isinstance(path[1], str):
+            if doc is not None and isinstance(node_id, str):
+                title = field_title(doc, node_id, "config", path[1])
+            else:
+                title = field_label(path[1])
+            rest = _rest(path[2:])
+            message = f"{title} › {rest}" if rest else title
+            message += f": {issues[0].get('message', '')}"
     unknown = _UNKNOWN_FILTER.search(message)
     if unknown:
         expression = _EXPRESSION_HEAD.match(message)

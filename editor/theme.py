@@ -195,15 +195,19 @@ def icon_name(name: str, category: str = "") -> str:
     return "box"
 
 
-@lru_cache(maxsize=512)
-def _svg_bytes(name: str, color: str) -> bytes:
+@lru_cache(maxsize=256)
+def _svg_text(name: str) -> str:
     path = resource_path("icons", f"{name}.svg")
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError:
         log.warning("icon %s not found", path)
-        text = resource_path("icons", "box.svg").read_text(encoding="utf-8")
-    return text.replace("currentColor", color).encode()
+        return resource_path("icons", "box.svg").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=512)
+def _svg_bytes(name: str, color: str) -> bytes:
+    return _svg_text(name).replace("currentColor", color).encode()
 
 
 @lru_cache(maxsize=512)
@@ -234,35 +238,39 @@ class _SvgIconEngine(QIconEngine):
     def __init__(self, name: str, color: str, muted: str, dpr: float) -> None:
         super().__init__()
         self._spec = (name, color, muted, dpr)
-        self._icons: dict[int, QIcon] = {}
+        self._icons: dict[tuple[int, bool], QIcon] = {}
 
-    def _icon(self, size: QSize) -> QIcon:
+    def _icon(self, size: QSize, mode: QIcon.Mode) -> QIcon:
         # The best of several pixmaps (QIcon's rule): the smallest that is at
-        # least as large as asked, else the largest.
+        # least as large as asked, else the largest. The muted one is only
+        # ever picked for the disabled look (the others start from the normal).
         asked = size.width() * size.height()
         drawn = next((s for s in ICON_SIZES if s * s >= asked), ICON_SIZES[-1])
-        found = self._icons.get(drawn)
+        disabled = mode == QIcon.Mode.Disabled
+        found = self._icons.get((drawn, disabled))
         if found is None:
             name, color, muted, dpr = self._spec
             found = QIcon()
             found.addPixmap(icon_pixmap(name, drawn, color, dpr), QIcon.Mode.Normal)
-            found.addPixmap(icon_pixmap(name, drawn, muted, dpr), QIcon.Mode.Disabled)
-            self._icons[drawn] = found
+            if disabled:
+                found.addPixmap(icon_pixmap(name, drawn, muted, dpr), QIcon.Mode.Disabled)
+            self._icons[(drawn, disabled)] = found
         return found
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        return self._icon(size).pixmap(size, mode, state)
+        return self._icon(size, mode).pixmap(size, mode, state)
 
     def scaledPixmap(  # noqa: N802 - Qt override
         self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float
     ) -> QPixmap:
-        return self._icon(size).pixmap(size, scale, mode, state)
+        return self._icon(size, mode).pixmap(size, scale, mode, state)
 
     def actualSize(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QSize:  # noqa: N802
-        return self._icon(size).actualSize(size, mode, state)
+        return self._icon(size, mode).actualSize(size, mode, state)
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
-        self._icon(rect.size()).paint(painter, rect, Qt.AlignmentFlag.AlignCenter, mode, state)
+        icon = self._icon(rect.size(), mode)
+        icon.paint(painter, rect, Qt.AlignmentFlag.AlignCenter, mode, state)
 
     def availableSizes(  # noqa: N802 - Qt override
         self, mode: QIcon.Mode = QIcon.Mode.Normal, state: QIcon.State = QIcon.State.Off

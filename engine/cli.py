@@ -59,7 +59,16 @@ Command = tuple[Callable[[Any], None], Callable[[argparse.Namespace], int]]
 action, run it with the parsed arguments)."""
 
 
-def build_parser(extra: dict[str, Command] | None = None) -> argparse.ArgumentParser:
+#: the commands this module defines: parsing one of them needs no other
+#: subcommand's module (a run imports no planner, MCP tools or service)
+OWN_COMMANDS = ("run", "validate", "nodes")
+
+
+def build_parser(
+    extra: dict[str, Command] | None = None, *, own_only: bool = False
+) -> argparse.ArgumentParser:
+    """The ``flowdesk`` parser; with ``own_only``, without the subcommands of
+    other modules (for parsing one of ``OWN_COMMANDS``: same result, fewer imports)."""
     parser = _Parser(
         prog="flowdesk",
         description="Flowdesk: build workflows visually, run them anywhere.",
@@ -103,22 +112,14 @@ def build_parser(extra: dict[str, Command] | None = None) -> argparse.ArgumentPa
     nodes = sub.add_parser("nodes", help="list the node types")
     nodes.add_argument("--json", action="store_true", help="ports and config JSON Schemas")
 
-    from . import cli_history
+    if not own_only:
+        from . import cli_credentials, cli_history, cli_plan, cli_service, cli_tools
 
-    cli_history.add_parser(sub)
-
-    from . import cli_credentials
-
-    cli_credentials.add_parser(sub)
-    from . import cli_tools
-
-    cli_tools.add_parser(sub)
-    from . import cli_plan
-
-    cli_plan.add_parser(sub)
-    from . import cli_service
-
-    cli_service.add_parsers(sub)
+        cli_history.add_parser(sub)
+        cli_credentials.add_parser(sub)
+        cli_tools.add_parser(sub)
+        cli_plan.add_parser(sub)
+        cli_service.add_parsers(sub)
 
     for add_parser, _ in (extra or {}).values():
         add_parser(sub)
@@ -136,9 +137,10 @@ def main(
     (without one, the usage is printed and the exit code is 2)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     _utf8_streams()
-    parser = build_parser(extra)
     if not args_list and default is not None:
         args_list = [default]
+    command_given = args_list[0] if args_list else None
+    parser = build_parser(extra, own_only=command_given in OWN_COMMANDS)
     args = parser.parse_args(args_list)
     command = args.command
     if command is None:

@@ -159,7 +159,15 @@ def _lookup(reference: _Reference, scope: Mapping[str, Any]) -> Any:
 class Compiled:
     """A compiled field value: a whole-field expression, mixed text, or plain text."""
 
-    __slots__ = ("_names", "_parts", "_references", "_single", "expressions", "source")
+    __slots__ = (
+        "_names",
+        "_parts",
+        "_references",
+        "_single",
+        "expressions",
+        "is_constant",
+        "source",
+    )
 
     def __init__(
         self,
@@ -181,10 +189,8 @@ class Compiled:
         #: ``referenced_names``, worked out on first use (a compiled
         #: expression is shared by every field holding the same text)
         self._names: tuple[tuple[str, str | None], ...] | None = None
-
-    @property
-    def is_constant(self) -> bool:
-        return self._single is None and all(isinstance(p, str) for p in self._parts)
+        #: plain text: evaluating it gives the source as it is
+        self.is_constant = single is None and all(isinstance(p, str) for p in parts)
 
     def evaluate(self, scope: Mapping[str, Any]) -> Any:
         """Evaluate against ``scope``; raise ``ExpressionError`` on failure."""

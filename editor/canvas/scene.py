@@ -18,6 +18,7 @@ May import: PySide6, editor.document, editor.canvas, editor.theme, engine (publi
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from typing import Any
 
@@ -87,6 +88,9 @@ def summarize(node: Node, node_type: type[NodeType] | None) -> str:
     return node_type.title or node_type.type_name
 
 
+_CATEGORY_COLORS: dict[str, QColor] = {}
+
+
 def _rekey(table: dict[str, Any], old: str, new: str) -> None:
     if old in table:
         table[new] = table.pop(old)
@@ -110,11 +114,34 @@ class Overview:
         self._groups: list[tuple[QColor, list[QRectF]]] | None = None
         self._lines: list[QLineF] | None = None
         self._bounds: QRectF | None = None
+        #: the nodes' (top, bottom, left, right) sorted by top, their tops, and
+        #: the tallest node's height: "is a node here?" without a scan
+        self._by_top: tuple[list[float], list[tuple[float, ...]], float] | None = None
 
     def invalidate(self) -> None:
         self._groups = None
         self._lines = None
         self._bounds = None
+        self._by_top = None
+
+    def any_in(self, rect: QRectF) -> bool:
+        """Whether a node's rectangle overlaps ``rect`` (an area in common,
+        as ``QRectF.intersects``)."""
+        if self._by_top is None:
+            edges = sorted((r.top(), r.bottom(), r.left(), r.right()) for r in self.rects.values())
+            tallest = max((bottom - top for top, bottom, _, _ in edges), default=0.0)
+            self._by_top = ([e[0] for e in edges], edges, tallest)
+        tops, edges, tallest = self._by_top
+        top, bottom, left, right = rect.top(), rect.bottom(), rect.left(), rect.right()
+        if right <= left or bottom <= top:
+            return False
+        # only nodes whose top lies within a node's height above ``rect``'s
+        for n_top, n_bottom, n_left, n_right in edges[
+            bisect_left(tops, top - tallest) : bisect_right(tops, bottom)
+        ]:
+            if n_top < bottom and n_bottom > top and n_left < right and n_right > left:
+                return True
+        return False
 
     def set_status(self, node_id: str, color: QColor | None) -> None:
         """A node's run status colour (None: its category colour again)."""
@@ -142,9 +169,14 @@ class Overview:
     def groups(self) -> list[tuple[QColor, list[QRectF]]]:
         if self._groups is None:
             by_color: dict[int, tuple[QColor, list[QRectF]]] = {}
+            # (most nodes share a few colour objects: each one's rgba once)
+            by_object: dict[int, tuple[QColor, list[QRectF]]] = {}
+            colors = self.colors
             for node_id, rect in self.rects.items():
-                color = self.colors[node_id]
-                entry = by_color.setdefault(color.rgba(), (color, []))
+                color = colors[node_id]
+                entry = by_object.get(id(color))
+                if entry is None:
+                    entry = by_object[id(color)] = by_color.setdefault(color.rgba(), (color, []))
                 entry[1].append(rect)
             self._groups = list(by_color.values())
         return self._groups
@@ -274,15 +306,16 @@ class CanvasScene(QGraphicsScene):
             self._place_node(node)
         lines = self.overview.lines
         placed = self._pending_nodes
+        pending = self._pending_edges
         for key in document.edge_keys():
             _, pos, geo, _ = placed[key[0]]
-            start = pos + port_offset(geo, key[1], True)
+            offset = geo.ports.get((key[1], True)) or port_offset(geo, key[1], True)
+            x1, y1 = pos.x() + offset.x(), pos.y() + offset.y()
             _, pos, geo, _ = placed[key[2]]
-            end = pos + port_offset(geo, key[3], False)
-            lines[key] = QLineF(start, end)
-            x1, y1, x2, y2 = start.x(), start.y(), end.x(), end.y()
-            dx = max(abs(x2 - x1) * 0.5, CURVE_MIN)
-            self._pending_edges[key] = (x1, y1, x2, y2, dx, len(self._pending_edges))
+            offset = geo.ports.get((key[3], False)) or port_offset(geo, key[3], False)
+            x2, y2 = pos.x() + offset.x(), pos.y() + offset.y()
+            lines[key] = QLineF(x1, y1, x2, y2)
+            pending[key] = (x1, y1, x2, y2, max(abs(x2 - x1) * 0.5, CURVE_MIN), len(pending))
         for note in document.notes():
             if isinstance(note, dict) and isinstance(note.get("id"), str):
                 self._add_note(note["id"])
@@ -325,8 +358,15 @@ class CanvasScene(QGraphicsScene):
     def complete(self) -> None:
         """Build every item still left to build (after the first paint, or
         when anything needs them all)."""
-        if self.pending:
-            self._build_items(list(self._pending_nodes), list(self._pending_edges))
+        if not self.pending:
+            return
+        self._build_items(list(self._pending_nodes), list(self._pending_edges))
+        # Qt sized the scene's index (and its growing bounds) when only the
+        # items on screen were there: both made afresh for all of them, else
+        # every frame asks thousands of items for their bounds.
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.sceneRect()  # (after the index: it marks the bounds stale again)
 
     def _build_items(self, node_ids: list[str], edge_keys: list[EdgeKey]) -> None:
         if not node_ids and not edge_keys:
@@ -394,7 +434,9 @@ class CanvasScene(QGraphicsScene):
         subtitle = summarize(node, node_type)
         if node.disabled:
             subtitle = "Disabled · " + subtitle
-        color = category_color(node_type.category)
+        color = _CATEGORY_COLORS.get(node_type.category)
+        if color is None:  # (one colour object per category, read only)
+            color = _CATEGORY_COLORS[node_type.category] = category_color(node_type.category)
         title = node.title or node_type.title or node_type.type_name
         return NodeVisual(
             title,
@@ -612,11 +654,9 @@ class CanvasScene(QGraphicsScene):
         """Whether a node lies (partly) in ``rect``. The nodes' rectangles, not
         ``items(rect)``: at a low zoom that wrapped thousands of items for
         Python at every scroll (the minimap asks), 1 s on opening 5,000 nodes;
-        without a BSP index even a small area asked every item's bounds."""
-        if not rect.intersects(self.overview.bounds()):
-            return False
-        intersects = rect.intersects
-        return any(intersects(node_rect) for node_rect in self.overview.rects.values())
+        without a BSP index even a small area asked every item's bounds. And
+        not a scan of them either: the overview keeps them sorted by top."""
+        return self.overview.any_in(rect)
 
     def items_rect(self) -> QRectF:
         rect = self.overview.bounds()

@@ -18,6 +18,9 @@ NODE_MAX_WIDTH = 320.0
 #: header room besides the title: icon on the left, a status glyph and margins
 #: on the right (a run's badge must not cut the title)
 TITLE_ROOM = 34.0 + 28.0
+#: what kerning could add per letter at most, beyond the letters' own widths
+#: (far more than fonts do: they mostly tighten pairs)
+KERNING_SLACK = 2.0
 HEADER_HEIGHT = 30.0
 ROW_HEIGHT = 22.0
 BODY_PADDING = 6.0
@@ -44,6 +47,18 @@ class CanvasStyle:
         if len(title) <= self._short_title:
             return NODE_WIDTH
         width = self._widths.get(title)
+        if width is None and title.isascii():
+            # Its letters' own widths, with room to spare for any kerning: a
+            # title well within the narrowest node needs no text layout.
+            advances = self._advances
+            try:
+                letters = sum(map(advances.__getitem__, title))
+            except KeyError:  # a letter not measured yet
+                for char in set(title).difference(advances):
+                    advances[char] = self.title_metrics.horizontalAdvance(char)
+                letters = sum(map(advances.__getitem__, title))
+            if letters + KERNING_SLACK * len(title) <= self._fits:
+                return NODE_WIDTH
         if width is None:
             need = self.title_metrics.horizontalAdvance(title) + TITLE_ROOM
             width = min(NODE_MAX_WIDTH, max(NODE_WIDTH, math.ceil(need / GRID) * GRID))
@@ -65,6 +80,10 @@ class CanvasStyle:
         #: the letters (no measuring for the common case)
         self._short_title = int((NODE_WIDTH - TITLE_ROOM) // max(self.title_metrics.maxWidth(), 1))
         self._widths: dict[str, float] = {}
+        #: one letter's advance, by letter (``node_width``)
+        self._advances: dict[str, float] = {}
+        #: the widest title the narrowest node holds
+        self._fits = NODE_WIDTH - TITLE_ROOM
         self.text_metrics = QFontMetricsF(self.text_font)
         self.small_metrics = QFontMetricsF(self.small_font)
         self.canvas = QColor(t.canvas)

@@ -375,7 +375,8 @@ class CanvasView(QGraphicsView):
             # right after this paint.
             if canvas.detail:
                 canvas.build_in(self.mapToScene(event.rect()).boundingRect())
-            self._complete_timer.start()
+            if not self._complete_timer.isActive():  # (not put off by every paint)
+                self._complete_timer.start()
         rect = self.minimap.rect()
         if rect.isNull():
             super().paintEvent(event)

@@ -211,9 +211,14 @@ class Document:
                 {p.name for p in declared_in},
                 {p.name for p in declared_out},
             )
-        if all(k[3] in names[0] for k in self._in.get(node_id, ())) and all(
-            k[1] in names[1] for k in self._out.get(node_id, ())
-        ):
+        declared = True
+        for key in self._in.get(node_id, ()):
+            if key[3] not in names[0]:
+                declared = False
+        for key in self._out.get(node_id, ()):
+            if key[1] not in names[1]:
+                declared = False
+        if declared:
             return declared_in, declared_out
         known_in, known_out = set(names[0]), set(names[1])
         inputs, outputs = list(declared_in), list(declared_out)

@@ -15,8 +15,8 @@ import html
 import json
 from typing import Any
 
+import flowdesk.engine as engine  # (its planner names load when a plan is shown)
 from flowdesk.editor.theme import current_theme
-from flowdesk.engine import ABSENT, changed_fields
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -31,7 +31,7 @@ def amber() -> str:
 
 def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
     """A value as a person reads it in one line (``(not set)`` when absent)."""
-    if value is ABSENT:
+    if value is engine.ABSENT:
         return "(not set)"
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = " ".join(text.split())
@@ -78,7 +78,7 @@ class ProposalMarks:
         """``(path, old, new)`` the plan changes in ``node_id`` (none: not under review)."""
         if self.old is None or self.new is None or node_id not in self.changed:
             return []
-        return changed_fields(self.old, self.new, node_id)
+        return engine.changed_fields(self.old, self.new, node_id)
 
     # ------------------------------------------------------------ drawing
     def decorate(self) -> None:
@@ -199,7 +199,7 @@ def _reveal(inspector: Any, editor: QWidget) -> None:
 
 
 def _full(value: Any) -> str:
-    if value is ABSENT:
+    if value is engine.ABSENT:
         return "(not set)"
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 

@@ -13,19 +13,12 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import flowdesk.engine as engine  # (the planner loads with the first plan, not the window)
 from flowdesk.editor.planner.commands import plan_command
 from flowdesk.editor.planner.marks import ProposalMarks
-from flowdesk.engine import (
-    FlowdeskError,
-    PlanResult,
-    WorkflowDiff,
-    format_diff,
-    plan_request,
-    source_tools,
-    usage_text,
-)
+from flowdesk.engine import FlowdeskError
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QPen, QShortcut
 from PySide6.QtWidgets import (
@@ -43,6 +36,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from flowdesk.engine import PlanResult, WorkflowDiff
 
 ADDED = QColor("#2e9d57")
 REMOVED = QColor("#d9483b")
@@ -217,11 +213,11 @@ class DescribePanel(QWidget):
 
         async def plan() -> PlanResult:
             if where is not None and "tools" not in kwargs:
-                tools, notes = await source_tools(workflow, registry, **where)
+                tools, notes = await engine.source_tools(workflow, registry, **where)
                 kwargs["tools"] = tools
                 for note in notes:
                     self._relay.note.emit(note)
-            return await plan_request(text, workflow, registry, **kwargs)
+            return await engine.plan_request(text, workflow, registry, **kwargs)
 
         def work() -> None:
             try:
@@ -239,13 +235,13 @@ class DescribePanel(QWidget):
     def _finished(self, result: Any) -> None:
         self.plan_button.setEnabled(True)
         self.changes.clear()
-        if not isinstance(result, PlanResult):
+        if not isinstance(result, engine.PlanResult):
             self.status.setText(f"The planner failed: {result}")
             self._log("error", f"Planning failed: {result}")
             return
         self.result = result
         meta = result.meta
-        usage = usage_text(meta).split(": ", 1)[1]
+        usage = engine.usage_text(meta).split(": ", 1)[1]
         window = self.window()
         if hasattr(window, "statusBar"):
             window.statusBar().showMessage(f"Planner ({meta['model']}): {usage}", 10_000)
@@ -264,8 +260,8 @@ class DescribePanel(QWidget):
         intent = (result.plan or {}).get("intent", "")
         repaired = " (repaired after one round)" if result.repaired else ""
         self.status.setText(f"Proposal{repaired}: {intent} — review it, then Accept. ({usage})")
-        diff = WorkflowDiff(**result.diff)
-        for line in format_diff(diff, result.workflow).splitlines():
+        diff = engine.WorkflowDiff(**result.diff)
+        for line in engine.format_diff(diff, result.workflow).splitlines():
             item = QListWidgetItem(line)
             color = {"+": ADDED, "-": REMOVED, "~": CHANGED}.get(line[:1])
             if color is not None:

@@ -526,28 +526,33 @@ class Run:
         now = time.monotonic()
         duration = (now - started) * 1000.0
         self.metrics.record_type(node.type, now - started, True)
+        # (positional arguments, in field order: keywords cost a dataclass's
+        # __init__ twice as much, and these two are made for every node)
         self.results[node_id] = NodeResult(
-            "succeeded",
-            value,
+            "succeeded",  # status
+            value,  # output
             attempts,
-            duration,
-            None,
+            duration,  # duration_ms
+            None,  # error
             usage,
-            ports=list(ports) if ports is not None else None,
+            False,  # reused
+            None,  # reason
+            list(ports) if ports is not None else None,
         )
         self.outputs[node_id] = value
         self.publish(
             NodeSucceeded(
                 self.run_id,
                 self.next_seq(),
-                now,
-                node_id=node_id,
-                status="succeeded",
-                output=value,
-                duration_ms=duration,
-                attempts=attempts,
-                ports=ports,
-                usage=usage,
+                now,  # time
+                node_id,
+                "succeeded",  # status
+                value,  # output
+                duration,  # duration_ms
+                attempts,
+                ports,
+                False,  # reused
+                usage,
             )
         )
         self.scheduler.deliver(node_id, ports, value)

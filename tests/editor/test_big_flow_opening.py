@@ -176,11 +176,67 @@ def test_icons_look_as_an_icon_holding_every_size_did(window: MainWindow) -> Non
         lazy = icon(name)
         assert lazy.availableSizes() == eager.availableSizes()
         for size in (12, 16, 18, 20, 22, 24, 28, 32, 48):
+            asked = QSize(size, size)
             for mode in QIcon.Mode:
-                asked = QSize(size, size)
-                assert lazy.actualSize(asked, mode) == eager.actualSize(asked, mode)
-                assert lazy.pixmap(asked, mode).toImage() == eager.pixmap(asked, mode).toImage(), (
-                    name,
-                    size,
-                    mode,
-                )
+                for state in QIcon.State:
+                    got, want = lazy.pixmap(asked, mode, state), eager.pixmap(asked, mode, state)
+                    assert got.toImage() == want.toImage(), (name, size, mode, state)
+                    got_size = lazy.actualSize(asked, mode, state)
+                    assert got_size == eager.actualSize(asked, mode, state)
+
+
+def test_a_node_is_as_wide_as_its_measured_title_needs(window: MainWindow) -> None:
+    """Titles are sized by their letters' widths first (no text layout when a
+    title is well within the narrowest node): the same widths as measuring."""
+    import math
+    import random
+    import string
+
+    from flowdesk.editor.canvas.style import GRID, NODE_MAX_WIDTH, NODE_WIDTH, TITLE_ROOM
+
+    style = window.scene.canvas_style
+    rng = random.Random(5)
+    titles = ["".join(rng.choice(string.printable[:95]) for _ in range(n)) for n in range(1, 45)]
+    titles += ["Node 1234", "WWWWWWWWWWWWWW", "iiiiiiiiiiiiiiiiiiiiiiiii", "Résumé des données"]
+    for title in titles * 2:  # (the second time from what was learnt)
+        need = style.title_metrics.horizontalAdvance(title) + TITLE_ROOM
+        expected = min(NODE_MAX_WIDTH, max(NODE_WIDTH, math.ceil(need / GRID) * GRID))
+        assert style.node_width(title) == expected, title
+
+
+def test_scrolling_right_after_opening_does_not_put_off_the_rest(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    """Every frame of a scroll paints, and the build of the rest is not pushed
+    back by each of them: it comes on the next turn of the event loop."""
+    from PySide6.QtWidgets import QApplication
+
+    scene, view = window.scene, window.view
+    open_flow(window, big_flow(tmp_path))
+    bar = view.verticalScrollBar()
+    frames = 0
+    while scene.pending and frames < 5:
+        bar.setValue(bar.value() + 40)
+        view.viewport().repaint()
+        QApplication.processEvents()
+        frames += 1
+    assert not scene.pending and frames <= 2
+
+
+def test_once_built_a_frame_asks_only_the_items_in_view_for_their_bounds(
+    window: MainWindow, tmp_path: Path, qtbot: Any, monkeypatch: Any
+) -> None:
+    """Built in two steps, the scene's index covers every item: a frame at
+    100 % looks up the items it paints, not all of them (Qt's index was
+    sized for the first step's few items, and each frame asked thousands of
+    Python items for their bounds)."""
+    scene, view = window.scene, window.view
+    open_flow(window, big_flow(tmp_path))
+    view.viewport().repaint()
+    qtbot.waitUntil(lambda: not scene.pending, timeout=5000)
+    asked = []
+    bounds = NodeItem.boundingRect
+    monkeypatch.setattr(NodeItem, "boundingRect", lambda item: asked.append(1) or bounds(item))
+    for _ in range(3):
+        view.viewport().repaint()
+    assert len(asked) < 3 * COUNT / 4

@@ -13,7 +13,7 @@ from flowdesk.editor.main_window import MainWindow
 from flowdesk.editor.validation import CALM_MS
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 
 from tests.helpers import free_port
 
@@ -231,3 +231,38 @@ def test_the_output_tab_follows_the_node(
     assert output.tab == "input"
     win.scene.select(["merge"])  # another node: its output, not the tab left behind
     assert output.tab == "output"
+
+
+def test_a_config_refused_at_run_time_names_its_field(
+    run_window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    """A value from an expression that does not fit its field: the error says
+    which field as the inspector names it, in the words of flowdesk validate,
+    and goes to it."""
+    from .conftest import write_flow
+
+    win = run_window
+    (tmp_path / "a.txt").write_text("hi")
+    nodes = [
+        {"id": "read", "type": "file.read", "config": {"path": "a.txt", "format": "{{ vars.f }}"}}
+    ]
+    open_flow(win, write_flow(tmp_path, nodes, variables={"f": "xml"}))
+    result = run_and_wait(qtbot, win)
+    error = result.nodes["read"].error
+    assert error["code"] == "CONFIG_INVALID"
+    assert error["details"]["issues"] == [
+        {
+            "path": "config.format",
+            "message": "input should be 'text', 'json', 'jsonl', 'csv' or 'bytes' (got 'xml')",
+        }
+    ]
+    errors = win.run.output.errors
+    assert errors.toPlainText().startswith(
+        "Format: input should be 'text', 'json', 'jsonl', 'csv' or 'bytes' (got 'xml')"
+    )
+    assert "Go to Format" in errors.toPlainText()
+    win.view.setFocus()
+    errors.anchorClicked.emit(QUrl("#field"))
+    field = win.inspector.editors["format"]
+    focused = QApplication.focusWidget()
+    assert focused is not None and (focused is field or field.isAncestorOf(focused))

@@ -318,3 +318,33 @@ def test_no_command_without_the_editor_says_how_to_get_it(env, tmp_path):
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1, lines  # one line: what is missing and what to install
         assert "pip install 'PySide6-Essentials" in lines[0] and "qasync" in lines[0]
+
+
+def test_a_run_imports_none_of_the_other_commands_modules(env, tmp_path):
+    """``flowdesk run`` parses its own options only: the planner, the MCP
+    tools, the sign-in and the service code stay unimported (start-up time);
+    ``flowdesk --help`` still lists every command."""
+    flow = write_flow(tmp_path / "one.flow.json", [{"id": "a", "type": "data.transform"}])
+    unneeded = [
+        "flowdesk.engine.cli_plan",
+        "flowdesk.engine.planner",
+        "flowdesk.engine.cli_tools",
+        "flowdesk.engine.cli_credentials",
+        "flowdesk.engine.oauth2_login",
+        "flowdesk.engine.cli_service",
+        "httpx",
+    ]
+    check = (
+        "import sys\n"
+        "from flowdesk.cli import main\n"
+        f"code = main(['run', {str(flow)!r}, '--json', '--no-history'])\n"
+        f"print('exit', code, 'loaded', [m for m in {unneeded!r} if m in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "exit 0 loaded []"
+    listed = flowdesk(env, "--help").stdout
+    for command in ("run", "validate", "nodes", "history", "credentials", "tools", "plan"):
+        assert f"    {command} " in listed or f"    {command}\n" in listed, command
