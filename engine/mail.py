@@ -31,7 +31,7 @@ Addresses = str | list[str]
 
 
 class Attachment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = Field(min_length=1, description="File name shown to the recipient")
     mime_type: str = Field(
@@ -43,7 +43,7 @@ class Attachment(BaseModel):
 class MessageFields(BaseModel):
     """The message part of every e-mail node's config."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     from_: str | None = Field(
         None,

@@ -52,7 +52,7 @@ _BUDGET_KEY = "ai.transform.budget"
 
 
 class AiTransformConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     model: str = Field(
         ...,

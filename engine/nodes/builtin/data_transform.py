@@ -11,7 +11,7 @@ from ..spec import NodeType, Port
 
 
 class TransformConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     value: Any = Field(
         None,
         description=(

@@ -17,7 +17,7 @@ from ..spec import NodeType, Port
 
 
 class FileReadConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     path: str = Field(
         ...,
         description="Path relative to the data root (the workflow's folder unless --root)",

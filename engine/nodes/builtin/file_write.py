@@ -18,7 +18,7 @@ from ..spec import NodeType, Port
 
 
 class FileWriteConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     path: str = Field(
         ...,
         description="Path relative to the data root",

@@ -15,7 +15,7 @@ from ..spec import NodeType, Port, Routed
 
 
 class IfConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     condition: Any = Field(
         ...,
         description="Expression, e.g. {{ input.total > 100 }} (braces optional)",

@@ -15,7 +15,7 @@ from ..spec import NodeType, Port
 
 
 class MergeConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     mode: Literal["list", "object"] = Field(
         "list", description="list: values in edge order; object: keyed by source node id"
     )

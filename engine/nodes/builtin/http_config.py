@@ -67,7 +67,7 @@ def _entries(value: int | str | list[int | str]) -> tuple[int | str, ...]:
 
 
 class HttpRequestConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = Field(
         "GET", description="HTTP method"

@@ -39,7 +39,7 @@ _LEASE_S = 300.0
 
 
 class ToolCallConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     source: str = Field(
         ...,

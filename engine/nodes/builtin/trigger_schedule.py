@@ -42,7 +42,7 @@ def check_timezone(name: str) -> str:
 
 
 class ScheduleConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     cron: str = Field(..., description="Cron expression, e.g. '0 7 * * 1-5' (6th field: seconds)")
     timezone: str = Field("UTC", description="IANA time zone the cron expression is read in")
     catch_up: bool = Field(

@@ -25,7 +25,7 @@ _PATH = re.compile(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
 
 
 class WebhookConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     path: str = Field(..., description="The hook's path under /hooks/, e.g. 'orders/new'")
     method: Literal["POST", "PUT", "GET"] = "POST"
     secret_header: str | None = Field(
