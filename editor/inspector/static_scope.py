@@ -16,8 +16,6 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.engine import to_validation_schema
-
 if TYPE_CHECKING:
     from flowdesk.editor.document import Document
 
@@ -113,6 +111,8 @@ class StaticScope:
             return _shape(config["value"])
         if node.type == "ai.transform" and config.get("output_schema"):
             try:
+                from flowdesk.engine import to_validation_schema  # (loads the schema DSL)
+
                 return _from_schema(to_validation_schema(config["output_schema"]))
             except Exception:  # noqa: BLE001 - a schema being typed
                 return UNKNOWN

@@ -16,13 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ...errors import ConfigError, FlowdeskError
 from ...redaction import redact_text as _redact_text
-from ...schema_dsl import (
-    SchemaError,
-    SchemaSyntaxError,
-    to_strict_schema,
-    to_validation_schema,
-    validate_value,
-)
+
+# (the schema DSL, 6 ms to import, loads when a schema is first read: not at
+# every start, where the registry imports this module)
 
 if TYPE_CHECKING:
     from ...context import NodeContext
@@ -58,6 +54,8 @@ def request_schema(spec: str | dict[str, Any] | None) -> tuple[dict[str, Any] | 
     """The strict schema to send, and whether it wraps a non-object root."""
     if spec is None or (isinstance(spec, str) and not spec.strip()):
         return None, False
+    from ...schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema
+
     try:
         schema = to_strict_schema(spec)
     except SchemaSyntaxError as error:
@@ -161,6 +159,8 @@ def read_answer(
     # absent (the strict request schema, where it is required-and-nullable,
     # is only what the server is asked for).
     assert config.output_schema is not None
+    from ...schema_dsl import to_validation_schema, validate_value
+
     check_schema = to_validation_schema(config.output_schema)
     if wrapped and isinstance(value, dict) and set(value) == {WRAP_KEY}:
         # A server that ignored response_format may send the bare value: take both.

@@ -32,11 +32,6 @@ from ...errors import (
 from ...expressions import has_expression, to_text
 from ...lazy import lazy_module
 from ...retry_after import parse_retry_after
-from ...schema_dsl import (
-    SchemaError,
-    SchemaSyntaxError,
-    to_strict_schema,
-)
 from ..spec import NodeType, Port
 from .ai_answer import BODY_EXCERPT_CHARS, read_answer, redact_text, request_schema
 
@@ -115,6 +110,8 @@ class AiTransformConfig(BaseModel):
                 return None
         if value is None:
             return None
+        from ...schema_dsl import SchemaError, SchemaSyntaxError, to_strict_schema
+
         try:
             to_strict_schema(value)
         except SchemaSyntaxError as error:
