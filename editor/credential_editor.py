@@ -134,6 +134,8 @@ class CredentialEditor(QDialog):
         self.name_edit = QLineEdit(name or "")
         self.name_edit.setObjectName("credentialName")
         self.name_edit.setReadOnly(not self.is_new)
+        if not self.is_new:
+            self.name_edit.setToolTip("Rename… in the Credentials dialog gives it another name")
         self.name_edit.setPlaceholderText("e.g. github_api")
         self.kind_combo = QComboBox()
         self.kind_combo.setObjectName("credentialKind")

@@ -236,9 +236,8 @@ class CanvasScene(QGraphicsScene):
         #: the items built so far (``nodes`` and ``edges`` complete them)
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[EdgeKey, EdgeItem] = {}
-        #: nodes and edges whose items are not built yet: what the node looks
-        #: like and where it is (the overview already has them)
-        #: (the node's look, place, geometry and place in the stack)
+        #: nodes whose items are not built yet (the overview already has
+        #: them): the node's look, place, geometry and place in the stack
         self._pending_nodes: dict[str, tuple[NodeVisual, QPointF, Any, int]] = {}
         #: (an edge's curve: its ends' x and y and how far it bulges out; its
         #: place in the stack)
