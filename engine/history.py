@@ -137,12 +137,12 @@ def is_truncated(value: Any) -> bool:
     return isinstance(value, dict) and value.get(TRUNCATED_KEY) is True
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    """Secrets replaced inside ``text`` (serialized JSON): those of at least
-    ``MIN_SUBSTRING_CHARS`` characters, as written and as JSON escapes them.
-    Shorter ones are replaced as whole values before serializing
-    (``_redact_whole``): inside text they would blank every such character."""
-    inside, _ = split_forms(secrets)
+def _redact(text: str, inside: list[str]) -> str:
+    """Secrets replaced inside ``text`` (serialized JSON): ``inside``, the
+    forms ``split_forms`` gives (at least ``MIN_SUBSTRING_CHARS`` characters),
+    as written and as JSON escapes them. Shorter ones are replaced as whole
+    values before serializing (``record_result``): inside text they would
+    blank every such character."""
     for secret in inside:
         text = text.replace(secret, REDACTED)
         # JSON text escapes some characters; redact that spelling too.
@@ -150,12 +150,6 @@ def _redact(text: str, secrets: Iterable[str]) -> str:
         if escaped != secret:
             text = text.replace(escaped, REDACTED)
     return text
-
-
-def _redact_whole(data: Any, secrets: Iterable[str]) -> Any:
-    """``data`` with every string that *is* a short secret replaced."""
-    _, whole = split_forms(secrets)
-    return redact_value(data, whole, REDACTED) if whole else data
 
 
 class HistoryStore:
@@ -283,8 +277,9 @@ class HistoryStore:
         secrets: Iterable[str] = (),
     ) -> None:
         """Store a finished run (replacing its ``running`` row)."""
-        # longest first: a short form replaced first could leave part of a longer one
-        secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # (split once, not per node; longest first: a short form replaced
+        # first could leave part of a longer one)
+        inside, whole = split_forms(secrets)
         rows = []
         for position, (node_id, node) in enumerate(result.nodes.items()):
             data = node.to_json()
@@ -305,10 +300,11 @@ class HistoryStore:
                     # the limit it went over (what the editor tells the user)
                     "limit_bytes": self.max_output_bytes,
                     # redacted before it is cut: a cut could keep a secret's prefix
-                    "preview": _redact(output_text, secrets)[:PREVIEW_CHARS],
+                    "preview": _redact(output_text, inside)[:PREVIEW_CHARS],
                 }
-            data = _redact_whole(data, secrets)  # (bounded: a big output is a preview now)
-            text = _redact(_TO_JSON(data), secrets)
+            if whole:  # (bounded: a big output is a preview now)
+                data = redact_value(data, whole, REDACTED)
+            text = _redact(_TO_JSON(data), inside)
             rows.append((result.run_id, position, node_id, text, size, int(truncated)))
         usage = json.dumps(result.usage) if result.usage else None
 

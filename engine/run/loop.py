@@ -58,7 +58,7 @@ from .failures import failure_report, internal
 from .for_each import run_items
 from .graph import Graph
 from .owner import RunOwner
-from .scheduler import Scheduler, input_layout, partial_plan
+from .scheduler import Scheduler, gather_inputs, input_layout, partial_plan
 from .scope import EnvNamespace, UpstreamOutputs, node_scope
 
 log = logging.getLogger("flowdesk.engine.executor")
@@ -484,7 +484,11 @@ class Run:
         started = time.monotonic()
         tally = Tally()
         try:
-            inputs, sources = self.scheduler.gather_inputs(node_id, self.input_layout[node_type])
+            inputs, sources = gather_inputs(
+                self.graph.incoming[node_id],
+                self.scheduler.received[node_id],
+                self.input_layout[node_type],
+            )
             scope = node_scope(
                 inputs,
                 UpstreamOutputs(self.outputs, self.graph, node_id),

@@ -56,7 +56,7 @@ def test_large_graph_is_fast() -> None:
     edges = [(ids[i], ids[i + 1]) for i in range(n - 1)] + [
         (ids[i], ids[i + 7]) for i in range(0, n - 7, 5)
     ]
-    start = time.perf_counter()
+    start = time.thread_time()  # (CPU of this thread: a busy machine does not stretch it)
     pos = layered_layout(ids, edges)
-    assert time.perf_counter() - start < 3.0
+    assert time.thread_time() - start < 3.0
     assert len(pos) == n

@@ -53,12 +53,14 @@ def test_a_50_mb_output_opens_at_once_in_a_lazy_tree(
     )
     state = RunState.from_result(result, label="test")
     panel = win.run.output
-    started = time.perf_counter()
+    # (CPU of the GUI thread, where the work is: a busy machine does not
+    # stretch it as it stretches wall time)
+    started = time.thread_time()
     panel.set_state(state)
     panel.show_node("fetch")
     panel.tree.viewport().repaint()
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.5, f"opening took {elapsed * 1000:.0f} ms"
+    elapsed = time.thread_time() - started
+    assert elapsed < 0.5, f"opening took {elapsed * 1000:.0f} ms of CPU"
     model = panel.tree.model()
     assert isinstance(model, JsonTreeModel)
     # only the root and the expanded top level have bookkeeping: the 100,000
@@ -86,10 +88,10 @@ def test_a_50_mb_output_opens_at_once_in_a_lazy_tree(
     panel.copy_path()
     assert QGuiApplication.clipboard().text() == "{{ nodes.fetch.body.items[99999].name }}"
     # the table view: one row per item, columns from the keys
-    started = time.perf_counter()
+    started = time.thread_time()
     panel.set_mode("table")
     panel.table.viewport().repaint()
-    assert time.perf_counter() - started < 0.5
+    assert time.thread_time() - started < 0.5
     table = panel.table.model()
     assert isinstance(table, JsonTableModel)
     assert table.rowCount() == 100_000 and table.columns == ["id", "name", "tags", "note"]

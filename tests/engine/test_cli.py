@@ -348,3 +348,57 @@ def test_a_run_imports_none_of_the_other_commands_modules(env, tmp_path):
     listed = flowdesk(env, "--help").stdout
     for command in ("run", "validate", "nodes", "history", "credentials", "tools", "plan"):
         assert f"    {command} " in listed or f"    {command}\n" in listed, command
+
+
+COUNTED_PLUGIN = """
+import os
+from typing import Any
+from pydantic import BaseModel, model_validator
+from flowdesk.engine import NodeType, Port
+
+class CountedConfig(BaseModel):
+    value: Any = None
+
+    @model_validator(mode="after")
+    def _count(self):
+        with open(os.environ["FD_VALIDATIONS"], "a") as out:
+            out.write("v")
+        return self
+
+class Counted(NodeType):
+    type_name = "test.counted"
+    title = "Counted"
+    inputs = (Port("in"),)
+    outputs = (Port("out"),)
+    Config = CountedConfig
+
+    async def execute(self, ctx, config):
+        return config.value
+"""
+
+
+def test_run_validates_each_constant_config_once(env, tmp_path):
+    """``flowdesk run`` checks the file, then runs it with the configs that
+    check validated: a constant config is validated once, not twice."""
+    site = tmp_path / "counted_site"
+    (site / "fd_counted-1.0.dist-info").mkdir(parents=True)
+    (site / "fd_counted.py").write_text(COUNTED_PLUGIN)
+    (site / "fd_counted-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: fd-counted\nVersion: 1.0\n"
+    )
+    (site / "fd_counted-1.0.dist-info" / "entry_points.txt").write_text(
+        "[flowdesk.node_types]\ncounted = fd_counted:Counted\n"
+    )
+    counted = tmp_path / "validations"
+    env = {
+        **env,
+        "PYTHONPATH": os.pathsep.join([str(site), env["PYTHONPATH"]]),
+        "FD_VALIDATIONS": str(counted),
+    }
+    nodes = [{"id": n, "type": "test.counted", "config": {"value": i}} for i, n in enumerate("ab")]
+    edge = {"from": {"node": "a"}, "to": {"node": "b"}}
+    flow = write_flow(tmp_path / "counted.flow.json", nodes, [edge])
+    done = flowdesk(env, "run", str(flow), "--json", "--no-history")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["nodes"]["b"]["output"] == 1
+    assert counted.read_text() == "vv"  # a's and b's, once each
