@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     and the file opened (start-up allocates much and frees little: its
     collections rescanned everything built so far, a tenth of the time to
     the first paint) and resumes once the canvas is painted."""
+    from flowdesk.editor.pyside_compat import fast_feature_check
+
+    fast_feature_check()  # (``flowdesk edit`` did it already; ``python -m`` not)
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     collecting = gc.isenabled()
     gc.disable()

@@ -40,6 +40,13 @@ def edit(argv: list[str]) -> int:
     Without Qt installed: one line naming what to install, exit 2."""
     try:
         import PySide6  # noqa: F401
+    except ImportError as exc:
+        sys.stderr.write(GUI_MISSING.format(missing=exc.name or exc) + "\n")
+        return EXIT_INVALID
+    from flowdesk.editor.pyside_compat import fast_feature_check
+
+    fast_feature_check()  # before the editor's imports: PySide checks each one
+    try:
         import qasync  # noqa: F401
     except ImportError as exc:
         sys.stderr.write(GUI_MISSING.format(missing=exc.name or exc) + "\n")

@@ -266,3 +266,48 @@ def test_arbitrary_bytes_never_raise_anything_but_the_load_error(data) -> None:
         loads_workflow(data)
     except WorkflowLoadError as exc:
         assert exc.issues
+
+
+def _nested(levels: int, leaf: object = 1) -> object:
+    """``levels`` containers inside each other, objects and lists in turn,
+    beside siblings that hold no containers (as most of a big file does)."""
+    value: object = leaf
+    for level in range(levels):
+        value = {"k": value, "n": level} if level % 2 else [1, value, "x"]
+    return value
+
+
+def _with_ui(ui: object, nodes: int = 0) -> str:
+    raw = {"format": "flowdesk/workflow", "version": 1, "name": "x", "edges": [], "ui": ui}
+    raw["nodes"] = [
+        {"id": f"n{i}", "type": "data.transform", "position": [i, 0]} for i in range(nodes)
+    ]
+    return json.dumps(raw)
+
+
+@pytest.mark.parametrize("nodes", [0, 3000])
+def test_a_file_nested_up_to_the_limit_loads_and_one_deeper_says_where(nodes) -> None:
+    # the file's object, "ui", then 98 levels: 100 in all
+    assert loads_workflow(_with_ui({"deep": _nested(98)}, nodes)).ui["deep"]
+    assert problems(_with_ui({"deep": _nested(99)}, nodes)) == [
+        "not valid: nested more than 100 levels deep (at ui.deep[1].k[1].k…)"
+    ]
+    assert problems(_with_ui([[{"a": _nested(98)}]], nodes)) == [
+        "not valid: nested more than 100 levels deep (at ui[0][0].a.k[1]…)"
+    ]
+
+
+def test_a_wide_file_is_not_deep() -> None:
+    wide = {"v": [{"i": i, "p": [i, [i]]} for i in range(5000)]}
+    assert len(loads_workflow(_with_ui(wide, 2000)).nodes) == 2000
+
+
+def test_a_duplicate_key_deep_in_a_big_file_is_refused() -> None:
+    nodes = ",".join(f'{{"id": "n{i}", "type": "data.transform"}}' for i in range(3000))
+    text = (
+        '{"format": "flowdesk/workflow", "version": 1, "name": "x", "nodes": ['
+        + nodes
+        + ', {"id": "last", "type": "data.transform", "config": {"value": 1, "value": 2}}'
+        + '], "edges": []}'
+    )
+    assert problems(text) == ["not valid: duplicate key 'value'"]
