@@ -43,7 +43,7 @@ EVENT_NAMES: dict[str, str] = {
     "node.succeeded": "a node produced its output (or was pinned / reused)",
     "node.failed": "a node failed (error object, traceback with the cause chain)",
     "node.skipped": "a node was skipped (reason)",
-    "node.cancelled": "a node was cancelled",
+    "node.cancelled": "a node was cancelled (reason)",
     "auth.resolve": "a credential's secret was looked up (never the secret itself)",
     "auth.refresh": "an OAuth2 access token was fetched or renewed",
     "auth.error": "a credential could not be resolved or its token was refused",

@@ -88,7 +88,8 @@ class LinePrinter:
             if event.reason != NOT_IN_RUN:
                 self._line("↷", event.node_id, "skipped", event.reason)
         elif isinstance(event, NodeCancelled):
-            self._line("⊘", event.node_id, "cancelled", format_ms(event.duration_ms))
+            why = f"  {event.reason}" if event.reason else ""
+            self._line("⊘", event.node_id, "cancelled", format_ms(event.duration_ms) + why)
         elif isinstance(event, NodeRetrying):
             error = event.error
             self._line(

@@ -116,6 +116,9 @@ class NodeCancelled(Event):
     node_id: str
     duration_ms: float
     attempts: int
+    #: why: "the run was cancelled", "the run stopped: node 'x' failed" (a
+    #: node in flight when another failed), ... — the run result's ``reason``
+    reason: str = ""
 
 
 @dataclass(slots=True)

@@ -383,7 +383,8 @@ class OutputPanel(QWidget):
         if run.status == "skipped":
             return f"Skipped: {run.reason or 'no input arrived'}."
         if run.status == "cancelled":
-            return "Cancelled before it produced an output."
+            why = f": {run.reason}" if run.reason else ""
+            return f"Cancelled before it produced an output{why}."
         if run.status in ("running", "retrying"):
             return "Running…"
         return "Waiting for its inputs…"

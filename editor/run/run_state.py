@@ -131,7 +131,7 @@ def describe(ev: Any) -> str:
     if isinstance(ev, NodeSkipped):
         return f"skipped: {ev.reason}"
     if isinstance(ev, NodeCancelled):
-        return "cancelled"
+        return f"cancelled: {ev.reason}" if ev.reason else "cancelled"
     if isinstance(ev, NodeFailed):
         how = " (the run continues with the error)" if ev.continued else ""
         return f"failed: {_error_line(ev.error)}{how}"
@@ -350,6 +350,7 @@ class RunState:
         run.duration_ms = ev.duration_ms if ev.duration_ms else run.duration_ms
         run.attempts = max(run.attempts, ev.attempts)
         run.retry_at = None
+        run.reason = ev.reason or run.reason  # why: the output panel and tooltip say it
         self._resolve(ev.node_id, run, "cancelled")
         self.logs.append(LogLine(ev.time, ev.node_id, "warning", ev))
 
@@ -467,6 +468,8 @@ def _result_line(node: NodeResult) -> str:
         return f"failed: {_error_line(node.error)}"
     if node.status == "skipped":
         return f"skipped: {node.reason or ''}"
+    if node.status == "cancelled" and node.reason:
+        return f"cancelled after {format_ms(node.duration_ms)}: {node.reason}"
     extra = " (reused)" if node.reused else ""
     return f"{node.status} in {format_ms(node.duration_ms)}{extra}"
 

@@ -307,7 +307,9 @@ class Run:
             if node_id not in self.results:
                 if self.stopping == "cancelled":
                     self.scheduler.resolve(node_id, NodeResult(status="cancelled", reason=reason))
-                    self.emit(NodeCancelled, node_id=node_id, duration_ms=0.0, attempts=0)
+                    self.emit(
+                        NodeCancelled, node_id=node_id, duration_ms=0.0, attempts=0, reason=reason
+                    )
                 else:
                     self._skip(node_id, reason)
         if self.stopping == "cancelled":
@@ -465,7 +467,9 @@ class Run:
             if task.cancelled():
                 reason = self.stop_reason or "cancelled"
                 self.scheduler.resolve(node_id, NodeResult(status="cancelled", reason=reason))
-                self.emit(NodeCancelled, node_id=node_id, duration_ms=0.0, attempts=0)
+                self.emit(
+                    NodeCancelled, node_id=node_id, duration_ms=0.0, attempts=0, reason=reason
+                )
             else:
                 exc = task.exception()
                 log.error("engine error while running node %s", node_id, exc_info=exc)
@@ -506,16 +510,23 @@ class Run:
             self.running.pop(node_id, None)
             duration = (time.monotonic() - started) * 1000.0
             attempts = tally.attempts
+            reason = self.stop_reason or "cancelled"
             self.scheduler.resolve(
                 node_id,
                 NodeResult(
                     status="cancelled",
                     attempts=max(attempts, 1),
                     duration_ms=duration,
-                    reason=self.stop_reason or "cancelled",
+                    reason=reason,
                 ),
             )
-            self.emit(NodeCancelled, node_id=node_id, duration_ms=duration, attempts=attempts)
+            self.emit(
+                NodeCancelled,
+                node_id=node_id,
+                duration_ms=duration,
+                attempts=attempts,
+                reason=reason,
+            )
             self._settle()
             return None
         except FlowdeskError as error:

@@ -22,6 +22,7 @@ from flowdesk.editor.run.run_state import (
 )
 from flowdesk.engine import (
     Engine,
+    NodeCancelled,
     NodeContext,
     NodeFailed,
     NodeRegistry,
@@ -66,6 +67,25 @@ def test_events_update_nodes_and_changes_come_in_batches() -> None:
     assert state.done == 2 and state.total == 2
     assert [line.level for line in state.logs][-1] == "error"
     assert state.nodes["a"].carried("out") and not state.nodes["b"].carried("out")
+
+
+def test_a_cancelled_node_says_why_in_the_log_and_on_the_node() -> None:
+    """A node cancelled because another failed has no output: the log line,
+    the node (tooltip, output panel) and a stored run say why."""
+    state = RunState()
+    state.apply(started(("a", "b")))
+    state.apply(NodeStarted("r", 2, 100.1, "a", 1))
+    state.apply(NodeFailed("r", 3, 100.2, "b", {"code": "TOOL_ERROR", "message": "no"}, 3.0, 1))
+    why = "the run stopped: node 'b' failed"
+    state.apply(NodeCancelled("r", 4, 100.3, "a", 150.0, 1, why))
+    state.flush()
+    assert state.logs[-1].message == f"cancelled: {why}"
+    assert state.nodes["a"].status == "cancelled" and state.nodes["a"].reason == why
+    stored = RunResult(
+        "r", "failed", "t", 1.0, {"a": NodeResult("cancelled", duration_ms=150.0, reason=why)}
+    )
+    assert RunState.from_result(stored).nodes["a"].reason == why
+    assert any(why in line.message for line in RunState.from_result(stored).logs)
 
 
 def test_partial_runs_keep_the_other_nodes_and_merge_results() -> None:

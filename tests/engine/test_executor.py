@@ -365,6 +365,17 @@ async def test_on_error_stop_cancels_running_and_skips_unstarted(registry, probe
     assert "bad" in result.nodes["after"].reason
 
 
+async def test_a_node_cancelled_by_another_failure_says_why(registry, probe: Probe):
+    events: list[Any] = []
+    nodes = [{"id": "bad", "type": "test.crash"}, sleep("slow", 5)]
+    result = await run(registry, nodes, listeners=[events.append])
+    reason = "the run stopped: node 'bad' failed"
+    assert result.nodes["slow"].status == "cancelled"
+    assert result.nodes["slow"].reason == reason
+    cancelled = [e for e in events if isinstance(e, NodeCancelled)]
+    assert [(e.node_id, e.reason) for e in cancelled] == [("slow", reason)]
+
+
 async def test_cancel_stops_in_flight_nodes_at_once(registry, probe: Probe):
     workflow = make(
         registry, [sleep("a", 10), sleep("b", 10), transform("c", "{{ input }}")], [("a", "c")]

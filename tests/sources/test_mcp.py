@@ -123,6 +123,29 @@ async def test_timeout_cancels_on_the_server(
     assert marker.exists() and "cancelled" in marker.read_text()
 
 
+async def test_a_call_in_flight_when_another_fails_says_why_it_has_no_output(
+    run_flow: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``on_error: stop`` a failure cancels the calls still running: the
+    cancelled node has no output, and its event and result say why (the run
+    stopped because of the other node) instead of a bare empty output."""
+    from flowdesk.engine import NodeCancelled
+
+    marker = tmp_path / "marker"
+    monkeypatch.setenv("MCP_TEST_MARKER", str(marker))
+    run = await run_flow(
+        [tool("s", "t", "slow", seconds=60), tool("f", "t", "fail")], sources={"t": STDIO}
+    )
+    assert run.status == "failed"
+    assert run.error("f")["code"] == "TOOL_ERROR"
+    node = run.node("s")
+    assert node["status"] == "cancelled" and node["output"] is None
+    reason = "the run stopped: node 'f' failed"
+    assert node["reason"] == reason
+    assert [(e.node_id, e.reason) for e in run.of(NodeCancelled)] == [("s", reason)]
+    assert marker.exists() and "cancelled" in marker.read_text()  # the server stopped too
+
+
 async def test_only_named_environment_passes(
     run_flow: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -168,21 +191,34 @@ async def test_tool_list_changes(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def http_server() -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, SERVER, "http", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
+def http_server(tmp_path: Path) -> Iterator[str]:
+    """The test server on Streamable HTTP, once it accepts connections (uvicorn
+    listens only once the app has started). Its stderr names why it did not
+    come up; a port taken between ``free_port`` and the bind is tried again."""
+    for _ in range(3):
+        port = free_port()
+        errlog = tmp_path / f"http-server-{port}.log"
+        with errlog.open("wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, SERVER, "http", str(port)], stdout=subprocess.DEVNULL, stderr=err
+            )
+        deadline = time.monotonic() + 90  # generous: a loaded 2-core CI machine
+        while proc.poll() is None and time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                socket.create_connection(("127.0.0.1", port), 0.5).close()
                 break
             except OSError:
                 time.sleep(0.1)
+        else:
+            proc.kill()
+            proc.wait(10)
+            if "address already in use" in errlog.read_text(errors="replace").lower():
+                continue
+            pytest.fail(f"the MCP HTTP test server did not come up:\n{errlog.read_text()}")
+        break
+    else:
+        pytest.fail("no free port for the MCP HTTP test server")
+    try:
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         proc.terminate()
@@ -191,9 +227,14 @@ def http_server() -> Iterator[str]:
 
 async def test_streamable_http(run_flow: Any, http_server: str) -> None:
     source = {"type": "mcp", "url": http_server, "headers": {"X-Test": "1"}}
+    # Both calls go out at once on the one session; "continue" lets the run
+    # finish both whichever answer comes first (with the default "stop", the
+    # failure cancels a call still in flight: the run's rule, not this test's).
     run = await run_flow(
-        [tool("a", "h", "add", a=1, b=2), tool("f", "h", "fail")], sources={"h": source}
+        [tool("a", "h", "add", a=1, b=2), tool("f", "h", "fail", node={"on_error": "continue"})],
+        sources={"h": source},
     )
+    assert run.node("a")["status"] == "succeeded", run.json
     assert run.output("a")["structured"] == {"total": 3, "terms": [1, 2]}
     assert run.error("f")["code"] == "TOOL_ERROR"
 
