@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from jinja2 import Undefined, nodes
-from jinja2.environment import TemplateExpression
+from typing import TYPE_CHECKING, Any
 
 from .errors import ExpressionError, NodeTimeoutError
 from .safe_output import structural_size
+
+if TYPE_CHECKING:  # (Jinja loads with the first expression environment)
+    from jinja2 import nodes
+    from jinja2.environment import TemplateExpression
 
 MAX_SOURCE_CHARS = 20_000
 MAX_STRING_CHARS = 20_000_000
@@ -145,7 +147,10 @@ def measure(value: Any, cap: int = MAX_VALUE_SIZE) -> int:
     counting shared parts every time they appear; stops counting past ``cap``.
     Raises ``UndefinedError`` for an undefined value anywhere inside. (The
     run history's walk, ``structural_size``, with this module's counts.)"""
-    return structural_size(value, cap, overhead=1, undefined=Undefined)
+    # (No Jinja object exists before Jinja is imported: nothing to look for.)
+    jinja = sys.modules.get("jinja2")
+    undefined = jinja.Undefined if jinja is not None else ()
+    return structural_size(value, cap, overhead=1, undefined=undefined)
 
 
 def check_structure(value: Any) -> None:

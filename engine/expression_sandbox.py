@@ -16,11 +16,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar
-
-from jinja2 import StrictUndefined, nodes
-from jinja2.sandbox import SandboxedEnvironment
-from jinja2.visitor import NodeTransformer
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .expression_limits import (
     BUDGET,
@@ -35,6 +31,11 @@ from .expression_limits import (
     value_size,
     with_budget,
 )
+
+if TYPE_CHECKING:  # Jinja itself loads with the first environment (``make_environment``)
+    from jinja2 import nodes
+    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2.visitor import NodeTransformer
 
 
 class Namespace(Mapping[str, Any]):
@@ -314,85 +315,109 @@ _ALLOWED_FILTERS = [
 ]
 
 
-class ConcatToCall(NodeTransformer):
-    """Route ``~`` through a size-checked helper (Jinja does not intercept it)."""
+@functools.cache
+def _jinja_classes() -> tuple[type[NodeTransformer], type[SandboxedEnvironment]]:
+    """``ConcatToCall`` and the sandbox, made when the first environment is:
+    Jinja (25 ms to import) is not loaded by a program that evaluates no
+    expression (the editor's start)."""
+    from jinja2 import nodes
+    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2.visitor import NodeTransformer
 
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802 (visitor API)
-        visited = self.generic_visit(node)
-        assert isinstance(visited, nodes.Concat)
-        return nodes.Call(nodes.Name("__fd_concat", "load"), list(visited.nodes), [], None, None)
+    class ConcatToCall(NodeTransformer):
+        """Route ``~`` through a size-checked helper (Jinja does not intercept it)."""
 
+        def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802 (visitor API)
+            visited = self.generic_visit(node)
+            assert isinstance(visited, nodes.Concat)
+            return nodes.Call(
+                nodes.Name("__fd_concat", "load"), list(visited.nodes), [], None, None
+            )
 
-class _Sandbox(SandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**", "%", "+", "//"})
-    _BINOPS: ClassVar[dict[str, Callable[[Any, Any], Any]]] = {
-        "*": _guarded_mul,
-        "**": _guarded_pow,
-        "%": _guarded_mod,
-        "+": _guarded_add,
-        "//": operator.floordiv,
-    }
+    class _Sandbox(SandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**", "%", "+", "//"})
+        _BINOPS: ClassVar[dict[str, Callable[[Any, Any], Any]]] = {
+            "*": _guarded_mul,
+            "**": _guarded_pow,
+            "%": _guarded_mod,
+            "+": _guarded_add,
+            "//": operator.floordiv,
+        }
 
-    def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
-        return self._BINOPS[op](left, right)
+        def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
+            return self._BINOPS[op](left, right)
 
-    def wrap_str_format(self, value: Any) -> None:
-        # ``str.format`` can pad to any width; it is simply not offered.
-        return None
+        def wrap_str_format(self, value: Any) -> None:
+            # ``str.format`` can pad to any width; it is simply not offered.
+            return None
 
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if not super().is_safe_attribute(obj, attr, value):
-            return False
-        if callable(value):
-            for kind, names in _SAFE_METHODS.items():
-                if isinstance(obj, kind):
-                    return attr in names
+        def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+            if not super().is_safe_attribute(obj, attr, value):
+                return False
+            if callable(value):
+                for kind, names in _SAFE_METHODS.items():
+                    if isinstance(obj, kind):
+                        return attr in names
+                if isinstance(obj, Mapping):
+                    return attr in _SAFE_METHODS[dict]
+                return False
+            return True
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            # JSON objects: a key wins over a method of the same name, so that
+            # ``input.items`` is the "items" key of the data, not ``dict.items``.
             if isinstance(obj, Mapping):
-                return attr in _SAFE_METHODS[dict]
-            return False
-        return True
+                try:
+                    return obj[attribute]
+                except (KeyError, TypeError):
+                    pass
+                if attribute not in _SAFE_METHODS[dict]:
+                    hint = obj.hint(attribute) if isinstance(obj, Namespace) else None
+                    return self.undefined(hint=hint or _keys_hint(obj, attribute), name=attribute)
+            return super().getattr(obj, attribute)
 
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        # JSON objects: a key wins over a method of the same name, so that
-        # ``input.items`` is the "items" key of the data, not ``dict.items``.
-        if isinstance(obj, Mapping):
-            try:
-                return obj[attribute]
-            except (KeyError, TypeError):
-                pass
-            if attribute not in _SAFE_METHODS[dict]:
-                hint = obj.hint(attribute) if isinstance(obj, Namespace) else None
-                return self.undefined(hint=hint or _keys_hint(obj, attribute), name=attribute)
-        return super().getattr(obj, attribute)
+        def getitem(self, obj: Any, argument: Any) -> Any:
+            if isinstance(obj, Namespace) and isinstance(argument, str) and argument not in obj:
+                return self.undefined(hint=obj.hint(argument), name=argument)
+            return super().getitem(obj, argument)
 
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        if isinstance(obj, Namespace) and isinstance(argument, str) and argument not in obj:
-            return self.undefined(hint=obj.hint(argument), name=argument)
-        return super().getitem(obj, argument)
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+            budget = BUDGET.get()
+            if budget is not None:
+                budget.check()
+            if getattr(__obj, "__name__", None) == "replace" and isinstance(
+                getattr(__obj, "__self__", None), str
+            ):
+                result = _guarded_replace(__obj.__self__, *args, **kwargs)
+            elif getattr(__obj, "__name__", None) == "join" and isinstance(
+                getattr(__obj, "__self__", None), str
+            ):
+                sep = __obj.__self__
+                items = args[0] if args else ()
+                result = _guarded_join(lambda _c, items, d, _a: d.join(items), None, items, sep)
+            else:
+                result = super().call(__context, __obj, *args, **kwargs)
+            if budget is not None:
+                budget.spend(result)
+            return result
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        budget = BUDGET.get()
-        if budget is not None:
-            budget.check()
-        if getattr(__obj, "__name__", None) == "replace" and isinstance(
-            getattr(__obj, "__self__", None), str
-        ):
-            result = _guarded_replace(__obj.__self__, *args, **kwargs)
-        elif getattr(__obj, "__name__", None) == "join" and isinstance(
-            getattr(__obj, "__self__", None), str
-        ):
-            sep = __obj.__self__
-            items = args[0] if args else ()
-            result = _guarded_join(lambda _c, items, d, _a: d.join(items), None, items, sep)
-        else:
-            result = super().call(__context, __obj, *args, **kwargs)
-        if budget is not None:
-            budget.spend(result)
-        return result
+    return ConcatToCall, _Sandbox
 
 
-def make_environment() -> _Sandbox:
-    env = _Sandbox(
+def __getattr__(name: str) -> Any:
+    """``ConcatToCall`` and ``_Sandbox``, made on first use (``_jinja_classes``)."""
+    if name == "ConcatToCall":
+        return _jinja_classes()[0]
+    if name == "_Sandbox":
+        return _jinja_classes()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def make_environment() -> SandboxedEnvironment:
+    from jinja2 import StrictUndefined
+
+    _concat_to_call, sandbox = _jinja_classes()
+    env = sandbox(
         undefined=StrictUndefined,
         autoescape=False,
         # Statements are not part of the expression language: no loops, no sets.

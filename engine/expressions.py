@@ -30,15 +30,10 @@ engine.expression_sandbox, stdlib. Main classes: ``ExpressionEngine``,
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from types import GeneratorType
-from typing import Any
-
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes
-from jinja2.environment import TemplateExpression
-from jinja2.exceptions import SecurityError as JinjaSecurityError
-from jinja2.exceptions import UndefinedError
-from jinja2.parser import Parser
+from typing import TYPE_CHECKING, Any
 
 from .errors import ExpressionError, FlowdeskError
 from .expression_limits import (
@@ -62,7 +57,42 @@ from .expression_limits import (
     node_deadline,
     reset_node_deadline,
 )
-from .expression_sandbox import ConcatToCall, Namespace, make_environment, to_text
+from .expression_sandbox import Namespace, make_environment, to_text
+
+if TYPE_CHECKING:
+    from jinja2 import nodes
+    from jinja2.sandbox import SandboxedEnvironment
+
+
+class _NotLoaded:
+    """Jinja's classes until Jinja is loaded (``_load_jinja``): nothing is an
+    instance of it, as no Jinja object exists before Jinja is imported."""
+
+
+class _NotLoadedError(Exception):
+    """Jinja's exceptions until Jinja is loaded: never raised."""
+
+
+# Jinja (25 ms to import) loads with the first expression environment
+# (``ExpressionEngine`` compiling its first expression), not with this module:
+# the editor's start evaluates no expression before its first paint.
+StrictUndefined: type = _NotLoaded
+Undefined: type = _NotLoaded
+TemplateSyntaxError: type[Exception] = _NotLoadedError
+JinjaSecurityError: type[Exception] = _NotLoadedError
+UndefinedError: type[Exception] = _NotLoadedError
+
+
+def _load_jinja() -> None:
+    """Bind Jinja's classes this module checks values and errors against."""
+    global StrictUndefined, Undefined, TemplateSyntaxError, JinjaSecurityError, UndefinedError
+    import jinja2
+    from jinja2 import exceptions
+
+    StrictUndefined, Undefined = jinja2.StrictUndefined, jinja2.Undefined
+    TemplateSyntaxError = exceptions.TemplateSyntaxError
+    JinjaSecurityError, UndefinedError = exceptions.SecurityError, exceptions.UndefinedError
+
 
 __all__ = [
     "MAX_EVALUATION_OUTPUT",
@@ -115,6 +145,8 @@ _Reference = tuple[str, tuple[tuple[bool, Any], ...]]
 
 def _reference(tree: nodes.Expr) -> _Reference | None:
     """The plain reference ``tree`` is (``item``, ``item.id``, ``input["a"][0]``), or None."""
+    from jinja2 import nodes
+
     steps: list[tuple[bool, Any]] = []
     node: nodes.Node = tree
     while True:
@@ -306,6 +338,8 @@ def _json_value(value: Any, depth: int) -> Any:
 
 def expression_error(exc: BaseException, source: str) -> ExpressionError:
     """Turn any failure while evaluating ``source`` into an ``ExpressionError``."""
+    if JinjaSecurityError is _NotLoadedError and "jinja2" in sys.modules:
+        _load_jinja()  # (a Jinja error can only come once Jinja is imported)
     if isinstance(exc, JinjaSecurityError):
         return ExpressionError(
             f"forbidden in expression {source!r}: {exc}",
@@ -326,7 +360,8 @@ def expression_error(exc: BaseException, source: str) -> ExpressionError:
             details={"expression": source, "reason": "undefined"},
         )
     if isinstance(exc, TemplateSyntaxError):
-        unknown = re.match(r"No (filter|test) named '([^']+)'", exc.message or "")
+        syntax_message: str | None = getattr(exc, "message", None)  # (Jinja's error)
+        unknown = re.match(r"No (filter|test) named '([^']+)'", syntax_message or "")
         if unknown:  # well-formed, naming something that does not exist
             kind, name = unknown.groups()
             return ExpressionError(
@@ -334,7 +369,7 @@ def expression_error(exc: BaseException, source: str) -> ExpressionError:
                 details={"expression": source, "reason": f"unknown_{kind}", kind: name},
             )
         return ExpressionError(
-            f"syntax error in expression {source!r}: {exc.message}",
+            f"syntax error in expression {source!r}: {syntax_message}",
             details={"expression": source, "reason": "syntax"},
         )
     if isinstance(exc, NotJsonError):
@@ -352,8 +387,16 @@ class ExpressionEngine:
     """Compiles ``{{ }}`` strings once and caches them by source string."""
 
     def __init__(self) -> None:
-        self._env = make_environment()
+        self._environment: SandboxedEnvironment | None = None
         self._cache: dict[tuple[str, bool], Compiled] = {}
+
+    @property
+    def _env(self) -> SandboxedEnvironment:
+        """The sandbox, made (and Jinja loaded) for the first expression."""
+        if self._environment is None:
+            _load_jinja()
+            self._environment = make_environment()
+        return self._environment
 
     def compile(self, source: str, *, bare: bool = False) -> Compiled:
         """Compile a field value. ``bare=True`` reads a string without ``{{``
@@ -393,6 +436,8 @@ class ExpressionEngine:
             return Compiled(source, self._build(tree, source), [], [tree])
         if not has_expression(source):
             return Compiled(source, None, [source], [])
+        from jinja2 import nodes
+
         try:
             template = self._env.parse(source)
         except (TemplateSyntaxError, RecursionError) as exc:
@@ -416,8 +461,12 @@ class ExpressionEngine:
         return Compiled(source, None, built, trees)
 
     def _parse_expression(self, source: str) -> nodes.Expr:
+        env = self._env  # (loads Jinja)
+        from jinja2 import TemplateSyntaxError
+        from jinja2.parser import Parser
+
         try:
-            parser = Parser(self._env, source, state="variable")
+            parser = Parser(env, source, state="variable")
             tree = parser.parse_expression()
             if not parser.stream.eos:
                 raise TemplateSyntaxError(
@@ -428,6 +477,11 @@ class ExpressionEngine:
         return tree
 
     def _build(self, tree: nodes.Expr, source: str) -> Evaluation:
+        from jinja2 import nodes
+        from jinja2.environment import TemplateExpression
+
+        from .expression_sandbox import ConcatToCall
+
         check_depth(tree, source)
         tree = ConcatToCall().visit(tree)
         tree.set_environment(self._env)
@@ -454,6 +508,8 @@ def referenced_names(compiled: Compiled) -> list[tuple[str, str | None]]:
 
 
 def _walk_names(compiled: Compiled) -> list[tuple[str, str | None]]:
+    from jinja2 import nodes
+
     found: list[tuple[str, str | None]] = []
     for tree in compiled.expressions:
         seen_roots: set[int] = set()
