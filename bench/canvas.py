@@ -183,9 +183,8 @@ def _open_flowdesk(path: Path, registry: Any) -> tuple[Any, Any, Any]:
     from flowdesk.editor.canvas.scene import CanvasScene
     from flowdesk.editor.canvas.view import CanvasView
     from flowdesk.editor.document import Document
-    from flowdesk.editor.gcpause import paused_gc
     from flowdesk.editor.theme import DARK
-    from flowdesk.engine import load_workflow
+    from flowdesk.engine import load_workflow, paused_gc
 
     with paused_gc():  # as the editor's FileController.load does
         document = Document(load_workflow(path, registry), registry)

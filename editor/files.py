@@ -14,10 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowdesk.editor.document import Document, DocumentError
-from flowdesk.editor.gcpause import paused_gc
 from flowdesk.editor.settings import Settings
 from flowdesk.editor.undo import DocumentController
-from flowdesk.engine import Issue, Workflow, WorkflowLoadError, load_workflow, save_workflow
+from flowdesk.engine import (
+    Issue,
+    Workflow,
+    WorkflowLoadError,
+    load_workflow,
+    paused_gc,
+    save_workflow,
+)
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 

@@ -50,6 +50,7 @@ from .events import (
 )
 from .executor import Engine, RunHandle
 from .expressions import ExpressionEngine, has_expression
+from .gcpause import paused_gc
 from .history import (
     DEFAULT_MAX_OUTPUT_BYTES,
     TRUNCATED_KEY,
@@ -244,6 +245,7 @@ __all__ = [
     "merge_mcp_servers",
     "node_scope",
     "parse_workflow",
+    "paused_gc",
     "plan_request",
     "planner_tools",
     "probe_credential",

@@ -47,10 +47,9 @@ from flowdesk.editor.document.events import (
     NoteRemoved,
 )
 from flowdesk.editor.document.layout import layered_layout
-from flowdesk.editor.gcpause import paused_gc
 from flowdesk.editor.text import plural
 from flowdesk.editor.theme import PLACEHOLDER_COLOR, Theme, category_color, icon_name
-from flowdesk.engine import Node, NodeType
+from flowdesk.engine import Node, NodeType, paused_gc
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
