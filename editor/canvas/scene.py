@@ -307,10 +307,10 @@ class CanvasScene(QGraphicsScene):
         pending = self._pending_edges
         for key in document.edge_keys():
             _, pos, geo, _ = placed[key[0]]
-            offset = geo.ports.get((key[1], True)) or port_offset(geo, key[1], True)
+            offset = port_offset(geo, key[1], True)
             x1, y1 = pos.x() + offset.x(), pos.y() + offset.y()
             _, pos, geo, _ = placed[key[2]]
-            offset = geo.ports.get((key[3], False)) or port_offset(geo, key[3], False)
+            offset = port_offset(geo, key[3], False)
             x2, y2 = pos.x() + offset.x(), pos.y() + offset.y()
             lines[key] = QLineF(x1, y1, x2, y2)
             pending[key] = (x1, y1, x2, y2, max(abs(x2 - x1) * 0.5, CURVE_MIN), len(pending))
@@ -477,16 +477,15 @@ class CanvasScene(QGraphicsScene):
         if node_id in self._source_warnings:
             item.set_source_warning(self._source_warnings[node_id])
 
-    def _add_edge(self, key: EdgeKey, bulk: bool = False) -> None:
+    def _add_edge(self, key: EdgeKey) -> None:
         item = EdgeItem(key, self.canvas_style)
         item.setZValue(item.zValue() + self._stack[1] * STACK_STEP)  # added now: on top
         self._stack[1] += 1
         self.addItem(item)
         self._edges[key] = item
         self._route(item)
-        if not bulk:  # a whole document refreshes its ports once at the end
-            for node_id in (key[0], key[2]):
-                self._refresh_connected(node_id)
+        for node_id in (key[0], key[2]):
+            self._refresh_connected(node_id)
 
     def _add_note(self, note_id: str) -> None:
         assert self.document is not None

@@ -80,7 +80,9 @@ _GEOMETRIES: dict[tuple[object, ...], _Geometry] = {}
 _BY_IDENTITY: dict[tuple[int, int, bool, float], tuple[object, object, _Geometry]] = {}
 
 
-def _geometry(visual: NodeVisual) -> _Geometry:
+def geometry_of(visual: NodeVisual) -> _Geometry:
+    """The shapes of a node with ``visual`` (``rect``: where it lies, at the
+    origin), as its item will have them, without building the item."""
     quick = (id(visual.inputs), id(visual.outputs), bool(visual.subtitle), visual.width)
     hit = _BY_IDENTITY.get(quick)
     if hit is not None and hit[0] is visual.inputs and hit[1] is visual.outputs:
@@ -93,18 +95,8 @@ def _geometry(visual: NodeVisual) -> _Geometry:
     return found
 
 
-def geometry_of(visual: NodeVisual) -> _Geometry:
-    """The shapes of a node with ``visual`` (``rect``: where it lies, at the
-    origin), as its item will have them, without building the item."""
-    return _geometry(visual)
-
-
 def port_offset(geo: _Geometry, name: str, is_output: bool) -> QPointF:
     """Where a port of a node with geometry ``geo`` sits, relative to the node."""
-    return _port_offset(geo, name, is_output)
-
-
-def _port_offset(geo: _Geometry, name: str, is_output: bool) -> QPointF:
     local = geo.ports.get((name, is_output))
     if local is None:  # an edge to a port that vanished: attach at the side
         local = QPointF(geo.rect.width() if is_output else 0.0, HEADER_HEIGHT / 2)
@@ -183,14 +175,14 @@ class NodeItem(QGraphicsItem):
         # Painted text and ports are cached as a pixmap at the current zoom:
         # panning and dragging then blit instead of calling Python per frame.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self._geo = _geometry(visual)
+        self._geo = geometry_of(visual)
         self.visual = visual
         self._texts: tuple[str, str] | None = None
         self._status_text: str | None = None
 
     # ------------------------------------------------------------ geometry
     def set_visual(self, visual: NodeVisual) -> None:
-        geometry = _geometry(visual)
+        geometry = geometry_of(visual)
         if geometry is not self._geo:
             self.prepareGeometryChange()
             self._geo = geometry
@@ -237,7 +229,7 @@ class NodeItem(QGraphicsItem):
         return self._geo.rect.translated(self.pos())
 
     def port_scene_pos(self, name: str, is_output: bool) -> QPointF:
-        return self.pos() + _port_offset(self._geo, name, is_output)
+        return self.pos() + port_offset(self._geo, name, is_output)
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, bool] | None:
         """The port under ``scene_pos`` (a generous radius: ports are small)."""
