@@ -40,7 +40,8 @@ class ConfigRenderer:
         self, expressions: ExpressionEngine, validated: Mapping[str, BaseModel] | None = None
     ) -> None:
         self.expressions = expressions
-        #: per node, its validated config when constant, else its plan
+        #: per node, its validated config when constant, else (``for_each``
+        #: nodes only, rendered per item) its plan
         self._known: dict[str, BaseModel | list[PlanEntry]] = {}
         #: node configs validated before the run (as they are, expressions unevaluated)
         self._validated = validated or {}
@@ -59,12 +60,15 @@ class ConfigRenderer:
         """The node's validated config in ``scope``."""
         known = self._known.get(node.id)
         if known is None:
-            plan = config_plan(self.expressions, node, node_type)
-            if plan is None:
+            known = config_plan(self.expressions, node, node_type)
+            if known is None:
                 known = self._known[node.id] = self._constant(node, node_type)
-            else:
-                known = self._known[node.id] = plan
-        if not isinstance(known, list):
+                return known
+            if node.for_each is not None:
+                # (kept for the next item; a node rendered once does not keep
+                # its plan: a long-lived object per node is work for the GC)
+                self._known[node.id] = known
+        elif not isinstance(known, list):
             return known  # a constant config
         rendered = dict(node.config)
         for key, compiled, path in known:
@@ -100,15 +104,15 @@ def config_plan(
 ) -> list[PlanEntry] | None:
     """Which config fields need evaluating; None when the config is constant."""
     plan: list[PlanEntry] = []
+    raw, bare_fields = node_type.raw_fields, node_type.expression_fields
     for key, value in node.config.items():
-        if key in node_type.raw_fields:
-            continue
-        if isinstance(value, str):
-            bare = key in node_type.expression_fields
-            compiled = expressions.compile(value, bare=bare)
+        if type(value) is str:  # (JSON text: never a subclass)
+            if key in raw:
+                continue
+            compiled = expressions.compile(value, bare=key in bare_fields)
             if not compiled.is_constant:
                 plan.append((key, compiled, None))
-        elif isinstance(value, dict | list) and holds_expression(value):
+        elif isinstance(value, dict | list) and key not in raw and holds_expression(value):
             plan.append((key, expressions.compile(""), key))
     return plan or None
 

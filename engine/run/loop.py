@@ -49,6 +49,7 @@ from ..events import (
     RunStarted,
 )
 from ..expressions import Namespace
+from ..metrics import CallStats
 from ..model.workflow import Node, Workflow
 from ..nodes.spec import NodeType, Routed
 from ..results import NodeResult, RunResult
@@ -100,6 +101,8 @@ class Run:
     ) -> None:
         self.engine = engine
         self.metrics = engine.metrics
+        #: node results by type not yet merged into ``metrics`` (``_flush_metrics``)
+        self.counted: dict[str, CallStats] = {}
         self.workflow = workflow
         self.run_id = run_id
         self.started_at = utc_now_iso()
@@ -302,6 +305,7 @@ class Run:
     def _finish(self) -> None:
         if self.result is not None:
             return
+        self._flush_metrics()
         reason = self.stop_reason or "the run stopped"
         for node_id in () if self.scheduler.complete else self.order:
             if node_id not in self.results:
@@ -446,16 +450,32 @@ class Run:
         last_yield = time.monotonic()
         task = asyncio.current_task()
         assert task is not None
-        while True:
-            following = await self._execute_node(holder[0])
-            if following is None:
-                return
-            holder[0] = following
-            self.running[following] = task
-            now = time.monotonic()
-            if now - last_yield > YIELD_EVERY_S:
-                await asyncio.sleep(0)
-                last_yield = time.monotonic()
+        try:
+            while True:
+                following = await self._execute_node(holder[0])
+                if following is None:
+                    return
+                holder[0] = following
+                self.running[following] = task
+                now = time.monotonic()
+                if now - last_yield > YIELD_EVERY_S:
+                    self._flush_metrics()
+                    await asyncio.sleep(0)
+                    last_yield = time.monotonic()
+        finally:
+            self._flush_metrics()
+
+    def _count(self, node_type: str, duration_s: float, ok: bool) -> None:
+        """One node result for the metrics (merged in by ``_flush_metrics``)."""
+        stats = self.counted.get(node_type)
+        if stats is None:
+            stats = self.counted[node_type] = CallStats()
+        stats.add(duration_s, ok)
+
+    def _flush_metrics(self) -> None:
+        if self.counted:
+            self.metrics.merge_types(self.counted)
+            self.counted.clear()
 
     def _task_done(self, holder: list[str], task: asyncio.Task[None]) -> None:
         """Backstop: a node task that ended without a result (cancelled before it
@@ -501,7 +521,8 @@ class Run:
                     self.attempts, node, node_type, inputs, sources, scope, tally
                 )
             else:
-                self.publish(NodeStarted(self.run_id, self.next_seq(), started, node_id, 1))
+                self._seq += 1  # (``next_seq`` inlined, as below)
+                self.publish(NodeStarted(self.run_id, self._seq, started, node_id, 1))
                 out = await self.attempts.run(node, node_type, inputs, sources, scope, tally)
                 value, ports = (
                     (out.value, tuple(out.ports)) if isinstance(out, Routed) else (out, None)
@@ -540,7 +561,7 @@ class Run:
         del self.running[node_id]
         now = time.monotonic()
         duration = (now - started) * 1000.0
-        self.metrics.record_type(node.type, now - started, True)
+        self._count(node.type, now - started, True)
         # (positional arguments, in field order: keywords cost a dataclass's
         # __init__ twice as much, and these two are made for every node)
         self.results[node_id] = NodeResult(
@@ -555,10 +576,11 @@ class Run:
             list(ports) if ports is not None else None,
         )
         self.outputs[node_id] = value
+        self._seq += 1
         self.publish(
             NodeSucceeded(
                 self.run_id,
-                self.next_seq(),
+                self._seq,
                 now,  # time
                 node_id,
                 "succeeded",  # status
@@ -586,7 +608,7 @@ class Run:
         node = self.nodes[node_id]
         now = time.monotonic()
         duration = (now - started) * 1000.0
-        self.metrics.record_type(node.type, now - started, False)
+        self._count(node.type, now - started, False)
         payload, trace = failure_report(error, trace, self.redacted_values())
         continued = continues_after(node, error, self.stopping is not None)
         self.scheduler.resolve(
