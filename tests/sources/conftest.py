@@ -33,8 +33,7 @@ def run_flow(registry: NodeRegistry, tmp_path: Path) -> Any:
     """``await run_flow(nodes, edges, secrets=, data_root=, cancel_when=, **top) -> Run``.
 
     ``cancel_when``: a check, tried at every turn of the loop, after which the
-    run is cancelled (e.g. once a call has reached the source); ``cancel_after``
-    (seconds) is the older, clock-bound form."""
+    run is cancelled (e.g. once a call has reached the source)."""
 
     async def run(
         nodes: list[dict[str, Any]],
@@ -42,7 +41,6 @@ def run_flow(registry: NodeRegistry, tmp_path: Path) -> Any:
         *,
         secrets: dict[str, str] | None = None,
         data_root: Path | None = None,
-        cancel_after: float | None = None,
         cancel_when: Callable[[], bool] | None = None,
         **top: Any,
     ) -> Run:
@@ -54,9 +52,6 @@ def run_flow(registry: NodeRegistry, tmp_path: Path) -> Any:
         events: list[Event] = []
         started = time.monotonic()
         handle = engine.start(workflow, data_root=data_root or tmp_path, listeners=[events.append])
-        if cancel_after is not None:
-            await asyncio.sleep(cancel_after)
-            handle.cancel()
         if cancel_when is not None:
             for _ in range(1_000_000):
                 if cancel_when():
