@@ -22,6 +22,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,35 @@ def _utf8_streams() -> None:
 
 
 # ------------------------------------------------------------------- run
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """What ``flowdesk run`` settled before the run starts: built once by
+    ``_run`` from the parsed arguments (once they are checked and the
+    workflow is loaded) and handed down to ``_run_async`` and ``_run_handle``."""
+
+    workflow: Workflow
+    registry: NodeRegistry
+    #: the configs validated while loading: the run does not validate them again
+    configs: dict[str, BaseModel]
+    #: ``--var`` overrides
+    variables: dict[str, Any]
+    #: ``--root``, else the workflow's folder
+    root: Path
+    #: ``--only`` / ``--up-to``: the node the run is limited to
+    only: str | None
+    up_to: str | None
+    #: ``--log-level``: also log the run's events to stderr at this level
+    log_level: str | None
+    #: the workflow file, resolved: the run's key in the history
+    flow_path: str
+    #: None with ``--no-history``
+    history: HistoryStore | None
+    #: the workflow's last recorded run (for ``--only``), else None
+    previous: RunResult | None
+    #: the live per-node lines; None with ``--quiet`` or ``--json`` (unless stderr is a terminal)
+    printer: LinePrinter | None
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         variables = _parse_vars(args.var)
@@ -199,24 +229,23 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     flow_path = str(Path(args.flow).resolve())
     history = None if args.no_history else HistoryStore()
-    previous = history.latest_result(flow_path) if history and args.only else None
     live = sys.stderr if args.json else sys.stdout
     show_lines = not args.quiet and (not args.json or sys.stderr.isatty())
-    printer = LinePrinter(live, workflow) if show_lines else None
-    result, secrets = asyncio.run(
-        _run_async(
-            workflow,
-            registry,
-            variables,
-            root,
-            args,
-            previous,
-            history,
-            flow_path,
-            printer,
-            configs,
-        )
+    options = RunOptions(
+        workflow=workflow,
+        registry=registry,
+        configs=configs,
+        variables=variables,
+        root=root,
+        only=args.only,
+        up_to=args.up_to,
+        log_level=args.log_level,
+        flow_path=flow_path,
+        history=history,
+        previous=history.latest_result(flow_path) if history and args.only else None,
+        printer=LinePrinter(live, workflow) if show_lines else None,
     )
+    result, secrets = asyncio.run(_run_async(options))
     if args.json:
         data = redact(result.to_json(), sorted(secrets, key=len, reverse=True))
         sys.stdout.write(json_text(data) + "\n")
@@ -229,22 +258,12 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
 
 
-async def _run_async(
-    workflow: Workflow,
-    registry: NodeRegistry,
-    variables: dict[str, Any],
-    root: Path,
-    args: argparse.Namespace,
-    previous: RunResult | None,
-    history: HistoryStore | None,
-    flow_path: str,
-    printer: LinePrinter | None,
-    configs: dict[str, BaseModel] | None = None,
-) -> tuple[RunResult, list[str]]:
+async def _run_async(options: RunOptions) -> tuple[RunResult, list[str]]:
     """The run's result, and the secret values to redact from what is printed."""
-    engine = Engine(registry, secrets=default_secret_store())
+    engine = Engine(options.registry, secrets=default_secret_store())
     run_id = uuid.uuid4().hex
     unsubscribe: list[Callable[[], None]] = []
+    printer = options.printer
     if printer is not None:
         # The live lines are a subscriber of the process's event bus like any other.
         def live(event: Event) -> None:
@@ -252,22 +271,10 @@ async def _run_async(
                 printer(event)
 
         unsubscribe.append(BUS.subscribe("*", live))
-    if getattr(args, "log_level", None):
-        unsubscribe.append(_log_to_stderr(args.log_level))
+    if options.log_level:
+        unsubscribe.append(_log_to_stderr(options.log_level))
     try:
-        return await _run_handle(
-            engine,
-            run_id,
-            workflow,
-            variables,
-            root,
-            args,
-            previous,
-            history,
-            flow_path,
-            printer,
-            configs,
-        )
+        return await _run_handle(engine, run_id, options)
     finally:
         for stop in unsubscribe:
             stop()
@@ -291,31 +298,22 @@ def _log_to_stderr(level: str) -> Callable[[], None]:
 
 
 async def _run_handle(
-    engine: Engine,
-    run_id: str,
-    workflow: Workflow,
-    variables: dict[str, Any],
-    root: Path,
-    args: argparse.Namespace,
-    previous: RunResult | None,
-    history: HistoryStore | None,
-    flow_path: str,
-    printer: LinePrinter | None = None,
-    configs: dict[str, BaseModel] | None = None,
+    engine: Engine, run_id: str, options: RunOptions
 ) -> tuple[RunResult, list[str]]:
+    workflow, history, flow_path = options.workflow, options.history, options.flow_path
     handle = engine.start(
         workflow,
-        variables=variables,
-        data_root=root,
-        only=args.only,
-        up_to=args.up_to,
-        previous=previous,
+        variables=options.variables,
+        data_root=options.root,
+        only=options.only,
+        up_to=options.up_to,
+        previous=options.previous,
         check=False,
         run_id=run_id,
-        configs=configs,
+        configs=options.configs,
     )
-    if printer is not None:
-        printer.secrets = handle.secrets_used
+    if options.printer is not None:
+        options.printer.secrets = handle.secrets_used
     # History writes run in a worker thread: a locked or slow database must
     # not hold the event loop (nor add its wait to the run's duration).
     recorded_start = (
