@@ -16,7 +16,8 @@ from ..bus import BUS
 from ..errors import FlowdeskError
 from ..lazy import lazy_module
 from ..nodes.builtin.ai_answer import parse_json_answer
-from ..nodes.builtin.ai_transform import DEFAULT_BASE_URL, _status_error, _usage
+from ..nodes.builtin.ai_transform import DEFAULT_BASE_URL
+from ..nodes.builtin.chat_api import status_error, token_usage
 from ..registry import NodeRegistry
 from .actions import apply_actions
 from .allow import allow_list, is_allowed
@@ -230,7 +231,7 @@ async def _ask(
         except ValueError:
             payload = None
         if response.status_code >= 400:
-            error = _status_error(response, response.status_code, text, payload, url)
+            error = status_error(response, response.status_code, text, payload, url)
             wait = error.retry_after
             if response.status_code == 429 and attempt == 0 and wait is not None:
                 if wait <= MAX_WAIT_S:
@@ -331,7 +332,7 @@ async def plan_request(
             }
             payload = await _ask(http, url, headers, body, timeout_s)
             meta["rounds"] += 1
-            usage = _usage(payload.get("usage"))
+            usage = token_usage(payload.get("usage"))
             tokens_in = usage.get("prompt_tokens", 0)
             tokens_out = usage.get("completion_tokens", 0)
             meta["tokens_in"] += tokens_in

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flowdesk.engine import NodeRegistry, NodeRetrying, WorkflowLoadError, validate
 from flowdesk.engine.nodes.builtin.ai_answer import parse_json_answer
-from flowdesk.engine.nodes.builtin.ai_transform import parse_retry_after
+from flowdesk.engine.retry_after import parse_retry_after
 
 from .fake_llm import SECRET, FakeLLM, Reply, completion, run, workflow
 from .fake_llm import ai_node as node

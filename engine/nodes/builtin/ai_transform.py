@@ -3,17 +3,17 @@
 ``base_url``) that turns prompts into text, or into JSON validated against an
 output schema (TypeScript-like DSL or JSON Schema). Records token usage and
 keeps the run's token budget; retries are the executor's (errors say if retryable).
-The schema asked for and the reading of the answer are ``ai_answer``.
+The schema asked for and the reading of the answer are ``ai_answer``; the
+API's errors and token usage in Flowdesk's terms are ``chat_api``.
 May import: httpx, pydantic, engine.context, engine.errors, engine.expressions,
 engine.schema_dsl, engine.nodes.spec, engine.nodes.builtin.ai_answer,
-engine.retry_after, stdlib.
+engine.nodes.builtin.chat_api, stdlib.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import math
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -27,13 +27,12 @@ from ...errors import (
     FlowdeskError,
     NodeTimeoutError,
     TransportError,
-    http_status_category,
 )
 from ...expressions import has_expression, to_text
 from ...lazy import lazy_module
-from ...retry_after import parse_retry_after
 from ..spec import NodeType, Port
 from .ai_answer import BODY_EXCERPT_CHARS, read_answer, redact_text, request_schema
+from .chat_api import error_status, status_error, token_usage
 
 if TYPE_CHECKING:
     import httpx
@@ -324,7 +323,7 @@ async def _call(
     except ValueError:
         payload = None
     if status >= 400:
-        raise _status_error(response, status, text, payload, url)
+        raise status_error(response, status, text, payload, url)
     if not isinstance(payload, dict):
         raise FlowdeskError(
             f"the AI server at {url} answered {status} with something other than a JSON "
@@ -336,73 +335,13 @@ async def _call(
         )
     if "error" in payload and not payload.get("choices"):
         # OpenRouter reports some upstream failures as 200 with an error object.
-        code = _error_code(payload["error"])
-        raise _status_error(response, code or 502, text, payload, url)
+        code = error_status(payload["error"])
+        raise status_error(response, code or 502, text, payload, url)
     return payload
 
 
-def _status_error(
-    response: httpx.Response, status: int, text: str, payload: Any, url: str
-) -> FlowdeskError:
-    reason = _api_message(payload) or text.strip()[:300] or response.reason_phrase
-    details: dict[str, Any] = {
-        "url": url,
-        "status": status,
-        "body_excerpt": text[:BODY_EXCERPT_CHARS],
-    }
-    category = http_status_category(status)
-    # Retry-After is honoured on 429 and on 503 (a server "back soon").
-    retry_after = None
-    if status in (429, 503):
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if retry_after is not None:
-            details["retry_after_s"] = retry_after
-    asks = f"; it asks to retry after {retry_after:g} s" if retry_after is not None else ""
-    if status == 429:
-        return FlowdeskError(
-            f"the AI server is rate limiting requests (429): {reason}{asks}",
-            code="RATE_LIMITED",
-            category="RATE_LIMIT",
-            retry_after=retry_after,
-            details=details,
-        )
-    hint = ""
-    if status == 401:
-        hint = " (check the credential's secret)"
-    elif status == 404:
-        hint = " (check base_url and model)"
-    return FlowdeskError(
-        f"the AI server answered {status}{hint}: {reason}{asks}",
-        code="AI_API_ERROR",
-        category=category,
-        retry_after=retry_after,
-        details=details,
-    )
-
-
-def _api_message(payload: Any) -> str | None:
-    """The error text of the usual shapes: OpenAI/OpenRouter, Ollama, vLLM."""
-    if not isinstance(payload, dict):
-        return None
-    error = payload.get("error", payload.get("detail", payload.get("message")))
-    if isinstance(error, dict):
-        error = error.get("message") or error.get("msg")
-    if isinstance(error, str) and error.strip():
-        return error.strip()[:500]
-    return None
-
-
-def _error_code(error: Any) -> int | None:
-    code = error.get("code") if isinstance(error, dict) else None
-    if isinstance(code, int) and 400 <= code <= 599:
-        return code
-    if isinstance(code, str) and code.isdigit() and 400 <= int(code) <= 599:
-        return int(code)
-    return None
-
-
 def _record_usage(ctx: NodeContext, config: AiTransformConfig, payload: dict[str, Any]) -> None:
-    usage = _usage(payload.get("usage"))
+    usage = token_usage(payload.get("usage"))
     if usage:
         ctx.record_usage(usage)
         ctx.log(
@@ -416,20 +355,3 @@ def _record_usage(ctx: NodeContext, config: AiTransformConfig, payload: dict[str
             "run's usage or token budget",
             "warning",
         )
-
-
-def _usage(usage: Any) -> dict[str, Any]:
-    """prompt/completion/total tokens, and ``cost`` when the API reports it."""
-    if not isinstance(usage, dict):
-        return {}
-    out: dict[str, Any] = {}
-    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
-        value = usage.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            out[key] = int(value)
-    if "total_tokens" not in out and ("prompt_tokens" in out or "completion_tokens" in out):
-        out["total_tokens"] = out.get("prompt_tokens", 0) + out.get("completion_tokens", 0)
-    cost = usage.get("cost")
-    if isinstance(cost, int | float) and not isinstance(cost, bool) and math.isfinite(cost):
-        out["cost"] = cost
-    return out
