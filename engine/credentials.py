@@ -241,7 +241,7 @@ class CredentialResolver:
                 details={"credential": name, "env_var": env_var_name(name)},
             )
         self._cache[name] = value
-        self.used_secrets.update(_secret_variants(value))
+        self.used_secrets.update(secret_variants(value))
         return value
 
 
@@ -288,7 +288,7 @@ def http_credential(resolver: CredentialResolver, name: str) -> HttpCredential:
             secrets=tuple(sorted(resolver.used_secrets, key=len, reverse=True)),
         )
     secret = resolver.secret(name)
-    variants = _secret_variants(secret)
+    variants = secret_variants(secret)
     if isinstance(ref, OAuth2ClientCredentials):
         return HttpCredential(
             name,
@@ -340,11 +340,11 @@ def env_secret_forms(environ: Mapping[str, str]) -> set[str]:
     for name, value in environ.items():
         if name.upper().startswith(ENV_PREFIX) and value:
             # (a short one is redacted as a whole value only: engine.redaction)
-            forms.update(_secret_variants(value))
+            forms.update(secret_variants(value))
     return forms
 
 
-def _secret_variants(secret: str) -> tuple[str, ...]:
+def secret_variants(secret: str) -> tuple[str, ...]:
     """The secret as written, as it appears once URL-encoded in a query, and
     base64-encoded (standard and URL-safe)."""
     forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}

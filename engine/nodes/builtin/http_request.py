@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ...context import NodeContext
 from ...credentials import (
     HttpCredential,
-    _secret_variants,
     http_credential,
     redact,
     redact_error,
+    secret_variants,
 )
 from ...deadline import Deadline
 from ...errors import (
@@ -163,7 +163,7 @@ class _Exchange:
         if self.url.password:
             # a password in the URL's user info is a secret: redacted from
             # outputs, errors and the history like a credential's
-            self.ctx.services.credentials.used_secrets.update(_secret_variants(self.url.password))
+            self.ctx.services.credentials.used_secrets.update(secret_variants(self.url.password))
         try:
             with Deadline(config.timeout_s):
                 request = self._build(client)
