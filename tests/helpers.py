@@ -1,5 +1,7 @@
 """Small helpers every test package uses: the shipped examples (and copies of
-them a test may change), and a loopback port with nothing listening."""
+them a test may change), a loopback port with nothing listening, and the
+living child processes of the test process (for the ``no_orphans`` fixture
+of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -40,6 +42,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def children() -> set[int]:
+    """Every living (not zombie) child process of this test process."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        try:
+            text = (task / "children").read_text()
+        except OSError:
+            continue
+        for pid in text.split():
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                found.add(int(pid))
+    return found
 
 
 def run_measured(

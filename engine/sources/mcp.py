@@ -323,21 +323,14 @@ class McpSource(ToolSource):
         return stdio_client(params, errlog=self._errlog)
 
     def _http_transport(self) -> Any:
-        from mcp.client.streamable_http import streamablehttp_client
+        from ..compat.mcp_http import streamable_http
 
         headers = dict(self.config.headers)
         if self.config.credential and self.env.credentials is not None:
             from ..credentials import http_credential
 
             headers.update(http_credential(self.env.credentials, self.config.credential).headers)
-        url = self.config.url or ""
-
-        @contextlib.asynccontextmanager
-        async def transport() -> Any:
-            async with streamablehttp_client(url, headers=headers) as (read, write, _):
-                yield read, write
-
-        return transport()
+        return streamable_http(self.config.url or "", headers)
 
     async def _on_message(self, message: Any) -> None:
         from mcp import types

@@ -13,8 +13,6 @@ import os
 import re
 import signal
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,8 @@ from flowdesk.editor.document.commands import SetWorkflowField
 from flowdesk.editor.main_window import MainWindow
 from PySide6.QtWidgets import QFileDialog
 
-from tests.sources.test_mcp import SERVER, children
+from tests.helpers import children
+from tests.sources.test_mcp import SERVER
 
 from .conftest import open_flow, run_and_wait, write_flow
 from .test_sources import visible_tool_refs
@@ -31,15 +30,8 @@ from .test_sources import visible_tool_refs
 STDIO = {"type": "mcp", "command": [sys.executable, SERVER], "env": ["MCP_TEST_CRASH"]}
 
 
-@pytest.fixture(autouse=True)
-def no_orphans() -> Iterator[None]:
-    """After the window closed (its fixture's teardown), no server is left."""
-    before = children()
-    yield
-    deadline = time.monotonic() + 5
-    while children() - before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert children() - before == set(), "an MCP server outlived its window"
+# after the window closed (its fixture's teardown), no server is left
+pytestmark = pytest.mark.usefixtures("no_orphans")
 
 
 def tool(node_id: str, tool_name: str, x: int = 0, /, **arguments: Any) -> dict[str, Any]:

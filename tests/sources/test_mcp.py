@@ -5,7 +5,6 @@ tests/sources/mcp_server.py (stdio and Streamable HTTP), ``mcp-server-time``
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -25,32 +24,7 @@ SERVER = str(Path(__file__).with_name("mcp_server.py"))
 STDIO = {"type": "mcp", "command": [sys.executable, SERVER], "env": ["MCP_TEST_MARKER", "MCP_PASS"]}
 
 
-def children() -> set[int]:
-    """Every living child process of this test process."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        try:
-            text = (task / "children").read_text()
-        except OSError:
-            continue
-        for pid in text.split():
-            try:
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if state != "Z":
-                found.add(int(pid))
-    return found
-
-
-@pytest.fixture(autouse=True)
-def no_orphans() -> Iterator[None]:
-    before = children()
-    yield
-    deadline = time.monotonic() + 5
-    while children() - before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert children() - before == set(), "an MCP server process outlived its run"
+pytestmark = pytest.mark.usefixtures("no_orphans")
 
 
 async def test_list_and_call_typed_structured(run_flow: Any) -> None:
@@ -225,7 +199,9 @@ def http_server(tmp_path: Path) -> Iterator[str]:
         proc.wait(10)
 
 
-async def test_streamable_http(run_flow: Any, http_server: str) -> None:
+async def test_streamable_http(
+    run_flow: Any, http_server: str, recwarn: pytest.WarningsRecorder
+) -> None:
     source = {"type": "mcp", "url": http_server, "headers": {"X-Test": "1"}}
     # Both calls go out at once on the one session; "continue" lets the run
     # finish both whichever answer comes first (with the default "stop", the
@@ -237,6 +213,23 @@ async def test_streamable_http(run_flow: Any, http_server: str) -> None:
     assert run.node("a")["status"] == "succeeded", run.json
     assert run.output("a")["structured"] == {"total": 3, "terms": [1, 2]}
     assert run.error("f")["code"] == "TOOL_ERROR"
+    # the SDK's current client, not its deprecated name (mcp >= 1.24)
+    deprecated = [str(w.message) for w in recwarn if issubclass(w.category, DeprecationWarning)]
+    assert not [m for m in deprecated if "streamable" in m or "httpx.AsyncClient" in m], deprecated
+
+
+async def test_streamable_http_before_mcp_1_24(
+    run_flow: Any, http_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as with an SDK without ``streamable_http_client``: its old name serves
+    # (here the installed SDK's deprecated wrapper, hence the warning)
+    from flowdesk.engine.compat import mcp_http
+
+    monkeypatch.setattr(mcp_http, "current_client", lambda transport: None)
+    source = {"type": "mcp", "url": http_server, "headers": {"X-Test": "1"}}
+    with pytest.warns(DeprecationWarning, match="streamable_http_client"):
+        run = await run_flow([tool("a", "h", "add", a=1, b=2)], sources={"h": source})
+    assert run.output("a")["structured"] == {"total": 3, "terms": [1, 2]}
 
 
 async def test_mcp_server_time(run_flow: Any) -> None:

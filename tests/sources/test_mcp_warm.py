@@ -15,10 +15,13 @@ from typing import Any
 import pytest
 from flowdesk.engine import Engine, EnvSecretStore, FlowdeskError, SourcePool, loads_workflow
 
+from tests.helpers import children
 from tests.workflows import flow
 
 from .conftest import tool
-from .test_mcp import SERVER, STDIO, children, no_orphans  # noqa: F401 - autouse fixture
+from .test_mcp import STDIO
+
+pytestmark = pytest.mark.usefixtures("no_orphans")
 
 
 def edge(a: str, b: str) -> dict[str, Any]:
