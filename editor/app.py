@@ -65,12 +65,15 @@ def build_window(
     history: Any = None,
     recovery_folder: Path | None = None,
     autosave_ms: int | None = None,
+    flow: Path | None = None,
 ) -> Any:
     """The main window as the editor builds it: ``registry`` (by default the
     built-ins and plug-ins), its engine (``build_engine``), the run history
     and the settings. ``scratch``: a folder that holds the window's settings,
     recovery journals and run history instead of the user's (screenshots and
-    benchmarks never touch the user's files). A QApplication must exist."""
+    benchmarks never touch the user's files). ``flow``: a file the window
+    opens as it is built (``window.opened_at_start``: whether it could). A
+    QApplication must exist."""
     from flowdesk.editor.main_window import MainWindow
     from flowdesk.editor.settings import Settings
     from flowdesk.engine import HistoryStore, NodeRegistry
@@ -96,6 +99,7 @@ def build_window(
         engine=build_engine(registry, secrets),
         history=history if history is not None else HistoryStore(),
         secret_store=secrets,
+        flow=flow,
     )
 
 
@@ -182,13 +186,12 @@ def _main(args: argparse.Namespace, resume_gc: bool) -> int:
     registry = NodeRegistry.default()
     for entry, message in registry.load_errors:
         log.warning("plug-in %s not loaded: %s", entry, message)
-    window = build_window(registry, settings)
+    # FLOW opens as the window is built: its scene and inspector are built once
+    window = build_window(registry, settings, flow=Path(args.flow) if args.flow else None)
     errors.install(window)
     if sys.platform == "darwin":  # (elsewhere no FileOpen comes: no filter on every event)
         install_file_open_filter(app, window)
-    opened = True
-    if args.flow:
-        opened = window.files.open_path(Path(args.flow), confirm=False)
+    opened = window.opened_at_start
     if args.screenshot:
         if args.run and opened:
             return run_screenshot(app, window, Path(args.screenshot), args)

@@ -18,6 +18,7 @@ from flowdesk.editor.settings import Settings
 from flowdesk.editor.undo import DocumentController
 from flowdesk.engine import (
     Issue,
+    NodeRegistry,
     Workflow,
     WorkflowLoadError,
     load_workflow,
@@ -33,6 +34,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FILE_FILTER = "Flowdesk workflows (*.flow.json);;JSON files (*.json);;All files (*)"
+
+
+#: why a file could not be opened: the problems and the dialog's heading
+Problems = tuple[list[Issue], str]
+CANNOT_OPEN = "This file could not be opened"
+
+
+def read(path: Path, registry: NodeRegistry) -> Document | Problems:
+    """The document of the workflow file ``path``, or why it cannot be opened."""
+    try:
+        with paused_gc():
+            workflow = load_workflow(path, registry)
+            return Document(workflow, registry)  # (checks its integrity once)
+    except WorkflowLoadError as exc:
+        return exc.issues, CANNOT_OPEN
+    except DocumentError as exc:
+        if exc.issues:
+            return exc.issues, "This file has problems the editor cannot show"
+        return [Issue("", str(exc))], CANNOT_OPEN
+    except Exception as exc:  # never crash on a bad file
+        log.exception("unexpected error opening %s", path)
+        return [Issue("", f"{type(exc).__name__}: {exc}")], CANNOT_OPEN
 
 
 class FileController(QObject):
@@ -99,30 +122,34 @@ class FileController(QObject):
         if document is None:
             return False
         self.controller.set_document(document, path.resolve())
+        self._opened(path)
+        return True
+
+    def open_at_start(self, path: Path, loaded: Document | Problems) -> bool:
+        """Finish opening ``path`` at start-up, the window having been built
+        around its document (``loaded``, from ``read``: the controller holds
+        it already) or, when it could not be read, around an empty one (its
+        problems show now). What the user sees is what ``open_path`` shows."""
+        if not isinstance(loaded, Document):
+            self.show_problems(path, *loaded)
+            return False
+        # (again, for what follows the path only, built after it was set: runs…)
+        self.controller.set_path(path.resolve())
+        self._opened(path)
+        return True
+
+    def _opened(self, path: Path) -> None:
         self.settings.add_recent(path)
         self.settings.last_dir = str(path.resolve().parent)
         self.recent_changed.emit()
         self.opened.emit()
         self.status_message.emit(f"Opened {path.name}")
-        return True
 
     def load(self, path: Path) -> Document | None:
-        registry = self.controller.registry
-        try:
-            with paused_gc():
-                workflow = load_workflow(path, registry)
-                return Document(workflow, registry)  # (checks its integrity once)
-        except WorkflowLoadError as exc:
-            self.show_problems(path, exc.issues)
-        except DocumentError as exc:
-            if exc.issues:
-                heading = "This file has problems the editor cannot show"
-                self.show_problems(path, exc.issues, heading)
-            else:
-                self.show_problems(path, [Issue("", str(exc))])
-        except Exception as exc:  # never crash on a bad file
-            log.exception("unexpected error opening %s", path)
-            self.show_problems(path, [Issue("", f"{type(exc).__name__}: {exc}")])
+        loaded = read(path, self.controller.registry)
+        if isinstance(loaded, Document):
+            return loaded
+        self.show_problems(path, *loaded)
         return None
 
     def open_workflow(self, workflow: Workflow, path: Path | None, modified: bool) -> None:
@@ -132,9 +159,7 @@ class FileController(QObject):
         )
         self.opened.emit()
 
-    def show_problems(
-        self, path: Path, issues: list[Issue], heading: str = "This file could not be opened"
-    ) -> None:
+    def show_problems(self, path: Path, issues: list[Issue], heading: str = CANNOT_OPEN) -> None:
         log.warning("cannot open %s: %s", path, "; ".join(str(i) for i in issues))
         from flowdesk.editor.dialogs import ProblemsDialog
 

@@ -23,6 +23,7 @@ from flowdesk.editor.credentials_ui import CredentialsUi
 from flowdesk.editor.document import Document
 from flowdesk.editor.document.commands import EditNote
 from flowdesk.editor.files import FileController
+from flowdesk.editor.files import read as read_flow
 from flowdesk.editor.inspector.panel import Inspector
 from flowdesk.editor.palette import Palette
 from flowdesk.editor.problems_ui import ProblemsUi
@@ -84,10 +85,13 @@ class MainWindow(QMainWindow):
         engine: Engine,
         history: HistoryStore,
         secret_store: Any = None,
+        flow: Path | None = None,
     ) -> None:
         """The window of ``registry``'s node types; runs go to ``engine`` and
         are kept in ``history`` (both built by the composition root,
-        ``editor.app``, or by a test)."""
+        ``editor.app``, or by a test). ``flow``: a file to open, the window
+        built around its document (not around an empty one first);
+        ``opened_at_start`` says whether it opened (if not, its problems show)."""
         super().__init__()
         self.setObjectName("mainWindow")
         self.setAccessibleName("Flowdesk")
@@ -95,6 +99,9 @@ class MainWindow(QMainWindow):
         self.registry = registry
         self.settings = settings or Settings()
         self.controller = DocumentController(registry, self)
+        loaded = read_flow(flow, registry) if flow is not None else None
+        if flow is not None and isinstance(loaded, Document):  # (before any observer)
+            self.controller.set_document(loaded, flow.resolve())
         self.scene = CanvasScene(current_theme(), self)
         self.view = CanvasView(self.scene, self)
         central = QWidget(self)
@@ -173,6 +180,9 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self._show_document(self.controller.document)
         self._update_title()
+        self.opened_at_start = True
+        if flow is not None and loaded is not None:
+            self.opened_at_start = self.files.open_at_start(flow, loaded)
 
     @property
     def quick_add(self) -> QuickAdd:
