@@ -184,6 +184,24 @@ def _host_port(url: Any) -> tuple[str, str]:
     return parts.hostname or "", str(port)
 
 
+#: a config refused at run time: how many of its other problems the hint lists
+MAX_HINT_PROBLEMS = 5
+
+
+def _config_problem(issue: dict[str, Any], node_id: Any, doc: Document | None) -> str:
+    """One issue of a config refused at run time, headed by its field as the
+    inspector names it ("Format: input should be …"); "" when it names no field."""
+    path = location_path(str(issue.get("path", "")))
+    if len(path) < 2 or path[0] != "config" or not isinstance(path[1], str):
+        return ""
+    if doc is not None and isinstance(node_id, str):
+        title = field_title(doc, node_id, "config", path[1])
+    else:
+        title = field_label(path[1])
+    rest = _rest(path[2:])
+    return f"{f'{title} › {rest}' if rest else title}: {issue.get('message', '')}"
+
+
 def human_error(error: dict[str, Any] | None, doc: Document | None = None) -> tuple[str, str]:
     """An engine error as people say it: a short headline ("Connection
     refused by 127.0.0.1:9") and a hint ("Nothing answers there: is the server
@@ -228,20 +246,25 @@ def human_error(error: dict[str, Any] | None, doc: Document | None = None) -> tu
     if (
         error.get("code") == "CONFIG_INVALID"
         and isinstance(issues, list)
-        and len(issues) == 1
-        and isinstance(issues[0], dict)
+        and issues
+        and all(isinstance(issue, dict) for issue in issues)
     ):
-        # one problem of a config refused at run time: headed by the field as
-        # the inspector names it ("Format: input should be …")
-        path = location_path(str(issues[0].get("path", "")))
-        if len(path) > 1 and path[0] == "config" and isinstance(path[1], str):
-            if doc is not None and isinstance(node_id, str):
-                title = field_title(doc, node_id, "config", path[1])
+        # a config refused at run time: each problem headed by its field as
+        # the inspector names it ("Format: input should be …"); with several,
+        # the first is the headline and the others are the hint
+        lines = [_config_problem(issue, node_id, doc) for issue in issues]
+        if all(lines):
+            if len(lines) == 1:
+                message = lines[0]
             else:
-                title = field_label(path[1])
-            rest = _rest(path[2:])
-            message = f"{title} › {rest}" if rest else title
-            message += f": {issues[0].get('message', '')}"
+                more = len(lines) - 1
+                hint = lines[1 : MAX_HINT_PROBLEMS + 1]
+                if more > MAX_HINT_PROBLEMS:
+                    hint.append(f"… and {more - MAX_HINT_PROBLEMS} more, under Issues below")
+                return (
+                    f"{lines[0]} (and {more} more problem{'s' if more > 1 else ''})",
+                    "\n".join(hint),
+                )
     unknown = _UNKNOWN_FILTER.search(message)
     if unknown:
         expression = _EXPRESSION_HEAD.match(message)

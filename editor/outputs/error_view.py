@@ -81,7 +81,7 @@ def error_html(run: NodeRun, raw: bool = False, field: str = "", doc: Any = None
     links.append(f"<a href='#raw'>{'Hide' if raw else 'Show'} the raw error</a>")
     parts = [
         f"<div style='font-size:14px;font-weight:600;color:{bad}'>{_esc(headline)}</div>",
-        f"<p style='margin:3px 0 0 0'>{_esc(hint)}</p>" if hint else "",
+        f"<p style='margin:3px 0 0 0'>{_esc(hint).replace(chr(10), '<br>')}</p>" if hint else "",
         f"<p style='margin:3px 0 10px 0;color:{muted}'>{_esc(error.get('code', 'ERROR'))}"
         f" · {' · '.join(links)}</p>",
     ]

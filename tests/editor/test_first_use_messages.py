@@ -266,3 +266,31 @@ def test_a_config_refused_at_run_time_names_its_field(
     field = win.inspector.editors["format"]
     focused = QApplication.focusWidget()
     assert focused is not None and (focused is field or field.isAncestorOf(focused))
+
+
+def test_a_config_with_several_problems_heads_with_the_first_and_lists_the_rest(
+    run_window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    """Two fields refused at run time: the headline names the first field as
+    the inspector does and says how many more; the hint names the others."""
+    from .conftest import write_flow
+
+    win = run_window
+    config = {"path": "a.txt", "format": "{{ vars.f }}", "max_bytes": "{{ vars.n }}"}
+    nodes = [{"id": "read", "type": "file.read", "config": config}]
+    open_flow(win, write_flow(tmp_path, nodes, variables={"f": "xml", "n": "lots"}))
+    result = run_and_wait(qtbot, win)
+    error = result.nodes["read"].error
+    assert error["code"] == "CONFIG_INVALID"
+    assert [issue["path"] for issue in error["details"]["issues"]] == [
+        "config.format",
+        "config.max_bytes",
+    ]
+    text = win.run.output.errors.toPlainText()
+    first, second = text.splitlines()[:2]
+    assert first == (
+        "Format: input should be 'text', 'json', 'jsonl', 'csv' or 'bytes' (got 'xml') "
+        "(and 1 more problem)"
+    )
+    assert second.startswith("Max bytes: ") and "lots" in second
+    assert "has an invalid config" not in first  # not the engine's raw message
