@@ -1,6 +1,7 @@
 """Small helpers every test package uses: the shipped examples (and copies of
-them a test may change), a loopback port with nothing listening, and the
-living child processes of the test process (for the ``no_orphans`` fixture
+them a test may change), a plug-in "installed" in a folder for a subprocess's
+``PYTHONPATH``, a loopback port with nothing listening, and the living child
+processes of the test process (for the ``no_orphans`` fixture
 of tests/conftest.py)."""
 
 from __future__ import annotations
@@ -34,6 +35,21 @@ def copy_example(name: str, folder: Path, *, data: bool = True) -> Path:
     if data:
         shutil.copytree(EXAMPLES / "data", folder / "data", dirs_exist_ok=True)
     return target
+
+
+def plugin_site(site: Path, name: str, entry_points: str, module: str | None = None) -> Path:
+    """A folder holding the distribution ``name`` as pip would install it:
+    its ``entry_points.txt`` (``entry_points``: the file's text) and, when
+    given, the source of its module ``name.replace("-", "_")``. Put ``site`` on
+    a subprocess's ``PYTHONPATH`` and Flowdesk finds the plug-in there."""
+    package = name.replace("-", "_")
+    info = site / f"{package}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry_points)
+    if module is not None:
+        (site / f"{package}.py").write_text(module)
+    return site
 
 
 def free_port() -> int:

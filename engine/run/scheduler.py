@@ -115,10 +115,6 @@ class Scheduler:
             return self.graph.incoming[node_id][missing[0]][0]
         return None
 
-    def gather_inputs(self, node_id: str, layout: InputLayout) -> tuple[dict[str, Any], Sources]:
-        """The node's inputs by port (``gather_inputs``), from what arrived."""
-        return gather_inputs(self.graph.incoming[node_id], self.received[node_id], layout)
-
 
 def input_layout(node_type: Any) -> InputLayout:
     """A node type's input ports in declared order: (name, takes several edges)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import EXAMPLES
+from tests.helpers import EXAMPLES, plugin_site
 
 FLOWDESK = [sys.executable, "-m", "flowdesk"]
 
@@ -48,14 +48,11 @@ class Sleep(NodeType):
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    site = tmp_path / "site"
-    (site / "fd_test_plugin-1.0.dist-info").mkdir(parents=True)
-    (site / "fd_test_plugin.py").write_text(PLUGIN)
-    (site / "fd_test_plugin-1.0.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: fd-test-plugin\nVersion: 1.0\n"
-    )
-    (site / "fd_test_plugin-1.0.dist-info" / "entry_points.txt").write_text(
-        "[flowdesk.node_types]\nsleep = fd_test_plugin:Sleep\nbroken = fd_test_plugin:Missing\n"
+    site = plugin_site(
+        tmp_path / "site",
+        "fd-test-plugin",
+        "[flowdesk.node_types]\nsleep = fd_test_plugin:Sleep\nbroken = fd_test_plugin:Missing\n",
+        PLUGIN,
     )
     environ = dict(os.environ)
     environ["PYTHONPATH"] = os.pathsep.join(
@@ -380,14 +377,11 @@ class Counted(NodeType):
 def test_run_validates_each_constant_config_once(env, tmp_path):
     """``flowdesk run`` checks the file, then runs it with the configs that
     check validated: a constant config is validated once, not twice."""
-    site = tmp_path / "counted_site"
-    (site / "fd_counted-1.0.dist-info").mkdir(parents=True)
-    (site / "fd_counted.py").write_text(COUNTED_PLUGIN)
-    (site / "fd_counted-1.0.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: fd-counted\nVersion: 1.0\n"
-    )
-    (site / "fd_counted-1.0.dist-info" / "entry_points.txt").write_text(
-        "[flowdesk.node_types]\ncounted = fd_counted:Counted\n"
+    site = plugin_site(
+        tmp_path / "counted_site",
+        "fd-counted",
+        "[flowdesk.node_types]\ncounted = fd_counted:Counted\n",
+        COUNTED_PLUGIN,
     )
     counted = tmp_path / "validations"
     env = {

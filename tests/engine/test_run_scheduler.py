@@ -3,8 +3,10 @@ skipped, what a partial run plans — synchronous, without an event loop."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flowdesk.engine import Graph, NodeResult, RunResult
-from flowdesk.engine.run.scheduler import NO_VALUE, Scheduler, partial_plan
+from flowdesk.engine.run.scheduler import NO_VALUE, Scheduler, gather_inputs, partial_plan
 
 ONE_IN = (("in", False),)
 SEVERAL_IN = (("in", True),)
@@ -18,6 +20,11 @@ def scheduler(graph: Graph, plan: set[str] | None = None) -> Scheduler:
     return Scheduler(graph, set(graph.order) if plan is None else plan)
 
 
+def inputs_of(s: Scheduler, node_id: str, layout: tuple[tuple[str, bool], ...]) -> Any:
+    """What the run hands ``node_id``: its inputs and their sources."""
+    return gather_inputs(s.graph.incoming[node_id], s.received[node_id], layout)
+
+
 def test_sources_are_ready_first_then_each_node_when_its_edges_delivered():
     s = scheduler(chain_graph())
     s.queue_sources()
@@ -26,7 +33,7 @@ def test_sources_are_ready_first_then_each_node_when_its_edges_delivered():
     s.resolve("a", NodeResult(status="succeeded", output=1))
     s.deliver("a", None, 1)
     assert list(s.ready) == ["b"]
-    assert s.gather_inputs("b", ONE_IN) == ({"in": 1}, {"in": [("a", 1)]})
+    assert inputs_of(s, "b", ONE_IN) == ({"in": 1}, {"in": [("a", 1)]})
     assert not s.complete
 
 
@@ -40,7 +47,7 @@ def test_a_node_waits_for_every_edge_into_it():
     s.deliver("a", None, "A")
     assert list(s.ready)[-1] == "m"
     # values in edge order, whatever order they arrived in
-    assert s.gather_inputs("m", SEVERAL_IN) == (
+    assert inputs_of(s, "m", SEVERAL_IN) == (
         {"in": ["A", "B"]},
         {"in": [("a", "A"), ("b", "B")]},
     )
@@ -53,7 +60,7 @@ def test_no_value_on_an_edge_skips_its_target_unless_partial_inputs():
     s.deliver("b", None, 2)
     assert s.missing_source("m", partial_inputs=False) == "a"
     assert s.missing_source("m", partial_inputs=True) is None  # flow.merge runs
-    assert s.gather_inputs("m", SEVERAL_IN) == ({"in": [2]}, {"in": [("b", 2)]})
+    assert inputs_of(s, "m", SEVERAL_IN) == ({"in": [2]}, {"in": [("b", 2)]})
     s2 = scheduler(graph)
     s2.deliver("a", (), None)
     s2.deliver("b", (), None)

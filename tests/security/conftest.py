@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import plugin_site
+
 REPO = Path(__file__).parents[2]
 FLOWDESK = [sys.executable, "-m", "flowdesk"]
 
@@ -41,14 +43,8 @@ class Block(NodeType):
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    site = tmp_path / "site"
-    (site / "fd_block-1.0.dist-info").mkdir(parents=True)
-    (site / "fd_block.py").write_text(BLOCKER)
-    (site / "fd_block-1.0.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: fd-block\nVersion: 1.0\n"
-    )
-    (site / "fd_block-1.0.dist-info" / "entry_points.txt").write_text(
-        "[flowdesk.node_types]\nblock = fd_block:Block\n"
+    site = plugin_site(
+        tmp_path / "site", "fd-block", "[flowdesk.node_types]\nblock = fd_block:Block\n", BLOCKER
     )
     environ = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_SECRET_")}
     environ["PYTHONPATH"] = os.pathsep.join([str(site), str(REPO), environ.get("PYTHONPATH", "")])

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import plugin_site
 from tests.workflows import flow
 
 from .conftest import tool
@@ -22,12 +23,10 @@ ROOT = Path(__file__).parents[2]
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    site = tmp_path / "site"
-    info = site / "fd_probe-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fd-probe\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        "[flowdesk.source_types]\nprobe = tests.sources.probe_source:ProbeType\n"
+    site = plugin_site(
+        tmp_path / "site",
+        "fd-probe",
+        "[flowdesk.source_types]\nprobe = tests.sources.probe_source:ProbeType\n",
     )
     environ = dict(os.environ)
     environ["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT), environ.get("PYTHONPATH", "")])
