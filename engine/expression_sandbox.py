@@ -404,20 +404,16 @@ def _jinja_classes() -> tuple[type[NodeTransformer], type[SandboxedEnvironment]]
     return ConcatToCall, _Sandbox
 
 
-def __getattr__(name: str) -> Any:
-    """``ConcatToCall`` and ``_Sandbox``, made on first use (``_jinja_classes``)."""
-    if name == "ConcatToCall":
-        return _jinja_classes()[0]
-    if name == "_Sandbox":
-        return _jinja_classes()[1]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def concat_to_call() -> NodeTransformer:
+    """A transformer that turns ``~`` into guarded concatenation calls
+    (``ConcatToCall``, made with the sandbox on first use)."""
+    return _jinja_classes()[0]()
 
 
 def make_environment() -> SandboxedEnvironment:
     from jinja2 import StrictUndefined
 
-    _concat_to_call, sandbox = _jinja_classes()
-    env = sandbox(
+    env = _jinja_classes()[1](
         undefined=StrictUndefined,
         autoescape=False,
         # Statements are not part of the expression language: no loops, no sets.

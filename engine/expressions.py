@@ -57,7 +57,7 @@ from .expression_limits import (
     node_deadline,
     reset_node_deadline,
 )
-from .expression_sandbox import Namespace, make_environment, to_text
+from .expression_sandbox import Namespace, concat_to_call, make_environment, to_text
 
 if TYPE_CHECKING:
     from jinja2 import nodes
@@ -461,8 +461,7 @@ class ExpressionEngine:
         return Compiled(source, None, built, trees)
 
     def _parse_expression(self, source: str) -> nodes.Expr:
-        env = self._env  # (loads Jinja)
-        from jinja2 import TemplateSyntaxError
+        env = self._env  # (loads Jinja: ``TemplateSyntaxError`` is bound now)
         from jinja2.parser import Parser
 
         try:
@@ -480,10 +479,8 @@ class ExpressionEngine:
         from jinja2 import nodes
         from jinja2.environment import TemplateExpression
 
-        from .expression_sandbox import ConcatToCall
-
         check_depth(tree, source)
-        tree = ConcatToCall().visit(tree)
+        tree = concat_to_call().visit(tree)
         tree.set_environment(self._env)
         body = [nodes.Assign(nodes.Name("result", "store"), tree, lineno=1)]
         try:

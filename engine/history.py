@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .redaction import redact_value, split_forms
+from .redaction import SecretForms
 from .results import NodeResult, RunResult
 from .safe_output import json_prefix, structural_size
 
@@ -137,17 +137,25 @@ def is_truncated(value: Any) -> bool:
     return isinstance(value, dict) and value.get(TRUNCATED_KEY) is True
 
 
-def _redact(text: str, inside: list[str]) -> str:
-    """Secrets replaced inside ``text`` (serialized JSON): ``inside``, the
-    forms ``split_forms`` gives (at least ``MIN_SUBSTRING_CHARS`` characters),
-    as written and as JSON escapes them. Shorter ones are replaced as whole
-    values before serializing (``record_result``): inside text they would
-    blank every such character."""
-    for secret in inside:
-        text = text.replace(secret, REDACTED)
-        # JSON text escapes some characters; redact that spelling too.
+def _escaped_forms(forms: SecretForms) -> list[tuple[str, str | None]]:
+    """The forms replaced inside the history's JSON text (at least
+    ``MIN_SUBSTRING_CHARS`` characters), each with its JSON-escaped spelling
+    when that differs. Shorter ones are replaced as whole values before
+    serializing (``record_result``): inside text they would blank every such
+    character."""
+    pairs: list[tuple[str, str | None]] = []
+    for secret in forms.inside:
         escaped = json.dumps(secret)[1:-1]
-        if escaped != secret:
+        pairs.append((secret, escaped if escaped != secret else None))
+    return pairs
+
+
+def _redact(text: str, forms: list[tuple[str, str | None]]) -> str:
+    """Secrets replaced inside ``text`` (serialized JSON), as written and as
+    JSON escapes them (``_escaped_forms``)."""
+    for secret, escaped in forms:
+        text = text.replace(secret, REDACTED)
+        if escaped is not None:
             text = text.replace(escaped, REDACTED)
     return text
 
@@ -277,9 +285,10 @@ class HistoryStore:
         secrets: Iterable[str] = (),
     ) -> None:
         """Store a finished run (replacing its ``running`` row)."""
-        # (split once, not per node; longest first: a short form replaced
-        # first could leave part of a longer one)
-        inside, whole = split_forms(secrets)
+        # (split and escaped once, not per node)
+        forms = SecretForms(secrets)
+        inside = _escaped_forms(forms)
+        whole_only = SecretForms(forms.whole)  # (the rest is replaced in the JSON text)
         rows = []
         for position, (node_id, node) in enumerate(result.nodes.items()):
             data = node.to_json()
@@ -302,8 +311,8 @@ class HistoryStore:
                     # redacted before it is cut: a cut could keep a secret's prefix
                     "preview": _redact(output_text, inside)[:PREVIEW_CHARS],
                 }
-            if whole:  # (bounded: a big output is a preview now)
-                data = redact_value(data, whole, REDACTED)
+            if whole_only:  # (bounded: a big output is a preview now)
+                data = whole_only.value(data, REDACTED)
             text = _redact(_TO_JSON(data), inside)
             rows.append((result.run_id, position, node_id, text, size, int(truncated)))
         usage = json.dumps(result.usage) if result.usage else None

@@ -21,49 +21,54 @@ MIN_SUBSTRING_CHARS = 4
 MARKER = "***"
 
 
-def split_forms(secrets: Iterable[str]) -> tuple[list[str], frozenset[str]]:
-    """The forms replaced inside text (longest first: replacing a short form
-    first could leave part of a longer one) and those matched as whole values
-    only (the short ones)."""
-    unique = {s for s in secrets if s}
-    inside = sorted((s for s in unique if len(s) >= MIN_SUBSTRING_CHARS), key=len, reverse=True)
-    whole = frozenset(s for s in unique if len(s) < MIN_SUBSTRING_CHARS)
-    return inside, whole
+class SecretForms:
+    """A set of secrets split once into the forms replaced inside text
+    (``inside``, longest first: replacing a short form first could leave part
+    of a longer one) and those matched as whole values only (``whole``, the
+    short ones), for redacting many texts or values with the same secrets."""
+
+    __slots__ = ("inside", "whole")
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        unique = {s for s in secrets if s}
+        self.inside = sorted(
+            (s for s in unique if len(s) >= MIN_SUBSTRING_CHARS), key=len, reverse=True
+        )
+        self.whole = frozenset(s for s in unique if len(s) < MIN_SUBSTRING_CHARS)
+
+    def __bool__(self) -> bool:
+        return bool(self.inside or self.whole)
+
+    def text(self, text: str, marker: str = MARKER) -> str:
+        """``text`` with every secret replaced (short ones only when they are
+        the whole text)."""
+        if text in self.whole:
+            return marker
+        for form in self.inside:
+            if form in text:
+                text = text.replace(form, marker)
+        return text
+
+    def value(self, value: Any, marker: str = MARKER) -> Any:
+        """``value`` (text, or JSON-like lists/dicts of it, keys included) with
+        every secret replaced (short ones only where a string is exactly one)."""
+        if isinstance(value, str):
+            return self.text(value, marker)
+        if isinstance(value, dict):
+            return {self.value(k, marker): self.value(v, marker) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(v, marker) for v in value]
+        return value
 
 
 def redact_text(text: str, secrets: Iterable[str], marker: str = MARKER) -> str:
     """``text`` with every secret replaced (short secrets only when they are
     the whole text)."""
-    inside, whole = split_forms(secrets)
-    return _text(text, inside, whole, marker)
+    return SecretForms(secrets).text(text, marker)
 
 
 def redact_value(value: Any, secrets: Iterable[str], marker: str = MARKER) -> Any:
     """``value`` (text, or JSON-like lists/dicts of it, keys included) with
     every secret replaced (short secrets only where a string is exactly one)."""
-    inside, whole = split_forms(secrets)
-    if not inside and not whole:
-        return value
-    return _value(value, inside, whole, marker)
-
-
-def _text(text: str, inside: list[str], whole: frozenset[str], marker: str) -> str:
-    if text in whole:
-        return marker
-    for form in inside:
-        if form in text:
-            text = text.replace(form, marker)
-    return text
-
-
-def _value(value: Any, inside: list[str], whole: frozenset[str], marker: str) -> Any:
-    if isinstance(value, str):
-        return _text(value, inside, whole, marker)
-    if isinstance(value, dict):
-        return {
-            _value(k, inside, whole, marker): _value(v, inside, whole, marker)
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [_value(v, inside, whole, marker) for v in value]
-    return value
+    forms = SecretForms(secrets)
+    return forms.value(value, marker) if forms else value

@@ -54,6 +54,13 @@ def json_text(value: Any, **options: Any) -> str:
         )
 
 
+#: the kinds ``structural_size`` tells apart, as tuples made once (scalars
+#: before ``Mapping``, whose abstract check is the slowest; ``dict`` first)
+_SEQUENCES = (list, tuple)
+_SCALARS = (int, float, type(None))
+_MAPPINGS = (dict, Mapping)
+
+
 def structural_size(
     value: Any, cap: int, *, overhead: int = 2, undefined: type | tuple[type, ...] = ()
 ) -> int:
@@ -73,14 +80,16 @@ def structural_size(
         item = stack.pop()
         if isinstance(item, str):
             total += len(item) + overhead
-        elif isinstance(item, Mapping):
+        elif isinstance(item, _SEQUENCES):
+            total += overhead
+            stack.extend(item)
+        elif isinstance(item, _SCALARS):
+            total += 1
+        elif isinstance(item, _MAPPINGS):
             total += overhead
             for key, sub in item.items():
                 stack.append(key)
                 stack.append(sub)
-        elif isinstance(item, list | tuple):
-            total += overhead
-            stack.extend(item)
         else:
             if undefined and isinstance(item, undefined):
                 str(item)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ...errors import ConfigError, FlowdeskError
-from ...redaction import redact_text as _redact_text
+from ...redaction import redact_text
 
 # (the schema DSL, 6 ms to import, loads when a schema is first read: not at
 # every start, where the registry imports this module)
@@ -31,7 +31,6 @@ RAW_RESPONSE_CHARS = 20_000
 ISSUES_IN_MESSAGE = 3
 #: the key a non-object schema is wrapped in: strict mode wants an object at the root
 WRAP_KEY = "value"
-_REDACTED = "***"
 
 
 class AnswerConfig(Protocol):
@@ -180,12 +179,6 @@ def read_answer(
             details={**raw, "issues": [issue.to_dict() for issue in issues]},
         )
     return value
-
-
-def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``***`` (the engine's one rule:
-    a very short secret only where it is the whole text, ``engine.redaction``)."""
-    return _redact_text(text, secrets, _REDACTED)
 
 
 def content_text(content: Any) -> str:

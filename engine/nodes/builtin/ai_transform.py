@@ -30,8 +30,9 @@ from ...errors import (
 )
 from ...expressions import has_expression, to_text
 from ...lazy import lazy_module
+from ...redaction import redact_text
 from ..spec import NodeType, Port
-from .ai_answer import BODY_EXCERPT_CHARS, read_answer, redact_text, request_schema
+from .ai_answer import BODY_EXCERPT_CHARS, read_answer, request_schema
 from .chat_api import error_status, status_error, token_usage
 
 if TYPE_CHECKING:
