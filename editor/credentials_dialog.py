@@ -35,6 +35,7 @@ from flowdesk.editor.document.credentials import (
     set_credential,
 )
 from flowdesk.editor.secrets import credential_fields, credential_users
+from flowdesk.editor.text import plural
 from flowdesk.engine import (
     EnvSecretStore,
     FlowdeskError,
@@ -505,7 +506,7 @@ class CredentialsDialog(CheckMixin, QDialog):
         self.references_changed.emit(new)
         self.status.setText(
             f"Renamed {old!r} to {new!r}"
-            + (f" in {followers} node{'s' if followers != 1 else ''}" if followers else "")
+            + (f" in {plural(followers, 'node')}" if followers else "")
             + "; its stored secret, if any, moved with it (Undo: Ctrl+Z)."
         )
         self.refresh()

@@ -12,7 +12,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.editor.document import DocumentError
-from flowdesk.editor.secrets import SecretStatus, credential_fields, node_credentials
+from flowdesk.editor.secrets import SecretStatus, node_credentials
 from flowdesk.engine import FlowdeskError, env_var_name
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
@@ -209,18 +209,10 @@ class CredentialsUi(QObject):
         """Badge each node whose credential has no secret stored."""
         doc = self.window.controller.document
         warnings: dict[str, str] = {}
-        has_fields: dict[str, bool] = {}  # node type -> whether it has a credential field
         for node in doc.workflow.nodes:
             node_id = node.id
-            node_type = doc.registry.find(node.type)
-            uses = has_fields.get(node.type)
-            if uses is None:
-                uses = has_fields[node.type] = bool(
-                    node_type is not None and credential_fields(node_type)
-                )
-            if not uses:
-                continue
-            for name in node_credentials(node.config, node_type):
+            # (none for a type without credential fields, cached per type)
+            for name in node_credentials(node.config, doc.registry.find(node.type)):
                 if self.secret_status.has_secret(name) is False:
                     ref = self._workflow_credentials().get(name)
                     if getattr(ref, "type", "") == "oauth2_authorization_code":

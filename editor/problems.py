@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowdesk.editor.document import Document
-from flowdesk.editor.text import field_label
+from flowdesk.editor.text import field_label, plural
 from flowdesk.engine import Issue, location_path
 
 #: ``nodes[2].config.value.total`` → ("config", "value", ".total")
@@ -262,7 +262,7 @@ def human_error(error: dict[str, Any] | None, doc: Document | None = None) -> tu
                 if more > MAX_HINT_PROBLEMS:
                     hint.append(f"… and {more - MAX_HINT_PROBLEMS} more, under Issues below")
                 return (
-                    f"{lines[0]} (and {more} more problem{'s' if more > 1 else ''})",
+                    f"{lines[0]} (and {plural(more, 'more problem')})",
                     "\n".join(hint),
                 )
     unknown = _UNKNOWN_FILTER.search(message)

@@ -71,11 +71,12 @@ class RecoveryOffer(QObject):
 
     def offer_all(self) -> bool:
         """File ▸ Recover Unsaved Work…: every kept journal, those put off too."""
-        if not self.offer(None, everything=True, asked=True):
-            if not any(r.flow_path.is_file() for r in Autosave.orphans(self.folder)):
-                self.window.show_message("No unsaved work was kept: nothing to recover.")
+        if not any(r.flow_path.is_file() for r in Autosave.orphans(self.folder)):
+            self.window.show_message("No unsaved work was kept: nothing to recover.")
             return False
-        return True
+        # (checked before the offer: a Discard empties the folder too, and then
+        # its own message stands)
+        return self.offer(None, everything=True, asked=True)
 
     def offer(self, path: Path | None, everything: bool = False, asked: bool = False) -> bool:
         """Offer the journals of ``path`` (all of them with ``everything``);

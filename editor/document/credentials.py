@@ -94,7 +94,7 @@ def rename_credential(
     renamed = {(new if key == old else key): ref for key, ref in references(doc).items()}
     children: list[Command] = [SetWorkflowField("credentials", renamed)]
     children.extend(SetConfig(node_id, key, new) for node_id, key in uses)
-    sources = copy.deepcopy(doc.workflow.to_json_dict().get("sources") or {})
+    sources = copy.deepcopy(doc.workflow.sources)  # (plain JSON already)
     following = [e for e in sources.values() if isinstance(e, dict) and e.get("credential") == old]
     for entry in following:
         entry["credential"] = new
