@@ -345,7 +345,10 @@ class EngineBridge(QObject):
 
     def add_source_line(self, source: str, line: str, level: str = "info") -> None:
         """A line of a tool source (an MCP server's stderr) in the live log,
-        between runs too; attributed to the source, not to a node."""
+        between runs too; attributed to the source, not to a node. The run's
+        events that arrived before it are applied first: a run's start clears
+        the log, and must not clear a line its own nodes made the server write."""
+        self._apply_inbox()
         self.state.logs.append(LogLine(time.monotonic(), "", level, line, source))
         self._schedule_flush()
 

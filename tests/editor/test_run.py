@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from flowdesk.editor.main_window import MainWindow
+from flowdesk.engine import BUS
 from PySide6.QtCore import QTimer
 
 from .conftest import open_flow, run_and_wait, write_flow
@@ -54,6 +55,28 @@ def test_run_shows_states_edges_and_progress(
     model = panel.tree.model()
     assert model.index(0, 0).data() == "in" and model.index(0, 1).data() == "[6 items]"
     assert panel.path_expression(("in", 0, "amount")) == "{{ input[0].amount }}"
+
+
+def test_a_source_line_written_during_a_run_stays_in_its_log(
+    run_window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    """An MCP server's stderr line, read while the run's start is still in the
+    bridge's inbox (no frame yet), is not wiped by that start when the frame comes."""
+    win = run_window
+    path = write_flow(tmp_path, [{"id": "a", "type": "data.transform", "config": {"value": 1}}])
+    open_flow(win, path)
+
+    def server_writes(event: Any) -> None:  # as a tool call would, mid-run
+        win.bridge.add_source_line("t", "greeting Ada")
+
+    unsubscribe = BUS.subscribe("node.started", server_writes)
+    try:
+        result = run_and_wait(qtbot, win)
+    finally:
+        unsubscribe()
+    assert result.status == "succeeded"
+    lines = [(line.source, line.message) for line in win.bridge.state.logs]
+    assert ("t", "greeting Ada") in lines
 
 
 def test_stop_cancels_at_once_and_the_ui_keeps_running(
