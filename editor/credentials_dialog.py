@@ -34,7 +34,7 @@ from flowdesk.editor.document.credentials import (
     rename_credential,
     set_credential,
 )
-from flowdesk.editor.secrets import credential_fields, credential_users
+from flowdesk.editor.secrets import credential_users, credential_uses
 from flowdesk.editor.text import plural
 from flowdesk.engine import (
     EnvSecretStore,
@@ -488,13 +488,8 @@ class CredentialsDialog(CheckMixin, QDialog):
             followers = 0
         else:
             doc = self.controller.document
-            uses: list[tuple[str, str]] = []
-            for node_id in doc.node_ids():
-                node_type = doc.node_type(node_id)
-                for key, default in credential_fields(node_type) if node_type else ():
-                    # (a node on the type's default name gets the new name written out)
-                    if doc.node(node_id).config.get(key, default) == old:
-                        uses.append((node_id, key))
+            # (a node on the type's default name gets the new name written out)
+            uses = credential_uses(doc, old)
             command = rename_credential(doc, old, new, uses, move)
             try:
                 self.controller.push(command)

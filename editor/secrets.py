@@ -150,13 +150,26 @@ def node_credentials(config: dict[str, Any], node_type: type | None) -> list[str
     return names
 
 
+def credential_uses(doc: Any, name: str) -> list[tuple[str, str]]:
+    """Where credential ``name`` is used: (node id, config key) for each node
+    field naming it, in its config or through its type's default."""
+    found = []
+    for node_id in doc.node_ids():
+        node_type = doc.node_type(node_id)
+        if node_type is None:
+            continue
+        config = doc.node(node_id).config
+        for key, default in credential_fields(node_type):
+            if config.get(key, default) == name:
+                found.append((node_id, key))
+    return found
+
+
 def credential_users(doc: Any, name: str) -> list[str]:
     """The nodes that use credential ``name`` (their config, or their type's
     default), by title with the id where they differ: "“Fetch” (fetch)"."""
     found = []
-    for node_id in doc.node_ids():
-        node = doc.node(node_id)
-        if name in node_credentials(node.config, doc.node_type(node_id)):
-            title = node.title or node_id
-            found.append(f"“{title}”" + (f" ({node_id})" if title != node_id else ""))
+    for node_id in dict.fromkeys(node_id for node_id, _ in credential_uses(doc, name)):
+        title = doc.node(node_id).title or node_id
+        found.append(f"“{title}”" + (f" ({node_id})" if title != node_id else ""))
     return found
