@@ -353,3 +353,37 @@ def test_not_now_keeps_the_work_and_does_not_ask_again_until_the_menu(
         assert "nothing to recover" in win.statusBar().currentMessage()
     finally:
         close_window(win)
+
+
+def test_discard_from_the_menu_deletes_the_kept_work_and_says_so(
+    qtbot: Any, themed_app: Any, registry: Any, settings: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    flow = write_flow(tmp_path / "flows", [{"id": "read", "type": "data.transform"}])
+    _crash_after_an_edit(flow, tmp_path / "data")
+    folder = tmp_path / "data" / "recovery"
+    win = make_window(qtbot, registry, settings, folder)
+    try:
+        answer = ["laterButton"]
+
+        def click(dialog: RecoveryDialog) -> bool:
+            button = dialog.findChild(QPushButton, answer[0])
+            assert button is not None
+            button.click()
+            return dialog.result() == RecoveryDialog.DialogCode.Accepted
+
+        win.recovery.ask = click
+        assert win.files.open_path(flow, confirm=False)
+        offer_recovery(win)  # put off at the start
+        assert len(Autosave.orphans(folder)) == 1
+        answer[0] = "discardButton"
+        win.ui_actions["recover"].trigger()
+        # the user reads what happened (not "nothing was kept"), and it is gone
+        assert win.statusBar().currentMessage() == "Discarded the unsaved work (1)."
+        assert Autosave.orphans(folder) == []
+        assert win.controller.document.node_ids() == ["read"]  # the saved version stays
+        win.ui_actions["recover"].trigger()
+        assert "nothing to recover" in win.statusBar().currentMessage()
+    finally:
+        close_window(win)
