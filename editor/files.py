@@ -133,8 +133,6 @@ class FileController(QObject):
         if not isinstance(loaded, Document):
             self.show_problems(path, *loaded)
             return False
-        # (again, for what follows the path only, built after it was set: runs…)
-        self.controller.set_path(path.resolve())
         self._opened(path)
         return True
 

@@ -86,8 +86,7 @@ class RunWorkspace(QObject):
         self._clock.timeout.connect(self._update_progress)
         self._wire()
         self._show(self.runs.shown)
-        self._variables_changed()
-        self.refresh_history()
+        self._variables_changed()  # (with the path's: caption, data root, its runs)
 
     @property
     def docks(self) -> list[QDockWidget]:
