@@ -153,10 +153,19 @@ def error_place(error: dict[str, Any] | None, node_id: str) -> Place:
         return Place(node_id, "config", field.removeprefix("config.").split(".")[0])
     issues = details.get("issues")
     if isinstance(issues, list) and issues and isinstance(issues[0], dict):
-        path = location_path(str(issues[0].get("path", "")))
-        if len(path) > 1 and path[0] == "config" and isinstance(path[1], str):
-            return Place(node_id, "config", path[1], path[2:])
+        found = _config_field(issues[0])
+        if found is not None:
+            return Place(node_id, "config", *found)
     return Place(node_id)
+
+
+def _config_field(issue: dict[str, Any]) -> tuple[str, tuple[str | int, ...]] | None:
+    """The config field an issue's ``path`` names ("config.headers[0]" →
+    ("headers", (0,))), or None when it names none."""
+    path = location_path(str(issue.get("path", "")))
+    if len(path) < 2 or path[0] != "config" or not isinstance(path[1], str):
+        return None
+    return path[1], path[2:]
 
 
 # ------------------------------------------------------------------ errors
@@ -191,14 +200,15 @@ MAX_HINT_PROBLEMS = 5
 def _config_problem(issue: dict[str, Any], node_id: Any, doc: Document | None) -> str:
     """One issue of a config refused at run time, headed by its field as the
     inspector names it ("Format: input should be …"); "" when it names no field."""
-    path = location_path(str(issue.get("path", "")))
-    if len(path) < 2 or path[0] != "config" or not isinstance(path[1], str):
+    found = _config_field(issue)
+    if found is None:
         return ""
+    field, inner = found
     if doc is not None and isinstance(node_id, str):
-        title = field_title(doc, node_id, "config", path[1])
+        title = field_title(doc, node_id, "config", field)
     else:
-        title = field_label(path[1])
-    rest = _rest(path[2:])
+        title = field_label(field)
+    rest = _rest(inner)
     return f"{f'{title} › {rest}' if rest else title}: {issue.get('message', '')}"
 
 
