@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
 
-from flowdesk.editor.canvas.items.edge_item import CURVE_MIN, EdgeItem
+from flowdesk.editor.canvas.items.edge_item import EdgeItem, reach
 from flowdesk.editor.canvas.items.node_item import (
     NodeItem,
     NodeVisual,
@@ -328,7 +328,7 @@ class CanvasScene(QGraphicsScene):
             offset = port_offset(geo, key[3], False)
             x2, y2 = pos.x() + offset.x(), pos.y() + offset.y()
             lines[key] = QLineF(x1, y1, x2, y2)
-            pending[key] = (x1, y1, x2, y2, max(abs(x2 - x1) * 0.5, CURVE_MIN), len(pending))
+            pending[key] = (x1, y1, x2, y2, reach(x1, x2), len(pending))
         for note in document.notes():
             if isinstance(note, dict) and isinstance(note.get("id"), str):
                 self._add_note(note["id"])
@@ -391,11 +391,7 @@ class CanvasScene(QGraphicsScene):
                 self._add_node(node_id, visual, pos, order)
             lines = self.overview.lines
             for key in edge_keys:
-                order = self._pending_edges.pop(key)[5]
-                item = EdgeItem(key, self.canvas_style)
-                item.setZValue(item.zValue() + order * STACK_STEP)
-                self.addItem(item)
-                self._edges[key] = item
+                item = self._edge_item(key, self._pending_edges.pop(key)[5])
                 line = lines[key]
                 item.set_ends(line.p1(), line.p2())
             for node_id in node_ids:
@@ -493,14 +489,19 @@ class CanvasScene(QGraphicsScene):
             item.set_source_warning(self._source_warnings[node_id])
 
     def _add_edge(self, key: EdgeKey) -> None:
-        item = EdgeItem(key, self.canvas_style)
-        item.setZValue(item.zValue() + self._stack[1] * STACK_STEP)  # added now: on top
+        item = self._edge_item(key, self._stack[1])  # added now: on top
         self._stack[1] += 1
-        self.addItem(item)
-        self._edges[key] = item
         self._route(item)
         for node_id in (key[0], key[2]):
             self._refresh_connected(node_id)
+
+    def _edge_item(self, key: EdgeKey, order: int) -> EdgeItem:
+        """The item of edge ``key``, stacked ``order``-th among the edges."""
+        item = EdgeItem(key, self.canvas_style)
+        item.setZValue(item.zValue() + order * STACK_STEP)
+        self.addItem(item)
+        self._edges[key] = item
+        return item
 
     def _add_note(self, note_id: str) -> None:
         assert self.document is not None

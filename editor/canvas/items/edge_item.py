@@ -31,10 +31,16 @@ _FLAGS = (
 Cubic = tuple[QPointF, QPointF, QPointF, QPointF]
 
 
+def reach(x1: float, x2: float) -> float:
+    """How far a wire from x1 to x2 runs horizontally out of each port before
+    it curves (its control points' offset)."""
+    return max(abs(x2 - x1) * 0.5, CURVE_MIN)
+
+
 def controls(p1: QPointF, p2: QPointF) -> Cubic:
     """The wire shape: leaves the output to the right, enters the input from
     the left; backwards wires loop round instead of cutting through nodes."""
-    dx = max(abs(p2.x() - p1.x()) * 0.5, CURVE_MIN)
+    dx = reach(p1.x(), p2.x())
     return p1, QPointF(p1.x() + dx, p1.y()), QPointF(p2.x() - dx, p2.y()), p2
 
 
