@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from flowdesk.editor.document.events import (
     DocumentEvent,
@@ -90,6 +90,15 @@ class DocumentError(ValueError):
         self.issues = list(issues or [])
 
 
+class _DeclaredPorts(NamedTuple):
+    """A node type's ports as its nodes show them, and their names."""
+
+    inputs: list[PortInfo]
+    outputs: list[PortInfo]
+    input_names: set[str]
+    output_names: set[str]
+
+
 class Document:
     """An open workflow. ``changed`` emits one event per elementary change."""
 
@@ -103,9 +112,8 @@ class Document:
         #: how many nodes show each title (``label``), until the next change
         self._title_counts: dict[str, int] | None = None
         self.changed.connect(self._forget_titles)  # first: before any observer asks
-        self._port_cache: dict[str, tuple[list[PortInfo], list[PortInfo]]] = {}
-        #: the names of a type's declared inputs and outputs
-        self._port_names: dict[str, tuple[set[str], set[str]]] = {}
+        #: a type's declared inputs and outputs, and their names
+        self._port_cache: dict[str, _DeclaredPorts] = {}
         self._nodes: dict[str, Node] = {n.id: n for n in workflow.nodes}
         self._edges: dict[EdgeKey, Edge] = {e.key(): e for e in workflow.edges}
         self._out: dict[str, list[EdgeKey]] = {n.id: [] for n in workflow.nodes}
@@ -182,7 +190,7 @@ class Document:
     def edges_from(self, node_id: str, port: str | None = None) -> list[EdgeKey]:
         return [k for k in self._out.get(node_id, ()) if port is None or k[1] == port]
 
-    def _declared_ports(self, type_name: str) -> tuple[list[PortInfo], list[PortInfo]]:
+    def _declared_ports(self, type_name: str) -> _DeclaredPorts:
         cached = self._port_cache.get(type_name)
         if cached is None:
             node_type = self.registry.find(type_name)
@@ -196,31 +204,28 @@ class Document:
                     PortInfo(p.name, True, p.multiple, p.type, p.description)
                     for p in node_type.outputs
                 ]
-            cached = self._port_cache[type_name] = (inputs, outputs)
+            cached = self._port_cache[type_name] = _DeclaredPorts(
+                inputs, outputs, {p.name for p in inputs}, {p.name for p in outputs}
+            )
         return cached
 
     def ports(self, node_id: str) -> tuple[list[PortInfo], list[PortInfo]]:
         """Inputs and outputs: the type's ports, then any port an edge names
         that the type lacks (so such edges still have somewhere to attach).
         The lists may be shared: do not change them."""
-        type_name = self.node(node_id).type
-        declared_in, declared_out = self._declared_ports(type_name)
-        names = self._port_names.get(type_name)
-        if names is None:
-            names = self._port_names[type_name] = (
-                {p.name for p in declared_in},
-                {p.name for p in declared_out},
-            )
+        declared_in, declared_out, in_names, out_names = self._declared_ports(
+            self.node(node_id).type
+        )
         declared = True
         for key in self._in.get(node_id, ()):
-            if key[3] not in names[0]:
+            if key[3] not in in_names:
                 declared = False
         for key in self._out.get(node_id, ()):
-            if key[1] not in names[1]:
+            if key[1] not in out_names:
                 declared = False
         if declared:
             return declared_in, declared_out
-        known_in, known_out = set(names[0]), set(names[1])
+        known_in, known_out = set(in_names), set(out_names)
         inputs, outputs = list(declared_in), list(declared_out)
         for key in self._in.get(node_id, ()):
             if key[3] not in known_in:
