@@ -301,27 +301,43 @@ def test_the_recovery_dialog_shows_file_folder_and_time_unclipped(
         dialog.close()
 
 
-def test_not_now_keeps_the_work_and_does_not_ask_again_until_the_menu(
-    qtbot: Any, themed_app: Any, registry: Any, settings: Any, tmp_path: Path
-) -> None:
-    from PySide6.QtWidgets import QApplication, QPushButton
-
+def _after_a_crash(
+    qtbot: Any, registry: Any, settings: Any, tmp_path: Path
+) -> tuple[MainWindow, Path, Path]:
+    """A window started after a crash kept an unsaved edit of a one-node flow:
+    the window, the flow and the recovery folder."""
     flow = write_flow(tmp_path / "flows", [{"id": "read", "type": "data.transform"}])
     _crash_after_an_edit(flow, tmp_path / "data")
     folder = tmp_path / "data" / "recovery"
-    win = make_window(qtbot, registry, settings, folder)
+    return make_window(qtbot, registry, settings, folder), flow, folder
+
+
+def _clicking(answer: list[str], offered: list[list[str]]) -> Any:
+    """A recovery offer answered by clicking the real button named
+    ``answer[0]`` (Not now rejects, Recover accepts); each offer's rows are
+    added to ``offered``."""
+    from PySide6.QtWidgets import QPushButton
+
+    def click(dialog: RecoveryDialog) -> bool:
+        offered.append(dialog.row_texts())
+        button = dialog.findChild(QPushButton, answer[0])
+        assert button is not None
+        button.click()
+        return dialog.result() == RecoveryDialog.DialogCode.Accepted
+
+    return click
+
+
+def test_not_now_keeps_the_work_and_does_not_ask_again_until_the_menu(
+    qtbot: Any, themed_app: Any, registry: Any, settings: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    win, flow, folder = _after_a_crash(qtbot, registry, settings, tmp_path)
     try:
         offered: list[list[str]] = []
         answer = ["laterButton"]
-
-        def click(dialog: RecoveryDialog) -> bool:
-            offered.append(dialog.row_texts())
-            button = dialog.findChild(QPushButton, answer[0])
-            assert button is not None
-            button.click()  # the real button: Not now (rejects) or Recover (accepts)
-            return dialog.result() == RecoveryDialog.DialogCode.Accepted
-
-        win.recovery.ask = click
+        win.recovery.ask = _clicking(answer, offered)
         assert win.files.open_path(flow, confirm=False)
         offer_recovery(win)  # the start: offered, put off
         assert len(offered) == 1 and offered[0][0].startswith(flow.name)
@@ -358,22 +374,10 @@ def test_not_now_keeps_the_work_and_does_not_ask_again_until_the_menu(
 def test_discard_from_the_menu_deletes_the_kept_work_and_says_so(
     qtbot: Any, themed_app: Any, registry: Any, settings: Any, tmp_path: Path
 ) -> None:
-    from PySide6.QtWidgets import QPushButton
-
-    flow = write_flow(tmp_path / "flows", [{"id": "read", "type": "data.transform"}])
-    _crash_after_an_edit(flow, tmp_path / "data")
-    folder = tmp_path / "data" / "recovery"
-    win = make_window(qtbot, registry, settings, folder)
+    win, flow, folder = _after_a_crash(qtbot, registry, settings, tmp_path)
     try:
         answer = ["laterButton"]
-
-        def click(dialog: RecoveryDialog) -> bool:
-            button = dialog.findChild(QPushButton, answer[0])
-            assert button is not None
-            button.click()
-            return dialog.result() == RecoveryDialog.DialogCode.Accepted
-
-        win.recovery.ask = click
+        win.recovery.ask = _clicking(answer, [])
         assert win.files.open_path(flow, confirm=False)
         offer_recovery(win)  # put off at the start
         assert len(Autosave.orphans(folder)) == 1
